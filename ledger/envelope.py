@@ -1,0 +1,259 @@
+"""The signed envelope: one step of one stream, exactly as its signer signed it.
+
+An :class:`Envelope` is built only by :meth:`Envelope.from_bytes` (parse at the edge) or
+:func:`seal_envelope` (sign a draft). Either way it keeps the canonical JSON text it came
+from; hashes and signature checks use those bytes, never a re-serialisation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger.errors import EnvelopeError, SignatureInvalid
+from ledger.jcs import canonical, parse_canonical
+from ledger.signing import PrivateKey, b64decode_strict, b64encode, verify_signature
+
+__all__ = [
+    "CASE_STEP_TYPES",
+    "DIRECTORY_TYPES",
+    "MAX_ENVELOPE_BYTES",
+    "SIGNING_PREFIX",
+    "Actor",
+    "Envelope",
+    "draft_envelope",
+    "format_time",
+    "parse_time",
+    "seal_envelope",
+]
+
+SIGNING_PREFIX = b"caseledger/envelope/v1\n"
+MAX_ENVELOPE_BYTES = 64 * 1024
+
+CASE_STEP_TYPES = frozenset(
+    {
+        "Applied",
+        "SupplementRequested",
+        "SupplementProvided",
+        "Accepted",
+        "NotAccepted",
+        "Reviewed",
+        "Decided",
+        "ResultIssued",
+        "Delivered",
+        "Suspended",
+        "Resumed",
+        "Withdrawn",
+        "ResultRevoked",
+    }
+)
+DIRECTORY_TYPES = frozenset(
+    {
+        "StaffEnrolled",
+        "KeyAdded",
+        "KeyRevoked",
+        "RoleGranted",
+        "RoleRevoked",
+        "MatterDefined",
+        "MatterRevised",
+    }
+)
+
+_FIELDS = frozenset({"v", "stream", "seq", "type", "at", "actor", "prev", "body", "sig"})
+_STREAM = re.compile(
+    r"^(case:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|directory:[a-z0-9][a-z0-9._-]{0,62})$"
+)
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_KEY_ID = re.compile(r"^[0-9a-f]{16}$")
+_ACTOR_ID = re.compile(r"^[a-z]+:[A-Za-z0-9._@-]{1,64}$")
+
+
+def format_time(at: datetime) -> str:
+    """UTC, second precision, ``Z`` suffix: the only time format in envelopes."""
+    if at.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an envelope time; raise EnvelopeError if it is not ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if not isinstance(text, str) or not _TIME.match(text):
+        raise EnvelopeError(f"time {text!r} is not YYYY-MM-DDTHH:MM:SSZ", code="json.invalid")
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise EnvelopeError(f"time {text!r} is not a real date", code="json.invalid") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who signed: a principal id (``staff:…``, ``applicant:…``, ``service:…``), a role, a key id."""
+
+    id: str
+    role: str
+    key: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "key": self.key, "role": self.role}
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A parsed, well-formed envelope and the exact canonical bytes it was parsed from.
+
+    Well-formed means the shape is right; whether the signature verifies and whether the
+    rules admit the step are separate questions (:meth:`verify_with`, ``ledger.policy.check``).
+    """
+
+    raw: bytes
+    stream: str
+    seq: int
+    type: str
+    at: datetime
+    actor: Actor
+    prev: str | None
+    body: dict[str, Any]
+    sig: bytes
+    hash: str
+
+    @classmethod
+    def from_bytes(cls, data: bytes | str) -> Envelope:
+        """Parse canonical envelope JSON; raise EnvelopeError naming what is wrong."""
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        obj = parse_canonical(raw, max_bytes=MAX_ENVELOPE_BYTES)
+        return cls._from_parts(raw, obj)
+
+    @classmethod
+    def _from_parts(cls, raw: bytes, obj: dict[str, Any]) -> Envelope:
+        missing = _FIELDS - obj.keys()
+        extra = obj.keys() - _FIELDS
+        if missing or extra:
+            raise EnvelopeError(
+                f"envelope fields wrong: missing {sorted(missing)}, unexpected {sorted(extra)}",
+                code="envelope.fields",
+            )
+        if obj["v"] != 1:
+            raise EnvelopeError("only envelope version 1 is known", code="envelope.version")
+        stream = _expect(obj, "stream", str)
+        if not _STREAM.match(stream):
+            raise EnvelopeError(f"stream {stream!r} is not case:<uuid> or directory:<org>")
+        seq = _expect(obj, "seq", int)
+        if isinstance(seq, bool) or seq < 1:
+            raise EnvelopeError("seq must be a positive integer")
+        step_type = _expect(obj, "type", str)
+        known = CASE_STEP_TYPES if stream.startswith("case:") else DIRECTORY_TYPES
+        if step_type not in known:
+            raise EnvelopeError(
+                f"{step_type!r} is not a step type of {stream.split(':')[0]} streams",
+                code="envelope.unknown_type",
+            )
+        actor_obj = _expect(obj, "actor", dict)
+        if set(actor_obj) != {"id", "role", "key"}:
+            raise EnvelopeError("actor must have exactly id, role and key")
+        actor = Actor(
+            id=_expect(actor_obj, "id", str),
+            role=_expect(actor_obj, "role", str),
+            key=_expect(actor_obj, "key", str),
+        )
+        if not _ACTOR_ID.match(actor.id):
+            raise EnvelopeError(f"actor id {actor.id!r} is not kind:name")
+        if not _KEY_ID.match(actor.key):
+            raise EnvelopeError("actor key must be a 16-hex-digit key id")
+        prev = obj["prev"]
+        if prev is not None and not (isinstance(prev, str) and _HEX64.match(prev)):
+            raise EnvelopeError("prev must be null or 64 lowercase hex digits")
+        sig = b64decode_strict(_expect(obj, "sig", str), what="sig")
+        if len(sig) != 64:
+            raise EnvelopeError("sig must be a 64-byte Ed25519 signature")
+        return cls(
+            raw=raw,
+            stream=stream,
+            seq=seq,
+            type=step_type,
+            at=parse_time(_expect(obj, "at", str)),
+            actor=actor,
+            prev=prev,
+            body=_expect(obj, "body", dict),
+            sig=sig,
+            hash=hashlib.sha256(raw).hexdigest(),
+        )
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8")
+
+    @property
+    def at_text(self) -> str:
+        return format_time(self.at)
+
+    def signing_bytes(self) -> bytes:
+        """``caseledger/envelope/v1\\n`` + JCS(envelope without ``sig``)."""
+        return SIGNING_PREFIX + canonical(_unsigned_fields(self))
+
+    def verify_with(self, public_key: bytes) -> None:
+        """Return None if ``sig`` verifies under ``public_key``; raise SignatureInvalid otherwise."""
+        try:
+            verify_signature(public_key, self.signing_bytes(), self.sig)
+        except SignatureInvalid:
+            raise SignatureInvalid(
+                f"signature of {self.stream} seq {self.seq} does not verify"
+            ) from None
+
+    def to_json(self) -> dict[str, Any]:
+        """The envelope as a JSON object (decoded from the stored text)."""
+        return {**_unsigned_fields(self), "sig": b64encode(self.sig)}
+
+
+def _unsigned_fields(env: Envelope) -> dict[str, Any]:
+    return {
+        "v": 1,
+        "stream": env.stream,
+        "seq": env.seq,
+        "type": env.type,
+        "at": env.at_text,
+        "actor": env.actor.to_json(),
+        "prev": env.prev,
+        "body": env.body,
+    }
+
+
+def draft_envelope(
+    *,
+    stream: str,
+    seq: int,
+    step_type: str,
+    at: datetime,
+    actor: Actor,
+    prev: str | None,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    """The unsigned envelope fields a signer signs (what the server hands a client to sign)."""
+    return {
+        "v": 1,
+        "stream": stream,
+        "seq": seq,
+        "type": step_type,
+        "at": format_time(at),
+        "actor": actor.to_json(),
+        "prev": prev,
+        "body": body,
+    }
+
+
+def seal_envelope(draft: dict[str, Any], key: PrivateKey) -> Envelope:
+    """Sign an unsigned draft with ``key`` and return the parsed envelope."""
+    unsigned = {k: v for k, v in draft.items() if k != "sig"}
+    signature = key.sign(SIGNING_PREFIX + canonical(unsigned))
+    return Envelope.from_bytes(canonical({**unsigned, "sig": b64encode(signature)}))
+
+
+def _expect(obj: dict[str, Any], name: str, kind: type) -> Any:
+    value = obj.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise EnvelopeError(f"{name} must be a {kind.__name__}")
+    return value

@@ -1,0 +1,91 @@
+"""Canonical JSON (RFC 8785, via the ``rfc8785`` package), restricted to what envelopes need.
+
+Envelopes admit strings, integers, booleans, null, arrays and objects. Floats are refused:
+their canonical form depends on number formatting that other implementations get wrong,
+and no field of ours needs them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import rfc8785
+
+from ledger.errors import EnvelopeError
+
+__all__ = ["MAX_DEPTH", "canonical", "parse_canonical"]
+
+MAX_DEPTH = 32
+
+JSONValue = Any  # JSON values are recursive; the parsers below check their shape.
+
+
+def canonical(value: JSONValue) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of ``value``; raise EnvelopeError if it cannot be."""
+    _check_value(value, 0)
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise EnvelopeError(f"value has no canonical JSON form: {exc}", code="json.invalid") from None
+
+
+def parse_canonical(data: bytes, *, max_bytes: int) -> dict[str, JSONValue]:
+    """Parse ``data`` as a JSON object that must already be in canonical form.
+
+    Raises EnvelopeError with code ``json.too_large``, ``json.invalid`` or
+    ``json.not_canonical``.
+    """
+    if len(data) > max_bytes:
+        raise EnvelopeError(
+            f"envelope is {len(data)} bytes; the limit is {max_bytes}", code="json.too_large"
+        )
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise EnvelopeError(f"not valid JSON: {exc}", code="json.invalid") from None
+    except _FloatRefused:
+        raise EnvelopeError("numbers must be integers", code="json.invalid") from None
+    if not isinstance(value, dict):
+        raise EnvelopeError("an envelope must be a JSON object", code="json.invalid")
+    if canonical(value) != data:
+        raise EnvelopeError(
+            "envelope is not in RFC 8785 canonical form (sorted keys, no spaces)",
+            code="json.not_canonical",
+        )
+    return value
+
+
+class _FloatRefused(Exception):
+    pass
+
+
+def _refuse_float(_: str) -> float:
+    raise _FloatRefused
+
+
+def _refuse_constant(_: str) -> float:
+    raise _FloatRefused
+
+
+def _check_value(value: JSONValue, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise EnvelopeError(f"JSON nested deeper than {MAX_DEPTH}", code="json.invalid")
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > 2**53 - 1:
+            raise EnvelopeError("integers must fit in 53 bits", code="json.invalid")
+        return
+    if isinstance(value, list):
+        for item in value:
+            _check_value(item, depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise EnvelopeError("object keys must be strings", code="json.invalid")
+            _check_value(item, depth + 1)
+        return
+    raise EnvelopeError(f"{type(value).__name__} is not an envelope value", code="json.invalid")
