@@ -80,7 +80,7 @@ def format_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(text: str) -> datetime:
+def parse_time(text: object) -> datetime:
     """Parse an envelope time; raise EnvelopeError if it is not ``YYYY-MM-DDTHH:MM:SSZ``."""
     if not isinstance(text, str) or not _TIME.match(text):
         raise EnvelopeError(f"time {text!r} is not YYYY-MM-DDTHH:MM:SSZ", code="json.invalid")
@@ -92,7 +92,7 @@ def parse_time(text: str) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who signed: a principal id (``staff:…``, ``applicant:…``, ``service:…``), a role, a key id."""
+    """Who signed: a principal id (``staff:…``, ``applicant:…``), a role and a key id."""
 
     id: str
     role: str
@@ -196,7 +196,7 @@ class Envelope:
         return SIGNING_PREFIX + canonical(_unsigned_fields(self))
 
     def verify_with(self, public_key: bytes) -> None:
-        """Return None if ``sig`` verifies under ``public_key``; raise SignatureInvalid otherwise."""
+        """Return None if ``sig`` verifies under ``public_key``; raise SignatureInvalid if not."""
         try:
             verify_signature(public_key, self.signing_bytes(), self.sig)
         except SignatureInvalid:

@@ -22,12 +22,12 @@ JSONValue = Any  # JSON values are recursive; the parsers below check their shap
 
 
 def canonical(value: JSONValue) -> bytes:
-    """Return the RFC 8785 canonical UTF-8 bytes of ``value``; raise EnvelopeError if it cannot be."""
+    """The RFC 8785 canonical UTF-8 bytes of ``value``; raise EnvelopeError if it has none."""
     _check_value(value, 0)
     try:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-        raise EnvelopeError(f"value has no canonical JSON form: {exc}", code="json.invalid") from None
+        raise EnvelopeError(f"no canonical JSON form: {exc}", code="json.invalid") from None
 
 
 def parse_canonical(data: bytes, *, max_bytes: int) -> dict[str, JSONValue]:

@@ -49,7 +49,7 @@ def public_key_from_b64(text: str) -> bytes:
 
 
 def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> None:
-    """Return None if ``signature`` is a valid Ed25519 signature; raise SignatureInvalid otherwise."""
+    """Return None if ``signature`` is a valid Ed25519 signature; else raise SignatureInvalid."""
     if len(signature) != 64 or len(public_key) != 32:
         raise SignatureInvalid("signature or key has the wrong length")
     try:

@@ -1,0 +1,1 @@
+"""caseledger's domain: signed envelopes, the rules, case and directory streams, the log."""

@@ -1,0 +1,294 @@
+"""The directory: who may do what, folded from the ``directory:<org>`` stream.
+
+Every entry remembers when it was recorded (its envelope's ``at``). Questions are asked
+*at a time*: a grant, key or matter counts only if it was recorded by then, so a grant
+recorded later cannot make an earlier step legitimate, whatever validity it claims. Key
+revocations are the exception on purpose: a revocation says from when the key's signatures
+are void, and an audit must honour that even for signatures made before it was recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ledger.envelope import Envelope, parse_time
+from ledger.errors import EnvelopeError
+from ledger.signing import public_key_from_b64
+
+__all__ = [
+    "STAFF_ROLES",
+    "DirectoryState",
+    "Grant",
+    "KeyRecord",
+    "Matter",
+    "ReviewLevel",
+    "Staff",
+]
+
+STAFF_ROLES = frozenset({"handler", "reviewer", "approver", "admin", "seal_service", "supervisor"})
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    id: str
+    name: str
+    unit: str
+    id_number: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    key_id: str
+    owner: str
+    public_key: bytes
+    recorded_at: datetime
+    void_from: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    grant_id: str
+    staff: str
+    role: str
+    matters: tuple[str, ...]
+    unit: str
+    valid_from: datetime
+    valid_until: datetime | None
+    qualification: str | None
+    recorded_at: datetime
+    revoked_at: datetime | None = None
+
+    def covers(self, matter: str | None) -> bool:
+        return "*" in self.matters or matter is None or matter in self.matters
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewLevel:
+    level: int
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Matter:
+    """One version of a matter (事项) definition."""
+
+    code: str
+    version: int
+    name: str
+    legal_basis: str
+    review_levels: tuple[ReviewLevel, ...]
+    statutory_days: int
+    committed_days: int
+    required_materials: tuple[str, ...]
+    result_template: str
+    seal_issued: bool
+    qualification: str | None
+    recorded_at: datetime
+
+
+@dataclass(slots=True)
+class DirectoryState:
+    """The directory as folded so far. Mutable on purpose: it is an accumulator that an
+    audit feeds thousands of envelopes; :mod:`ledger.policy` only reads it.
+    """
+
+    org: str
+    root_keys: dict[str, bytes]
+    seq: int = 0
+    head_hash: str | None = None
+    last_at: datetime | None = None
+    staff: dict[str, Staff] = field(default_factory=dict)
+    keys: dict[str, KeyRecord] = field(default_factory=dict)
+    grants: dict[str, Grant] = field(default_factory=dict)
+    grants_by_staff: dict[str, list[str]] = field(default_factory=dict)
+    matters: dict[str, list[Matter]] = field(default_factory=dict)
+
+    @property
+    def stream(self) -> str:
+        return f"directory:{self.org}"
+
+    # Questions asked at a time -------------------------------------------------------
+
+    def staff_at(self, staff_id: str, at: datetime) -> Staff | None:
+        person = self.staff.get(staff_id)
+        return person if person is not None and person.recorded_at <= at else None
+
+    def key(self, key_id: str) -> KeyRecord | None:
+        return self.keys.get(key_id)
+
+    def grants_at(self, staff_id: str, role: str, at: datetime) -> list[Grant]:
+        """Grants of ``role`` to ``staff_id`` recorded by ``at`` (valid or not at ``at``)."""
+        return [
+            grant
+            for grant_id in self.grants_by_staff.get(staff_id, ())
+            if (grant := self.grants[grant_id]).role == role and grant.recorded_at <= at
+        ]
+
+    def matter_at(self, code: str, version: int, at: datetime) -> Matter | None:
+        for matter in self.matters.get(code, ()):
+            if matter.version == version and matter.recorded_at <= at:
+                return matter
+        return None
+
+    def latest_matter(self, code: str) -> Matter | None:
+        versions = self.matters.get(code)
+        return versions[-1] if versions else None
+
+    # Folding -----------------------------------------------------------------------------
+
+    def apply(self, envelope: Envelope) -> None:
+        """Fold an admitted directory envelope into the state.
+
+        Raises EnvelopeError if the body cannot be read; the policy checks bodies first, so
+        this happens only when folding an envelope the rules did not admit.
+        """
+        handler = _APPLY[envelope.type]
+        handler(self, envelope.body, envelope.at)
+        self.seq = envelope.seq
+        self.head_hash = envelope.hash
+        self.last_at = envelope.at
+
+
+def _text(body: dict[str, Any], name: str, *, optional: bool = False) -> Any:
+    value = body.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise EnvelopeError(f"body.{name} must be a non-empty string", code="body.invalid")
+    return value
+
+
+def _int(body: dict[str, Any], name: str) -> int:
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise EnvelopeError(f"body.{name} must be a non-negative integer", code="body.invalid")
+    return value
+
+
+def _time(body: dict[str, Any], name: str, *, optional: bool = False) -> datetime | None:
+    value = body.get(name)
+    if value is None and optional:
+        return None
+    return parse_time(value)
+
+
+def _enrol(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
+    staff_id = _text(body, "staff")
+    state.staff[staff_id] = Staff(
+        id=staff_id,
+        name=_text(body, "name"),
+        unit=_text(body, "unit"),
+        id_number=_text(body, "id_number"),
+        recorded_at=at,
+    )
+
+
+def _add_key(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
+    from ledger.signing import key_id
+
+    public_key = public_key_from_b64(_text(body, "public_key"))
+    kid = key_id(public_key)
+    state.keys[kid] = KeyRecord(kid, _text(body, "staff"), public_key, at)
+
+
+def _revoke_key(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
+    record = state.keys[_text(body, "key_id")]
+    void_from = _time(body, "void_from", optional=True) or at
+    if record.void_from is None or void_from < record.void_from:
+        state.keys[record.key_id] = KeyRecord(
+            record.key_id, record.owner, record.public_key, record.recorded_at, void_from
+        )
+
+
+def _grant(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
+    matters = body.get("matters")
+    if not isinstance(matters, list) or not matters or not all(isinstance(m, str) for m in matters):
+        raise EnvelopeError(
+            "body.matters must be a list of matter codes or ['*']", code="body.invalid"
+        )
+    grant = Grant(
+        grant_id=_text(body, "grant"),
+        staff=_text(body, "staff"),
+        role=_text(body, "role"),
+        matters=tuple(matters),
+        unit=_text(body, "unit"),
+        valid_from=_time(body, "valid_from") or at,
+        valid_until=_time(body, "valid_until", optional=True),
+        qualification=_text(body, "qualification", optional=True),
+        recorded_at=at,
+    )
+    state.grants[grant.grant_id] = grant
+    state.grants_by_staff.setdefault(grant.staff, []).append(grant.grant_id)
+
+
+def _revoke_grant(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
+    grant = state.grants[_text(body, "grant")]
+    if grant.revoked_at is None:
+        state.grants[grant.grant_id] = Grant(
+            grant.grant_id,
+            grant.staff,
+            grant.role,
+            grant.matters,
+            grant.unit,
+            grant.valid_from,
+            grant.valid_until,
+            grant.qualification,
+            grant.recorded_at,
+            at,
+        )
+
+
+def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
+    """Read a MatterDefined / MatterRevised body; raise EnvelopeError (body.invalid) if wrong."""
+    levels_raw = body.get("review_levels")
+    if not isinstance(levels_raw, list):
+        raise EnvelopeError("body.review_levels must be a list", code="body.invalid")
+    levels = []
+    for number, item in enumerate(levels_raw, start=1):
+        if not isinstance(item, dict) or item.get("level") != number:
+            raise EnvelopeError("review levels must be numbered 1, 2, …", code="body.invalid")
+        role = _text(item, "role")
+        if role not in {"reviewer", "approver"}:
+            raise EnvelopeError(
+                "a review level's role is reviewer or approver", code="body.invalid"
+            )
+        levels.append(ReviewLevel(number, role))
+    materials = body.get("required_materials", [])
+    if not isinstance(materials, list) or not all(isinstance(m, str) for m in materials):
+        raise EnvelopeError("body.required_materials must be a list of names", code="body.invalid")
+    seal_issued = body.get("seal_issued")
+    if not isinstance(seal_issued, bool):
+        raise EnvelopeError("body.seal_issued must be true or false", code="body.invalid")
+    return Matter(
+        code=_text(body, "code"),
+        version=_int(body, "version"),
+        name=_text(body, "name"),
+        legal_basis=_text(body, "legal_basis"),
+        review_levels=tuple(levels),
+        statutory_days=_int(body, "statutory_days"),
+        committed_days=_int(body, "committed_days"),
+        required_materials=tuple(materials),
+        result_template=_text(body, "result_template"),
+        seal_issued=seal_issued,
+        qualification=_text(body, "qualification", optional=True),
+        recorded_at=at,
+    )
+
+
+def _define_matter(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
+    matter = matter_from_body(body, at)
+    state.matters.setdefault(matter.code, []).append(matter)
+
+
+_APPLY = {
+    "StaffEnrolled": _enrol,
+    "KeyAdded": _add_key,
+    "KeyRevoked": _revoke_key,
+    "RoleGranted": _grant,
+    "RoleRevoked": _revoke_grant,
+    "MatterDefined": _define_matter,
+    "MatterRevised": _define_matter,
+}
