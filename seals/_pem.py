@@ -1,0 +1,111 @@
+"""PEM and file helpers for the seal authority (private to the seals package)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from seals.errors import SealAuthorityError
+
+SealPrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+DER = serialization.Encoding.DER
+PEM = serialization.Encoding.PEM
+
+
+def certs_pem(certs: tuple[x509.Certificate, ...]) -> bytes:
+    """Certificates as concatenated PEM blocks, in the order given."""
+    return b"".join(c.public_bytes(PEM) for c in certs)
+
+
+def key_pem(key: SealPrivateKey, passphrase: bytes | None) -> bytes:
+    """A private key as PKCS#8 PEM, encrypted with the best available scheme if asked."""
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    return key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, encryption)
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write each file, private keys readable by the owner only; raise SealAuthorityError."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            path = folder / name
+            mode = 0o600 if name.endswith(".key.pem") else 0o644
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+    except OSError as exc:
+        raise SealAuthorityError(f"cannot write the seal authority to {folder}: {exc}") from None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SealAuthorityError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; raise SealAuthorityError if missing or not an object."""
+    try:
+        value = json.loads(_read(path))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SealAuthorityError(f"{path} is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise SealAuthorityError(f"{path} does not hold a JSON object")
+    return value
+
+
+def read_certs(path: Path) -> list[x509.Certificate]:
+    """All certificates in a PEM file (at least one); raise SealAuthorityError otherwise."""
+    try:
+        certs = x509.load_pem_x509_certificates(_read(path))
+    except ValueError as exc:
+        raise SealAuthorityError(f"{path} holds no readable certificate: {exc}") from None
+    return certs
+
+
+def load_key(data: bytes, passphrase: bytes | None, *, what: str) -> SealPrivateKey:
+    """An ECDSA or RSA private key from PEM or DER; raise SealAuthorityError otherwise."""
+    loader = (
+        serialization.load_pem_private_key
+        if data.lstrip().startswith(b"-----")
+        else serialization.load_der_private_key
+    )
+    try:
+        key = loader(data, passphrase)
+    except TypeError:
+        raise SealAuthorityError(
+            f"{what} is encrypted and needs a passphrase (or none was expected)",
+            code="seal.passphrase",
+        ) from None
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise SealAuthorityError(f"{what} cannot be read (wrong passphrase?): {exc}") from None
+    if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+        raise SealAuthorityError(f"{what} is neither an ECDSA nor an RSA key")
+    return key
+
+
+def read_key(path: Path, passphrase: bytes | None) -> SealPrivateKey:
+    """The private key in ``path``; see :func:`load_key`."""
+    return load_key(_read(path), passphrase, what=str(path))
+
+
+def check_pair(cert: x509.Certificate, key: SealPrivateKey) -> None:
+    """Raise SealAuthorityError unless ``key`` is the private half of ``cert``'s public key."""
+    if cert.public_key() != key.public_key():
+        raise SealAuthorityError(
+            f"the key does not belong to the certificate {cert.subject.rfc4514_string()}",
+            code="seal.key_mismatch",
+        )
