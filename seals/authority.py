@@ -12,21 +12,20 @@ revoke or publish a CRL (the outside CA does that).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-from seals import _pem
-from seals._pem import SealPrivateKey
+from seals import _pki
+from seals._pki import SealPrivateKey
 from seals.errors import SealAuthorityError
 
 __all__ = [
@@ -115,12 +114,12 @@ class SealAuthority:
             raise SealAuthorityError("the organisation name is empty")
         now = _utc(now)
         ca_key = generate_key(algorithm)
-        ca_name = _name(organisation, f"{organisation} 电子印章根证书")
+        ca_name = _pki.name(organisation, f"{organisation} 电子印章根证书")
         ca_cert = (
-            _builder(ca_name, ca_name, ca_key.public_key(), now, ca_days)
+            _pki.builder(ca_name, ca_name, ca_key.public_key(), now, ca_days)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(_key_usage(cert_sign=True), critical=True)
-            .add_extension(_ski(ca_key), critical=False)
+            .add_extension(_pki.key_usage(cert_sign=True), critical=True)
+            .add_extension(_pki.ski(ca_key), critical=False)
             .sign(ca_key, _SHA256)
         )
         placeholder = SealCredentials(ca_cert, ca_key, ())
@@ -143,12 +142,12 @@ class SealAuthority:
         ca_key = self._require_ca_key("issue a seal certificate")
         now = _utc(now)
         key = generate_key(algorithm)
-        subject = _name(self.organisation, self.organisation + _SEAL_SUFFIX)
+        subject = _pki.name(self.organisation, self.organisation + _SEAL_SUFFIX)
         eku = [_DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]
         builder = (
-            _builder(subject, self.ca_certificate.subject, key.public_key(), now, days)
+            _pki.builder(subject, self.ca_certificate.subject, key.public_key(), now, days)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(non_repudiation=True), critical=True)
+            .add_extension(_pki.key_usage(non_repudiation=True), critical=True)
             .add_extension(x509.ExtendedKeyUsage(eku), critical=False)
         )
         builder = self._add_issuer_links(builder, key, aia_url)
@@ -164,12 +163,12 @@ class SealAuthority:
         ca_key = self._require_ca_key("issue a TSA certificate")
         now = _utc(now)
         key = generate_key("rsa-3072")
-        subject = _name(self.organisation, f"{self.organisation} 时间戳服务")
+        subject = _pki.name(self.organisation, f"{self.organisation} 时间戳服务")
         eku = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING])
         builder = (
-            _builder(subject, self.ca_certificate.subject, key.public_key(), now, days)
+            _pki.builder(subject, self.ca_certificate.subject, key.public_key(), now, days)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(), critical=True)
+            .add_extension(_pki.key_usage(), critical=True)
             .add_extension(eku, critical=True)
         )
         builder = self._add_issuer_links(builder, key, None)
@@ -191,12 +190,12 @@ class SealAuthority:
             raise SealAuthorityError(f"the PKCS#12 file cannot be read: {exc}") from None
         if cert is None or not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
             raise SealAuthorityError("the PKCS#12 file holds no ECDSA or RSA seal key")
-        chain = _order_chain(cert, extra)
-        org = organisation or _attribute(cert.subject, NameOID.ORGANIZATION_NAME)
+        chain = _pki.order_chain(cert, extra)
+        org = organisation or _pki.attribute(cert.subject, NameOID.ORGANIZATION_NAME)
         if not org:
             raise SealAuthorityError("the seal certificate names no organisation (O=)")
         creds = SealCredentials(cert, key, chain)
-        return cls(org, chain[-1], None, creds, _crl_url_of(cert))
+        return cls(org, chain[-1], None, creds, _pki.crl_url_of(cert))
 
     # -- revocation ---------------------------------------------------------------------------
 
@@ -236,7 +235,7 @@ class SealAuthority:
             .last_update(now)
             .next_update(now + next_update)
             .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
-            .add_extension(_aki(ca_key), critical=False)
+            .add_extension(_pki.aki(ca_key), critical=False)
         )
         for entry in self.revocations:
             revoked = (
@@ -248,12 +247,12 @@ class SealAuthority:
             )
             builder = builder.add_revoked_certificate(revoked)
         crl = builder.sign(ca_key, _SHA256)
-        return crl.public_bytes(_pem.DER)
+        return crl.public_bytes(_pki.DER)
 
     def crl_pem(self, *, now: datetime, next_update: timedelta = timedelta(days=7)) -> bytes:
         """The same CRL as :meth:`crl`, PEM-encoded."""
         der = self.crl(now=now, next_update=next_update)
-        return x509.load_der_x509_crl(der).public_bytes(_pem.PEM)
+        return x509.load_der_x509_crl(der).public_bytes(_pki.PEM)
 
     # -- storage ------------------------------------------------------------------------------
 
@@ -278,13 +277,13 @@ class SealAuthority:
         }
         files: dict[str, bytes] = {
             "authority.json": json.dumps(meta, ensure_ascii=False, indent=2).encode() + b"\n",
-            "seal-ca.pem": _pem.certs_pem((self.ca_certificate,)),
-            "seal.pem": _pem.certs_pem((self.seal.certificate, *self.seal.chain)),
-            "seal.key.pem": _pem.key_pem(self.seal.private_key, passphrase),
+            "seal-ca.pem": _pki.certs_pem((self.ca_certificate,)),
+            "seal.pem": _pki.certs_pem((self.seal.certificate, *self.seal.chain)),
+            "seal.key.pem": _pki.key_pem(self.seal.private_key, passphrase),
         }
         if self.ca_key is not None:
-            files["seal-ca.key.pem"] = _pem.key_pem(self.ca_key, passphrase)
-        _pem.write_files(folder, files)
+            files["seal-ca.key.pem"] = _pki.key_pem(self.ca_key, passphrase)
+        _pki.write_files(folder, files)
 
     @classmethod
     def load(cls, folder: Path, *, passphrase: bytes | None = None) -> SealAuthority:
@@ -293,7 +292,7 @@ class SealAuthority:
         Raises SealAuthorityError if a file is missing or unreadable, or a key does not
         match its certificate.
         """
-        meta = _pem.read_json(folder / "authority.json")
+        meta = _pki.read_json(folder / "authority.json")
         try:
             if meta.get("v") != _FORMAT_VERSION:
                 raise SealAuthorityError(f"{folder / 'authority.json'} has an unknown version")
@@ -308,14 +307,14 @@ class SealAuthority:
             organisation, crl_url = str(meta["organisation"]), str(meta["crl_url"])
         except (KeyError, TypeError, ValueError) as exc:
             raise SealAuthorityError(f"{folder / 'authority.json'} is malformed: {exc}") from None
-        ca_cert = _pem.read_certs(folder / "seal-ca.pem")[0]
-        seal_certs = _pem.read_certs(folder / "seal.pem")
-        seal_key = _pem.read_key(folder / "seal.key.pem", passphrase)
-        _pem.check_pair(seal_certs[0], seal_key)
+        ca_cert = _pki.read_certs(folder / "seal-ca.pem")[0]
+        seal_certs = _pki.read_certs(folder / "seal.pem")
+        seal_key = _pki.read_key(folder / "seal.key.pem", passphrase)
+        _pki.check_pair(seal_certs[0], seal_key)
         ca_key_path = folder / "seal-ca.key.pem"
-        ca_key = _pem.read_key(ca_key_path, passphrase) if ca_key_path.exists() else None
+        ca_key = _pki.read_key(ca_key_path, passphrase) if ca_key_path.exists() else None
         if ca_key is not None:
-            _pem.check_pair(ca_cert, ca_key)
+            _pki.check_pair(ca_cert, ca_key)
         seal = SealCredentials(seal_certs[0], seal_key, tuple(seal_certs[1:]))
         return cls(organisation, ca_cert, ca_key, seal, crl_url, revocations)
 
@@ -342,12 +341,12 @@ class SealAuthority:
         )
         builder = (
             builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
-            .add_extension(_ski(key), critical=False)
-            .add_extension(_aki(ca_key), critical=False)
+            .add_extension(_pki.ski(key), critical=False)
+            .add_extension(_pki.aki(ca_key), critical=False)
         )
         if aia_url:
             access = x509.AccessDescription(
-                x509.AuthorityInformationAccessOID.CA_ISSUERS,
+                AuthorityInformationAccessOID.CA_ISSUERS,
                 x509.UniformResourceIdentifier(aia_url),
             )
             builder = builder.add_extension(
@@ -364,98 +363,3 @@ def _utc(at: datetime) -> datetime:
 
 def _iso(at: datetime) -> str:
     return _utc(at).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _name(organisation: str, common_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-def _builder(
-    subject: x509.Name,
-    issuer: x509.Name,
-    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
-    now: datetime,
-    days: int,
-) -> x509.CertificateBuilder:
-    # Backdate by an hour so that a validator whose clock runs slightly behind still accepts.
-    start = now.replace(microsecond=0) - timedelta(hours=1)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(days=days))
-    )
-
-
-def _key_usage(*, cert_sign: bool = False, non_repudiation: bool = False) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not cert_sign,
-        content_commitment=non_repudiation,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _ski(key: SealPrivateKey) -> x509.SubjectKeyIdentifier:
-    return x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-
-
-def _aki(ca_key: SealPrivateKey) -> x509.AuthorityKeyIdentifier:
-    return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
-
-
-def _attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
-    values = name.get_attributes_for_oid(oid)
-    return str(values[0].value) if values else ""
-
-
-def _crl_url_of(cert: x509.Certificate) -> str:
-    try:
-        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    except x509.ExtensionNotFound:
-        return ""
-    for point in points:
-        for name in point.full_name or ():
-            if isinstance(name, x509.UniformResourceIdentifier):
-                return str(name.value)
-    return ""
-
-
-def _order_chain(
-    leaf: x509.Certificate, others: Sequence[x509.Certificate]
-) -> tuple[x509.Certificate, ...]:
-    """The issuers of ``leaf`` in order, ending with a self-signed root."""
-    chain: list[x509.Certificate] = []
-    current = leaf
-    pool = list(others)
-    while current.issuer != current.subject:
-        issuer = next((c for c in pool if c.subject == current.issuer), None)
-        if issuer is None:
-            raise SealAuthorityError(
-                "the PKCS#12 file lacks the issuer of "
-                f"{current.subject.rfc4514_string()}: include the whole chain up to the root"
-            )
-        try:
-            current.verify_directly_issued_by(issuer)
-        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise SealAuthorityError(f"the PKCS#12 chain does not verify: {exc}") from None
-        chain.append(issuer)
-        pool.remove(issuer)
-        current = issuer
-    if not chain:
-        raise SealAuthorityError("the seal certificate is self-signed: no CA issued it")
-    return tuple(chain)

@@ -1,16 +1,19 @@
-"""PEM and file helpers for the seal authority (private to the seals package)."""
+"""Certificate, PEM and file helpers for the seal authority (private to the seals package)."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 from seals.errors import SealAuthorityError
 
@@ -109,3 +112,98 @@ def check_pair(cert: x509.Certificate, key: SealPrivateKey) -> None:
             f"the key does not belong to the certificate {cert.subject.rfc4514_string()}",
             code="seal.key_mismatch",
         )
+
+
+def name(organisation: str, common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    now: datetime,
+    days: int,
+) -> x509.CertificateBuilder:
+    # Backdate by an hour so that a validator whose clock runs slightly behind still accepts.
+    start = now.replace(microsecond=0) - timedelta(hours=1)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days))
+    )
+
+
+def key_usage(*, cert_sign: bool = False, non_repudiation: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not cert_sign,
+        content_commitment=non_repudiation,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def ski(key: SealPrivateKey) -> x509.SubjectKeyIdentifier:
+    return x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+
+
+def aki(ca_key: SealPrivateKey) -> x509.AuthorityKeyIdentifier:
+    return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())
+
+
+def attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
+    values = name.get_attributes_for_oid(oid)
+    return str(values[0].value) if values else ""
+
+
+def crl_url_of(cert: x509.Certificate) -> str:
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return ""
+    for point in points:
+        for name in point.full_name or ():
+            if isinstance(name, x509.UniformResourceIdentifier):
+                return str(name.value)
+    return ""
+
+
+def order_chain(
+    leaf: x509.Certificate, others: Sequence[x509.Certificate]
+) -> tuple[x509.Certificate, ...]:
+    """The issuers of ``leaf`` in order, ending with a self-signed root."""
+    chain: list[x509.Certificate] = []
+    current = leaf
+    pool = list(others)
+    while current.issuer != current.subject:
+        issuer = next((c for c in pool if c.subject == current.issuer), None)
+        if issuer is None:
+            raise SealAuthorityError(
+                "the PKCS#12 file lacks the issuer of "
+                f"{current.subject.rfc4514_string()}: include the whole chain up to the root"
+            )
+        try:
+            current.verify_directly_issued_by(issuer)
+        except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise SealAuthorityError(f"the PKCS#12 chain does not verify: {exc}") from None
+        chain.append(issuer)
+        pool.remove(issuer)
+        current = issuer
+    if not chain:
+        raise SealAuthorityError("the seal certificate is self-signed: no CA issued it")
+    return tuple(chain)
