@@ -38,6 +38,11 @@ def key_pem(key: SealPrivateKey, passphrase: bytes | None) -> bytes:
     return key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
+def private_key_der(key: SealPrivateKey) -> bytes:
+    """A private key as unencrypted PKCS#8 DER (for libraries that take asn1crypto keys)."""
+    return key.private_bytes(DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
 def write_files(folder: Path, files: dict[str, bytes]) -> None:
     """Write each file, private keys readable by the owner only; raise SealAuthorityError."""
     try:
