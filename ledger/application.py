@@ -23,6 +23,7 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import register_topic
 
+from ledger.audit import AuditReport, audit_records, record_from_state
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.errors import ClockSkew, RulesRefused, StaleVersion, StreamNotFound
@@ -241,6 +242,20 @@ class CaseLedger:
 
     def stream_ids(self) -> set[uuid.UUID]:
         return {n.originator_id for n in self._iter_raw_notifications()}
+
+    def audit(self, progress: Callable[[int], None] | None = None) -> AuditReport:
+        """Replay every stored event, raw, through the rules (see :mod:`ledger.audit`)."""
+        records = (
+            record_from_state(n.id, str(n.originator_id), n.originator_version, n.state)
+            for n in self._iter_raw_notifications()
+        )
+        return audit_records(
+            records,
+            org=self.org,
+            root_keys=self.root_keys,
+            stream_key=lambda name: str(stream_uuid(name)),
+            progress=progress,
+        )
 
     def _iter_raw_notifications(self) -> Iterator[Any]:
         position = 0

@@ -192,8 +192,18 @@ class Envelope:
         return format_time(self.at)
 
     def signing_bytes(self) -> bytes:
-        """``caseledger/envelope/v1\\n`` + JCS(envelope without ``sig``)."""
-        return SIGNING_PREFIX + canonical(_unsigned_fields(self))
+        """``caseledger/envelope/v1\\n`` + JCS(envelope without ``sig``).
+
+        ``raw`` is canonical, so its members stand in sorted order and the canonical text
+        without ``sig`` is ``raw`` less the ``,"sig":"…"`` member. After ``sig`` come only
+        ``stream``, ``type`` and ``v``, whose values hold no quotes, so the last occurrence
+        is the top-level member.
+        """
+        member = b',"sig":"' + b64encode(self.sig).encode("ascii") + b'"'
+        cut = self.raw.rfind(member)
+        if cut < 0:  # pragma: no cover - from_bytes guarantees the member is there
+            return SIGNING_PREFIX + canonical(_unsigned_fields(self))
+        return SIGNING_PREFIX + self.raw[:cut] + self.raw[cut + len(member) :]
 
     def verify_with(self, public_key: bytes) -> None:
         """Return None if ``sig`` verifies under ``public_key``; raise SignatureInvalid if not."""

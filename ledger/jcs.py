@@ -49,12 +49,39 @@ def parse_canonical(data: bytes, *, max_bytes: int) -> dict[str, JSONValue]:
         raise EnvelopeError("numbers must be integers", code="json.invalid") from None
     if not isinstance(value, dict):
         raise EnvelopeError("an envelope must be a JSON object", code="json.invalid")
-    if canonical(value) != data:
+    if not _is_canonical(value, data):
         raise EnvelopeError(
             "envelope is not in RFC 8785 canonical form (sorted keys, no spaces)",
             code="json.not_canonical",
         )
     return value
+
+
+def _is_canonical(value: JSONValue, data: bytes) -> bool:
+    """Whether ``data`` is the canonical form of ``value``.
+
+    For values whose object keys are all ASCII, Python's C JSON encoder with sorted keys and
+    no spaces produces exactly RFC 8785's text (same string escapes, integers only, and
+    UTF-16 and code-point key orders agree on ASCII), so that fast path decides; anything
+    else goes through the rfc8785 package.
+    """
+    _check_value(value, 0)
+    try:
+        fast = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        fast_bytes = fast.encode("utf-8")
+    except (UnicodeEncodeError, ValueError):
+        return canonical(value) == data
+    if fast_bytes == data and _ascii_keys(value):
+        return True
+    return canonical(value) == data
+
+
+def _ascii_keys(value: JSONValue) -> bool:
+    if isinstance(value, dict):
+        return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_ascii_keys(v) for v in value)
+    return True
 
 
 class _FloatRefused(Exception):

@@ -30,6 +30,8 @@ CODES: dict[str, str] = {
     "directory.not_admin": "a directory change not signed by an admin or the root key",
     "directory.root_required": "the directory's first envelope must be signed by a root key",
     "directory.invalid": "the directory change contradicts the directory",
+    "envelope.malformed": "the stored text is not a well-formed envelope",
+    "store.hash_mismatch": "the stored envelope hash is not the hash of the stored text",
 }
 
 
