@@ -100,6 +100,8 @@ class CaseLedger:
         self._lock = threading.RLock()
         self._cache = _Cache(directory=DirectoryState(org=org, root_keys=self.root_keys))
         self.after_append: list[AfterAppend] = []
+        # The transparency log that follows this ledger, when one is attached.
+        self.log: Any = None
 
     @property
     def directory_stream(self) -> str:

@@ -1,0 +1,247 @@
+"""The organisation folder (``--home`` / ``CASELEDGER_HOME``): keys, trust.json, seal
+authority and, by default, the SQLite database ``caseledger.db``.
+
+Layout::
+
+    org.json                 organisation id and name, public base URL, log origin
+    trust.json               what the organisation publishes for verifiers
+    caseledger.db            the embedded database (unless --db points elsewhere)
+    keys/root.key            the org root key (signs the directory's first envelopes)
+    keys/admin.key           the first admin's key
+    keys/log.key             the transparency log's checkpoint key
+    keys/seal-service.key    the seal service's envelope key (signs ResultIssued)
+    seal/                    the seal CA, seal certificate and their keys
+    server.secret            secret for tokens and public query codes
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from api.keyfile import KeyFile
+from ledger.application import CaseLedger
+from ledger.client import Signer, StreamWriter, grant_body
+from ledger.envelope import Envelope
+from ledger.errors import CaseLedgerError
+from ledger.signing import PrivateKey
+from ledger.storage import open_store
+from ledger.trust import TrustFile
+
+__all__ = ["DEFAULT_HOME", "OrgError", "OrgHome", "resolve_db_url", "resolve_home"]
+
+DEFAULT_HOME = Path("caseledger-data")
+ADMIN = "staff:admin"
+SEAL_SERVICE = "service:seal"
+
+
+class OrgError(CaseLedgerError):
+    code = "org.invalid"
+
+
+def resolve_home(home: Path | None) -> Path:
+    return Path(home or os.environ.get("CASELEDGER_HOME") or DEFAULT_HOME)
+
+
+def resolve_db_url(home: Path, db: str | None) -> str:
+    return db or os.environ.get("CASELEDGER_DB") or str(home / "caseledger.db")
+
+
+@dataclass(frozen=True)
+class OrgHome:
+    """An organisation folder, read from disk."""
+
+    path: Path
+    org: str
+    org_name: str
+    public_base_url: str
+    log_origin: str
+
+    # Creating ---------------------------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        path: Path,
+        *,
+        org: str,
+        org_name: str,
+        public_base_url: str,
+        admin_name: str = "系统管理员",
+        now: datetime,
+    ) -> OrgHome:
+        """Create the folder: new keys, a seal authority, trust.json. Refuse an existing one."""
+        from seals.authority import SealAuthority
+
+        if (path / "org.json").exists():
+            raise OrgError(f"{path} already holds an organisation")
+        path.mkdir(parents=True, exist_ok=True)
+        home = cls(
+            path,
+            org,
+            org_name,
+            public_base_url.rstrip("/"),
+            f"{public_base_url.split('://')[-1].rstrip('/')}/log",
+        )
+        (path / "org.json").write_text(json.dumps(home._meta(), ensure_ascii=False, indent=2))
+        for name, principal in (
+            ("root", ADMIN),
+            ("admin", ADMIN),
+            ("log", "log"),
+            ("seal-service", SEAL_SERVICE),
+        ):
+            KeyFile(principal, PrivateKey.generate()).save(path / "keys" / f"{name}.key")
+        SealAuthority.create(org_name, now=now, crl_url=f"{home.public_base_url}/v1/crl").save(
+            path / "seal"
+        )
+        (path / "server.secret").write_text(secrets.token_hex(32))
+        os.chmod(path / "server.secret", 0o600)
+        home.write_trust()
+        return home
+
+    def bootstrap_directory(self, now: datetime, admin_name: str = "系统管理员") -> list[Envelope]:
+        """The directory's first envelopes: the admin (signed by the root key), the admin's key
+        and grant, and the seal service with its key and grant (signed by the admin)."""
+        root = Signer(ADMIN, "admin", self.key("root"))
+        admin = Signer(ADMIN, "admin", self.key("admin"))
+        seal = self.key("seal-service")
+        writer = StreamWriter(f"directory:{self.org}")
+        at = [now - timedelta(seconds=6 - i) for i in range(6)]
+        return [
+            writer.sign(
+                "StaffEnrolled",
+                root,
+                at[0],
+                {"staff": ADMIN, "name": admin_name, "unit": "办公室", "id_number": "ADMIN-0001"},
+            ),
+            writer.sign(
+                "KeyAdded", root, at[1], {"staff": ADMIN, "public_key": admin.key.public_key_b64}
+            ),
+            writer.sign(
+                "RoleGranted",
+                root,
+                at[2],
+                grant_body("g-admin", ADMIN, "admin", valid_from=at[2], unit="办公室"),
+            ),
+            writer.sign(
+                "StaffEnrolled",
+                admin,
+                at[3],
+                {
+                    "staff": SEAL_SERVICE,
+                    "name": "电子印章服务",
+                    "unit": "办公室",
+                    "id_number": "SERVICE-SEAL-0001",
+                },
+            ),
+            writer.sign(
+                "KeyAdded", admin, at[4], {"staff": SEAL_SERVICE, "public_key": seal.public_key_b64}
+            ),
+            writer.sign(
+                "RoleGranted",
+                admin,
+                at[5],
+                grant_body(
+                    "g-seal-service", SEAL_SERVICE, "seal_service", valid_from=at[5], unit="办公室"
+                ),
+            ),
+        ]
+
+    # Reading ----------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path) -> OrgHome:
+        """Read an organisation folder; raise OrgError if it is not one."""
+        try:
+            meta = json.loads((path / "org.json").read_text(encoding="utf-8"))
+            return cls(
+                path, meta["org"], meta["org_name"], meta["public_base_url"], meta["log_origin"]
+            )
+        except FileNotFoundError:
+            raise OrgError(
+                f"{path} is not an organisation folder: run `caseledger init` "
+                "or `caseledger demo --out DIR` first"
+            ) from None
+        except (ValueError, KeyError, TypeError):
+            raise OrgError(f"{path / 'org.json'} is damaged") from None
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "org": self.org,
+            "org_name": self.org_name,
+            "public_base_url": self.public_base_url,
+            "log_origin": self.log_origin,
+        }
+
+    def key(self, name: str) -> PrivateKey:
+        return KeyFile.load(
+            self.path / "keys" / f"{name}.key", os.environ.get("CASELEDGER_PASSPHRASE")
+        ).key
+
+    def seal_authority(self) -> Any:
+        from seals.authority import SealAuthority
+
+        return SealAuthority.load(self.path / "seal")
+
+    def server_secret(self) -> bytes:
+        return bytes.fromhex((self.path / "server.secret").read_text().strip())
+
+    def log_verifier_key(self) -> str:
+        from ledger.checkpoint import verifier_key_string
+
+        return str(verifier_key_string(self.log_origin, self.key("log").public_key))
+
+    def write_trust(self, witness_keys: tuple[str, ...] = (), quorum: int = 0) -> TrustFile:
+        root = self.key("root")
+        trust = TrustFile(
+            org=self.org,
+            org_name=self.org_name,
+            root_keys={root.key_id: root.public_key},
+            log_origin=self.log_origin,
+            log_verifier_key=self.log_verifier_key(),
+            seal_ca_pems=(self._seal_ca_pem(),),
+            witness_keys=witness_keys,
+            witness_quorum=quorum,
+            public_base_url=self.public_base_url,
+        )
+        (self.path / "trust.json").write_text(trust.dumps(), encoding="utf-8")
+        return trust
+
+    def _seal_ca_pem(self) -> str:
+        return (self.path / "seal" / "seal-ca.pem").read_text(encoding="ascii")
+
+    def trust(self) -> TrustFile:
+        return TrustFile.from_json((self.path / "trust.json").read_bytes())
+
+    def db_url(self, db: str | None = None) -> str:
+        return resolve_db_url(self.path, db)
+
+    def open_ledger(self, db: str | None = None) -> CaseLedger:
+        """The organisation's ledger on its database, with the transparency log attached."""
+        store = open_store(self.db_url(db))
+        ledger = CaseLedger(store, org=self.org, root_keys=self.trust().root_keys)
+        attach_log(ledger, self)
+        return ledger
+
+
+def attach_log(ledger: CaseLedger, home: OrgHome) -> None:
+    """Keep the Merkle log in step with the ledger: catch up now and after every append."""
+    from dataclasses import replace
+
+    from ledger.log_store import LogStore, catch_up
+
+    log = LogStore(ledger.store.engine(), origin=home.log_origin)
+    catch_up(ledger, log)
+
+    def follow(led: CaseLedger, result: Any) -> Any:
+        catch_up(led, log)
+        return replace(result, leaf_index=log.leaf_index(bytes.fromhex(result.hash)))
+
+    ledger.after_append.append(follow)
+    ledger.log = log
