@@ -1,0 +1,114 @@
+"""Shared fixtures: fixed UTC times, the sample office, and real ledgers on SQLite and PostgreSQL.
+
+PostgreSQL fixtures give each test its own schema in the ``test`` database, created before the
+test and dropped (CASCADE) after it, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ledger.application import CaseLedger
+from ledger.sample import SampleOffice
+from ledger.storage import Store, open_store
+
+PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+# Fixed times: directory set up on the morning of T0, cases from T1 on.
+T0 = datetime(2026, 11, 23, 1, 0, 0, tzinfo=UTC)
+T1 = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def t0() -> datetime:
+    return T0
+
+
+@pytest.fixture
+def t1() -> datetime:
+    return T1
+
+
+@pytest.fixture
+def office() -> SampleOffice:
+    return SampleOffice()
+
+
+def new_ledger(store: Store, office: SampleOffice) -> CaseLedger:
+    """A CaseLedger for ``office`` on ``store`` (the directory is not yet written)."""
+    return CaseLedger(
+        store, org=office.org, root_keys={office.root_key.key_id: office.root_key.public_key}
+    )
+
+
+@pytest.fixture
+def make_ledger(office: SampleOffice) -> Iterator[Callable[[Store], CaseLedger]]:
+    """Open more CaseLedger instances for ``office`` (closed after the test)."""
+    opened: list[CaseLedger] = []
+
+    def make(store: Store) -> CaseLedger:
+        opened.append(new_ledger(store, office))
+        return opened[-1]
+
+    yield make
+    for ledger in opened:
+        ledger.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty schema in the PostgreSQL test database, dropped after the test."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{PG_DSN}?schema={schema}"
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Store:
+    return open_store(tmp_path / "caseledger.db")
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Store:
+    return open_store(pg_url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger_store(request: pytest.FixtureRequest) -> Store:
+    """A fresh store, once on a SQLite file and once on a PostgreSQL schema."""
+    name = "sqlite_store" if request.param == "sqlite" else "pg_store"
+    store: Store = request.getfixturevalue(name)
+    return store
+
+
+@pytest.fixture
+def sqlite_ledger(sqlite_store: Store, office: SampleOffice) -> Iterator[CaseLedger]:
+    ledger = new_ledger(sqlite_store, office)
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def pg_ledger(pg_store: Store, office: SampleOffice) -> Iterator[CaseLedger]:
+    ledger = new_ledger(pg_store, office)
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def any_ledger(ledger_store: Store, office: SampleOffice) -> Iterator[CaseLedger]:
+    """A fresh ledger on each backend in turn."""
+    ledger = new_ledger(ledger_store, office)
+    yield ledger
+    ledger.close()
