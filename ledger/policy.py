@@ -408,7 +408,7 @@ def _directory_problem(directory: DirectoryState, env: Envelope) -> tuple[str, s
             if problem is None and "void_from" in body:
                 parse_time(body["void_from"])
         elif env.type == "RoleGranted":
-            problem = _grant_problem(directory, body)
+            return _grant_problem(directory, body)
         elif env.type == "RoleRevoked":
             problem = _need_text(body, "grant", "reason")
             if problem is None and body["grant"] not in directory.grants:
@@ -420,22 +420,24 @@ def _directory_problem(directory: DirectoryState, env: Envelope) -> tuple[str, s
     return ("body.invalid", problem) if problem else None
 
 
-def _grant_problem(directory: DirectoryState, body: dict[str, Any]) -> str | None:
+def _grant_problem(directory: DirectoryState, body: dict[str, Any]) -> tuple[str, str] | None:
+    # An unreadable grant is body.invalid; one that names an unknown person or reuses a grant id
+    # contradicts the directory, like a second StaffEnrolled or KeyAdded does.
     problem = _need_text(body, "grant", "staff", "role", "unit")
     if problem:
-        return problem
+        return "body.invalid", problem
     if body["role"] not in STAFF_ROLES:
-        return f"role {body['role']!r} is not one of {sorted(STAFF_ROLES)}"
-    if body["staff"] not in directory.staff:
-        return f"{body['staff']} is not enrolled"
-    if body["grant"] in directory.grants:
-        return f"grant id {body['grant']} is already used"
+        return "body.invalid", f"role {body['role']!r} is not one of {sorted(STAFF_ROLES)}"
     parse_time(body.get("valid_from"))
     if body.get("valid_until") is not None:
         parse_time(body["valid_until"])
     matters = body.get("matters")
     if not isinstance(matters, list) or not matters or not all(isinstance(m, str) for m in matters):
-        return "body.matters must be a list of matter codes or ['*']"
+        return "body.invalid", "body.matters must be a list of matter codes or ['*']"
+    if body["staff"] not in directory.staff:
+        return "directory.invalid", f"{body['staff']} is not enrolled"
+    if body["grant"] in directory.grants:
+        return "directory.invalid", f"grant id {body['grant']} is already used"
     return None
 
 
