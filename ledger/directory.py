@@ -142,7 +142,8 @@ class DirectoryState:
     def apply(self, envelope: Envelope) -> None:
         """Fold an admitted directory envelope into the state.
 
-        Raises EnvelopeError if the body cannot be read; the policy checks bodies first, so
+        Raises EnvelopeError if the body cannot be read (``body.invalid``) or names a key or
+        grant the directory lacks (``directory.invalid``); the policy checks bodies first, so
         this happens only when folding an envelope the rules did not admit.
         """
         handler = _APPLY[envelope.type]
@@ -195,7 +196,9 @@ def _add_key(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
 
 
 def _revoke_key(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
-    record = state.keys[_text(body, "key_id")]
+    record = state.keys.get(_text(body, "key_id"))
+    if record is None:
+        raise EnvelopeError(f"no key {body['key_id']}", code="directory.invalid")
     void_from = _time(body, "void_from", optional=True) or at
     if record.void_from is None or void_from < record.void_from:
         state.keys[record.key_id] = KeyRecord(
@@ -225,7 +228,9 @@ def _grant(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
 
 
 def _revoke_grant(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
-    grant = state.grants[_text(body, "grant")]
+    grant = state.grants.get(_text(body, "grant"))
+    if grant is None:
+        raise EnvelopeError(f"no grant {body['grant']}", code="directory.invalid")
     if grant.revoked_at is None:
         state.grants[grant.grant_id] = Grant(
             grant.grant_id,
