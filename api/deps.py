@@ -1,0 +1,215 @@
+"""What routes depend on: the services of one organisation, the caller, the clock.
+
+:func:`open_services` is the one place that turns settings into a ledger, read models, a
+trust file and secrets; everything else asks for them through the ``Annotated`` aliases.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from api.auth import Identity, TokenService
+from api.errors import ApiError
+from api.settings import Settings
+from ledger.application import CaseLedger
+from ledger.read_models import ReadModels
+from ledger.trust import TrustFile
+
+__all__ = [
+    "Clock",
+    "IdentityDep",
+    "LedgerDep",
+    "NowDep",
+    "RateLimiter",
+    "ReadModelsDep",
+    "Services",
+    "ServicesDep",
+    "SettingsDep",
+    "open_services",
+    "public_rate",
+]
+
+
+class RateLimiter:
+    """A token bucket per client address: ``per_minute`` requests, refilled continuously."""
+
+    def __init__(self, per_minute: int, *, max_clients: int = 100_000) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self.max_clients = max_clients
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, client: str, now: float | None = None) -> float:
+        """0.0 if the request may go ahead, else the seconds to wait."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._buckets) >= self.max_clients:
+                self._buckets.clear()  # a flood of addresses: start afresh rather than grow
+            tokens, last = self._buckets.get(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[client] = (tokens, now)
+                return (1.0 - tokens) / self.rate
+            self._buckets[client] = (tokens - 1.0, now)
+            return 0.0
+
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class Services:
+    """Everything one organisation's service needs, opened once per app."""
+
+    settings: Settings
+    ledger: CaseLedger
+    read_models: ReadModels
+    trust: TrustFile
+    tokens: TokenService
+    secret: bytes
+    home: Any = None
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(60))
+    clock: Clock = _utc_now
+    _crl: tuple[float, bytes] | None = None
+
+    @property
+    def log(self) -> Any:
+        """The Merkle log (ledger.log_store.LogStore) that follows the ledger, or None."""
+        return getattr(self.ledger, "log", None)
+
+    def crl(self) -> bytes:
+        """The seal CA's current CRL (DER), re-signed at most once an hour."""
+        if self.home is None:
+            raise ApiError(503, "crl.unavailable", "this server has no seal authority")
+        if self._crl is None or time.monotonic() - self._crl[0] > 3600:
+            authority = self.home.seal_authority()
+            self._crl = (
+                time.monotonic(),
+                authority.crl(now=self.clock(), next_update=timedelta(days=7)),
+            )
+        return self._crl[1]
+
+    def close(self) -> None:
+        self.ledger.close()
+        self.read_models.engine.dispose()
+
+
+def _open_organisation(settings: Settings) -> tuple[CaseLedger, TrustFile, bytes, Any]:
+    """The ledger (with its log), trust file, server secret and organisation folder."""
+    from api.org import OrgHome, resolve_db_url
+
+    home_path = Path(settings.home)
+    if (home_path / "org.json").exists():
+        home = OrgHome.load(home_path)
+        return home.open_ledger(settings.db), home.trust(), home.server_secret(), home
+    # A folder with only trust.json and server.secret (no keys, no seal authority): enough
+    # for a read-and-append server that holds no organisation keys at all.
+    from ledger.storage import open_store
+
+    try:
+        trust = TrustFile.from_json((home_path / "trust.json").read_bytes())
+        secret = bytes.fromhex((home_path / "server.secret").read_text().strip())
+    except (OSError, ValueError) as exc:
+        raise ApiError(
+            503, "org.missing", f"{home_path} is not an organisation folder: {exc}"
+        ) from None
+    store = open_store(resolve_db_url(home_path, settings.db))
+    return CaseLedger(store, org=trust.org, root_keys=trust.root_keys), trust, secret, None
+
+
+def open_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+    """Open the organisation named by ``settings``; raise a CaseLedgerError if it cannot be."""
+    ledger, trust, secret, home = _open_organisation(settings)
+    read_models = ReadModels(ledger.store.engine())
+    read_models.attach(ledger)
+    tokens = TokenService(
+        secret,
+        token_minutes=settings.token_minutes,
+        challenge_seconds=settings.challenge_seconds,
+    )
+    return Services(
+        settings=settings,
+        ledger=ledger,
+        read_models=read_models,
+        trust=trust,
+        tokens=tokens,
+        secret=secret,
+        home=home,
+        limiter=RateLimiter(settings.public_rate_per_minute),
+        clock=clock or _utc_now,
+    )
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings_dep(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+def get_ledger(services: ServicesDep) -> CaseLedger:
+    return services.ledger
+
+
+def get_read_models(services: ServicesDep) -> ReadModels:
+    # Another process may have appended: bring the summaries up to date before reading.
+    services.read_models.catch_up(services.ledger)
+    return services.read_models
+
+
+def get_now(services: ServicesDep) -> datetime:
+    return services.clock()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+LedgerDep = Annotated[CaseLedger, Depends(get_ledger)]
+ReadModelsDep = Annotated[ReadModels, Depends(get_read_models)]
+NowDep = Annotated[datetime, Depends(get_now)]
+
+
+def get_identity(request: Request, services: ServicesDep, now: NowDep) -> Identity:
+    """The signed-in caller (``Authorization: Bearer <token>``); ApiError 401 if none."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401,
+            "auth.required",
+            "sign in first: POST /v1/auth/challenge, then /v1/auth/token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return services.tokens.identity(token.strip(), services.ledger.directory(), now)
+
+
+IdentityDep = Annotated[Identity, Depends(get_identity)]
+
+
+def public_rate(request: Request, services: ServicesDep) -> None:
+    """Refuse (429) a client address that exceeds the public rate."""
+    client = request.client.host if request.client else "unknown"
+    wait = services.limiter.take(client)
+    if wait > 0:
+        raise ApiError(
+            429,
+            "rate.limited",
+            f"too many requests; retry in {wait:.0f} s",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )

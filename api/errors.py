@@ -1,0 +1,145 @@
+"""The one boundary where errors become HTTP statuses: always JSON ``{code, message}``.
+
+| error | status |
+| --- | --- |
+| EnvelopeError (json.too_large) | 413 |
+| EnvelopeError (any other code) | 400 |
+| RulesRefused with a ``sig.*`` violation | 401 (only the ``sig.*`` codes are told) |
+| RulesRefused otherwise | 403 with every violation code |
+| StaleVersion | 409 with the stream's head (``head_seq``, ``head_hash``) |
+| ClockSkew, request validation | 422 |
+| StreamNotFound | 404 |
+| ApiError | its own status |
+| any other CaseLedgerError | 422 |
+| anything unexpected | 500 ``internal`` (no details leak) |
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.errors import (
+    CaseLedgerError,
+    ClockSkew,
+    EnvelopeError,
+    RulesRefused,
+    StaleVersion,
+    StreamNotFound,
+)
+
+__all__ = ["ApiError", "error_body", "install_error_handlers"]
+
+log = logging.getLogger("caseledger.api")
+
+
+class ApiError(CaseLedgerError):
+    """An error the service itself raises, with the HTTP status it stands for."""
+
+    code = "api.error"
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.headers = headers
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, **extra}
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _envelope_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, EnvelopeError)  # noqa: S101 - registered for this type only
+    status = 413 if exc.code == "json.too_large" else 400
+    return _json(status, error_body(exc.code, exc.message))
+
+
+def _rules_refused(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RulesRefused)  # noqa: S101
+    codes = [str(getattr(v, "code", v)) for v in exc.violations]
+    violations = [
+        {"code": str(getattr(v, "code", v)), "detail": str(getattr(v, "detail", ""))}
+        for v in exc.violations
+    ]
+    signature = [v for v in violations if v["code"].startswith("sig.")]
+    if signature:
+        # Whoever cannot show a valid signature learns nothing about the rules.
+        return _json(
+            401,
+            error_body(
+                "sig.invalid" if len(signature) > 1 else signature[0]["code"],
+                "the envelope's signature is not valid for a known key",
+                codes=[v["code"] for v in signature],
+                violations=signature,
+            ),
+        )
+    return _json(403, error_body("rules.refused", exc.message, codes=codes, violations=violations))
+
+
+def _stale(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StaleVersion)  # noqa: S101
+    body = error_body(
+        exc.code, exc.message, stream=exc.stream, head_seq=exc.head_seq, head_hash=exc.head_hash
+    )
+    return _json(409, body)
+
+
+def _status_for(exc: CaseLedgerError) -> int:
+    if isinstance(exc, ApiError):
+        return exc.status
+    if isinstance(exc, StreamNotFound):
+        return 404
+    return 422
+
+
+def _ledger_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CaseLedgerError)  # noqa: S101
+    headers = exc.headers if isinstance(exc, ApiError) else None
+    return _json(_status_for(exc), error_body(exc.code, exc.message), headers)
+
+
+def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    problems = [
+        {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
+        for item in exc.errors()
+    ]
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    message = f"{'.'.join(first['loc'])}: {first['msg']}"
+    return _json(422, error_body("request.invalid", message, problems=problems))
+
+
+def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    code = {404: "http.not_found", 405: "http.method_not_allowed"}.get(
+        exc.status_code, f"http.{exc.status_code}"
+    )
+    return _json(exc.status_code, error_body(code, str(exc.detail)), dict(exc.headers or {}))
+
+
+def _internal(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return _json(500, error_body("internal", "the server failed; the error has been logged"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers above on ``app``."""
+    app.add_exception_handler(EnvelopeError, _envelope_error)
+    app.add_exception_handler(RulesRefused, _rules_refused)
+    app.add_exception_handler(StaleVersion, _stale)
+    app.add_exception_handler(ClockSkew, _ledger_error)
+    app.add_exception_handler(CaseLedgerError, _ledger_error)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _internal)

@@ -1,0 +1,1 @@
+"""One router per audience: staff, admin, supervision, public, log."""

@@ -1,0 +1,46 @@
+"""Admin: the directory (who may do what) — read it, and post signed directory changes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from api import service
+from api.deps import IdentityDep, NowDep, ServicesDep
+from api.errors import ApiError
+from api.routes.staff import ENVELOPE_BODY, RawBody
+from api.schemas import AppendOut, DirectoryOut, error_responses
+
+router = APIRouter(prefix="/v1", tags=["admin"])
+
+
+@router.get("/directory", response_model=DirectoryOut, responses=error_responses(401, 403))
+def get_directory(who: IdentityDep, services: ServicesDep) -> DirectoryOut:
+    """Staff, keys, grants and matters (admins only)."""
+    if not who.may("admin"):
+        raise ApiError(403, "role.missing", "only admins see the directory")
+    return service.directory_out(services.ledger.directory())
+
+
+@router.post(
+    "/directory",
+    status_code=201,
+    response_model=AppendOut,
+    openapi_extra=ENVELOPE_BODY,
+    responses=error_responses(
+        400,
+        401,
+        403,
+        409,
+        413,
+        422,
+        extra={200: {"model": AppendOut, "description": "Already stored: the original result"}},
+    ),
+)
+def post_directory(
+    raw: RawBody, services: ServicesDep, now: NowDep, response: Response
+) -> AppendOut:
+    """Append a signed directory envelope (signed by an admin, or the root key for seq 1)."""
+    result = service.append_envelope(services, raw, now, only_directory=True)
+    if result.replayed:
+        response.status_code = 200
+    return result

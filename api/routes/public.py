@@ -1,0 +1,75 @@
+"""Public: case status by case number and query code, PDF verification, the trust file."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
+from fastapi.responses import JSONResponse
+
+from api import service
+from api.deps import ReadModelsDep, ServicesDep, public_rate
+from api.errors import ApiError
+from api.schemas import PublicCaseOut, error_responses
+
+router = APIRouter(prefix="/v1", tags=["public"], dependencies=[Depends(public_rate)])
+
+VERDICT_EXAMPLE = {
+    "verdict": "PASSED",
+    "checks": [{"id": "seal.integrity", "status": "passed", "detail": "intact"}],
+    "case": {"id": "…", "matter": "XK-370100-001", "outcome": "approved", "decided_at": "…"},
+}
+
+
+@router.get(
+    "/public/cases/{case_number}",
+    response_model=PublicCaseOut,
+    responses=error_responses(404, 422, 429),
+)
+def get_public_case(
+    case_number: Annotated[str, Path(max_length=32, examples=["20261124-3F6C2A9B1D04"])],
+    code: Annotated[str, Query(max_length=16, description="the query code (查询密码)")],
+    _: ReadModelsDep,
+    services: ServicesDep,
+) -> PublicCaseOut:
+    """Status of a case, personal data masked, for whoever holds its query code."""
+    return service.public_case(services, case_number, code)
+
+
+@router.post(
+    "/verify",
+    responses=error_responses(
+        400,
+        413,
+        422,
+        429,
+        503,
+        extra={
+            200: {
+                "description": "The verdict",
+                "content": {"application/json": {"example": VERDICT_EXAMPLE}},
+            }
+        },
+    ),
+)
+def post_verify(
+    file: Annotated[UploadFile, File(description="a sealed result PDF")], services: ServicesDep
+) -> Any:
+    """Check a sealed result PDF against this organisation's trust file."""
+    try:
+        from verify import verify_pdf  # type: ignore[attr-defined]
+    except ImportError:
+        raise ApiError(503, "verify.unavailable", "the verifier is not installed here") from None
+    data = file.file.read()
+    return JSONResponse(verify_pdf(data, services.trust).to_json())
+
+
+@router.get(
+    "/trust.json",
+    responses=error_responses(
+        429, extra={200: {"description": "trust.json", "content": {"application/json": {}}}}
+    ),
+)
+def get_trust(services: ServicesDep) -> Any:
+    """The organisation's trust file: all a verifier needs."""
+    return JSONResponse(services.trust.to_json())

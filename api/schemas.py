@@ -1,0 +1,247 @@
+"""Request and response models of the HTTP API (not domain types), with examples.
+
+Conversions from ledger values live next to the models they fill (``from_summary`` …), so
+routes stay: schema in → service → schema out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AppendOut",
+    "CaseDetailOut",
+    "CaseOut",
+    "ChallengeIn",
+    "ChallengeOut",
+    "ConsistencyOut",
+    "DirectoryOut",
+    "DraftOut",
+    "ErrorOut",
+    "HistoryItem",
+    "InclusionOut",
+    "LeavesOut",
+    "PublicCaseOut",
+    "QueueOut",
+    "StatsOut",
+    "TimingOut",
+    "TokenIn",
+    "TokenOut",
+    "WatchOut",
+]
+
+HASH_EXAMPLE = "9f2c4e0b7a1d5c3e8f6a0b2d4c6e8f0a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorOut(_Out):
+    """Every error: a stable code and a message; some add details."""
+
+    code: str = Field(examples=["rules.refused"])
+    message: str = Field(examples=["the step is not admitted: duty.same_person"])
+    codes: list[str] | None = Field(None, examples=[["duty.same_person"]])
+    violations: list[dict[str, str]] | None = None
+    stream: str | None = None
+    head_seq: int | None = Field(None, examples=[3])
+    head_hash: str | None = Field(None, examples=[HASH_EXAMPLE])
+    problems: list[dict[str, Any]] | None = None
+
+
+def error_responses(
+    *statuses: int, extra: dict[int | str, dict[str, Any]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer with (and ``extra``)."""
+    text = {
+        400: "Malformed input (the code says what)",
+        401: "Not signed in, or the envelope's signature is not valid",
+        403: "The rules refuse the step, or the caller's role may not see this",
+        404: "Not found",
+        409: "Stale: the stream has moved on (head given)",
+        413: "Request body too large",
+        422: "Invalid request (parameters, time skew)",
+        429: "Too many requests from this address",
+        503: "Not available on this server yet",
+    }
+    entries: dict[int | str, dict[str, Any]] = dict(extra or {})
+    entries.update({s: {"model": ErrorOut, "description": text[s]} for s in statuses})
+    return entries
+
+
+class AppendOut(_Out):
+    """Where an admitted envelope now stands."""
+
+    stream: str = Field(examples=["case:3f6c2a9b-1d04-4e4b-9a51-0c7d2e8f6a11"])
+    seq: int = Field(examples=[3])
+    hash: str = Field(examples=[HASH_EXAMPLE], description="sha-256 hex of the envelope")
+    leaf_index: int | None = Field(None, examples=[41], description="index in the Merkle log")
+    position: int | None = Field(None, examples=[57], description="notification id")
+    replayed: bool = Field(False, description="true if this exact envelope was already stored")
+
+
+class ChallengeIn(BaseModel):
+    principal: str = Field(max_length=80, examples=["staff:wang.li"])
+    key_id: str = Field(pattern=r"^[0-9a-f]{16}$", examples=["3fa85f6457174562"])
+
+
+class ChallengeOut(_Out):
+    challenge: str = Field(description="sign b'caseledger/signin/v1\\n' + challenge (UTF-8)")
+    expires_at: str = Field(examples=["2026-11-24T01:02:00Z"])
+    signing_prefix: str = "caseledger/signin/v1\n"
+
+
+class TokenIn(BaseModel):
+    challenge: str = Field(max_length=1024)
+    signature: str = Field(max_length=200, description="base64 Ed25519 signature")
+
+
+class TokenOut(_Out):
+    token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_at: str = Field(examples=["2026-11-24T01:15:00Z"])
+    principal: str = Field(examples=["staff:wang.li"])
+    roles: dict[str, list[str]] = Field(examples=[{"handler": ["*"]}])
+
+
+class TimingOut(_Out):
+    """A case against its time limits now (working days, China time)."""
+
+    committed_deadline: str | None = Field(None, examples=["2026-12-08"])
+    statutory_deadline: str | None = Field(None, examples=["2026-12-22"])
+    used_days: int = 0
+    remaining_days: int | None = None
+    paused: bool = False
+    overdue: bool = False
+    near_due: bool = False
+    card: str | None = Field(None, examples=["yellow"], description="red, yellow or null")
+    overran_stages: list[str] = Field(default_factory=list, examples=[["review:1"]])
+
+
+class CaseOut(_Out):
+    """A case as queues and lists show it."""
+
+    case_id: str
+    case_number: str = Field(examples=["20261124-3F6C2A9B1D04"])
+    status: str = Field(examples=["accepted"])
+    matter: str = Field(examples=["XK-370100-001"])
+    matter_name: str = Field(examples=["食品经营许可证核发"])
+    unit: str = Field(examples=["行政审批科"])
+    applicant: str = Field(examples=["济南泉城食品有限公司"])
+    next_step: str | None = Field(None, examples=["Reviewed"])
+    next_role: str | None = Field(None, examples=["reviewer"])
+    applied_at: str
+    last_at: str
+    seq: int
+    timing: TimingOut
+
+
+class QueueOut(_Out):
+    role: str = Field(examples=["reviewer"])
+    cases: list[CaseOut]
+
+
+class HistoryItem(_Out):
+    seq: int
+    type: str = Field(examples=["Accepted"])
+    at: str
+    actor: dict[str, str] = Field(
+        examples=[{"id": "staff:wang.li", "role": "handler", "key": "3fa85f6457174562"}]
+    )
+    hash: str
+    body: dict[str, Any]
+    envelope: str = Field(description="the stored canonical JSON, byte for byte")
+
+
+class CaseDetailOut(_Out):
+    case: CaseOut
+    applicant: dict[str, Any]
+    participants: list[dict[str, str]]
+    outcome: str | None = None
+    head_seq: int
+    head_hash: str | None
+    query_code: str | None = Field(None, description="for the acceptance receipt (handlers)")
+    history: list[HistoryItem]
+
+
+class DraftOut(_Out):
+    """The unsigned fields of the next envelope: fill ``body``, sign, POST /v1/envelopes."""
+
+    draft: dict[str, Any]
+    body_template: dict[str, Any]
+    signing_prefix: str = "caseledger/envelope/v1\n"
+
+
+class DirectoryOut(_Out):
+    org: str
+    seq: int
+    head_hash: str | None
+    staff: list[dict[str, Any]]
+    keys: list[dict[str, Any]]
+    grants: list[dict[str, Any]]
+    matters: list[dict[str, Any]]
+
+
+class WatchOut(_Out):
+    """Cases past or near their committed deadline."""
+
+    as_of: str = Field(examples=["2026-12-09"])
+    cases: list[CaseOut]
+
+
+class StatsOut(_Out):
+    as_of: str
+    rows: list[dict[str, Any]] = Field(
+        examples=[
+            [
+                {
+                    "matter": "XK-370100-001",
+                    "matter_name": "食品经营许可证核发",
+                    "unit": "行政审批科",
+                    "cases": 12,
+                    "decided": 10,
+                    "decided_late": 1,
+                    "on_time_rate": 0.9,
+                    "open_overdue": 0,
+                    "yellow_cards": 2,
+                }
+            ]
+        ]
+    )
+
+
+class PublicCaseOut(_Out):
+    """What anyone with the case number and query code may see (personal data masked)."""
+
+    case_number: str
+    matter_name: str
+    unit: str
+    status: str = Field(examples=["in_review"])
+    status_text: str = Field(examples=["审查中"])
+    applicant: str = Field(examples=["王*"])
+    applied_at: str
+    accepted_at: str | None = None
+    decided_at: str | None = None
+    outcome: str | None = None
+    committed_deadline: str | None = None
+
+
+class InclusionOut(_Out):
+    index: int
+    size: int
+    hashes: list[str] = Field(description="base64 sibling hashes, leaf to root (RFC 9162)")
+
+
+class ConsistencyOut(_Out):
+    old: int
+    new: int
+    hashes: list[str] = Field(description="base64 consistency proof (RFC 9162)")
+
+
+class LeavesOut(_Out):
+    start: int
+    end: int
+    leaves: list[str] = Field(description="base64 32-byte envelope hashes (the leaf data)")

@@ -1,0 +1,339 @@
+"""What the routes do, between the schemas and the ledger: one function per use.
+
+Every function takes the organisation's services and plain values, returns a response
+model, and raises CaseLedgerError family errors (api.errors turns them into statuses).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from api.auth import Identity, query_code
+from api.deps import Services
+from api.errors import ApiError
+from api.schemas import (
+    AppendOut,
+    CaseDetailOut,
+    CaseOut,
+    DirectoryOut,
+    DraftOut,
+    HistoryItem,
+    PublicCaseOut,
+    TimingOut,
+    WatchOut,
+)
+from ledger.application import AppendResult
+from ledger.directory import DirectoryState
+from ledger.envelope import Actor, Envelope, draft_envelope, format_time
+from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
+from ledger.policy import STEP_RULES
+from ledger.read_models import CaseSummary
+from ledger.timelimits import local_date
+
+__all__ = [
+    "append_envelope",
+    "case_detail",
+    "case_out",
+    "directory_out",
+    "draft_next",
+    "public_case",
+    "queue",
+    "watch",
+]
+
+CASE_ROLES = ("handler", "reviewer", "approver", "seal_service")
+STATUS_TEXT = {
+    "applied": "已申请，待受理",
+    "awaiting_supplement": "待补正",
+    "accepted": "已受理",
+    "in_review": "审查中",
+    "suspended": "中止（暂停计时）",
+    "decided": "已决定",
+    "result_issued": "已出证",
+    "delivered": "已送达（办结）",
+    "not_accepted": "不予受理",
+    "withdrawn": "已撤回",
+    "revoked": "已撤销",
+}
+BODY_TEMPLATES: dict[str, dict[str, Any]] = {
+    "SupplementRequested": {"items": [], "notice": ""},
+    "SupplementProvided": {"materials": []},
+    "Accepted": {"opinion": ""},
+    "NotAccepted": {"reason": "", "legal_basis": ""},
+    "Reviewed": {"level": 1, "opinion": "agree", "comments": "", "basis": ""},
+    "Decided": {"outcome": "approved", "decision": "", "legal_basis": ""},
+    "ResultIssued": {"pdf_sha256": "", "seal_serial": ""},
+    "Delivered": {"channel": "window", "recipient": ""},
+    "Suspended": {"reason": ""},
+    "Resumed": {"reason": ""},
+    "Withdrawn": {"reason": ""},
+    "ResultRevoked": {"reason": "", "legal_basis": ""},
+}
+
+
+# Writing ------------------------------------------------------------------------------------
+
+
+def append_envelope(
+    services: Services, raw: bytes, now: datetime, *, only_directory: bool = False
+) -> AppendOut:
+    """Parse and append one signed envelope with the server clock."""
+    envelope = Envelope.from_bytes(raw)
+    if only_directory and not envelope.stream.startswith("directory:"):
+        raise EnvelopeError("this endpoint takes directory envelopes only", code="envelope.stream")
+    try:
+        result = services.ledger.append(envelope, now=now)
+    except ClockSkew:
+        # A client retrying later must still learn that its envelope was stored.
+        result = _stored(services, envelope)
+    leaf_index = result.leaf_index
+    if leaf_index is None and services.log is not None:
+        leaf_index = services.log.leaf_index(bytes.fromhex(result.hash))
+    return AppendOut(
+        stream=result.stream,
+        seq=result.seq,
+        hash=result.hash,
+        leaf_index=leaf_index,
+        position=result.position,
+        replayed=result.replayed,
+    )
+
+
+def _stored(services: Services, envelope: Envelope) -> AppendResult:
+    """The replay result if exactly ``envelope`` is stored; else re-raise the ClockSkew."""
+    stored = list(services.ledger.events(envelope.stream, gt=envelope.seq - 1, lte=envelope.seq))
+    if stored and stored[0].hash == envelope.hash:
+        return AppendResult(envelope.stream, envelope.seq, envelope.hash, None, replayed=True)
+    raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
+
+
+# Reading: staff -----------------------------------------------------------------------------
+
+
+def case_out(summary: CaseSummary, now: datetime, near_days: int) -> CaseOut:
+    timing = summary.assess(now, near_days)
+    applicant = summary.applicant_name
+    return CaseOut(
+        case_id=summary.case_id,
+        case_number=summary.case_number,
+        status=summary.status,
+        matter=summary.matter_code,
+        matter_name=summary.matter_name,
+        unit=summary.unit,
+        applicant=applicant,
+        next_step=summary.next_step,
+        next_role=summary.next_role,
+        applied_at=format_time(summary.applied_at),
+        last_at=format_time(summary.last_at),
+        seq=summary.seq,
+        timing=TimingOut(
+            committed_deadline=_day(timing.committed_deadline),
+            statutory_deadline=_day(timing.statutory_deadline),
+            used_days=timing.used_days,
+            remaining_days=timing.remaining_days,
+            paused=timing.paused,
+            overdue=timing.overdue,
+            near_due=timing.near_due,
+            card=timing.card,
+            overran_stages=[s.name for s in timing.stages if s.overran],
+        ),
+    )
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _may_take(summary: CaseSummary, who: Identity, id_number: str | None) -> bool:
+    """Whether ``who`` may take the case's next step: role for the matter, no second
+    capacity on the case, not their own case."""
+    if summary.next_role is None or not who.may(summary.next_role, summary.matter_code):
+        return False
+    if summary.capacities_of(who.principal) - {summary.next_capacity}:
+        return False
+    return not (id_number and id_number == summary.applicant_id_number)
+
+
+def queue(services: Services, who: Identity, role: str, now: datetime) -> list[CaseOut]:
+    """What waits for ``who`` in ``role``; ApiError 403 if they do not hold it."""
+    if role not in CASE_ROLES or not who.may(role):
+        raise ApiError(403, "role.missing", f"{who.principal} does not hold the role {role}")
+    staff = services.ledger.directory().staff.get(who.principal)
+    id_number = staff.id_number if staff else None
+    settings = services.settings
+    return [
+        case_out(s, now, settings.near_due_days)
+        for s in services.read_models.waiting_for(role, limit=settings.page_limit * 5)
+        if _may_take(s, who, id_number)
+    ][: settings.page_limit]
+
+
+def _visible_case(services: Services, who: Identity, case_id: uuid.UUID) -> CaseSummary:
+    summary = services.read_models.case(f"case:{case_id}")
+    if summary is None:
+        raise StreamNotFound(f"no case {case_id}")
+    if who.may("supervisor") or any(who.may(r, summary.matter_code) for r in CASE_ROLES):
+        return summary
+    raise ApiError(403, "role.missing", "your roles do not cover this case's matter")
+
+
+def case_detail(
+    services: Services, who: Identity, case_id: uuid.UUID, now: datetime
+) -> CaseDetailOut:
+    """State and history of one case, for staff whose roles cover it."""
+    summary = _visible_case(services, who, case_id)
+    events = list(services.ledger.events(summary.stream))
+    state = services.ledger.case_state(summary.stream)
+    return CaseDetailOut(
+        case=case_out(summary, now, services.settings.near_due_days),
+        applicant=dict(state.applicant),
+        participants=[{"person": p.person, "capacity": p.capacity} for p in state.participants],
+        outcome=state.outcome,
+        head_seq=state.seq,
+        head_hash=state.head_hash,
+        query_code=query_code(services.secret, summary.case_id) if who.may("handler") else None,
+        history=[
+            HistoryItem(
+                seq=e.seq,
+                type=e.type,
+                at=e.at_text,
+                actor=e.actor.to_json(),
+                hash=e.hash,
+                body=e.body,
+                envelope=e.text,
+            )
+            for e in events
+        ],
+    )
+
+
+def draft_next(
+    services: Services, who: Identity, case_id: uuid.UUID, step_type: str, now: datetime
+) -> DraftOut:
+    """The unsigned next envelope of a case for ``who`` to fill in and sign."""
+    summary = _visible_case(services, who, case_id)
+    if step_type not in STEP_RULES:
+        raise ApiError(422, "step.unknown", f"{step_type!r} is not a case step")
+    allowed_from, roles = STEP_RULES[step_type]
+    state = services.ledger.case_state(summary.stream)
+    if state.status not in allowed_from:
+        raise ApiError(409, "order.not_allowed", f"{step_type} may not follow {state.status}")
+    preferred = [summary.next_role] if summary.next_step == step_type else []
+    role = next(
+        (r for r in [*preferred, *sorted(roles)] if r and who.may(r, summary.matter_code)), None
+    )
+    if role is None:
+        raise ApiError(403, "role.missing", f"{step_type} needs one of {sorted(roles)}")
+    body = dict(BODY_TEMPLATES.get(step_type, {}))
+    if step_type == "Reviewed":
+        body["level"] = state.reviews_done + 1
+    draft = draft_envelope(
+        stream=summary.stream,
+        seq=state.seq + 1,
+        step_type=step_type,
+        at=now,
+        actor=Actor(who.principal, role, who.key_id),
+        prev=state.head_hash,
+        body=body,
+    )
+    return DraftOut(draft=draft, body_template=body)
+
+
+def directory_out(directory: DirectoryState) -> DirectoryOut:
+    """The directory as admins see it."""
+    return DirectoryOut(
+        org=directory.org,
+        seq=directory.seq,
+        head_hash=directory.head_hash,
+        staff=[
+            {"id": s.id, "name": s.name, "unit": s.unit, "recorded_at": format_time(s.recorded_at)}
+            for s in directory.staff.values()
+        ],
+        keys=[
+            {
+                "key_id": k.key_id,
+                "owner": k.owner,
+                "public_key": base64.b64encode(k.public_key).decode(),
+                "recorded_at": format_time(k.recorded_at),
+                "void_from": format_time(k.void_from) if k.void_from else None,
+            }
+            for k in directory.keys.values()
+        ],
+        grants=[
+            {
+                "grant": g.grant_id,
+                "staff": g.staff,
+                "role": g.role,
+                "matters": list(g.matters),
+                "unit": g.unit,
+                "valid_from": format_time(g.valid_from),
+                "valid_until": format_time(g.valid_until) if g.valid_until else None,
+                "revoked_at": format_time(g.revoked_at) if g.revoked_at else None,
+            }
+            for g in directory.grants.values()
+        ],
+        matters=[
+            {
+                "code": m.code,
+                "version": m.version,
+                "name": m.name,
+                "review_levels": [lv.role for lv in m.review_levels],
+                "statutory_days": m.statutory_days,
+                "committed_days": m.committed_days,
+                "seal_issued": m.seal_issued,
+            }
+            for versions in directory.matters.values()
+            for m in versions
+        ],
+    )
+
+
+# Reading: supervision and public -----------------------------------------------------------
+
+
+def watch(
+    services: Services, kind: str, now: datetime, matter: str | None, unit: str | None
+) -> WatchOut:
+    """Overdue (``kind="overdue"``) or near-due cases at ``now``."""
+    today = local_date(now)
+    near = services.settings.near_due_days
+    # Working days are never fewer than calendar days: this horizon covers every near-due case.
+    horizon = today + timedelta(days=near * 3 + 14) if kind == "near" else today
+    cases = []
+    for summary in services.read_models.on_the_clock(due_by=horizon, matter=matter, unit=unit):
+        out = case_out(summary, now, near)
+        if out.timing.overdue if kind == "overdue" else out.timing.near_due:
+            cases.append(out)
+    return WatchOut(as_of=today.isoformat(), cases=cases[: services.settings.page_limit])
+
+
+def _mask(name: str, kind: str) -> str:
+    if kind == "organisation" or not name:
+        return name
+    return name[0] + "*" * (len(name) - 1)
+
+
+def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
+    """The public status of a case; the same 404 whether the number or the code is wrong."""
+    summary = services.read_models.by_number(number)
+    expected = query_code(services.secret, summary.case_id) if summary else "-"
+    if summary is None or not hmac.compare_digest(expected.encode(), code.encode()):
+        raise ApiError(404, "case.not_found", "no case with that number and query code")
+    times = summary.times
+    return PublicCaseOut(
+        case_number=summary.case_number,
+        matter_name=summary.matter_name,
+        unit=summary.unit,
+        status=summary.status,
+        status_text=STATUS_TEXT.get(summary.status, summary.status),
+        applicant=_mask(summary.applicant_name, summary.applicant_kind),
+        applied_at=format_time(summary.applied_at),
+        accepted_at=format_time(times.accepted_at) if times.accepted_at else None,
+        decided_at=format_time(times.decided_at) if times.decided_at else None,
+        outcome=summary.outcome,
+        committed_deadline=_day(summary.assess(summary.last_at).committed_deadline),
+    )

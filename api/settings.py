@@ -1,0 +1,53 @@
+"""Service settings, read from the environment (``CASELEDGER_*``) by pydantic-settings.
+
+Nothing is read at import time: :func:`get_settings` builds (and caches) the settings when
+first asked, and ``create_app(settings)`` accepts any other instance, which is what tests do.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Where the organisation lives, and the service's limits."""
+
+    model_config = SettingsConfigDict(env_prefix="CASELEDGER_", frozen=True, extra="ignore")
+
+    home: Path = Field(default=Path("caseledger-data"), description="The organisation folder.")
+    db: str | None = Field(
+        default=None, description="Database URL; default: the home's SQLite file."
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Cap on JSON request bodies."
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Cap on uploaded PDFs (POST /v1/verify)."
+    )
+    public_rate_per_minute: int = Field(
+        default=60, ge=1, description="Requests per minute per client address on public endpoints."
+    )
+    token_minutes: int = Field(default=15, ge=1, le=60, description="Lifetime of a sign-in token.")
+    challenge_seconds: int = Field(
+        default=120, ge=10, le=600, description="Lifetime of a challenge."
+    )
+    near_due_days: int = Field(
+        default=3, ge=0, description="Working days left that count as near due."
+    )
+    page_limit: int = Field(
+        default=200, ge=1, le=1000, description="Most items in one list response."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings from the environment, built once."""
+    return Settings()

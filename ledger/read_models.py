@@ -1,0 +1,505 @@
+"""Read models: case summaries the service reads (queues, deadlines, public status).
+
+One SQLAlchemy Core definition (tables prefixed ``rm_``) serves SQLite and PostgreSQL. The
+models follow the ledger's notification log in order: :meth:`ReadModels.catch_up` reads the
+envelopes after the tracked position, folds each touched case from its stored envelopes up to
+the last one seen, and writes the summaries and the new position in one transaction. The
+position only moves forward from the value it was read at, so two followers (threads or
+processes) never both apply a batch, and replaying a batch changes nothing: it is idempotent.
+
+:class:`ReadModels` is an eventsourcing ``TrackingRecorder`` (positions are eventsourcing
+``Tracking`` values, and ``wait()`` works as for any tracking recorder). eventsourcing's
+``ProjectionRunner`` is not used: it needs a subscription to the application recorder, which
+its SQLite recorder — our embedded default — does not offer; the ledger's ``after_append``
+hook and a catch-up on start and before reads do that job on both backends.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from sqlalchemy.engine import Connection, Engine
+
+from ledger.directory import DirectoryState, Matter
+from ledger.envelope import Envelope, format_time, parse_time
+from ledger.policy import capacity_for
+from ledger.state import CaseState
+from ledger.timelimits import Assessment, CaseTimes, Pause, assess, local_date
+
+__all__ = [
+    "READ_MODEL_METADATA",
+    "CaseSummary",
+    "ReadModels",
+    "case_number",
+    "summarise",
+]
+
+READ_MODEL_METADATA = sa.MetaData()
+TRACKING_NAME = "caseledger"
+
+rm_tracking = sa.Table(
+    "rm_tracking",
+    READ_MODEL_METADATA,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+)
+
+rm_cases = sa.Table(
+    "rm_cases",
+    READ_MODEL_METADATA,
+    sa.Column("stream", sa.String(48), primary_key=True),
+    sa.Column("case_number", sa.String(32), nullable=False, unique=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False, index=True),
+    sa.Column("matter_code", sa.String(64), nullable=False),
+    sa.Column("matter_name", sa.String(200), nullable=False),
+    sa.Column("unit", sa.String(200), nullable=False),
+    sa.Column("next_step", sa.String(32)),
+    sa.Column("next_role", sa.String(32), index=True),
+    sa.Column("next_capacity", sa.String(32)),
+    sa.Column("applicant_name", sa.String(200), nullable=False),
+    sa.Column("applicant_kind", sa.String(32), nullable=False),
+    sa.Column("applicant_id_number", sa.String(64), nullable=False),
+    sa.Column("participants", sa.Text, nullable=False),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("applied_at", sa.String(20), nullable=False),
+    sa.Column("last_at", sa.String(20), nullable=False),
+    sa.Column("deadline_committed", sa.Date, index=True),
+    sa.Column("deadline_statutory", sa.Date),
+    sa.Column("decided_late", sa.Boolean),
+    sa.Column("yellow_card", sa.Boolean, nullable=False),
+    sa.Column("clock", sa.Text, nullable=False),
+)
+
+# Statuses in which the decision clock runs (or is stopped by a suspension).
+CLOCK_STATUSES = ("accepted", "in_review", "suspended")
+
+
+def case_number(stream: str, applied_at: datetime) -> str:
+    """The case number (受理回执号) shown to the applicant and printed on results:
+    the application's date in China and the first 12 hex digits of the case id, e.g.
+    ``20261124-3F6C2A9B1D04``."""
+    digits = uuid.UUID(stream.removeprefix("case:")).hex[:12].upper()
+    return f"{local_date(applied_at):%Y%m%d}-{digits}"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """A case as the read models keep it (``participants`` are (person, capacity) pairs)."""
+
+    stream: str
+    case_number: str
+    seq: int
+    status: str
+    matter_code: str
+    matter_name: str
+    unit: str
+    next_step: str | None
+    next_role: str | None
+    next_capacity: str | None
+    applicant_name: str
+    applicant_kind: str
+    applicant_id_number: str
+    participants: tuple[tuple[str, str], ...]
+    outcome: str | None
+    applied_at: datetime
+    last_at: datetime
+    times: CaseTimes
+
+    @property
+    def case_id(self) -> str:
+        return self.stream.removeprefix("case:")
+
+    def assess(self, now: datetime, near_days: int = 3) -> Assessment:
+        """The case against its time limits at ``now`` (see :mod:`ledger.timelimits`)."""
+        return assess(self.times, now, near_days=near_days)
+
+    def capacities_of(self, person: str) -> set[str]:
+        return {capacity for who, capacity in self.participants if who == person}
+
+
+def _next(state: CaseState, matter: Matter | None) -> tuple[str | None, str | None, str | None]:
+    """(next step, role that takes it, capacity on the case) for an open case."""
+    status = state.status
+    if status == "applied":
+        return "Accepted", "handler", "handler"
+    if status == "awaiting_supplement":
+        return "SupplementProvided", "applicant", None
+    if status in ("accepted", "in_review"):
+        levels = matter.review_levels if matter else ()
+        if state.reviews_done < len(levels):
+            level = levels[state.reviews_done]
+            return "Reviewed", level.role, f"reviewer:{level.level}"
+        return "Decided", "approver", "approver"
+    if status == "suspended":
+        return "Resumed", "handler", "handler"
+    if (
+        status == "decided"
+        and state.outcome == "approved"
+        and (matter is None or matter.seal_issued)
+    ):
+        return "ResultIssued", "seal_service", None
+    if status in ("decided", "result_issued"):
+        return "Delivered", "handler", "handler"
+    return None, None, None
+
+
+def _times(events: Sequence[Envelope], state: CaseState, matter: Matter | None) -> CaseTimes:
+    first = {"Accepted", "NotAccepted", "SupplementRequested"}
+    return CaseTimes(
+        applied_at=events[0].at,
+        answered_at=next((e.at for e in events if e.type in first), None),
+        accepted_at=state.accepted_at,
+        reviewed_at=tuple(e.at for e in events if e.type == "Reviewed"),
+        decided_at=state.decided_at,
+        pauses=tuple(Pause(s.start, s.end) for s in state.suspensions),
+        statutory_days=matter.statutory_days if matter else 0,
+        committed_days=matter.committed_days if matter else 0,
+        review_levels=len(matter.review_levels) if matter else 0,
+    )
+
+
+def summarise(events: Sequence[Envelope], directory: DirectoryState) -> CaseSummary:
+    """Fold a case's stored envelopes (seq 1 first) into its summary; the matter, unit and
+    limits come from ``directory`` as it stood when the case was applied for."""
+    state = CaseState.empty(events[0].stream)
+    for envelope in events:
+        state = state.apply(envelope, capacity_for(envelope))
+    applied_at = state.applied_at or events[0].at
+    matter = directory.matter_at(state.matter_code or "", state.matter_version or 0, applied_at)
+    handler = next((p.person for p in state.participants if p.capacity == "handler"), None)
+    staff = directory.staff.get(handler) if handler else None
+    step, role, capacity = _next(state, matter)
+    return CaseSummary(
+        stream=state.stream,
+        case_number=case_number(state.stream, applied_at),
+        seq=state.seq,
+        status=state.status or "applied",
+        matter_code=state.matter_code or "",
+        matter_name=matter.name if matter else "",
+        unit=staff.unit if staff else "",
+        next_step=step,
+        next_role=role,
+        next_capacity=capacity,
+        applicant_name=str(state.applicant.get("name", "")),
+        applicant_kind=str(state.applicant.get("kind", "")),
+        applicant_id_number=str(state.applicant.get("id_number", "")),
+        participants=tuple((p.person, p.capacity) for p in state.participants),
+        outcome=state.outcome,
+        applied_at=applied_at,
+        last_at=state.last_at or applied_at,
+        times=_times(events, state, matter),
+    )
+
+
+class EnvelopeSource(Protocol):
+    """What the read models need from the ledger (``ledger.application.CaseLedger``)."""
+
+    @property
+    def recorder(self) -> Any: ...
+
+    def events(
+        self, stream: str, *, gt: int | None = None, lte: int | None = None
+    ) -> Iterable[Envelope]: ...
+
+    def directory(self) -> DirectoryState: ...
+
+
+class _Moved(Exception):
+    """Another follower moved the tracked position first."""
+
+
+class ReadModels(TrackingRecorder):
+    """The case summaries of one ledger, kept in ``engine``'s database."""
+
+    def __init__(self, engine: Engine, *, batch: int = 500) -> None:
+        self.engine = engine
+        self.batch = batch
+        self._lock = threading.Lock()
+        READ_MODEL_METADATA.create_all(engine)
+
+    # Following the ledger -------------------------------------------------------------------
+
+    def attach(self, ledger: Any) -> None:
+        """Catch up now, and after every new append of ``ledger`` (a CaseLedger)."""
+        self.catch_up(ledger)
+
+        def follow(led: Any, result: Any) -> Any:
+            self.catch_up(led)
+            return result
+
+        ledger.after_append.append(follow)
+
+    def catch_up(self, source: EnvelopeSource) -> int:
+        """Apply every envelope after the tracked position, in order; return how many."""
+        done = 0
+        with self._lock:
+            while True:
+                start = self.max_tracking_id(TRACKING_NAME) or 0
+                rows = source.recorder.select_notifications(
+                    start=start, limit=self.batch, inclusive_of_start=False
+                )
+                if not rows:
+                    return done
+                try:
+                    self._apply_batch(source, start, rows)
+                except _Moved:
+                    continue
+                done += len(rows)
+
+    def _apply_batch(self, source: EnvelopeSource, start: int, rows: Sequence[Any]) -> None:
+        last_seq: dict[str, int] = {}
+        for row in rows:
+            envelope = Envelope.from_bytes(json.loads(row.state)["envelope"])
+            if envelope.stream.startswith("case:"):
+                last_seq[envelope.stream] = max(last_seq.get(envelope.stream, 0), envelope.seq)
+        directory = source.directory()
+        summaries = [
+            summarise(list(source.events(stream, lte=seq)), directory)
+            for stream, seq in last_seq.items()
+        ]
+        with self.engine.begin() as conn:
+            self._move(conn, start, rows[-1].id)
+            for summary in summaries:
+                _upsert(conn, summary)
+
+    def _move(self, conn: Connection, start: int, position: int) -> None:
+        if (
+            start == 0
+            and conn.execute(
+                sa.select(rm_tracking.c.position).where(rm_tracking.c.name == TRACKING_NAME)
+            ).first()
+            is None
+        ):
+            try:
+                with conn.begin_nested():
+                    conn.execute(rm_tracking.insert().values(name=TRACKING_NAME, position=position))
+                return
+            except sa.exc.IntegrityError:
+                raise _Moved from None
+        moved = conn.execute(
+            rm_tracking.update()
+            .where(rm_tracking.c.name == TRACKING_NAME, rm_tracking.c.position == start)
+            .values(position=position)
+        )
+        if moved.rowcount != 1:
+            raise _Moved
+
+    # TrackingRecorder -----------------------------------------------------------------------
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """Record ``tracking`` as the position reached (positions only move forward)."""
+        with self.engine.begin() as conn:
+            current = _position(conn, tracking.application_name)
+            if current is None:
+                conn.execute(
+                    rm_tracking.insert().values(
+                        name=tracking.application_name, position=tracking.notification_id
+                    )
+                )
+            elif tracking.notification_id > current:
+                conn.execute(
+                    rm_tracking.update()
+                    .where(rm_tracking.c.name == tracking.application_name)
+                    .values(position=tracking.notification_id)
+                )
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        """The last notification id applied, or None before the first."""
+        with self.engine.connect() as conn:
+            return _position(conn, application_name)
+
+    # Queries --------------------------------------------------------------------------------
+
+    def case(self, stream: str) -> CaseSummary | None:
+        """The summary of one case, or None."""
+        return self._one(rm_cases.c.stream == stream)
+
+    def by_number(self, number: str) -> CaseSummary | None:
+        """The summary of the case with that case number, or None."""
+        return self._one(rm_cases.c.case_number == number)
+
+    def _one(self, where: Any) -> CaseSummary | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(rm_cases).where(where)).mappings().first()
+        return _from_row(row) if row is not None else None
+
+    def waiting_for(self, role: str, *, limit: int = 200) -> list[CaseSummary]:
+        """Open cases whose next step needs ``role``, soonest deadline first."""
+        query = (
+            sa.select(rm_cases)
+            .where(rm_cases.c.next_role == role)
+            .order_by(rm_cases.c.deadline_committed.is_(None), rm_cases.c.deadline_committed)
+            .order_by(rm_cases.c.applied_at)
+            .limit(limit)
+        )
+        return self._many(query)
+
+    def on_the_clock(
+        self, *, due_by: date, matter: str | None = None, unit: str | None = None
+    ) -> list[CaseSummary]:
+        """Undecided accepted cases whose committed deadline is on or before ``due_by``."""
+        query = sa.select(rm_cases).where(
+            rm_cases.c.status.in_(CLOCK_STATUSES),
+            rm_cases.c.deadline_committed.is_not(None),
+            rm_cases.c.deadline_committed <= due_by,
+        )
+        if matter:
+            query = query.where(rm_cases.c.matter_code == matter)
+        if unit:
+            query = query.where(rm_cases.c.unit == unit)
+        return self._many(query.order_by(rm_cases.c.deadline_committed).limit(1000))
+
+    def _many(self, query: Any) -> list[CaseSummary]:
+        with self.engine.connect() as conn:
+            return [_from_row(row) for row in conn.execute(query).mappings()]
+
+    def statistics(self, today: date) -> list[dict[str, Any]]:
+        """Per matter and unit: cases, decided, decided late, on-time rate, open and overdue,
+        yellow cards (stages that overran their share, in finished stages)."""
+        c = rm_cases.c
+        late = sa.func.sum(sa.case((c.decided_late.is_(True), 1), else_=0))
+        decided = sa.func.sum(sa.case((c.decided_late.is_not(None), 1), else_=0))
+        overdue = sa.func.sum(
+            sa.case(
+                (sa.and_(c.status.in_(CLOCK_STATUSES), c.deadline_committed < today), 1), else_=0
+            )
+        )
+        yellow = sa.func.sum(sa.case((c.yellow_card.is_(True), 1), else_=0))
+        query = (
+            sa.select(c.matter_code, c.matter_name, c.unit, sa.func.count(), decided, late)
+            .add_columns(overdue, yellow)
+            .group_by(c.matter_code, c.matter_name, c.unit)
+            .order_by(c.matter_code, c.unit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            {
+                "matter": row[0],
+                "matter_name": row[1],
+                "unit": row[2],
+                "cases": int(row[3]),
+                "decided": int(row[4] or 0),
+                "decided_late": int(row[5] or 0),
+                "on_time_rate": (int(row[4]) - int(row[5] or 0)) / int(row[4]) if row[4] else None,
+                "open_overdue": int(row[6] or 0),
+                "yellow_cards": int(row[7] or 0),
+            }
+            for row in rows
+        ]
+
+
+def _position(conn: Connection, name: str) -> int | None:
+    row = conn.execute(sa.select(rm_tracking.c.position).where(rm_tracking.c.name == name)).first()
+    return int(row[0]) if row is not None else None
+
+
+def _clock_json(times: CaseTimes) -> str:
+    def at(value: datetime | None) -> str | None:
+        return format_time(value) if value is not None else None
+
+    return json.dumps(
+        {
+            "applied": at(times.applied_at),
+            "answered": at(times.answered_at),
+            "accepted": at(times.accepted_at),
+            "reviewed": [at(t) for t in times.reviewed_at],
+            "decided": at(times.decided_at),
+            "pauses": [[at(p.start), at(p.end)] for p in times.pauses],
+            "limits": [times.statutory_days, times.committed_days, times.review_levels],
+        }
+    )
+
+
+def _clock_from(text: str) -> CaseTimes:
+    obj = json.loads(text)
+
+    def at(value: str | None) -> datetime | None:
+        return parse_time(value) if value is not None else None
+
+    statutory, committed, levels = obj["limits"]
+    return CaseTimes(
+        applied_at=parse_time(obj["applied"]),
+        answered_at=at(obj["answered"]),
+        accepted_at=at(obj["accepted"]),
+        reviewed_at=tuple(parse_time(t) for t in obj["reviewed"]),
+        decided_at=at(obj["decided"]),
+        pauses=tuple(Pause(parse_time(s), at(e)) for s, e in obj["pauses"]),
+        statutory_days=statutory,
+        committed_days=committed,
+        review_levels=levels,
+    )
+
+
+def _row(summary: CaseSummary) -> dict[str, Any]:
+    # Deadlines and cards that no longer change once the case is decided are stored; a
+    # still-running clock is assessed at read time against the reader's ``now``.
+    settled = summary.assess(summary.times.decided_at or summary.last_at)
+    finished = [s for s in settled.stages if s.ended is not None]
+    return {
+        "stream": summary.stream,
+        "case_number": summary.case_number,
+        "seq": summary.seq,
+        "status": summary.status,
+        "matter_code": summary.matter_code,
+        "matter_name": summary.matter_name,
+        "unit": summary.unit,
+        "next_step": summary.next_step,
+        "next_role": summary.next_role,
+        "next_capacity": summary.next_capacity,
+        "applicant_name": summary.applicant_name,
+        "applicant_kind": summary.applicant_kind,
+        "applicant_id_number": summary.applicant_id_number,
+        "participants": json.dumps([list(p) for p in summary.participants]),
+        "outcome": summary.outcome,
+        "applied_at": format_time(summary.applied_at),
+        "last_at": format_time(summary.last_at),
+        "deadline_committed": settled.committed_deadline,
+        "deadline_statutory": settled.statutory_deadline,
+        "decided_late": settled.overdue if settled.decided else None,
+        "yellow_card": any(s.overran for s in finished),
+        "clock": _clock_json(summary.times),
+    }
+
+
+def _from_row(row: Any) -> CaseSummary:
+    return CaseSummary(
+        stream=row["stream"],
+        case_number=row["case_number"],
+        seq=row["seq"],
+        status=row["status"],
+        matter_code=row["matter_code"],
+        matter_name=row["matter_name"],
+        unit=row["unit"],
+        next_step=row["next_step"],
+        next_role=row["next_role"],
+        next_capacity=row["next_capacity"],
+        applicant_name=row["applicant_name"],
+        applicant_kind=row["applicant_kind"],
+        applicant_id_number=row["applicant_id_number"],
+        participants=tuple((p, c) for p, c in json.loads(row["participants"])),
+        outcome=row["outcome"],
+        applied_at=parse_time(row["applied_at"]),
+        last_at=parse_time(row["last_at"]),
+        times=_clock_from(row["clock"]),
+    )
+
+
+def _upsert(conn: Connection, summary: CaseSummary) -> None:
+    values = _row(summary)
+    stored = conn.execute(
+        sa.select(rm_cases.c.seq).where(rm_cases.c.stream == summary.stream)
+    ).first()
+    if stored is None:
+        conn.execute(rm_cases.insert().values(**values))
+    elif stored[0] < summary.seq:
+        conn.execute(rm_cases.update().where(rm_cases.c.stream == summary.stream).values(**values))

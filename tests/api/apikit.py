@@ -1,0 +1,140 @@
+"""Helpers for the HTTP API tests: an organisation folder for the sample office, a settable
+server clock, sign-in, and a TestClient with the directory already posted."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import SIGNIN_PREFIX
+from api.settings import Settings
+from ledger.client import Signer, StreamWriter, grant_body
+from ledger.envelope import Envelope
+from ledger.sample import SampleOffice
+from ledger.signing import PrivateKey
+from ledger.trust import TrustFile
+
+T0 = datetime(2026, 11, 23, 1, 0, 0, tzinfo=UTC)  # a Monday: the directory is set up
+T1 = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)  # cases from here on
+
+
+@dataclass
+class Clock:
+    """The server's clock in tests: set it, and the API's ``now`` follows."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def write_home(path: Path, office: SampleOffice) -> Path:
+    """An organisation folder holding only what a server needs: trust.json, server.secret."""
+    path.mkdir(parents=True, exist_ok=True)
+    trust = TrustFile(
+        org=office.org,
+        org_name=office.org_name,
+        root_keys={office.root_key.key_id: office.root_key.public_key},
+        log_origin="approval.example/log",
+        log_verifier_key="approval.example/log+00000000+AQ==",
+        seal_ca_pems=("-----BEGIN CERTIFICATE-----",),
+        witness_keys=(),
+        witness_quorum=0,
+        public_base_url="https://approval.example",
+    )
+    (path / "trust.json").write_text(trust.dumps(), encoding="utf-8")
+    (path / "server.secret").write_text(secrets.token_hex(32))
+    return path
+
+
+def extra_staff(office: SampleOffice, writer: StreamWriter, at: datetime) -> list[Envelope]:
+    """A second approver (staff:zhao.lei) and a supervisor (staff:sun.qi), signed by the admin."""
+    out = []
+    for principal, name, role, id_number in (
+        ("staff:zhao.lei", "赵磊", "approver", "370102198806060066"),
+        ("staff:sun.qi", "孙琦", "supervisor", "370102199007070077"),
+    ):
+        office.keys.setdefault(principal, PrivateKey.generate())
+        body = {"staff": principal, "name": name, "unit": "行政审批科", "id_number": id_number}
+        out.append(writer.sign("StaffEnrolled", office.admin, at, body))
+        key_body = {"staff": principal, "public_key": office.keys[principal].public_key_b64}
+        out.append(writer.sign("KeyAdded", office.admin, at, key_body))
+        grant = grant_body(f"g-{principal[6:]}", principal, role, valid_from=T0)
+        out.append(writer.sign("RoleGranted", office.admin, at, grant))
+    return out
+
+
+def directory_envelopes(office: SampleOffice) -> list[Envelope]:
+    envelopes = office.directory_envelopes(T0)
+    writer = StreamWriter(envelopes[-1].stream, envelopes[-1].seq, envelopes[-1].hash)
+    return envelopes + extra_staff(office, writer, T0 + timedelta(minutes=5))
+
+
+def post(client: TestClient, envelope: Envelope) -> Any:
+    return client.post(
+        "/v1/envelopes", content=envelope.raw, headers={"content-type": "application/json"}
+    )
+
+
+def sign_in(client: TestClient, signer: Signer) -> dict[str, str]:
+    """Sign in as ``signer`` (challenge, signature, token); return the auth header."""
+    reply = client.post(
+        "/v1/auth/challenge", json={"principal": signer.principal, "key_id": signer.key.key_id}
+    )
+    assert reply.status_code == 200, reply.text
+    challenge = reply.json()["challenge"]
+    signature = signer.key.sign(SIGNIN_PREFIX + challenge.encode())
+    reply = client.post(
+        "/v1/auth/token",
+        json={"challenge": challenge, "signature": base64.b64encode(signature).decode()},
+    )
+    assert reply.status_code == 200, reply.text
+    return {"authorization": f"Bearer {reply.json()['token']}"}
+
+
+@dataclass
+class Api:
+    """A running API for the sample office, and what tests need around it."""
+
+    client: TestClient
+    office: SampleOffice
+    clock: Clock
+    home: Path
+
+    def post(self, envelope: Envelope) -> Any:
+        return post(self.client, envelope)
+
+    def sign_in(self, signer: Signer) -> dict[str, str]:
+        return sign_in(self.client, signer)
+
+    def signer(self, principal: str, role: str | None = None) -> Signer:
+        return Signer(principal, role or "approver", self.office.keys[principal])
+
+    def services(self) -> Any:
+        return self.client.app.state.services  # type: ignore[attr-defined]
+
+
+def open_api(home: Path, db: str | None, office: SampleOffice, **limits: Any) -> Iterator[Api]:
+    clock = Clock(T0 + timedelta(minutes=10))
+    settings = Settings(home=home, db=db, **limits)
+    with TestClient(create_app(settings, clock=clock)) as client:
+        for envelope in directory_envelopes(office):
+            clock.now = envelope.at
+            reply = post(client, envelope)
+            assert reply.status_code == 201, reply.text
+        clock.now = T1
+        yield Api(client, office, clock, home)
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    from ledger.jcs import canonical
+
+    return canonical(obj)
