@@ -152,12 +152,24 @@ def check_case(state: CaseState, directory: DirectoryState, env: Envelope) -> li
     body_problem = _case_body(env)
     if body_problem:
         found.append(Violation("body.invalid", body_problem))
-        return found
+        return found + _staff_signature(directory, env)
     matter = _case_matter(state, directory, env, found)
     found += _order(state, matter, env)
     found += _actor(state, directory, matter, env)
     found += _duties(state, directory, env)
     return found
+
+
+def _staff_signature(directory: DirectoryState, env: Envelope) -> list[Violation]:
+    """Whether a staff signature verifies, for a step whose body cannot be read.
+
+    The other checks need the body; the signature does not, and an auditor must learn that a
+    stored step was altered after signing rather than only that its body is now unreadable.
+    """
+    record = directory.key(env.actor.key)
+    if env.actor.role == "applicant" or record is None:
+        return []
+    return _signature(env, record.public_key)
 
 
 def _case_matter(
