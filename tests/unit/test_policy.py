@@ -17,6 +17,7 @@ import pytest
 from ledger.client import Signer, StreamWriter, grant_body, matter_body
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope, seal_envelope
+from ledger.jcs import canonical
 from ledger.policy import STEP_RULES, capacity_for, check
 from ledger.sample import SAMPLE_MATTER, SampleOffice, applied_body, decided_body
 from ledger.signing import PrivateKey
@@ -552,7 +553,18 @@ def test_same_second_is_not_backdated(world: World) -> None:
 )
 def test_malformed_bodies(world: World, step: str, status: str, body: dict[str, Any]) -> None:
     case = case_in(world, status)
-    assert "body.invalid" in case.codes(step, signer_for(world, step), body)
+    assert case.codes(step, signer_for(world, step), body) == ["body.invalid"]
+
+
+def test_an_unreadable_body_that_was_altered_after_signing_is_also_a_bad_signature(
+    world: World,
+) -> None:
+    case = case_in(world, "accepted")
+    genuine = case.envelope("Reviewed", world.office.reviewer)
+    altered = genuine.to_json()
+    altered["body"]["opinion"] = "agreE"
+    env = Envelope.from_bytes(canonical(altered))
+    assert codes(check(case.state, world.directory, env)) == ["body.invalid", "sig.invalid"]
 
 
 def test_an_unknown_matter(world: World) -> None:
