@@ -242,6 +242,10 @@ def _actor(
 
 def _applicant_actor(state: CaseState, env: Envelope) -> list[Violation]:
     if env.type == "Applied":
+        # The body check accepts an Applied without applicant_key (a handler records it at the
+        # window); an applicant acting for themselves must name their key.
+        if "applicant_key" not in env.body:
+            return [Violation("body.invalid", "an applicant's Applied carries applicant_key")]
         public_key = public_key_from_b64(env.body["applicant_key"])
         if key_id(public_key) != env.actor.key:
             return [Violation("sig.unknown_key", "actor.key is not the applicant_key's id")]
