@@ -737,3 +737,9 @@ def test_the_same_key_cannot_be_added_twice(world: World) -> None:
 )
 def test_unreadable_directory_bodies(world: World, step: str, body: dict[str, Any]) -> None:
     assert codes(check(None, world.directory, world.sign_directory(step, body))) == ["body.invalid"]
+
+
+def test_an_applicant_applied_without_their_key_is_refused_not_a_crash(world: World) -> None:
+    # A staff member claiming the applicant role on an Applied that names no applicant_key.
+    pretender = world.office.handler.as_role("applicant")
+    assert Case(world).codes("Applied", pretender) == ["body.invalid"]
