@@ -37,12 +37,16 @@ def _within(size: int, *bounds: int) -> None:
 
 @router.get(
     "/log/checkpoint",
-    response_class=PlainTextResponse,
     responses=error_responses(
         404,
         429,
         503,
-        extra={200: {"content": {"text/plain": {}}, "description": "C2SP signed note"}},
+        extra={
+            200: {
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+                "description": "C2SP signed note",
+            }
+        },
     ),
 )
 def get_checkpoint(log: Log) -> PlainTextResponse:
