@@ -1,5 +1,6 @@
 """caseledger seals: the seal PKI, result documents, receipts attached, PAdES seals."""
 
+from seals.attach import RECEIPT_NAME, attach_receipt
 from seals.authority import KeyAlgorithm, Revocation, SealAuthority, SealCredentials
 from seals.errors import (
     AttachError,
@@ -17,9 +18,11 @@ from seals.pades import (
     seal_pdf,
     timestamper_for_url,
 )
+from seals.render import ResultDocument, chinese_date, mask_id_number, render_result
 from seals.signer import FileKeySigner, SealSigner
 
 __all__ = [
+    "RECEIPT_NAME",
     "SEAL_FIELD",
     "AttachError",
     "FileKeySigner",
@@ -27,6 +30,7 @@ __all__ = [
     "InProcessTimeStamper",
     "KeyAlgorithm",
     "RenderError",
+    "ResultDocument",
     "Revocation",
     "SealAuthority",
     "SealAuthorityError",
@@ -36,6 +40,10 @@ __all__ = [
     "SealedPdf",
     "SealingError",
     "add_revocation_info",
+    "attach_receipt",
+    "chinese_date",
+    "mask_id_number",
+    "render_result",
     "seal_pdf",
     "timestamper_for_url",
 ]
