@@ -403,41 +403,22 @@ def _position(conn: Connection, name: str) -> int | None:
     return int(row[0]) if row is not None else None
 
 
-def _clock_json(times: CaseTimes) -> str:
-    def at(value: datetime | None) -> str | None:
-        return format_time(value) if value is not None else None
-
-    return json.dumps(
-        {
-            "applied": at(times.applied_at),
-            "answered": at(times.answered_at),
-            "accepted": at(times.accepted_at),
-            "reviewed": [at(t) for t in times.reviewed_at],
-            "decided": at(times.decided_at),
-            "pauses": [[at(p.start), at(p.end)] for p in times.pauses],
-            "limits": [times.statutory_days, times.committed_days, times.review_levels],
-        }
-    )
-
-
-def _clock_from(text: str) -> CaseTimes:
-    obj = json.loads(text)
-
-    def at(value: str | None) -> datetime | None:
-        return parse_time(value) if value is not None else None
-
-    statutory, committed, levels = obj["limits"]
-    return CaseTimes(
-        applied_at=parse_time(obj["applied"]),
-        answered_at=at(obj["answered"]),
-        accepted_at=at(obj["accepted"]),
-        reviewed_at=tuple(parse_time(t) for t in obj["reviewed"]),
-        decided_at=at(obj["decided"]),
-        pauses=tuple(Pause(parse_time(s), at(e)) for s, e in obj["pauses"]),
-        statutory_days=statutory,
-        committed_days=committed,
-        review_levels=levels,
-    )
+_PLAIN = [
+    "stream",
+    "case_number",
+    "seq",
+    "status",
+    "matter_code",
+    "matter_name",
+    "unit",
+    "next_step",
+    "next_role",
+    "next_capacity",
+    "applicant_name",
+    "applicant_kind",
+    "applicant_id_number",
+    "outcome",
+]
 
 
 def _row(summary: CaseSummary) -> dict[str, Any]:
@@ -446,51 +427,25 @@ def _row(summary: CaseSummary) -> dict[str, Any]:
     settled = summary.assess(summary.times.decided_at or summary.last_at)
     finished = [s for s in settled.stages if s.ended is not None]
     return {
-        "stream": summary.stream,
-        "case_number": summary.case_number,
-        "seq": summary.seq,
-        "status": summary.status,
-        "matter_code": summary.matter_code,
-        "matter_name": summary.matter_name,
-        "unit": summary.unit,
-        "next_step": summary.next_step,
-        "next_role": summary.next_role,
-        "next_capacity": summary.next_capacity,
-        "applicant_name": summary.applicant_name,
-        "applicant_kind": summary.applicant_kind,
-        "applicant_id_number": summary.applicant_id_number,
+        **{name: getattr(summary, name) for name in _PLAIN},
         "participants": json.dumps([list(p) for p in summary.participants]),
-        "outcome": summary.outcome,
         "applied_at": format_time(summary.applied_at),
         "last_at": format_time(summary.last_at),
         "deadline_committed": settled.committed_deadline,
         "deadline_statutory": settled.statutory_deadline,
         "decided_late": settled.overdue if settled.decided else None,
         "yellow_card": any(s.overran for s in finished),
-        "clock": _clock_json(summary.times),
+        "clock": json.dumps(summary.times.to_json()),
     }
 
 
 def _from_row(row: Any) -> CaseSummary:
     return CaseSummary(
-        stream=row["stream"],
-        case_number=row["case_number"],
-        seq=row["seq"],
-        status=row["status"],
-        matter_code=row["matter_code"],
-        matter_name=row["matter_name"],
-        unit=row["unit"],
-        next_step=row["next_step"],
-        next_role=row["next_role"],
-        next_capacity=row["next_capacity"],
-        applicant_name=row["applicant_name"],
-        applicant_kind=row["applicant_kind"],
-        applicant_id_number=row["applicant_id_number"],
+        **{name: row[name] for name in _PLAIN},
         participants=tuple((p, c) for p, c in json.loads(row["participants"])),
-        outcome=row["outcome"],
         applied_at=parse_time(row["applied_at"]),
         last_at=parse_time(row["last_at"]),
-        times=_clock_from(row["clock"]),
+        times=CaseTimes.from_json(json.loads(row["clock"])),
     )
 
 

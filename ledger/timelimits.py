@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import chinese_calendar
 
@@ -80,6 +81,52 @@ class CaseTimes:
     statutory_days: int
     committed_days: int
     review_levels: int
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON object of these times (ISO 8601), read back by :meth:`from_json`."""
+        return {
+            "applied": _iso(self.applied_at),
+            "answered": _iso(self.answered_at),
+            "accepted": _iso(self.accepted_at),
+            "reviewed": [_iso(t) for t in self.reviewed_at],
+            "decided": _iso(self.decided_at),
+            "pauses": [[_iso(p.start), _iso(p.end)] for p in self.pauses],
+            "limits": [self.statutory_days, self.committed_days, self.review_levels],
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> CaseTimes:
+        """Read :meth:`to_json` output; raise TimeLimitError if it is not that."""
+        try:
+            statutory, committed, levels = (int(n) for n in obj["limits"])
+            return cls(
+                applied_at=_instant(obj["applied"]),
+                answered_at=_maybe(obj["answered"]),
+                accepted_at=_maybe(obj["accepted"]),
+                reviewed_at=tuple(_instant(t) for t in obj["reviewed"]),
+                decided_at=_maybe(obj["decided"]),
+                pauses=tuple(Pause(_instant(a), _maybe(b)) for a, b in obj["pauses"]),
+                statutory_days=statutory,
+                committed_days=committed,
+                review_levels=levels,
+            )
+        except (KeyError, TypeError, ValueError):
+            raise TimeLimitError("not a stored set of case times", code="time.invalid") from None
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _instant(text: object) -> datetime:
+    at = datetime.fromisoformat(str(text))
+    if at.tzinfo is None:
+        raise ValueError("naive time")
+    return at
+
+
+def _maybe(text: object) -> datetime | None:
+    return None if text is None else _instant(text)
 
 
 @dataclass(frozen=True, slots=True)

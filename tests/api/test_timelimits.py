@@ -124,3 +124,17 @@ def test_slow_acceptance_overruns_the_five_day_share() -> None:
 def test_absurd_limits_do_not_hang() -> None:
     assert add_working_days(date(2026, 1, 1), 10**9) is None
     assert counted_days(date(2026, 1, 1), date(2026, 1, 1) + timedelta(days=10**6)) > 0
+
+
+def test_case_times_round_trip_through_json_and_refuse_garbage() -> None:
+    original = times(
+        cst(2026, 11, 2),
+        reviewed_at=(cst(2026, 11, 9),),
+        pauses=(Pause(cst(2026, 11, 4), cst(2026, 11, 6)), Pause(cst(2026, 11, 10), None)),
+    )
+    assert CaseTimes.from_json(original.to_json()) == original
+    with pytest.raises(TimeLimitError):
+        CaseTimes.from_json({"applied": "yesterday"})
+    broken = {**original.to_json(), "applied": "2026-11-02T10:00:00"}  # naive
+    with pytest.raises(TimeLimitError):
+        CaseTimes.from_json(broken)
