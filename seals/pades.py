@@ -22,7 +22,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
@@ -148,14 +148,17 @@ def seal_pdf(
     embedded. The seal is a certification signature that permits no later change except
     validation data and document timestamps.
 
-    Raises SealingError if the PDF cannot be read or signed, the certificate is revoked or
-    does not chain to a root in ``signer.chain``, or the time-stamper fails.
+    Raises SealingError if the PDF cannot be read or signed, the CRL is not from the seal
+    certificate's CA or lists it as revoked, the certificate does not chain to a root in
+    ``signer.chain``, or the time-stamper fails.
     """
     cert_serial = signer.certificate.serial_number
-    crls = [] if crl is None else [parse_crl(crl)]
-    for parsed in crls:
-        _refuse_if_revoked(parsed, signer.certificate)
-    context = _validation_context(signer, crls, at) if crls else None
+    context: ValidationContext | None = None
+    crls: list[asn1_crl.CertificateList] = []
+    if crl is not None:
+        roots = _trust_roots(signer)
+        crls.append(_check_crl(crl, signer))
+        context = _validation_context(signer, roots, crls, at)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -208,28 +211,53 @@ def add_revocation_info(
     return stream.getvalue()
 
 
-def _refuse_if_revoked(crl: asn1_crl.CertificateList, cert: x509.Certificate) -> None:
-    """Raise SealingError (code seal.revoked) if this CRL from the certificate's issuer lists it."""
-    if crl.issuer.dump() != to_asn1(cert).issuer.dump():
-        return
-    for entry in crl["tbs_cert_list"]["revoked_certificates"]:
-        if entry["user_certificate"].native == cert.serial_number:
-            raise SealingError(
-                f"the seal certificate {cert.serial_number:x} is revoked; issue a new one",
-                code="seal.revoked",
-            )
+def _check_crl(data: bytes, signer: SealSigner) -> asn1_crl.CertificateList:
+    """The CRL, parsed, once it is known to come from the seal certificate's issuer and not
+    to list the seal certificate. Raises SealingError (seal.crl_foreign, seal.revoked).
+    """
+    parsed = parse_crl(data)
+    crl = x509.load_der_x509_crl(parsed.dump())
+    cert = signer.certificate
+    issuer = next((c for c in signer.chain if c.subject == cert.issuer), None)
+    # A CRL from another CA (even one with the same name) would make the validator fail in
+    # obscure ways; check its signature against the seal certificate's issuer first.
+    if issuer is None or crl.issuer != cert.issuer or not _signed_by(crl, issuer):
+        raise SealingError(
+            "the CRL was not issued by the seal certificate's CA", code="seal.crl_foreign"
+        )
+    if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+        raise SealingError(
+            f"the seal certificate {cert.serial_number:x} is revoked; issue a new one",
+            code="seal.revoked",
+        )
+    return parsed
 
 
-def _validation_context(
-    signer: SealSigner, crls: list[asn1_crl.CertificateList], at: datetime | None
-) -> ValidationContext:
-    """Offline validation against the signer's own root, with the given CRLs only."""
+def _signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    key = issuer.public_key()
+    if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey)):
+        return False
+    return crl.is_signature_valid(key)
+
+
+def _trust_roots(signer: SealSigner) -> list[x509.Certificate]:
+    """The self-signed roots in the signer's chain; raise SealingError if there is none."""
     roots = [c for c in signer.chain if c.issuer == c.subject]
     if not roots:
         raise SealingError(
             "the seal signer's chain has no self-signed root to validate against",
             code="seal.cert_invalid",
         )
+    return roots
+
+
+def _validation_context(
+    signer: SealSigner,
+    roots: list[x509.Certificate],
+    crls: list[asn1_crl.CertificateList],
+    at: datetime | None,
+) -> ValidationContext:
+    """Offline validation against the signer's own root, with the given CRLs only."""
     intermediates = [to_asn1(c) for c in signer.chain if c.issuer != c.subject]
     return ValidationContext(
         trust_roots=[to_asn1(c) for c in roots],

@@ -1,0 +1,92 @@
+"""Session-wide seal PKI (ECDSA and RSA), a test TSA, CRLs, and sealed sample results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sealkit import (
+    CA_DAYS,
+    CRL_AT,
+    CRL_LIFETIME,
+    CRL_URL,
+    ORG,
+    PKI_START,
+    SEAL_DAYS,
+    make_nss_db,
+    sample_document,
+)
+
+from seals import (
+    FileKeySigner,
+    InProcessTimeStamper,
+    SealAuthority,
+    SealedPdf,
+    attach_receipt,
+    render_result,
+    seal_pdf,
+)
+from seals.authority import KeyAlgorithm, SealCredentials
+
+RECEIPT = b'{"v":1,"kind":"case-receipt","case":"3f6c2a1e-7b1d-4c55-9a0e-1234567890ab"}'
+ALGORITHMS: tuple[KeyAlgorithm, ...] = ("ecdsa-p256", "rsa-3072")
+
+
+@dataclass(frozen=True)
+class Pki:
+    authority: SealAuthority
+    tsa: SealCredentials
+    crl: bytes
+
+
+def _pki(algorithm: KeyAlgorithm) -> Pki:
+    authority = SealAuthority.create(
+        ORG,
+        now=PKI_START,
+        crl_url=CRL_URL,
+        algorithm=algorithm,
+        ca_days=CA_DAYS,
+        seal_days=SEAL_DAYS,
+    )
+    tsa = authority.issue_tsa(now=PKI_START, days=SEAL_DAYS)
+    return Pki(authority, tsa, authority.crl(now=CRL_AT, next_update=CRL_LIFETIME))
+
+
+@pytest.fixture(scope="session")
+def pkis() -> dict[str, Pki]:
+    return {algorithm: _pki(algorithm) for algorithm in ALGORITHMS}
+
+
+@pytest.fixture(scope="session")
+def ecdsa_pki(pkis: dict[str, Pki]) -> Pki:
+    return pkis["ecdsa-p256"]
+
+
+@pytest.fixture(scope="session")
+def rendered() -> bytes:
+    return render_result(sample_document())
+
+
+@pytest.fixture(scope="session")
+def attached(rendered: bytes) -> bytes:
+    return attach_receipt(rendered, RECEIPT, at=datetime(2026, 11, 23, 6, 40, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+def sealed(pkis: dict[str, Pki], attached: bytes) -> dict[str, SealedPdf]:
+    """The sample result sealed B-LT (timestamp and CRL) under each algorithm."""
+    out: dict[str, SealedPdf] = {}
+    for algorithm, pki in pkis.items():
+        signer = FileKeySigner.from_authority(pki.authority)
+        out[algorithm] = seal_pdf(
+            attached, signer, crl=pki.crl, timestamper=InProcessTimeStamper(pki.tsa)
+        )
+    return out
+
+
+@pytest.fixture(scope="session")
+def nss_db(pkis: dict[str, Pki], tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder: Path = tmp_path_factory.mktemp("nss")
+    return make_nss_db(folder, *(p.authority.ca_certificate for p in pkis.values()))
