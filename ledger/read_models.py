@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -152,13 +153,32 @@ def _next(state: CaseState, matter: Matter | None) -> tuple[str | None, str | No
     return None, None, None
 
 
-def _times(events: Sequence[Envelope], state: CaseState, matter: Matter | None) -> CaseTimes:
-    first = {"Accepted", "NotAccepted", "SupplementRequested"}
+@dataclass(frozen=True, slots=True)
+class CaseFold:
+    """A case folded up to ``state.seq``, with the step times the state does not keep."""
+
+    state: CaseState
+    answered_at: datetime | None = None
+    reviewed_at: tuple[datetime, ...] = ()
+
+    def apply(self, envelope: Envelope) -> CaseFold:
+        """The fold after the next envelope of the case."""
+        answered = self.answered_at
+        if answered is None and envelope.type in ("Accepted", "NotAccepted", "SupplementRequested"):
+            answered = envelope.at
+        reviewed = self.reviewed_at
+        if envelope.type == "Reviewed":
+            reviewed = (*reviewed, envelope.at)
+        return CaseFold(self.state.apply(envelope, capacity_for(envelope)), answered, reviewed)
+
+
+def _times(fold: CaseFold, applied_at: datetime, matter: Matter | None) -> CaseTimes:
+    state = fold.state
     return CaseTimes(
-        applied_at=events[0].at,
-        answered_at=next((e.at for e in events if e.type in first), None),
+        applied_at=applied_at,
+        answered_at=fold.answered_at,
         accepted_at=state.accepted_at,
-        reviewed_at=tuple(e.at for e in events if e.type == "Reviewed"),
+        reviewed_at=fold.reviewed_at,
         decided_at=state.decided_at,
         pauses=tuple(Pause(s.start, s.end) for s in state.suspensions),
         statutory_days=matter.statutory_days if matter else 0,
@@ -167,13 +187,24 @@ def _times(events: Sequence[Envelope], state: CaseState, matter: Matter | None) 
     )
 
 
-def summarise(events: Sequence[Envelope], directory: DirectoryState) -> CaseSummary:
-    """Fold a case's stored envelopes (seq 1 first) into its summary; the matter, unit and
-    limits come from ``directory`` as it stood when the case was applied for."""
-    state = CaseState.empty(events[0].stream)
+def fold_case(events: Iterable[Envelope], stream: str) -> CaseFold:
+    """Fold a case's envelopes (seq 1 first) from nothing."""
+    fold = CaseFold(CaseState.empty(stream))
     for envelope in events:
-        state = state.apply(envelope, capacity_for(envelope))
-    applied_at = state.applied_at or events[0].at
+        fold = fold.apply(envelope)
+    return fold
+
+
+def summarise(events: Sequence[Envelope], directory: DirectoryState) -> CaseSummary:
+    """Fold a case's stored envelopes (seq 1 first) into its summary."""
+    return summary_of(fold_case(events, events[0].stream), directory)
+
+
+def summary_of(fold: CaseFold, directory: DirectoryState) -> CaseSummary:
+    """The summary of a folded case; the matter, unit and limits come from ``directory`` as
+    it stood when the case was applied for."""
+    state = fold.state
+    applied_at = state.applied_at or state.last_at or datetime.min.replace(tzinfo=UTC)
     matter = directory.matter_at(state.matter_code or "", state.matter_version or 0, applied_at)
     handler = next((p.person for p in state.participants if p.capacity == "handler"), None)
     staff = directory.staff.get(handler) if handler else None
@@ -196,7 +227,7 @@ def summarise(events: Sequence[Envelope], directory: DirectoryState) -> CaseSumm
         outcome=state.outcome,
         applied_at=applied_at,
         last_at=state.last_at or applied_at,
-        times=_times(events, state, matter),
+        times=_times(fold, applied_at, matter),
     )
 
 
@@ -224,6 +255,12 @@ class ReadModels(TrackingRecorder):
         self.engine = engine
         self.batch = batch
         self._lock = threading.Lock()
+        # Folds are a function of the immutable stored envelopes, so a cached fold is never
+        # wrong; it only saves re-reading a case's earlier envelopes on the live path.
+        self._folds: OrderedDict[str, CaseFold] = OrderedDict()
+        self._directory: DirectoryState | None = None
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _derived_data_pragmas)
         READ_MODEL_METADATA.create_all(engine)
 
     # Following the ledger -------------------------------------------------------------------
@@ -254,22 +291,33 @@ class ReadModels(TrackingRecorder):
                 except _Moved:
                     continue
                 done += len(rows)
+                if len(rows) < self.batch:
+                    return done
 
     def _apply_batch(self, source: EnvelopeSource, start: int, rows: Sequence[Any]) -> None:
-        last_seq: dict[str, int] = {}
+        touched: dict[str, CaseFold] = {}
         for row in rows:
             envelope = Envelope.from_bytes(json.loads(row.state)["envelope"])
-            if envelope.stream.startswith("case:"):
-                last_seq[envelope.stream] = max(last_seq.get(envelope.stream, 0), envelope.seq)
-        directory = source.directory()
-        summaries = [
-            summarise(list(source.events(stream, lte=seq)), directory)
-            for stream, seq in last_seq.items()
-        ]
+            if envelope.stream.startswith("directory:"):
+                self._directory = None
+                continue
+            fold = touched.get(envelope.stream) or self._folds.get(envelope.stream)
+            if fold is None or fold.state.seq != envelope.seq - 1:
+                earlier = source.events(envelope.stream, lte=envelope.seq - 1)
+                fold = fold_case(earlier, envelope.stream)
+            touched[envelope.stream] = fold.apply(envelope)
+        if self._directory is None:
+            self._directory = source.directory()
+        summaries = [summary_of(fold, self._directory) for fold in touched.values()]
         with self.engine.begin() as conn:
             self._move(conn, start, rows[-1].id)
             for summary in summaries:
                 _upsert(conn, summary)
+        for stream, fold in touched.items():
+            self._folds[stream] = fold
+            self._folds.move_to_end(stream)
+        while len(self._folds) > 10_000:
+            self._folds.popitem(last=False)
 
     def _move(self, conn: Connection, start: int, position: int) -> None:
         if (
@@ -398,6 +446,14 @@ class ReadModels(TrackingRecorder):
         ]
 
 
+def _derived_data_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # These tables can be rebuilt from the ledger at any time, so their commits need not
+    # wait for the disk: in WAL mode NORMAL loses at most the last commits on power loss.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def _position(conn: Connection, name: str) -> int | None:
     row = conn.execute(sa.select(rm_tracking.c.position).where(rm_tracking.c.name == name)).first()
     return int(row[0]) if row is not None else None
@@ -449,12 +505,16 @@ def _from_row(row: Any) -> CaseSummary:
     )
 
 
+_UPDATE_NEWER = rm_cases.update().where(
+    rm_cases.c.stream == sa.bindparam("b_stream"), rm_cases.c.seq < sa.bindparam("b_seq")
+)
+_SEQ_OF = sa.select(rm_cases.c.seq).where(rm_cases.c.stream == sa.bindparam("b_stream"))
+
+
 def _upsert(conn: Connection, summary: CaseSummary) -> None:
     values = _row(summary)
-    stored = conn.execute(
-        sa.select(rm_cases.c.seq).where(rm_cases.c.stream == summary.stream)
-    ).first()
-    if stored is None:
-        conn.execute(rm_cases.insert().values(**values))
-    elif stored[0] < summary.seq:
-        conn.execute(rm_cases.update().where(rm_cases.c.stream == summary.stream).values(**values))
+    keys = {"b_stream": summary.stream, "b_seq": summary.seq}
+    if conn.execute(_UPDATE_NEWER, {**values, **keys}).rowcount:
+        return
+    if conn.execute(_SEQ_OF, keys).first() is None:
+        conn.execute(rm_cases.insert(), values)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 import chinese_calendar
@@ -181,6 +182,7 @@ def local_date(at: datetime) -> date:
     return at.astimezone(CHINA_TIME).date()
 
 
+@lru_cache(maxsize=16384)
 def is_working_day(day: date) -> bool:
     """True if ``day`` is a working day on the State Council calendar."""
     try:
