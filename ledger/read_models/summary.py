@@ -1,0 +1,164 @@
+"""A case's summary, folded from its envelopes: status, matter, unit, next step and role,
+participants, and the step times its deadlines depend on. No database here."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ledger.directory import DirectoryState, Matter
+from ledger.envelope import Envelope
+from ledger.policy import capacity_for
+from ledger.state import CaseState
+from ledger.timelimits import Assessment, CaseTimes, Pause, assess, local_date
+
+__all__ = ["CaseFold", "CaseSummary", "case_number", "fold_case", "summarise", "summary_of"]
+
+
+def case_number(stream: str, applied_at: datetime) -> str:
+    """The case number (受理回执号) shown to the applicant and printed on results:
+    the application's date in China and the first 12 hex digits of the case id, e.g.
+    ``20261124-3F6C2A9B1D04``."""
+    digits = uuid.UUID(stream.removeprefix("case:")).hex[:12].upper()
+    return f"{local_date(applied_at):%Y%m%d}-{digits}"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """A case as the read models keep it (``participants`` are (person, capacity) pairs)."""
+
+    stream: str
+    case_number: str
+    seq: int
+    status: str
+    matter_code: str
+    matter_name: str
+    unit: str
+    next_step: str | None
+    next_role: str | None
+    next_capacity: str | None
+    applicant_name: str
+    applicant_kind: str
+    applicant_id_number: str
+    participants: tuple[tuple[str, str], ...]
+    outcome: str | None
+    applied_at: datetime
+    last_at: datetime
+    times: CaseTimes
+
+    @property
+    def case_id(self) -> str:
+        return self.stream.removeprefix("case:")
+
+    def assess(self, now: datetime, near_days: int = 3) -> Assessment:
+        """The case against its time limits at ``now`` (see :mod:`ledger.timelimits`)."""
+        return assess(self.times, now, near_days=near_days)
+
+    def capacities_of(self, person: str) -> set[str]:
+        return {capacity for who, capacity in self.participants if who == person}
+
+
+def _next(state: CaseState, matter: Matter | None) -> tuple[str | None, str | None, str | None]:
+    """(next step, role that takes it, capacity on the case) for an open case."""
+    status = state.status
+    if status == "applied":
+        return "Accepted", "handler", "handler"
+    if status == "awaiting_supplement":
+        return "SupplementProvided", "applicant", None
+    if status in ("accepted", "in_review"):
+        levels = matter.review_levels if matter else ()
+        if state.reviews_done < len(levels):
+            level = levels[state.reviews_done]
+            return "Reviewed", level.role, f"reviewer:{level.level}"
+        return "Decided", "approver", "approver"
+    if status == "suspended":
+        return "Resumed", "handler", "handler"
+    if (
+        status == "decided"
+        and state.outcome == "approved"
+        and (matter is None or matter.seal_issued)
+    ):
+        return "ResultIssued", "seal_service", None
+    if status in ("decided", "result_issued"):
+        return "Delivered", "handler", "handler"
+    return None, None, None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFold:
+    """A case folded up to ``state.seq``, with the step times the state does not keep."""
+
+    state: CaseState
+    answered_at: datetime | None = None
+    reviewed_at: tuple[datetime, ...] = ()
+
+    def apply(self, envelope: Envelope) -> CaseFold:
+        """The fold after the next envelope of the case."""
+        answered = self.answered_at
+        if answered is None and envelope.type in ("Accepted", "NotAccepted", "SupplementRequested"):
+            answered = envelope.at
+        reviewed = self.reviewed_at
+        if envelope.type == "Reviewed":
+            reviewed = (*reviewed, envelope.at)
+        return CaseFold(self.state.apply(envelope, capacity_for(envelope)), answered, reviewed)
+
+
+def _times(fold: CaseFold, applied_at: datetime, matter: Matter | None) -> CaseTimes:
+    state = fold.state
+    return CaseTimes(
+        applied_at=applied_at,
+        answered_at=fold.answered_at,
+        accepted_at=state.accepted_at,
+        reviewed_at=fold.reviewed_at,
+        decided_at=state.decided_at,
+        pauses=tuple(Pause(s.start, s.end) for s in state.suspensions),
+        statutory_days=matter.statutory_days if matter else 0,
+        committed_days=matter.committed_days if matter else 0,
+        review_levels=len(matter.review_levels) if matter else 0,
+    )
+
+
+def fold_case(events: Iterable[Envelope], stream: str) -> CaseFold:
+    """Fold a case's envelopes (seq 1 first) from nothing."""
+    fold = CaseFold(CaseState.empty(stream))
+    for envelope in events:
+        fold = fold.apply(envelope)
+    return fold
+
+
+def summarise(events: Sequence[Envelope], directory: DirectoryState) -> CaseSummary:
+    """Fold a case's stored envelopes (seq 1 first) into its summary."""
+    return summary_of(fold_case(events, events[0].stream), directory)
+
+
+def summary_of(fold: CaseFold, directory: DirectoryState) -> CaseSummary:
+    """The summary of a folded case; the matter, unit and limits come from ``directory`` as
+    it stood when the case was applied for."""
+    state = fold.state
+    applied_at = state.applied_at or state.last_at or datetime.min.replace(tzinfo=UTC)
+    matter = directory.matter_at(state.matter_code or "", state.matter_version or 0, applied_at)
+    handler = next((p.person for p in state.participants if p.capacity == "handler"), None)
+    staff = directory.staff.get(handler) if handler else None
+    step, role, capacity = _next(state, matter)
+    return CaseSummary(
+        stream=state.stream,
+        case_number=case_number(state.stream, applied_at),
+        seq=state.seq,
+        status=state.status or "applied",
+        matter_code=state.matter_code or "",
+        matter_name=matter.name if matter else "",
+        unit=staff.unit if staff else "",
+        next_step=step,
+        next_role=role,
+        next_capacity=capacity,
+        applicant_name=str(state.applicant.get("name", "")),
+        applicant_kind=str(state.applicant.get("kind", "")),
+        applicant_id_number=str(state.applicant.get("id_number", "")),
+        participants=tuple((p.person, p.capacity) for p in state.participants),
+        outcome=state.outcome,
+        applied_at=applied_at,
+        last_at=state.last_at or applied_at,
+        times=_times(fold, applied_at, matter),
+    )
