@@ -27,7 +27,7 @@ from api.schemas import (
     WatchOut,
 )
 from ledger.application import AppendResult
-from ledger.directory import DirectoryState
+from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Actor, Envelope, draft_envelope, format_time
 from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
 from ledger.policy import STEP_RULES
@@ -243,53 +243,60 @@ def draft_next(
     return DraftOut(draft=draft, body_template=body)
 
 
+def _when(at: datetime | None) -> str | None:
+    return format_time(at) if at is not None else None
+
+
 def directory_out(directory: DirectoryState) -> DirectoryOut:
-    """The directory as admins see it."""
+    """The directory as admins see it (identity numbers left out)."""
+    staff = [
+        {"id": s.id, "name": s.name, "unit": s.unit, "recorded_at": _when(s.recorded_at)}
+        for s in directory.staff.values()
+    ]
+    keys = [
+        {
+            "key_id": k.key_id,
+            "owner": k.owner,
+            "public_key": base64.b64encode(k.public_key).decode(),
+            "recorded_at": _when(k.recorded_at),
+            "void_from": _when(k.void_from),
+        }
+        for k in directory.keys.values()
+    ]
+    grants = [
+        {
+            "grant": g.grant_id,
+            "staff": g.staff,
+            "role": g.role,
+            "matters": list(g.matters),
+            "unit": g.unit,
+            "valid_from": _when(g.valid_from),
+            "valid_until": _when(g.valid_until),
+            "revoked_at": _when(g.revoked_at),
+        }
+        for g in directory.grants.values()
+    ]
     return DirectoryOut(
         org=directory.org,
         seq=directory.seq,
         head_hash=directory.head_hash,
-        staff=[
-            {"id": s.id, "name": s.name, "unit": s.unit, "recorded_at": format_time(s.recorded_at)}
-            for s in directory.staff.values()
-        ],
-        keys=[
-            {
-                "key_id": k.key_id,
-                "owner": k.owner,
-                "public_key": base64.b64encode(k.public_key).decode(),
-                "recorded_at": format_time(k.recorded_at),
-                "void_from": format_time(k.void_from) if k.void_from else None,
-            }
-            for k in directory.keys.values()
-        ],
-        grants=[
-            {
-                "grant": g.grant_id,
-                "staff": g.staff,
-                "role": g.role,
-                "matters": list(g.matters),
-                "unit": g.unit,
-                "valid_from": format_time(g.valid_from),
-                "valid_until": format_time(g.valid_until) if g.valid_until else None,
-                "revoked_at": format_time(g.revoked_at) if g.revoked_at else None,
-            }
-            for g in directory.grants.values()
-        ],
-        matters=[
-            {
-                "code": m.code,
-                "version": m.version,
-                "name": m.name,
-                "review_levels": [lv.role for lv in m.review_levels],
-                "statutory_days": m.statutory_days,
-                "committed_days": m.committed_days,
-                "seal_issued": m.seal_issued,
-            }
-            for versions in directory.matters.values()
-            for m in versions
-        ],
+        staff=staff,
+        keys=keys,
+        grants=grants,
+        matters=[_matter(m) for versions in directory.matters.values() for m in versions],
     )
+
+
+def _matter(m: Matter) -> dict[str, Any]:
+    return {
+        "code": m.code,
+        "version": m.version,
+        "name": m.name,
+        "review_levels": [level.role for level in m.review_levels],
+        "statutory_days": m.statutory_days,
+        "committed_days": m.committed_days,
+        "seal_issued": m.seal_issued,
+    }
 
 
 # Reading: supervision and public -----------------------------------------------------------
