@@ -291,16 +291,27 @@ def _draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None
     Drawn module by module on the page rather than through reportlab's graphics renderer,
     which would add an unembedded standard font to the page resources (not allowed in PDF/A).
     """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    # A fixed mask skips the encoder's search over all eight (most of its time); every mask
+    # is valid and readers undo whichever one is used.
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=2
+    )
     code.add_data(data)
     code.make(fit=True)
     matrix = code.get_matrix()
     module = size / len(matrix)
     path = canvas.beginPath()
     for row, cells in enumerate(matrix):
-        for col, dark in enumerate(cells):
-            if dark:
-                path.rect(x + col * module, y + size - (row + 1) * module, module, module)
+        top = y + size - (row + 1) * module
+        col = 0
+        while col < len(cells):  # one rectangle per run of dark modules in the row
+            if not cells[col]:
+                col += 1
+                continue
+            start = col
+            while col < len(cells) and cells[col]:
+                col += 1
+            path.rect(x + start * module, top, (col - start) * module, module)
     canvas.saveState()
     canvas.setFillColor(black)
     canvas.drawPath(path, stroke=0, fill=1)

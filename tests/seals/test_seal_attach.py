@@ -58,3 +58,10 @@ def test_empty_receipt_and_naive_time_are_refused(rendered: bytes) -> None:
         attach_receipt(rendered, b"", at=AT)
     with pytest.raises(AttachError):
         attach_receipt(rendered, RECEIPT, at=datetime(2026, 11, 23))
+
+
+def test_validated_save_gives_a_passing_file(rendered: bytes) -> None:
+    pdf = attach_receipt(rendered, RECEIPT, at=AT, validate=True)
+    assert pikepdf.pdfa.validate_written(BytesIO(pdf), "3b").verdict == "pass"
+    with pikepdf.open(BytesIO(pdf)) as doc:
+        assert doc.attachments[RECEIPT_NAME].get_file().read_bytes() == RECEIPT

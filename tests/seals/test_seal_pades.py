@@ -205,3 +205,17 @@ def test_in_process_tsa_needs_an_rsa_key(ecdsa_pki: Pki) -> None:
     seal = ecdsa_pki.authority.seal  # an ECDSA key
     with pytest.raises(SealingError):
         InProcessTimeStamper(SealCredentials(seal.certificate, seal.private_key, ()))
+
+
+def test_too_small_a_reservation_falls_back_to_pyhanko_sizing(
+    attached: bytes, ecdsa_pki: Pki
+) -> None:
+    from pyhanko.sign import signers
+
+    from seals.pades import _sign
+
+    signer = FileKeySigner.from_authority(ecdsa_pki.authority)
+    meta = signers.PdfSignatureMetadata(field_name=SEAL_FIELD)
+    pdf = _sign(signers.PdfSigner(meta, signer.pyhanko_signer()), attached, 64).getvalue()
+    status = pyhanko_status(pdf, ecdsa_pki.authority.ca_certificate)
+    assert status.intact and status.trusted

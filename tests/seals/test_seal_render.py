@@ -128,3 +128,14 @@ def test_glyph_outlines_come_from_the_font() -> None:
     assert outline.commands[0][0] == "M" and any(op == "Z" for op, _ in outline.commands)
     with pytest.raises(FontMissing):
         glyph_outline("印章")
+
+
+def test_qr_code_reads_back_as_the_verification_url(rendered: bytes, tmp_path: Path) -> None:
+    import zxingcpp
+
+    source = tmp_path / "page.pdf"
+    source.write_bytes(rendered)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(source), str(tmp_path / "q")], check=True)
+    image = Image.open(next(tmp_path.glob("q*.png")))
+    codes = [(code.format, code.text) for code in zxingcpp.read_barcodes(image)]
+    assert codes == [(zxingcpp.BarcodeFormat.QRCode, sample_document().verification_url)]
