@@ -104,7 +104,11 @@ def _staff_key(directory: DirectoryState, env: Envelope) -> tuple[bytes | None, 
         found.append(Violation("key.wrong_owner", f"key {env.actor.key} is {record.owner}'s"))
     if record.recorded_at > env.at:
         found.append(Violation("key.not_yet_active", f"key {env.actor.key} added later"))
-    if record.void_from is not None and record.void_from <= env.at:
+    # Revocations bite strictly after the second they name. Envelope times have second
+    # precision and a case step and a directory change of the same second cannot be ordered
+    # by the audit; were the tie to go to the revocation, a step admitted just before it
+    # would be condemned at audit. So ties go to the step, at append and at audit alike.
+    if record.void_from is not None and record.void_from < env.at:
         found.append(
             Violation(
                 "key.revoked", f"key {env.actor.key} void from {record.void_from.isoformat()}"
@@ -123,7 +127,7 @@ def _holds_role(
     ]
     if not grants:
         return [Violation("role.missing", f"{staff_id} holds no {role} grant for this matter")]
-    live = [g for g in grants if g.revoked_at is None or g.revoked_at > at]
+    live = [g for g in grants if g.revoked_at is None or g.revoked_at >= at]  # ties: see above
     if not live:
         return [Violation("role.revoked", f"{staff_id}'s {role} grant was revoked")]
     current = [g for g in live if _in_window(g, at)]
