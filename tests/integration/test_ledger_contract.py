@@ -273,3 +273,26 @@ def race(ledgers: list[CaseLedger], envelopes: list[Envelope]) -> list[Any]:
     for t in threads:
         t.join(timeout=60)
     return outcomes
+
+
+def test_revocations_in_the_same_second_leave_the_audit_clean(
+    sqlite_ledger: CaseLedger, office: SampleOffice
+) -> None:
+    directory = office.directory_envelopes(T0)
+    case = office.case_until_decided(T1)
+    for env in directory + case[:3]:
+        sqlite_ledger.append(env)
+    writer = StreamWriter(directory[-1].stream, directory[-1].seq, directory[-1].hash)
+    reviewed_at = case[2].at
+    sqlite_ledger.append(
+        writer.sign("RoleRevoked", office.admin, reviewed_at, {"grant": "g-li.na", "reason": "x"})
+    )
+    sqlite_ledger.append(
+        writer.sign(
+            "KeyRevoked",
+            office.admin,
+            reviewed_at,
+            {"key_id": office.reviewer.key.key_id, "reason": "x"},
+        )
+    )
+    assert sqlite_ledger.audit().findings == ()

@@ -203,12 +203,12 @@ class Model:
         info = self.keys[actor]
         if info.recorded_at > at:
             found.add("key.not_yet_active")
-        if info.void_from is not None and info.void_from <= at:
+        if info.void_from is not None and info.void_from < at:  # same second: not yet
             found.add("key.revoked")
         grants = [
             g for g in self.grants if g.staff == actor and g.role == role and g.recorded_at <= at
         ]
-        live = [g for g in grants if g.revoked_at is None or g.revoked_at > at]
+        live = [g for g in grants if g.revoked_at is None or g.revoked_at >= at]
         current = [
             g for g in live if g.valid_from <= at and (g.valid_until is None or at < g.valid_until)
         ]

@@ -743,3 +743,17 @@ def test_an_applicant_applied_without_their_key_is_refused_not_a_crash(world: Wo
     # A staff member claiming the applicant role on an Applied that names no applicant_key.
     pretender = world.office.handler.as_role("applicant")
     assert Case(world).codes("Applied", pretender) == ["body.invalid"]
+
+
+def test_revocations_in_the_same_second_as_a_step_do_not_condemn_it(world: World) -> None:
+    # Append admits the step; the audit later sees revocations of the same second, which it
+    # cannot order against the step. Ties go to the step, so both judge alike.
+    reviewer = world.office.reviewer
+    case = case_in(world, "accepted")
+    env = case.envelope("Reviewed", reviewer)
+    assert codes(check(case.state, world.directory, env)) == []
+    world.admin_does("RoleRevoked", {"grant": "g-li.na", "reason": "调岗"}, at=env.at)
+    world.admin_does("KeyRevoked", {"key_id": reviewer.key.key_id, "reason": "到期"}, at=env.at)
+    assert codes(check(case.state, world.directory, env)) == []
+    later = case.envelope("Reviewed", reviewer, at=env.at + timedelta(seconds=1))
+    assert codes(check(case.state, world.directory, later)) == ["key.revoked", "role.revoked"]
