@@ -13,54 +13,48 @@ Prints a table, then one JSON line with the medians (ms) and the ratios to the b
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Scripts in bench/ may share a name with a standard module (http.py): keep bench/ itself off
-# the import path, as ``python -P`` would.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from asn1crypto import keys as asn1_keys
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import signers
+if TYPE_CHECKING:
+    from seals import ResultDocument, SealAuthority
+    from seals.authority import KeyAlgorithm
 
-from seals import (
-    FileKeySigner,
-    InProcessTimeStamper,
-    ResultDocument,
-    SealAuthority,
-    attach_receipt,
-    render_result,
-    seal_pdf,
-)
-from seals._pki import private_key_der
-from seals.authority import KeyAlgorithm
-from seals.signer import certificate_store, to_asn1
+# Scripts in bench/ may share a name with a standard module (http.py), and Python puts the
+# script's folder first on the import path: take it off before importing pyHanko and seals
+# (which is why those imports live inside the functions), as ``python -P`` would.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 RECEIPT = json.dumps({"v": 1, "envelopes": ["x" * 600] * 12}).encode()
-DOC = ResultDocument(
-    case_number="XH-2026-000123",
-    applicant_name="杭州清河餐饮管理有限公司",
-    applicant_id_number="330106199003071234",
-    matter_name="食品经营许可（新办）",
-    matter_code="330106-XK-0012",
-    decision_text="你单位提出的申请符合法定条件、标准，决定准予行政许可，核发《食品经营许可证》。",
-    legal_basis="《中华人民共和国行政许可法》第三十八条第一款",
-    organisation="杭州市西湖区行政审批局",
-    issued_on=date(2026, 11, 23),
-    verification_url="https://zwfw.example.gov.cn/v/3f6c2a1e-7b1d-4c55-9a0e-1234567890ab",
-    valid_from=date(2026, 11, 23),
-    valid_until=date(2031, 11, 22),
-)
+
+
+def sample_document() -> ResultDocument:
+    from seals import ResultDocument
+
+    return ResultDocument(
+        case_number="XH-2026-000123",
+        applicant_name="杭州清河餐饮管理有限公司",
+        applicant_id_number="330106199003071234",
+        matter_name="食品经营许可（新办）",
+        matter_code="330106-XK-0012",
+        decision_text="你单位提出的申请符合法定条件、标准，决定准予行政许可，核发《食品经营许可证》。",
+        legal_basis="《中华人民共和国行政许可法》第三十八条第一款",
+        organisation="杭州市西湖区行政审批局",
+        issued_on=date(2026, 11, 23),
+        verification_url="https://zwfw.example.gov.cn/v/3f6c2a1e-7b1d-4c55-9a0e-1234567890ab",
+        valid_from=date(2026, 11, 23),
+        valid_until=date(2031, 11, 22),
+    )
 
 
 def median_ms(fn: Callable[[], object], n: int) -> float:
@@ -74,6 +68,13 @@ def median_ms(fn: Callable[[], object], n: int) -> float:
 
 
 def bare_pyhanko(authority: SealAuthority, pdf: bytes) -> bytes:
+    from asn1crypto import keys as asn1_keys
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    from seals._pki import private_key_der
+    from seals.signer import certificate_store, to_asn1
+
     seal = authority.seal
     signer = signers.SimpleSigner(
         signing_cert=to_asn1(seal.certificate),
@@ -86,22 +87,32 @@ def bare_pyhanko(authority: SealAuthority, pdf: bytes) -> bytes:
 
 
 def measure(algorithm: KeyAlgorithm, n: int) -> dict[str, float]:
+    from seals import (
+        FileKeySigner,
+        InProcessTimeStamper,
+        SealAuthority,
+        attach_receipt,
+        render_result,
+        seal_pdf,
+    )
+
+    doc = sample_document()
     authority = SealAuthority.create(
-        DOC.organisation, now=NOW, crl_url="http://seal.example/crl", algorithm=algorithm
+        doc.organisation, now=NOW, crl_url="http://seal.example/crl", algorithm=algorithm
     )
     signer = FileKeySigner.from_authority(authority)
     tsa = InProcessTimeStamper(authority.issue_tsa(now=NOW))
     crl = authority.crl(now=NOW, next_update=timedelta(days=3650))
-    rendered = render_result(DOC)
+    rendered = render_result(doc)
     attached = attach_receipt(rendered, RECEIPT, at=NOW)
     figures = {
         "baseline_ms": median_ms(lambda: bare_pyhanko(authority, rendered), n),
-        "render_ms": median_ms(lambda: render_result(DOC), n),
+        "render_ms": median_ms(lambda: render_result(doc), n),
         "attach_ms": median_ms(lambda: attach_receipt(rendered, RECEIPT, at=NOW), n),
         "seal_ms": median_ms(lambda: seal_pdf(attached, signer, crl=crl), n),
         "seal_lt_ms": median_ms(lambda: seal_pdf(attached, signer, crl=crl, timestamper=tsa), n),
         "total_ms": median_ms(
-            lambda: seal_pdf(attach_receipt(render_result(DOC), RECEIPT, at=NOW), signer, crl=crl),
+            lambda: seal_pdf(attach_receipt(render_result(doc), RECEIPT, at=NOW), signer, crl=crl),
             n,
         ),
     }

@@ -13,6 +13,7 @@ revision and break the seal. Append further revisions only (as :func:`add_revoca
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -52,6 +53,17 @@ __all__ = [
 
 SEAL_FIELD = "caseledger-seal"
 DEFAULT_REASON = "行政审批结果电子用印"
+
+
+class _OfflineByDesign(logging.Filter):
+    """Drops pyHanko's warning that fetching is off: sealing checks the given CRL only, on
+    purpose, so the warning would be noise in every log line of the seal service."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_OfflineByDesign())
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ from pathlib import Path
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import PdfSignatureStatus
+from pyhanko_certvalidator import ValidationContext
 
 from seals import ResultDocument
 from seals._pki import PEM
@@ -49,17 +51,19 @@ def sample_document(**changes: object) -> ResultDocument:
 
 
 def pyhanko_status(pdf: bytes, trust_root: x509.Certificate) -> PdfSignatureStatus:
-    """pyHanko's judgement of the first signature: explicit root, offline, the DSS's CRLs."""
+    """pyHanko's judgement of the first signature: explicit root, offline, the DSS's CRLs
+    (revocation must be checkable when the file has a DSS, and is skipped when it has none).
+    """
     reader = PdfFileReader(BytesIO(pdf), strict=False)
     signature = reader.embedded_signatures[0]
-    dss = DocumentSecurityStore.read_dss(reader)
-    context = dss.as_validation_context(
-        {
-            "trust_roots": [to_asn1(trust_root)],
-            "allow_fetching": False,
-            "revocation_mode": "hard-fail",
-        }
-    )
+    settings: dict[str, object] = {"trust_roots": [to_asn1(trust_root)], "allow_fetching": False}
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except NoDSSFoundError:  # B-B / B-T: nothing to check revocation with
+        return validate_pdf_signature(
+            signature, ValidationContext(**settings, revocation_mode="soft-fail")
+        )
+    context = dss.as_validation_context({**settings, "revocation_mode": "hard-fail"})
     return validate_pdf_signature(signature, context)
 
 

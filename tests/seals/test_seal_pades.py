@@ -146,12 +146,16 @@ def test_b_b_without_tsa_or_crl(attached: bytes, ecdsa_pki: Pki) -> None:
     sig = reader.embedded_signatures[0]
     assert sig.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"
     assert sig.signed_data["signer_infos"][0]["unsigned_attrs"].native is None
+    status = pyhanko_status(result.pdf, ecdsa_pki.authority.ca_certificate)
+    assert status.intact and status.trusted and status.timestamp_validity is None
 
 
 def test_b_t_without_crl(attached: bytes, ecdsa_pki: Pki) -> None:
     signer = FileKeySigner.from_authority(ecdsa_pki.authority)
     result = seal_pdf(attached, signer, timestamper=InProcessTimeStamper(ecdsa_pki.tsa))
     assert result.level == "PAdES-B-T" and not result.revocation_embedded
+    status = pyhanko_status(result.pdf, ecdsa_pki.authority.ca_certificate)
+    assert status.timestamp_validity is not None and status.timestamp_validity.intact
 
 
 def test_sealing_with_a_revoked_certificate_is_refused(attached: bytes, ecdsa_pki: Pki) -> None:
