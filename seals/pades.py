@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 
 from asn1crypto import cms, core
@@ -33,7 +33,7 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.timestamps.requests_client import HTTPTimeStamper
 from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from seals import _pki
@@ -156,20 +156,20 @@ def seal_pdf(
     """Seal ``pdf`` with ``signer`` as an incremental update and return the sealed file.
 
     With ``timestamper`` the seal is B-T; with ``crl`` (DER or PEM, from the seal CA) the
-    certificate is validated at ``at`` (default: now) against it and the validation data is
-    embedded. The seal is a certification signature that permits no later change except
-    validation data and document timestamps.
+    certificate is validated at ``at`` (default: the clock, as this is the moment of
+    sealing) against it and the validation data is embedded. The seal is a certification
+    signature that permits no later change except validation data and document timestamps.
 
     Raises SealingError if the PDF cannot be read or signed, the CRL is not from the seal
-    certificate's CA or lists it as revoked, the certificate does not chain to a root in
-    ``signer.chain``, or the time-stamper fails.
+    certificate's CA, has expired or lists it as revoked, the certificate does not chain to
+    a root in ``signer.chain``, or the time-stamper fails.
     """
     cert_serial = signer.certificate.serial_number
     context: ValidationContext | None = None
     crls: list[asn1_crl.CertificateList] = []
     if crl is not None:
         roots = _trust_roots(signer)
-        crls.append(_check_crl(crl, signer))
+        crls.append(_check_crl(crl, signer, at or datetime.now(UTC)))
         context = _validation_context(signer, roots, crls, at)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -184,7 +184,7 @@ def seal_pdf(
     pdf_signer = signers.PdfSigner(meta, signer.pyhanko_signer(), timestamper=timestamper)
     try:
         out = _sign(pdf_signer, pdf, _reserve(signer, timestamper))
-    except (PathValidationError, PathBuildingError) as exc:
+    except (ValidationError, PathBuildingError) as exc:
         raise SealingError(
             f"the seal certificate does not validate: {exc}", code="seal.cert_invalid"
         ) from None
@@ -244,9 +244,10 @@ def add_revocation_info(
     return stream.getvalue()
 
 
-def _check_crl(data: bytes, signer: SealSigner) -> asn1_crl.CertificateList:
-    """The CRL, parsed, once it is known to come from the seal certificate's issuer and not
-    to list the seal certificate. Raises SealingError (seal.crl_foreign, seal.revoked).
+def _check_crl(data: bytes, signer: SealSigner, at: datetime) -> asn1_crl.CertificateList:
+    """The CRL, parsed, once it is known to come from the seal certificate's issuer, to be
+    current at ``at``, and not to list the seal certificate. Raises SealingError
+    (seal.crl_foreign, seal.crl_stale, seal.revoked).
     """
     parsed = parse_crl(data)
     crl = x509.load_der_x509_crl(parsed.dump())
@@ -257,6 +258,12 @@ def _check_crl(data: bytes, signer: SealSigner) -> asn1_crl.CertificateList:
     if issuer is None or crl.issuer != cert.issuer or not _signed_by(crl, issuer):
         raise SealingError(
             "the CRL was not issued by the seal certificate's CA", code="seal.crl_foreign"
+        )
+    next_update = crl.next_update_utc
+    if next_update is not None and next_update < at:
+        raise SealingError(
+            f"the CRL expired at {next_update:%Y-%m-%d %H:%M}Z; publish a fresh one",
+            code="seal.crl_stale",
         )
     if crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
         raise SealingError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -223,3 +224,11 @@ def test_too_small_a_reservation_falls_back_to_pyhanko_sizing(
     pdf = _sign(signers.PdfSigner(meta, signer.pyhanko_signer()), attached, 64).getvalue()
     status = pyhanko_status(pdf, ecdsa_pki.authority.ca_certificate)
     assert status.intact and status.trusted
+
+
+def test_an_expired_crl_is_refused(attached: bytes, ecdsa_pki: Pki) -> None:
+    authority = ecdsa_pki.authority
+    stale = authority.crl(now=PKI_START, next_update=timedelta(days=1))
+    with pytest.raises(SealingError) as caught:
+        seal_pdf(attached, FileKeySigner.from_authority(authority), crl=stale)
+    assert caught.value.code == "seal.crl_stale"
