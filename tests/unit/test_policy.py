@@ -10,6 +10,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from ledger.policy import STEP_RULES, capacity_for, check
 from ledger.sample import SAMPLE_MATTER, SampleOffice, applied_body, decided_body
 from ledger.signing import PrivateKey
 from ledger.state import CaseState
+from ledger.violations import CODES
 
 T0 = datetime.fromisoformat("2026-11-23T01:00:00+00:00")
 T1 = datetime.fromisoformat("2026-11-24T01:00:00+00:00")
@@ -757,3 +759,8 @@ def test_revocations_in_the_same_second_as_a_step_do_not_condemn_it(world: World
     assert codes(check(case.state, world.directory, env)) == []
     later = case.envelope("Reviewed", reviewer, at=env.at + timedelta(seconds=1))
     assert codes(check(case.state, world.directory, later)) == ["key.revoked", "role.revoked"]
+
+
+def test_docs_rules_lists_every_violation_code() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "rules.md").read_text("utf-8")
+    assert [code for code in CODES if f"`{code}`" not in text] == []
