@@ -1,0 +1,145 @@
+"""The log checks of a receipt: the checkpoint's signature, its witnesses, and the inclusion of
+every envelope in the tree that checkpoint commits to.
+
+Formats and proof arithmetic come from :mod:`ledger.checkpoint` and :mod:`ledger.merkle`
+(C2SP tlog-checkpoint, tlog-cosignature and tlog-proof; RFC 9162 hashing). The leaf of an
+envelope is its 32-byte hash, never the envelope.
+"""
+
+from __future__ import annotations
+
+from ledger.checkpoint import (
+    Checkpoint,
+    CheckpointInvalid,
+    NoteMalformed,
+    VerifierKey,
+    parse_checkpoint,
+    parse_tlog_proof,
+    verify_checkpoint,
+    verify_cosignatures,
+)
+from ledger.envelope import Envelope
+from ledger.errors import CaseLedgerError
+from ledger.merkle import ProofInvalid, leaf_hash, verify_inclusion
+from ledger.receipt import Receipt
+from ledger.trust import TrustFile
+from verify.verdict import Check, InputUnreadable, failed, indeterminate, passed
+
+__all__ = ["check_checkpoint", "check_log", "log_keys"]
+
+_SHOWN = 5
+
+
+def log_keys(trust: TrustFile) -> tuple[VerifierKey, tuple[VerifierKey, ...]]:
+    """The trust file's log verifier key and witness keys. Raises InputUnreadable if one is
+    not a signed-note verifier key (a trust file that names no usable key checks nothing)."""
+    try:
+        log_key = VerifierKey.from_string(trust.log_verifier_key)
+        witnesses = tuple(VerifierKey.from_string(k) for k in trust.witness_keys)
+    except NoteMalformed as exc:
+        raise InputUnreadable(f"the trust file's log or witness key is malformed: {exc}") from None
+    return log_key, witnesses
+
+
+def check_checkpoint(text: str, trust: TrustFile) -> tuple[Check, Check, Checkpoint | None]:
+    """checkpoint.signature and checkpoint.witnesses for the note ``text``, and the checkpoint
+    if the trust file's log key signed it (None otherwise). Never raises for a bad note."""
+    log_key, witnesses = log_keys(trust)
+    try:
+        checkpoint = verify_checkpoint(text, [log_key], origin=trust.log_origin)
+    except NoteMalformed as exc:
+        reason = f"the checkpoint cannot be read: {exc.message}"
+        not_checked = indeterminate("checkpoint.witnesses", "not checked: unreadable checkpoint")
+        return failed("checkpoint.signature", reason), not_checked, None
+    except CheckpointInvalid as exc:
+        return failed("checkpoint.signature", exc.message), _witnesses(text, trust, witnesses), None
+    signature = passed(
+        "checkpoint.signature",
+        f"signed by the log {trust.log_origin} at tree size {checkpoint.size}",
+    )
+    return signature, _witnesses(text, trust, witnesses), checkpoint
+
+
+def _witnesses(text: str, trust: TrustFile, witnesses: tuple[VerifierKey, ...]) -> Check:
+    try:
+        found = verify_cosignatures(text, witnesses, trust.witness_quorum)
+    except CheckpointInvalid as exc:
+        return failed("checkpoint.witnesses", exc.message)
+    except NoteMalformed as exc:
+        return failed("checkpoint.witnesses", f"the checkpoint cannot be read: {exc.message}")
+    if trust.witness_quorum == 0:
+        return passed(
+            "checkpoint.witnesses",
+            f"the trust file requires no witness; {len(found)} trusted witness(es) cosigned",
+        )
+    names = ", ".join(c.name for c in found)
+    return passed(
+        "checkpoint.witnesses",
+        f"{len(found)} of {len(witnesses)} trusted witnesses cosigned ({names}); "
+        f"{trust.witness_quorum} required",
+    )
+
+
+def check_log(receipt: Receipt, trust: TrustFile) -> tuple[Check, Check, Check]:
+    """receipt.inclusion, checkpoint.signature and checkpoint.witnesses for ``receipt``."""
+    signature, witnesses, checkpoint = check_checkpoint(receipt.checkpoint, trust)
+    if checkpoint is None:
+        # Without a trusted root, a proof would only prove membership in a tree anyone made.
+        try:
+            unverified: Checkpoint | None = parse_checkpoint(receipt.checkpoint).checkpoint
+        except NoteMalformed:
+            unverified = None
+        if unverified is None:
+            inclusion = indeterminate("receipt.inclusion", "not checked: unreadable checkpoint")
+        else:
+            inclusion = _inclusion(receipt, unverified, trusted=False)
+    else:
+        inclusion = _inclusion(receipt, checkpoint, trusted=True)
+    return inclusion, signature, witnesses
+
+
+def _inclusion(receipt: Receipt, checkpoint: Checkpoint, *, trusted: bool) -> Check:
+    envelopes = (*receipt.directory, *receipt.envelopes)
+    problems = [p for env in envelopes if (p := _one_proof(receipt, env, checkpoint))]
+    if problems:
+        shown = "; ".join(problems[:_SHOWN])
+        more = len(problems) - _SHOWN
+        return failed("receipt.inclusion", shown + (f"; and {more} more" if more > 0 else ""))
+    if not envelopes:
+        return failed("receipt.inclusion", "the record holds no envelope to prove")
+    if not trusted:
+        return indeterminate(
+            "receipt.inclusion",
+            f"all {len(envelopes)} proofs lead to the root of a checkpoint that is not trusted",
+        )
+    return passed(
+        "receipt.inclusion",
+        f"all {len(envelopes)} steps are in the log at tree size {checkpoint.size}",
+    )
+
+
+def _one_proof(receipt: Receipt, env: Envelope, checkpoint: Checkpoint) -> str | None:
+    where = f"{env.stream.split(':')[0]} seq {env.seq}"
+    text = receipt.proofs.get(env.hash)
+    if text is None:
+        return f"{where} has no inclusion proof"
+    try:
+        proof = parse_tlog_proof(text)
+        own = parse_checkpoint(proof.checkpoint).checkpoint
+    except NoteMalformed as exc:
+        return f"{where}: the proof cannot be read ({exc.message})"
+    if own != checkpoint:
+        return f"{where}: the proof is for tree size {own.size}, not the receipt's checkpoint"
+    try:
+        verify_inclusion(
+            proof.index,
+            checkpoint.size,
+            leaf_hash(bytes.fromhex(env.hash)),
+            proof.hashes,
+            checkpoint.root,
+        )
+    except ProofInvalid as exc:
+        return f"{where}: {exc.message}"
+    except (CaseLedgerError, ValueError) as exc:
+        return f"{where}: the proof cannot be checked ({exc})"
+    return None

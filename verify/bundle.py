@@ -1,0 +1,113 @@
+"""Check a case receipt or an audit bundle: signatures, rules, log inclusion, checkpoint.
+
+Pure: the receipt's envelopes are replayed through ``ledger.policy.check`` against the
+directory folded from the receipt (rooted in the trust file's root keys), each envelope's
+inclusion proof is checked against the receipt's signed checkpoint, and the checkpoint's
+signature and witness cosignatures against the trust file's keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.receipt import BUNDLE_KIND, Receipt, ReceiptError
+from ledger.trust import TrustFile
+from verify._log import check_log
+from verify._replay import Finding, Replay, replay
+from verify.limits import MAX_BUNDLE_BYTES, check_size, time_limit
+from verify.verdict import (
+    CaseSummary,
+    Check,
+    InputUnreadable,
+    TimelineEntry,
+    Verdict,
+    failed,
+    passed,
+)
+
+__all__ = ["ReceiptReport", "check_receipt", "parse_receipt", "verify_bundle"]
+
+_SHOWN = 5  # findings named in a check's detail; the count says how many more there are
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptReport:
+    """The receipt checks, the case they describe, and its readable history."""
+
+    checks: tuple[Check, ...]
+    case: CaseSummary
+    timeline: tuple[TimelineEntry, ...]
+
+
+def parse_receipt(data: bytes) -> Receipt:
+    """Parse receipt or bundle JSON; raise InputUnreadable if it cannot be read."""
+    check_size(data, MAX_BUNDLE_BYTES, "case record")
+    try:
+        return Receipt.from_json(data)
+    except ReceiptError as exc:
+        raise InputUnreadable(f"the case record cannot be read: {exc.message}") from None
+    except RecursionError:
+        raise InputUnreadable("the case record is nested too deeply") from None
+
+
+def verify_bundle(data: bytes, trust: TrustFile) -> Verdict:
+    """The verdict on an audit bundle (or a bare case receipt) against ``trust``, with the
+    case's timeline: who, in which role, when, did what.
+
+    Raises InputUnreadable only if the bundle cannot be read at all; every failed check is in
+    the verdict.
+    """
+    with time_limit(what="case record"):
+        receipt = parse_receipt(data)
+        report = check_receipt(receipt, trust, require_decision=False)
+    return Verdict(report.checks, report.case, report.timeline)
+
+
+def check_receipt(receipt: Receipt, trust: TrustFile, *, require_decision: bool) -> ReceiptReport:
+    """The checks receipt.signatures, receipt.rules, receipt.inclusion, checkpoint.signature
+    and checkpoint.witnesses for ``receipt``. With ``require_decision`` (a sealed result) the
+    record must end in a decision. Never raises."""
+    result = replay(receipt, trust)
+    checks = (
+        _signatures(result),
+        _rules(result, receipt, require_decision=require_decision),
+        *check_log(receipt, trust),
+    )
+    return ReceiptReport(checks, result.summary(), result.timeline)
+
+
+def _listed(findings: tuple[Finding, ...]) -> str:
+    shown = "; ".join(f.text() for f in findings[:_SHOWN])
+    more = len(findings) - _SHOWN
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _signatures(result: Replay) -> Check:
+    if result.signature_findings:
+        return failed("receipt.signatures", _listed(result.signature_findings))
+    return passed(
+        "receipt.signatures",
+        f"all {result.envelopes_checked} steps are signed by the keys of the people they name",
+    )
+
+
+def _rules(result: Replay, receipt: Receipt, *, require_decision: bool) -> Check:
+    findings = list(result.rule_findings)
+    problems = [f.text() for f in findings[:_SHOWN]]
+    if len(findings) > _SHOWN:
+        problems.append(f"and {len(findings) - _SHOWN} more")
+    if not receipt.envelopes:
+        problems.append("the record holds no case step")
+    if require_decision and result.state.outcome is None:
+        problems.append("the record holds no decision")
+    if receipt.kind == BUNDLE_KIND and not receipt.directory:
+        problems.append("the bundle holds no directory to authorise its signers")
+    if problems:
+        return failed("receipt.rules", "; ".join(problems))
+    state = result.state
+    people = len({p.person for p in state.participants})
+    return passed(
+        "receipt.rules",
+        f"{len(receipt.envelopes)} steps in order, each by a person holding the role at the "
+        f"time; {people} different people in separate duties",
+    )

@@ -1,0 +1,161 @@
+"""Check a sealed result PDF: the seal, the case receipt inside it, and what the page says.
+
+One call, :func:`verify_pdf`, gives one :class:`~verify.verdict.Verdict` with the checks of
+the design: seal.integrity, seal.chain, seal.revocation, seal.modifications, receipt.present,
+receipt.signatures, receipt.rules, receipt.inclusion, checkpoint.signature,
+checkpoint.witnesses and document.matches. Everything is read from the revision the seal
+covers; trust comes only from the trust file; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import BytesIO
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+from ledger.receipt import RECEIPT_KIND, Receipt, ReceiptError
+from ledger.trust import TrustFile
+from verify._attachments import RECEIPT_NAME, AttachmentProblem, find_receipt
+from verify._pdfstruct import signed_revision_end
+from verify._seal import check_seal
+from verify._text import match_problems, page_text
+from verify.bundle import ReceiptReport, check_receipt
+from verify.limits import MAX_PAGES, check_pdf_bytes, time_limit
+from verify.trust import seal_roots
+from verify.verdict import (
+    Check,
+    InputUnreadable,
+    Verdict,
+    failed,
+    indeterminate,
+    passed,
+)
+
+__all__ = ["verify_pdf"]
+
+_RECEIPT_CHECKS = (
+    "receipt.signatures",
+    "receipt.rules",
+    "receipt.inclusion",
+    "checkpoint.signature",
+    "checkpoint.witnesses",
+)
+
+
+def verify_pdf(data: bytes, trust: TrustFile, *, at: datetime | None = None) -> Verdict:
+    """The verdict on a sealed result PDF against ``trust``, judged at ``at`` (default now).
+
+    Raises InputUnreadable only for bytes that are not a readable PDF at all (too large, no
+    PDF header, no readable cross-reference table, too slow to parse); anything else — a
+    missing, broken or foreign seal included — is a failed or indeterminate check.
+    """
+    check_pdf_bytes(data)
+    moment = at or datetime.now(UTC)
+    roots = seal_roots(trust)
+    with time_limit(what="PDF"):
+        reader = _open(data)
+        seal, problem = _find_seal(reader)
+        if seal is None:
+            return _unsealed(problem)
+        facts = check_seal(data, reader, seal, roots, moment)
+        signed_end = _signed_end(seal, len(data))
+        receipt_checks, report = _receipt(reader, seal, trust)
+        document = _document(data[:signed_end], report)
+    return Verdict((*facts.checks, *receipt_checks, document), report.case if report else None)
+
+
+def _open(data: bytes) -> PdfFileReader:
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        reader.xrefs  # noqa: B018 - force the cross-reference tables to be read now
+        reader.root  # noqa: B018
+    # pyHanko's reader raises a wide range of errors on a damaged file; all of them mean
+    # the same thing to the reader of the verdict: this is not a readable PDF.
+    except Exception as exc:
+        raise InputUnreadable(f"the file is not a readable PDF: {_short(exc)}") from None
+    return reader
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "…"
+
+
+def _find_seal(reader: PdfFileReader) -> tuple[EmbeddedPdfSignature | None, str]:
+    """The earliest signature of the document (the seal), or None and why there is none."""
+    try:
+        signatures = [s for s in reader.embedded_signatures if s.sig_object_type == "/Sig"]
+    except Exception as exc:
+        return None, f"the document's signature cannot be read: {_short(exc)}"
+    if not signatures:
+        return None, "the document carries no seal (no signature)"
+    return min(signatures, key=lambda s: s.signed_revision), ""
+
+
+def _unsealed(problem: str) -> Verdict:
+    not_checked = "not checked: there is no readable seal"
+    checks = [failed("seal.integrity", problem)]
+    checks += [
+        indeterminate(check_id, not_checked)
+        for check_id in ("seal.chain", "seal.revocation", "seal.modifications")
+    ]
+    return Verdict(tuple(checks))
+
+
+def _signed_end(seal: EmbeddedPdfSignature, size: int) -> int:
+    try:
+        values = [int(v) for v in seal.sig_object["/ByteRange"]]
+        return min(size, signed_revision_end(values))
+    except (KeyError, TypeError, ValueError, IndexError):
+        return size
+
+
+def _receipt(
+    reader: PdfFileReader, seal: EmbeddedPdfSignature, trust: TrustFile
+) -> tuple[tuple[Check, ...], ReceiptReport | None]:
+    """receipt.present and the receipt checks, from the revision the seal covers."""
+
+    def absent(detail: str) -> tuple[tuple[Check, ...], None]:
+        rest = tuple(indeterminate(c, "not checked: no readable receipt") for c in _RECEIPT_CHECKS)
+        return (failed("receipt.present", detail), *rest), None
+
+    try:
+        raw = find_receipt(reader.get_historical_resolver(seal.signed_revision))
+    except AttachmentProblem as exc:
+        return absent(str(exc))
+    if raw is None:
+        return absent(f"the sealed revision has no attached {RECEIPT_NAME}")
+    try:
+        receipt = Receipt.from_json(raw)
+    except ReceiptError as exc:
+        return absent(f"the attached {RECEIPT_NAME} cannot be read: {exc.message}")
+    except RecursionError:
+        return absent(f"the attached {RECEIPT_NAME} is nested too deeply")
+    if receipt.kind != RECEIPT_KIND:
+        return absent(f"the attached {RECEIPT_NAME} is not a case receipt ({receipt.kind})")
+    report = check_receipt(receipt, trust, require_decision=True)
+    present = passed(
+        "receipt.present",
+        f"{RECEIPT_NAME} is attached inside the sealed revision "
+        f"({len(receipt.envelopes)} case steps, {len(receipt.directory)} directory entries)",
+    )
+    return (present, *report.checks), report
+
+
+def _document(signed_bytes: bytes, report: ReceiptReport | None) -> Check:
+    if report is None or report.case.outcome is None or report.case.number is None:
+        return indeterminate("document.matches", "no decided case in the receipt to compare with")
+    try:
+        text = page_text(signed_bytes, MAX_PAGES)
+    except ValueError as exc:
+        return indeterminate("document.matches", str(exc))
+    problems = match_problems(text.text, report.case.number, report.case.id, report.case.outcome)
+    if problems:
+        return failed("document.matches", "; ".join(problems))
+    return passed(
+        "document.matches",
+        f"the page shows case number {report.case.number} and a result that is "
+        f"{report.case.outcome}, as the receipt records",
+    )

@@ -1,0 +1,265 @@
+"""The verdict: what a verifier concludes about a sealed document, a bundle or a log extension.
+
+A :class:`Verdict` is a value built from :class:`Check` values. Its overall word follows from
+the checks alone: any failed check makes it FAILED; otherwise any indeterminate check (or no
+check at all) makes it INDETERMINATE; only when every check passed is it PASSED. A verifier never
+raises for a failed check; it raises :class:`InputUnreadable` only for input it cannot read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from ledger.errors import CaseLedgerError
+
+__all__ = [
+    "CHECK_IDS",
+    "MEANINGS",
+    "CaseSummary",
+    "Check",
+    "ExitCode",
+    "InputUnreadable",
+    "Status",
+    "TimelineEntry",
+    "Verdict",
+]
+
+
+class InputUnreadable(CaseLedgerError):
+    """The input is not a PDF, bundle, checkpoint or trust file that can be read at all."""
+
+    code = "input.unreadable"
+
+
+class Status(StrEnum):
+    """The outcome of one check."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    INDETERMINATE = "indeterminate"
+
+
+class ExitCode(IntEnum):
+    """Exit codes of ``caseledger-verify``: other programs depend on them."""
+
+    PASSED = 0
+    FAILED = 1
+    INDETERMINATE = 2
+    UNREADABLE = 3
+
+
+# Stable check ids, in the order a reader meets them.
+CHECK_IDS: tuple[str, ...] = (
+    "seal.integrity",
+    "seal.chain",
+    "seal.revocation",
+    "seal.modifications",
+    "receipt.present",
+    "receipt.signatures",
+    "receipt.rules",
+    "receipt.inclusion",
+    "checkpoint.signature",
+    "checkpoint.witnesses",
+    "checkpoint.consistency",
+    "document.matches",
+)
+
+# What a failed (and an indeterminate) check means for someone relying on the document.
+MEANINGS: dict[str, tuple[str, str]] = {
+    "seal.integrity": (
+        "the document was changed after it was sealed, or its seal is not a genuine signature",
+        "the seal could not be checked",
+    ),
+    "seal.chain": (
+        "the seal's certificate is not from this organisation, or was not valid when used",
+        "the seal's certificate may have expired since, and nothing proves the seal is older",
+    ),
+    "seal.revocation": (
+        "the organisation revoked the seal's certificate: the seal cannot be relied on",
+        "there is no revocation list in the document to show the seal's certificate was good",
+    ),
+    "seal.modifications": (
+        "something was added to or changed in the document after it was sealed",
+        "changes after sealing could not be analysed",
+    ),
+    "receipt.present": (
+        "the document carries no case record to check its history against",
+        "the case record could not be read",
+    ),
+    "receipt.signatures": (
+        "a step in the case record was not signed by the person or key it names",
+        "some signatures in the case record could not be checked",
+    ),
+    "receipt.rules": (
+        "the case record breaks the approval rules (order of steps, roles, keys or duties)",
+        "the approval rules could not be checked",
+    ),
+    "receipt.inclusion": (
+        "the case record is not in the organisation's public log as it claims",
+        "the case record's place in the public log could not be checked",
+    ),
+    "checkpoint.signature": (
+        "the log checkpoint was not signed by this organisation's log key",
+        "the log checkpoint could not be checked",
+    ),
+    "checkpoint.witnesses": (
+        "too few independent witnesses confirmed the log checkpoint",
+        "the witnesses' confirmations could not be checked",
+    ),
+    "checkpoint.consistency": (
+        "the newer log does not extend the older one: entries were changed or removed",
+        "the consistency of the two checkpoints could not be checked",
+    ),
+    "document.matches": (
+        "the case number or result printed on the page does not match the case record",
+        "the text printed on the page could not be read to compare it with the case record",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check: a stable ``id``, its ``status`` and a detail for the reader."""
+
+    id: str
+    status: Status
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "status": self.status.value, "detail": self.detail}
+
+    @property
+    def meaning(self) -> str:
+        """What this check's outcome means for a reader ('' when it passed)."""
+        if self.status is Status.PASSED:
+            return ""
+        failed, unclear = MEANINGS.get(self.id, ("this check failed", "this check is unclear"))
+        return failed if self.status is Status.FAILED else unclear
+
+
+def passed(check_id: str, detail: str) -> Check:
+    return Check(check_id, Status.PASSED, detail)
+
+
+def failed(check_id: str, detail: str) -> Check:
+    return Check(check_id, Status.FAILED, detail)
+
+
+def indeterminate(check_id: str, detail: str) -> Check:
+    return Check(check_id, Status.INDETERMINATE, detail)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """The case a document or bundle is about, as its receipt says."""
+
+    id: str
+    matter: str | None
+    outcome: str | None
+    decided_at: str | None
+    number: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "matter": self.matter,
+            "outcome": self.outcome,
+            "decided_at": self.decided_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One step of a case, readable: when, who, in which role, what."""
+
+    seq: int
+    at: str
+    actor: str
+    role: str
+    step: str
+    what: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "actor": self.actor,
+            "role": self.role,
+            "step": self.step,
+            "what": self.what,
+        }
+
+    def line(self) -> str:
+        return f"{self.seq:>3}  {self.at}  {self.step:<20} {self.actor} ({self.role}): {self.what}"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The checks made and the case they concern; the overall word follows from the checks."""
+
+    checks: tuple[Check, ...]
+    case: CaseSummary | None = None
+    timeline: tuple[TimelineEntry, ...] = field(default=())
+
+    @property
+    def verdict(self) -> str:
+        """``PASSED``, ``FAILED`` or ``INDETERMINATE``."""
+        statuses = {c.status for c in self.checks}
+        if Status.FAILED in statuses:
+            return "FAILED"
+        if Status.INDETERMINATE in statuses or not self.checks:
+            return "INDETERMINATE"
+        return "PASSED"
+
+    @property
+    def exit_code(self) -> int:
+        return int(ExitCode[self.verdict])
+
+    def check(self, check_id: str) -> Check | None:
+        """The check with ``check_id``, or None if it was not made."""
+        return next((c for c in self.checks if c.id == check_id), None)
+
+    def failed_ids(self) -> set[str]:
+        return {c.id for c in self.checks if c.status is Status.FAILED}
+
+    def to_json(self) -> dict[str, Any]:
+        """The verdict as the JSON object of the design (plus the timeline for bundles)."""
+        out: dict[str, Any] = {
+            "verdict": self.verdict,
+            "checks": [c.to_json() for c in self.checks],
+            "case": self.case.to_json() if self.case else None,
+        }
+        if self.timeline:
+            out["timeline"] = [t.to_json() for t in self.timeline]
+        return out
+
+    def render_text(self) -> str:
+        """Human output: the verdict line, then one line per check, failed ones first, each
+        non-passed one followed by what it means for the reader; then the timeline, if any."""
+        order = {Status.FAILED: 0, Status.INDETERMINATE: 1, Status.PASSED: 2}
+        lines = [f"{self.verdict}{_case_line(self.case)}"]
+        for check in sorted(self.checks, key=lambda c: order[c.status]):
+            lines.append(f"  [{check.status.value:<13}] {check.id}: {check.detail}")
+            if check.meaning:
+                lines.append(f"      means: {check.meaning}")
+        if self.timeline:
+            lines.append("")
+            lines.append("Case history:")
+            lines.extend("  " + entry.line() for entry in self.timeline)
+        return "\n".join(lines) + "\n"
+
+
+def _case_line(case: CaseSummary | None) -> str:
+    if case is None:
+        return ""
+    parts = [f"case {case.number or case.id}"]
+    if case.matter:
+        parts.append(f"matter {case.matter}")
+    if case.outcome:
+        parts.append(f"outcome {case.outcome}")
+    if case.decided_at:
+        parts.append(f"decided {case.decided_at}")
+    return " — " + ", ".join(parts)
