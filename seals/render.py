@@ -361,18 +361,19 @@ def _draw_star(canvas: Canvas, cx: float, cy: float, outer: float) -> None:
 def _draw_arc_text(canvas: Canvas, cx: float, cy: float, text_radius: float, text: str) -> None:
     """``text`` along the upper arc, left to right, each character upright toward the rim."""
     count = len(text)
-    # A seal's name fills most of the ring however long it is; the glyphs are tall and
-    # condensed, as on a carved seal, and shrink for long names so neighbours never touch.
+    # A seal's name fills most of the ring however long it is, in letters of one height;
+    # long names get narrower letters, as carved seals do, rather than smaller ones.
     span = math.radians(min(235.0, 40.0 + 20.0 * count))
     step = span / max(count - 1, 1)
-    size = min(text_radius * 0.45, 1.15 * step * text_radius)
+    size = text_radius * 0.4
+    width_scale = min(0.75, 0.92 * step * text_radius / size)
     start = math.pi / 2 + span / 2 if count > 1 else math.pi / 2
     for index, char in enumerate(text):
         angle = start - index * step
         canvas.saveState()
         canvas.translate(cx + text_radius * math.cos(angle), cy + text_radius * math.sin(angle))
         canvas.rotate(math.degrees(angle) - 90)
-        _draw_glyph(canvas, char, size, width_scale=0.72)
+        _draw_glyph(canvas, char, size, width_scale=width_scale)
         canvas.restoreState()
 
 
