@@ -201,3 +201,15 @@ def test_file_key_signer_from_files(ecdsa_pki: Pki, tmp_path: Path) -> None:
     (tmp_path / "ca-only.pem").write_bytes(ecdsa_pki.authority.ca_certificate.public_bytes(PEM))
     with pytest.raises(SealAuthorityError):
         FileKeySigner.from_files(tmp_path / "ca-only.pem", tmp_path / "seal.key.pem")
+
+
+def test_imported_authority_saves_and_loads_without_a_ca_key(
+    pkis: dict[str, Pki], tmp_path: Path
+) -> None:
+    imported = SealAuthority.from_pkcs12(
+        _p12(pkis["rsa-3072"], with_chain=True), password=b"p12-pass"
+    )
+    imported.save(tmp_path)
+    assert not (tmp_path / "seal-ca.key.pem").exists()
+    loaded = SealAuthority.load(tmp_path)
+    assert loaded.ca_key is None and loaded.seal.chain == imported.seal.chain
