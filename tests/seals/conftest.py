@@ -2,61 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sealkit import (
-    CA_DAYS,
-    CRL_AT,
-    CRL_LIFETIME,
-    CRL_URL,
-    ORG,
-    PKI_START,
-    SEAL_DAYS,
-    make_nss_db,
-    sample_document,
-)
+from sealkit import ALGORITHMS, RECEIPT, Pki, make_nss_db, make_pki, sample_document
 
 from seals import (
     FileKeySigner,
     InProcessTimeStamper,
-    SealAuthority,
     SealedPdf,
     attach_receipt,
     render_result,
     seal_pdf,
 )
-from seals.authority import KeyAlgorithm, SealCredentials
-
-RECEIPT = b'{"v":1,"kind":"case-receipt","case":"3f6c2a1e-7b1d-4c55-9a0e-1234567890ab"}'
-ALGORITHMS: tuple[KeyAlgorithm, ...] = ("ecdsa-p256", "rsa-3072")
-
-
-@dataclass(frozen=True)
-class Pki:
-    authority: SealAuthority
-    tsa: SealCredentials
-    crl: bytes
-
-
-def _pki(algorithm: KeyAlgorithm) -> Pki:
-    authority = SealAuthority.create(
-        ORG,
-        now=PKI_START,
-        crl_url=CRL_URL,
-        algorithm=algorithm,
-        ca_days=CA_DAYS,
-        seal_days=SEAL_DAYS,
-    )
-    tsa = authority.issue_tsa(now=PKI_START, days=SEAL_DAYS)
-    return Pki(authority, tsa, authority.crl(now=CRL_AT, next_update=CRL_LIFETIME))
 
 
 @pytest.fixture(scope="session")
 def pkis() -> dict[str, Pki]:
-    return {algorithm: _pki(algorithm) for algorithm in ALGORITHMS}
+    return {algorithm: make_pki(algorithm) for algorithm in ALGORITHMS}
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -14,8 +15,9 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
-from seals import ResultDocument
+from seals import ResultDocument, SealAuthority
 from seals._pki import PEM
+from seals.authority import KeyAlgorithm, SealCredentials
 from seals.signer import to_asn1
 
 # Fixed validity windows: the PKI is born on PKI_START and lives long enough that validation
@@ -103,3 +105,27 @@ def qpdf_check(pdf: bytes, folder: Path) -> subprocess.CompletedProcess[str]:
     path = folder / "check.pdf"
     path.write_bytes(pdf)
     return subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+
+
+RECEIPT = b'{"v":1,"kind":"case-receipt","case":"3f6c2a1e-7b1d-4c55-9a0e-1234567890ab"}'
+ALGORITHMS: tuple[KeyAlgorithm, ...] = ("ecdsa-p256", "rsa-3072")
+
+
+@dataclass(frozen=True)
+class Pki:
+    authority: SealAuthority
+    tsa: SealCredentials
+    crl: bytes
+
+
+def make_pki(algorithm: KeyAlgorithm) -> Pki:
+    authority = SealAuthority.create(
+        ORG,
+        now=PKI_START,
+        crl_url=CRL_URL,
+        algorithm=algorithm,
+        ca_days=CA_DAYS,
+        seal_days=SEAL_DAYS,
+    )
+    tsa = authority.issue_tsa(now=PKI_START, days=SEAL_DAYS)
+    return Pki(authority, tsa, authority.crl(now=CRL_AT, next_update=CRL_LIFETIME))

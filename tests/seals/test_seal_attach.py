@@ -8,7 +8,7 @@ from io import BytesIO
 import pikepdf
 import pikepdf.pdfa
 import pytest
-from conftest import RECEIPT
+from sealkit import RECEIPT
 
 from seals import RECEIPT_NAME, AttachError, attach_receipt
 

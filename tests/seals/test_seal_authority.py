@@ -6,12 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Pki
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from sealkit import CRL_URL, ORG, PKI_START
+from sealkit import CRL_URL, ORG, PKI_START, Pki
 
 from seals import FileKeySigner, SealAuthority, SealAuthorityError
 from seals._pki import PEM

@@ -10,7 +10,6 @@ from pathlib import Path
 import pikepdf
 import pikepdf.pdfa
 import pytest
-from conftest import RECEIPT, Pki
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sealkit import (
@@ -19,6 +18,8 @@ from sealkit import (
     CRL_URL,
     ORG,
     PKI_START,
+    RECEIPT,
+    Pki,
     pdfsig,
     pdftotext,
     pyhanko_status,
