@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 LOG_METADATA = sa.MetaData()
+_Edge = tuple[int, int, bytes]  # (level, index, hash) of a perfect subtree on the right edge
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
 
 LEAVES = sa.Table(
@@ -122,6 +123,9 @@ class LogStore:
     def __init__(self, engine: Engine, *, origin: str, create: bool = True) -> None:
         self.engine = engine
         self.origin = origin
+        # The right edge after our last append: stored hashes never change, so while the
+        # log's size is still the one we left it at, the edge need not be read again.
+        self._edge: tuple[int, tuple[_Edge, ...]] = (-1, ())
         if create:
             LOG_METADATA.create_all(engine, checkfirst=True)
 
@@ -156,10 +160,16 @@ class LogStore:
             fresh = _fresh_entries(conn, entries, last)
             if not fresh:
                 return 0
-            leaf_rows, node_rows = _grow(size, _frontier(conn, size), fresh)
-            conn.execute(sa.insert(LEAVES), leaf_rows)
-            if node_rows:
-                conn.execute(sa.insert(NODES), node_rows)
+            edge = self._edge if self._edge[0] == size else (size, _frontier(conn, size))
+            leaf_rows, node_rows, new_edge = _grow(size, edge[1], fresh)
+            try:
+                conn.execute(sa.insert(LEAVES), leaf_rows)
+                if node_rows:
+                    conn.execute(sa.insert(NODES), node_rows)
+            except sa.exc.IntegrityError:
+                # Under the lock only the envelope hash can clash: it is logged elsewhere.
+                raise LogConflict("an envelope hash of this batch is already logged") from None
+        self._edge = (size + len(fresh), new_edge)
         return len(fresh)
 
     def sign_checkpoint(self, signer: PrivateKey | SignerKey, now: datetime) -> StoredCheckpoint:
@@ -278,11 +288,13 @@ def _check_entries(entries: Sequence[tuple[int, bytes]]) -> None:
 
 
 def _head(conn: Connection) -> tuple[int, int]:
-    """(size, last position): leaf indexes are dense and positions increase with them."""
-    top, last = conn.execute(
-        sa.select(sa.func.max(LEAVES.c.idx), sa.func.max(LEAVES.c.position))
-    ).one()
-    return (0, 0) if top is None else (int(top) + 1, int(last))
+    """(size, last position): leaf indexes are dense and positions increase with them, so
+    the last row by index has both (one index probe; two max() aggregates in one query
+    would scan the table on SQLite)."""
+    row = conn.execute(
+        sa.select(LEAVES.c.idx, LEAVES.c.position).order_by(LEAVES.c.idx.desc()).limit(1)
+    ).first()
+    return (0, 0) if row is None else (int(row[0]) + 1, int(row[1]))
 
 
 def _within(conn: Connection, size: int, ok: bool = True) -> int:
@@ -311,14 +323,7 @@ def _fresh_entries(
                 )
             if logged[position] != envelope_hash:
                 raise LogConflict(f"position {position} is logged with another envelope hash")
-    fresh = [e for e in entries if e[0] > last]
-    if fresh:
-        clash = conn.execute(
-            sa.select(LEAVES.c.position).where(LEAVES.c.envelope_hash.in_([h for _, h in fresh]))
-        ).first()
-        if clash is not None:
-            raise LogConflict(f"an envelope hash is already logged at position {clash[0]}")
-    return fresh
+    return [e for e in entries if e[0] > last]
 
 
 def _reader(conn: Connection, need: Iterable[Subtree]) -> merkle.SubtreeReader:
@@ -334,8 +339,9 @@ def _reader(conn: Connection, need: Iterable[Subtree]) -> merkle.SubtreeReader:
         got |= {(0, int(i)): merkle.leaf_hash(bytes(h)) for i, h in rows}
     if nodes:
         node_rows = conn.execute(
+            # OR of key equalities, not a row-value IN: SQLite plans the latter as a scan.
             sa.select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(
-                sa.tuple_(NODES.c.level, NODES.c.idx).in_(nodes)
+                sa.or_(*(sa.and_(NODES.c.level == lv, NODES.c.idx == i) for lv, i in nodes))
             )
         )
         got |= {(int(lv), int(i)): bytes(h) for lv, i, h in node_rows}
@@ -351,17 +357,18 @@ def _reader(conn: Connection, need: Iterable[Subtree]) -> merkle.SubtreeReader:
     return read
 
 
-def _frontier(conn: Connection, size: int) -> list[tuple[int, int, bytes]]:
+def _frontier(conn: Connection, size: int) -> tuple[_Edge, ...]:
     """The right edge of the tree: (level, index, hash) of its perfect subtrees, left first."""
     edge = merkle.root_subtrees(size)
     read = _reader(conn, edge)
-    return [(s.level, s.index, read(s.level, s.index)) for s in edge]
+    return tuple((s.level, s.index, read(s.level, s.index)) for s in edge)
 
 
 def _grow(
-    size: int, frontier: list[tuple[int, int, bytes]], fresh: Sequence[tuple[int, bytes]]
-) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """Rows for the new leaves and for every perfect subtree they complete."""
+    size: int, frontier: Sequence[_Edge], fresh: Sequence[tuple[int, bytes]]
+) -> tuple[list[dict[str, object]], list[dict[str, object]], tuple[_Edge, ...]]:
+    """Rows for the new leaves and for every perfect subtree they complete, and the new
+    right edge."""
     leaf_rows: list[dict[str, object]] = []
     node_rows: list[dict[str, object]] = []
     stack = list(frontier)
@@ -374,7 +381,7 @@ def _grow(
             level, i, h = level + 1, i >> 1, merkle.node_hash(left, h)
             node_rows.append({"level": level, "idx": i, "hash": h})
         stack.append((level, i, h))
-    return leaf_rows, node_rows
+    return leaf_rows, node_rows, tuple(stack)
 
 
 def _checkpoint(row: sa.Row[tuple[object, ...]]) -> StoredCheckpoint:
