@@ -1,0 +1,36 @@
+"""The signing client of ``caseledger``: keys, the directory and case steps.
+
+``register(app)`` adds to the root Typer app:
+
+- ``keygen`` — a new passphrase-protected key file for a staff member;
+- ``staff add | add-key | grant | revoke | revoke-key | list`` and ``matter add FILE`` —
+  directory changes signed with an admin key;
+- ``case apply | accept | refuse | supplement | supplemented | review | decide | deliver |
+  suspend | resume | withdraw | revoke | show | history`` — case steps signed with the staff
+  member's own key, sent to ``--server`` or appended to the local database.
+
+Signing happens here, where the key is; a server only ever sees signed envelopes.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli_client._case import case_app
+from api.cli_client._common import ClientError
+from api.cli_client._directory import keygen, matter_app, staff_app
+
+__all__ = ["ClientError", "register"]
+
+_REGISTERED = "_caseledger_client_registered"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the signing client's commands to ``app`` (once; a second call changes nothing)."""
+    if getattr(app, _REGISTERED, False):
+        return
+    app.command("keygen")(keygen)
+    app.add_typer(staff_app, name="staff")
+    app.add_typer(matter_app, name="matter")
+    app.add_typer(case_app, name="case")
+    setattr(app, _REGISTERED, True)

@@ -1,0 +1,437 @@
+"""``caseledger case …``: take a case's steps with your own key, and read a case.
+
+Every step command builds the case's next envelope (its ``seq`` and ``prev`` from the server's
+``GET /v1/cases/{id}/next`` with ``--server``, else from the local ledger's head), signs it
+with the staff member's key file, and posts or appends it. The rules decide on the other side;
+a refusal is printed with its violation codes and exits 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from api.cli_client._common import (
+    ClientError,
+    DbOption,
+    HomeOption,
+    KeyOption,
+    PassphraseOption,
+    ServerOption,
+    Session,
+    boundary,
+    session,
+    utc_now,
+)
+from api.cli_client._show import print_appended, print_case, print_history
+from api.cli_client._target import Appended, open_target, parse_when
+from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
+
+__all__ = ["case_app"]
+
+case_app = typer.Typer(
+    help="Take a case's steps with your own key (apply, accept, review, decide, deliver …) "
+    "and read its timeline.",
+    no_args_is_help=True,
+)
+
+CaseArg = Annotated[str, typer.Argument(help="The case id (a UUID, as `case apply` printed).")]
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as", help="The role to act in (default: the one the step needs).", show_default=False
+    ),
+]
+Reason = Annotated[str, typer.Option("--reason", help="The reason, as told to the applicant.")]
+Basis = Annotated[str, typer.Option("--legal-basis", help="The legal basis (法律依据).")]
+Materials = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--material",
+        help="A material: a file (hashed here) or NAME=SHA256. Repeat for each.",
+        show_default=False,
+    ),
+]
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def case_id_of(text: str) -> uuid.UUID:
+    """The UUID of ``<uuid>`` or ``case:<uuid>``; ClientError ``input.case`` otherwise."""
+    try:
+        return uuid.UUID(text.removeprefix("case:"))
+    except ValueError:
+        raise ClientError(f"{text!r} is not a case id (a UUID)", code="input.case") from None
+
+
+def material(spec: str) -> dict[str, str]:
+    """A material entry from a file path or ``NAME=SHA256``."""
+    path = Path(spec)
+    if path.is_file():
+        return {"name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    name, _, digest = spec.rpartition("=")
+    if name and _SHA.match(digest.lower()):
+        return {"name": name, "sha256": digest.lower()}
+    raise ClientError(
+        f"{spec!r} is neither a file nor NAME=SHA256 (64 hex digits)", code="input.material"
+    )
+
+
+def take_step(
+    options: Session, case: str, step_type: str, fields: dict[str, Any], role: str | None
+) -> Appended:
+    """Draft the case's next ``step_type`` for the key holder, fill in ``fields``, sign, append.
+
+    Raises ClientError (or the ledger's own errors, locally) with the refusal's codes.
+    """
+    case_id = case_id_of(case)
+    key_file = options.key_file()
+    target = open_target(options, key_file)
+    try:
+        draft = target.draft(case_id, step_type, role)
+        body = dict(fields)
+        if step_type == "Reviewed":
+            body["level"] = draft["body"].get("level", 1)
+        draft["body"] = body
+        result = target.append(seal_envelope(draft, key_file.key))
+    finally:
+        target.close()
+    print_appended(step_type, result)
+    return result
+
+
+def _opts(**options: Any) -> Session:
+    return session(**options)
+
+
+@case_app.command("apply")
+@boundary
+def apply(
+    matter: Annotated[str, typer.Option("--matter", help="The matter code, e.g. XK-370100-001.")],
+    applicant_name: Annotated[str, typer.Option("--applicant-name", help="Name of applicant.")],
+    applicant_id: Annotated[
+        str, typer.Option("--applicant-id", help="Identity number or credit code.")
+    ],
+    applicant_kind: Annotated[
+        str, typer.Option("--applicant-kind", help="person or organisation.")
+    ] = "person",
+    matter_version: Annotated[
+        int | None,
+        typer.Option("--matter-version", help="Default: latest locally, 1 with --server."),
+    ] = None,
+    materials: Materials = None,
+    channel: Annotated[str, typer.Option("--channel", help="window, online, post…")] = "window",
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Record a new application (Applied) and print its case id, number and query code."""
+    from api.cli_client._target import LocalTarget
+
+    options = _opts(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
+    key_file = options.key_file()
+    applicant = key_file.principal.startswith("applicant:")
+    body: dict[str, Any] = {
+        "matter": {"code": matter, "version": matter_version or 1},
+        "applicant": {"kind": applicant_kind, "name": applicant_name, "id_number": applicant_id},
+        "materials": [material(m) for m in materials or ()],
+        "channel": channel,
+    }
+    if applicant:
+        body["applicant_key"] = key_file.key.public_key_b64
+    case_id = uuid.uuid4()
+    target = open_target(options, key_file)
+    try:
+        if matter_version is None and isinstance(target, LocalTarget):
+            latest = target.ledger.directory().latest_matter(matter)
+            body["matter"]["version"] = latest.version if latest else 1
+        actor = Actor(
+            key_file.principal,
+            role or ("applicant" if applicant else "handler"),
+            key_file.key.key_id,
+        )
+        draft = draft_envelope(
+            stream=f"case:{case_id}",
+            seq=1,
+            step_type="Applied",
+            at=utc_now(),
+            actor=actor,
+            prev=None,
+            body=body,
+        )
+        result = target.append(seal_envelope(draft, key_file.key))
+        print_appended("Applied", result)
+        detail = None if applicant else target.case(case_id)
+    finally:
+        target.close()
+    typer.echo(f"case id        {case_id}")
+    if detail is not None:
+        typer.echo(f"case number    {detail['case']['case_number']}")
+        if detail.get("query_code"):
+            typer.echo(f"query code     {detail['query_code']}")
+
+
+def _step_options(
+    key: Path | None,
+    passphrase_env: str | None,
+    home: Path | None,
+    db: str | None,
+    server: str | None,
+) -> Session:
+    return _opts(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
+
+
+@case_app.command("accept")
+@boundary
+def accept(
+    case: CaseArg,
+    opinion: Annotated[
+        str, typer.Option("--opinion", help="Acceptance opinion (受理意见).")
+    ] = "材料齐全，符合法定形式，予以受理。",
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Accept the application (受理, Accepted): the time limit starts."""
+    options = _step_options(key, passphrase_env, home, db, server)
+    take_step(options, case, "Accepted", {"opinion": opinion}, role)
+
+
+@case_app.command("refuse")
+@boundary
+def refuse(
+    case: CaseArg,
+    reason: Reason,
+    legal_basis: Basis,
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Refuse to accept the application (不予受理, NotAccepted): closes the case."""
+    options = _step_options(key, passphrase_env, home, db, server)
+    fields = {"reason": reason, "legal_basis": legal_basis}
+    take_step(options, case, "NotAccepted", fields, role)
+
+
+@case_app.command("supplement")
+@boundary
+def supplement(
+    case: CaseArg,
+    items: Annotated[
+        list[str], typer.Option("--item", help="A missing item (repeat: tell every one at once).")
+    ],
+    notice: Annotated[
+        str | None, typer.Option("--notice", help="The one-time notice text (一次性告知).")
+    ] = None,
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Ask for every missing material at once (补正, SupplementRequested)."""
+    options = _step_options(key, passphrase_env, home, db, server)
+    text = notice or "请一次性补正以下材料：" + "、".join(items) + "。"
+    take_step(options, case, "SupplementRequested", {"items": items, "notice": text}, role)
+
+
+@case_app.command("supplemented")
+@boundary
+def supplemented(
+    case: CaseArg,
+    materials: Materials = None,
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Record the supplied materials (SupplementProvided): the case is back to applied."""
+    options = _step_options(key, passphrase_env, home, db, server)
+    fields = {"materials": [material(m) for m in materials or ()]}
+    take_step(options, case, "SupplementProvided", fields, role)
+
+
+@case_app.command("review")
+@boundary
+def review(
+    case: CaseArg,
+    comments: Annotated[str, typer.Option("--comments", help="Review comments (审查意见).")],
+    opinion: Annotated[str, typer.Option("--opinion", help="agree or disagree.")] = "agree",
+    basis: Annotated[str, typer.Option("--basis", help="Basis for the opinion.")] = "",
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Record your review at the next level (审查, Reviewed)."""
+    options = _step_options(key, passphrase_env, home, db, server)
+    fields = {"opinion": opinion, "comments": comments, "basis": basis}
+    take_step(options, case, "Reviewed", fields, role)
+
+
+@case_app.command("decide")
+@boundary
+def decide(
+    case: CaseArg,
+    decision: Annotated[str, typer.Option("--decision", help="The decision text.")],
+    legal_basis: Basis,
+    outcome: Annotated[str, typer.Option("--outcome", help="approved or denied.")] = "approved",
+    valid_from: Annotated[
+        str | None, typer.Option("--valid-from", help="Validity start (default now).")
+    ] = None,
+    valid_until: Annotated[str | None, typer.Option("--valid-until", help="Validity end.")] = None,
+    valid_years: Annotated[
+        int | None, typer.Option("--valid-years", help="Validity in years, instead of --until.")
+    ] = None,
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Decide the case (决定, Decided); an approved result has a validity."""
+    options = _step_options(key, passphrase_env, home, db, server)
+    fields: dict[str, Any] = {"outcome": outcome, "decision": decision, "legal_basis": legal_basis}
+    if outcome == "approved" and (valid_until or valid_years):
+        start = parse_when(valid_from) if valid_from else utc_now()
+        end = parse_when(valid_until) if valid_until else None
+        end = end or start + timedelta(days=365 * (valid_years or 0) + (valid_years or 0) // 4)
+        fields["validity"] = {"from": format_time(start), "until": format_time(end)}
+    take_step(options, case, "Decided", fields, role)
+
+
+@case_app.command("deliver")
+@boundary
+def deliver(
+    case: CaseArg,
+    recipient: Annotated[str, typer.Option("--recipient", help="Who received the result.")],
+    channel: Annotated[
+        str, typer.Option("--channel", help="window, post or electronic.")
+    ] = "window",
+    tracking: Annotated[
+        str | None, typer.Option("--tracking", help="Postal tracking number.")
+    ] = None,
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Record delivery of the result (送达, Delivered): closes the case."""
+    options = _step_options(key, passphrase_env, home, db, server)
+    fields: dict[str, Any] = {"channel": channel, "recipient": recipient}
+    if tracking:
+        fields["tracking_number"] = tracking
+    take_step(options, case, "Delivered", fields, role)
+
+
+def _reason_step(step_type: str, help_text: str) -> None:
+    """Register a command whose body is a reason alone (suspend, resume, withdraw)."""
+
+    @boundary
+    def command(
+        case: CaseArg,
+        reason: Reason,
+        key: KeyOption = None,
+        role: AsOption = None,
+        passphrase_env: PassphraseOption = None,
+        home: HomeOption = None,
+        db: DbOption = None,
+        server: ServerOption = None,
+    ) -> None:
+        options = _step_options(key, passphrase_env, home, db, server)
+        take_step(options, case, step_type, {"reason": reason}, role)
+
+    command.__doc__ = help_text
+    name = {"Suspended": "suspend", "Resumed": "resume", "Withdrawn": "withdraw"}[step_type]
+    case_app.command(name)(command)
+
+
+_reason_step("Suspended", "Stop the clock (中止: hearing, expert review…) (Suspended).")
+_reason_step("Resumed", "Restart the clock after a suspension (Resumed).")
+_reason_step("Withdrawn", "Record that the application is withdrawn (撤回, Withdrawn).")
+
+
+@case_app.command("revoke")
+@boundary
+def revoke(
+    case: CaseArg,
+    reason: Reason,
+    legal_basis: Basis,
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Revoke a delivered result (撤销, ResultRevoked)."""
+    options = _step_options(key, passphrase_env, home, db, server)
+    take_step(options, case, "ResultRevoked", {"reason": reason, "legal_basis": legal_basis}, role)
+
+
+def _detail(options: Session, case: str) -> dict[str, Any]:
+    case_id = case_id_of(case)
+    needs_key = options.server_url() is not None or options.key is not None
+    target = open_target(options, options.key_file() if needs_key else None)
+    try:
+        return target.case(case_id)
+    finally:
+        target.close()
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+@case_app.command("show")
+@boundary
+def show(
+    case: CaseArg,
+    as_json: JsonOption = False,
+    key: KeyOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Where a case stands: status, deadlines, who acted, and its timeline."""
+    detail = _detail(_step_options(key, passphrase_env, home, db, server), case)
+    print_case(detail, as_json=as_json)
+
+
+@case_app.command("history")
+@boundary
+def history(
+    case: CaseArg,
+    as_json: JsonOption = False,
+    key: KeyOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    """Every signed step of a case with its signer, key, hash and body (--json: the stored
+    envelopes, one per line, byte for byte)."""
+    detail = _detail(_step_options(key, passphrase_env, home, db, server), case)
+    print_history(detail, as_json=as_json)

@@ -1,0 +1,340 @@
+"""Where a signed envelope goes: a caseledger server over HTTP, or the local database.
+
+Both targets answer the same questions — the directory's head, the draft of a case's next
+step, a case's detail — and take the same signed envelopes, so every command is written once.
+The server is asked exactly as its HTTP API documents (docs/api.md): sign-in by a signed
+challenge, ``GET /v1/cases/{id}/next``, ``POST /v1/envelopes``; its error bodies come back as
+:class:`ClientError` with the same codes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from api.auth import SIGNIN_PREFIX, query_code, roles_now
+from api.cli_client._common import ClientError, Session, note, utc_now
+from api.keyfile import KeyFile
+from ledger.application import CaseLedger
+from ledger.envelope import Actor, Envelope, draft_envelope
+from ledger.errors import StreamNotFound
+from ledger.policy import STEP_RULES
+from ledger.signing import b64encode
+
+__all__ = ["Appended", "DirectoryView", "LocalTarget", "RemoteTarget", "Target", "open_target"]
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """Where an envelope now stands, as the ledger or the server reported it."""
+
+    stream: str
+    seq: int
+    hash: str
+    leaf_index: int | None
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryView:
+    """What the directory commands need to know of the directory: its head, the staff and
+    their units, keys (id, owner, state) and grants (id, staff, role, matters, live)."""
+
+    stream: str
+    seq: int
+    head_hash: str | None
+    staff: dict[str, dict[str, str]]
+    keys: tuple[tuple[str, str, str], ...]
+    grants: tuple[tuple[str, str, str, str, bool], ...]
+
+
+class Target(Protocol):
+    """A ledger the client signs for."""
+
+    def directory(self) -> DirectoryView:
+        """The organisation's directory as it stands now."""
+        ...
+
+    def draft(self, case_id: uuid.UUID, step_type: str, role: str | None) -> dict[str, Any]:
+        """The unsigned next envelope of a case for the key holder (``at`` = now)."""
+        ...
+
+    def append(self, envelope: Envelope) -> Appended: ...
+
+    def case(self, case_id: uuid.UUID) -> dict[str, Any]:
+        """The case detail, shaped as the server's ``GET /v1/cases/{id}`` answer."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_target(options: Session, key_file: KeyFile | None) -> Target:
+    """The server named by ``--server``, else the organisation's own database. Reading a
+    local case needs no key; anything on a server does (staff sign in with it)."""
+    url = options.server_url()
+    if url:
+        if key_file is None:
+            raise ClientError("give your key file with --key FILE", code="keyfile.missing")
+        return RemoteTarget(url, key_file)
+    return LocalTarget(options.org_home(), options.db, key_file)
+
+
+# Local ---------------------------------------------------------------------------------------
+
+
+class LocalTarget:
+    """The organisation's database, opened directly (with its transparency log)."""
+
+    def __init__(self, home: Any, db: str | None, key_file: KeyFile | None) -> None:
+        self.home = home
+        self.key_file = key_file
+        self.ledger: CaseLedger = home.open_ledger(db)
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    def directory(self) -> DirectoryView:
+        state = self.ledger.directory()
+        return DirectoryView(
+            stream=state.stream,
+            seq=state.seq,
+            head_hash=state.head_hash,
+            staff={s.id: {"name": s.name, "unit": s.unit} for s in state.staff.values()},
+            keys=tuple(
+                (k.key_id, k.owner, "void" if k.void_from else "active")
+                for k in state.keys.values()
+            ),
+            grants=tuple(
+                (g.grant_id, g.staff, g.role, ",".join(g.matters), g.revoked_at is None)
+                for g in state.grants.values()
+            ),
+        )
+
+    def append(self, envelope: Envelope) -> Appended:
+        result = self.ledger.append(envelope, now=utc_now())
+        leaf = result.leaf_index
+        if leaf is None and self.ledger.log is not None:
+            leaf = self.ledger.log.leaf_index(bytes.fromhex(result.hash))
+        return Appended(result.stream, result.seq, result.hash, leaf, result.replayed)
+
+    def draft(self, case_id: uuid.UUID, step_type: str, role: str | None) -> dict[str, Any]:
+        from api.service import BODY_TEMPLATES
+
+        signer = self._signer()
+        stream = f"case:{case_id}"
+        state = self.ledger.case_state(stream)
+        if step_type not in STEP_RULES:
+            raise ClientError(f"{step_type!r} is not a case step", code="step.unknown")
+        allowed_from, roles = STEP_RULES[step_type]
+        if state.status not in allowed_from:
+            raise ClientError(
+                f"{step_type} may not follow {state.status}", code="order.not_allowed"
+            )
+        summary = self._summary(stream)
+        body = dict(BODY_TEMPLATES.get(step_type, {}))
+        if step_type == "Reviewed":
+            body["level"] = state.reviews_done + 1
+        actor = Actor(
+            signer.principal, role or self._role(summary, step_type, roles), signer.key.key_id
+        )
+        return draft_envelope(
+            stream=stream,
+            seq=state.seq + 1,
+            step_type=step_type,
+            at=utc_now(),
+            actor=actor,
+            prev=state.head_hash,
+            body=body,
+        )
+
+    def _signer(self) -> KeyFile:
+        if self.key_file is None:
+            raise ClientError("give your key file with --key FILE", code="keyfile.missing")
+        return self.key_file
+
+    def _role(self, summary: Any, step_type: str, roles: frozenset[str]) -> str:
+        """The role the key holder takes the step in: the one the case waits for if they
+        hold it, else the first allowed role they hold (as the server chooses)."""
+        principal = self._signer().principal
+        held = roles_now(self.ledger.directory(), principal, utc_now())
+        preferred = [summary.next_role] if summary.next_step == step_type else []
+        for candidate in [*preferred, *sorted(roles)]:
+            if candidate and candidate in held:
+                return str(candidate)
+        raise ClientError(
+            f"{principal} holds none of {sorted(roles)} for {step_type}",
+            code="role.missing",
+        )
+
+    def _summary(self, stream: str) -> Any:
+        from ledger.read_models import summarise
+
+        events = list(self.ledger.events(stream))
+        if not events:
+            raise StreamNotFound(f"no case {stream}")
+        return summarise(events, self.ledger.directory())
+
+    def case(self, case_id: uuid.UUID) -> dict[str, Any]:
+        from api.service import case_out
+
+        stream = f"case:{case_id}"
+        summary = self._summary(stream)
+        state = self.ledger.case_state(stream)
+        return {
+            "case": case_out(summary, utc_now(), 3).model_dump(),
+            "applicant": dict(state.applicant),
+            "participants": [
+                {"person": p.person, "capacity": p.capacity} for p in state.participants
+            ],
+            "outcome": state.outcome,
+            "head_seq": state.seq,
+            "head_hash": state.head_hash,
+            "query_code": query_code(self.home.server_secret(), str(case_id)),
+            "history": [_history_item(e) for e in self.ledger.events(stream)],
+        }
+
+
+def _history_item(envelope: Envelope) -> dict[str, Any]:
+    return {
+        "seq": envelope.seq,
+        "type": envelope.type,
+        "at": envelope.at_text,
+        "actor": envelope.actor.to_json(),
+        "hash": envelope.hash,
+        "body": envelope.body,
+        "envelope": envelope.text,
+    }
+
+
+# Remote --------------------------------------------------------------------------------------
+
+
+class RemoteTarget:
+    """A caseledger server; the key holder signs in on first need (the key stays here)."""
+
+    def __init__(self, base_url: str, key_file: KeyFile, *, timeout: float = 30.0) -> None:
+        self.base_url = base_url
+        self.key_file = key_file
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        self._token: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ClientError(
+                f"cannot reach {self.base_url}: {exc}", code="server.unreachable"
+            ) from None
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response.json()
+
+    def _authorised(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self._token is None:
+            self._token = self._sign_in()
+        headers = {"Authorization": f"Bearer {self._token}"}
+        return self._call(method, path, headers=headers, **kwargs)
+
+    def _sign_in(self) -> str:
+        key = self.key_file.key
+        note(f"signing in to {self.base_url} as {self.key_file.principal} (key {key.key_id})")
+        challenge = self._call(
+            "POST",
+            "/v1/auth/challenge",
+            json={"principal": self.key_file.principal, "key_id": key.key_id},
+        )["challenge"]
+        signature = key.sign(SIGNIN_PREFIX + challenge.encode("ascii"))
+        token = self._call(
+            "POST",
+            "/v1/auth/token",
+            json={"challenge": challenge, "signature": b64encode(signature)},
+        )
+        return str(token["token"])
+
+    def directory(self) -> DirectoryView:
+        found = self._authorised("GET", "/v1/directory")
+        return DirectoryView(
+            stream=f"directory:{found['org']}",
+            seq=int(found["seq"]),
+            head_hash=found["head_hash"],
+            staff={s["id"]: {"name": s["name"], "unit": s["unit"]} for s in found["staff"]},
+            keys=tuple(
+                (k["key_id"], k["owner"], "void" if k["void_from"] else "active")
+                for k in found["keys"]
+            ),
+            grants=tuple(
+                (g["grant"], g["staff"], g["role"], ",".join(g["matters"]), not g["revoked_at"])
+                for g in found["grants"]
+            ),
+        )
+
+    def draft(self, case_id: uuid.UUID, step_type: str, role: str | None) -> dict[str, Any]:
+        answer = self._authorised("GET", f"/v1/cases/{case_id}/next", params={"type": step_type})
+        draft: dict[str, Any] = answer["draft"]
+        if role is not None:
+            draft["actor"] = {**draft["actor"], "role": role}
+        return draft
+
+    def append(self, envelope: Envelope) -> Appended:
+        path = "/v1/directory" if envelope.stream.startswith("directory:") else "/v1/envelopes"
+        result = self._call(
+            "POST", path, content=envelope.raw, headers={"Content-Type": "application/json"}
+        )
+        return Appended(
+            result["stream"],
+            int(result["seq"]),
+            result["hash"],
+            result.get("leaf_index"),
+            bool(result.get("replayed")),
+        )
+
+    def case(self, case_id: uuid.UUID) -> dict[str, Any]:
+        detail: dict[str, Any] = self._authorised("GET", f"/v1/cases/{case_id}")
+        return detail
+
+
+def _error_from(response: httpx.Response) -> ClientError:
+    """The server's JSON error as a ClientError (the same code, every violation)."""
+    try:
+        body = response.json()
+        code, message = str(body["code"]), str(body["message"])
+    except (ValueError, KeyError, TypeError):
+        return ClientError(
+            f"the server answered {response.status_code} without a readable error",
+            code=f"http.{response.status_code}",
+        )
+    violations = tuple(
+        (str(v.get("code", "")), str(v.get("detail", "")))
+        for v in body.get("violations") or ()
+        if isinstance(v, dict)
+    )
+    if body.get("head_seq") is not None:
+        message += f" (head seq {body['head_seq']})"
+    return ClientError(message, code=code, violations=violations)
+
+
+def parse_when(text: str) -> datetime:
+    """A time given on the command line: ``YYYY-MM-DD`` (midnight China time) or ISO 8601
+    with a zone; raise ClientError otherwise."""
+    from datetime import UTC, timedelta, timezone
+
+    try:
+        if len(text) == 10:
+            day = datetime.fromisoformat(text)
+            return day.replace(tzinfo=timezone(timedelta(hours=8))).astimezone(UTC)
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ClientError(
+            f"{text!r} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SSZ)",
+            code="input.time",
+        ) from None
+    if value.tzinfo is None:
+        raise ClientError(f"{text!r} needs a time zone (e.g. Z)", code="input.time")
+    return value.astimezone(UTC).replace(microsecond=0)
