@@ -16,7 +16,12 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-__all__ = ["byte_range_problem", "later_revision_problems", "signed_revision_end"]
+__all__ = [
+    "byte_range_problem",
+    "later_revision_problems",
+    "signed_revision_end",
+    "trailing_bytes_problem",
+]
 
 _HEX_STRING = re.compile(rb"<[0-9A-Fa-f\s]*>")
 _EOF_TAIL = re.compile(rb"%%EOF[\r\n]{0,2}$")
@@ -75,6 +80,23 @@ def byte_range_problem(
         next_start = reader.xrefs.get_startxref_for_revision(signed_revision + 1)
         if next_start < end:
             return "a later revision lies inside the bytes the seal covers"
+    return None
+
+
+def trailing_bytes_problem(data: bytes, reader: PdfFileReader) -> str | None:
+    """What follows the last revision's ``%%EOF`` beyond line ends, or None.
+
+    Bytes after the last end-of-file marker belong to no revision, so the seal says nothing
+    about them; some readers still interpret them.
+    """
+    last = data.rfind(b"%%EOF")
+    if last < 0:
+        return "the file does not end with %%EOF"
+    if reader.xrefs.get_startxref_for_revision(reader.xrefs.total_revisions - 1) > last:
+        return "the last revision has no %%EOF marker"
+    tail = data[last + 5 :]
+    if tail.strip(b"\r\n\x00 \t\x0c"):
+        return f"{len(tail)} bytes follow the last %%EOF, outside every revision"
     return None
 
 

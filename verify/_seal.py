@@ -24,7 +24,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from verify._pdfstruct import byte_range_problem, later_revision_problems
+from verify._pdfstruct import byte_range_problem, later_revision_problems, trailing_bytes_problem
 from verify.trust import SealRoots
 from verify.verdict import Check, failed, indeterminate, passed
 
@@ -84,7 +84,7 @@ def check_seal(
         _integrity(structure, status),
         _chain(seal, status, roots, dss, at, proven),
         _revocation(seal, status, roots, dss, proven),
-        _modifications(reader, seal, status),
+        _modifications(data, reader, seal, status),
     )
     return SealFacts(checks, signer, proven or status.signer_reported_dt)
 
@@ -161,6 +161,9 @@ def _chain(
     subject = status.signing_cert.subject.human_friendly
     if not roots.asn1:
         return failed("seal.chain", "the trust file names no seal CA")
+    if not (status.intact and status.valid):
+        # pyHanko does not judge the certificate of a signature that does not verify.
+        return indeterminate("seal.chain", "not checked: the seal's signature does not verify")
     if status.trusted:
         return passed("seal.chain", f"{subject}, issued by the trust file's seal CA")
     if status.trust_problem_indic not in _TIME_PROBLEMS:
@@ -271,9 +274,12 @@ def _crls(
 
 
 def _modifications(
-    reader: PdfFileReader, seal: EmbeddedPdfSignature, status: PdfSignatureStatus
+    data: bytes, reader: PdfFileReader, seal: EmbeddedPdfSignature, status: PdfSignatureStatus
 ) -> Check:
     problems = later_revision_problems(reader, seal.signed_revision)
+    trailing = trailing_bytes_problem(data, reader)
+    if trailing:
+        problems.append(trailing)
     level = status.modification_level
     if level is None or level not in _ALLOWED_LEVELS:
         name = level.name.lower().replace("_", " ") if level else "unanalysed changes"

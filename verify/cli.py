@@ -12,6 +12,7 @@ shown only with ``--verbose``.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -148,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     """The one error boundary: a verdict's exit code, or 3 with a plain message."""
+    _quiet_libraries()
     try:
         result = app(args=argv, prog_name="caseledger-verify", standalone_mode=False)
     except InputUnreadable as exc:
@@ -167,6 +169,13 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:
         return _unreadable(f"the input could not be processed: {exc}", exc)
     return int(result) if isinstance(result, int) else 0
+
+
+def _quiet_libraries() -> None:
+    # pyHanko logs every validation problem with a traceback; on the command line the verdict
+    # already says what is wrong, in words, so only its critical messages are let through.
+    for name in ("pyhanko", "pyhanko_certvalidator", "pikepdf"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _unreadable(message: str, exc: BaseException | None) -> int:
