@@ -1,0 +1,180 @@
+"""A new office, end to end over real HTTP, on SQLite and on PostgreSQL.
+
+`caseledger init` makes the organisation folder; a uvicorn server serves it on a loopback
+port; the admin enrols three staff whose keys they made themselves with `caseledger keygen`;
+then the three take cases through the signing client against the server: one approved, one
+denied and delivered. The rules refuse what they must, with their codes, and the stored
+ledger passes the audit.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from api.keyfile import KeyFile, KeyFileError
+from api.org import OrgHome
+from ledger.envelope import Envelope
+from tests.e2e.e2ekit import Cli, field_of, free_port, get_json, serve
+
+STAFF = (
+    # principal, name, id number, role, passphrase variable
+    ("staff:wang.li", "王立", "370102198502020022", "handler", "WANG_PASS"),
+    ("staff:li.na", "李娜", "370102198703030033", "reviewer", "LI_PASS"),
+    ("staff:zhang.wei", "张伟", "370102197904040044", "approver", "ZHANG_PASS"),
+)
+PASSPHRASES = {"WANG_PASS": "wang-pw-1", "LI_PASS": "li-pw-2", "ZHANG_PASS": "zhang-pw-3"}
+MATTER = """\
+code = "XK-370100-001"
+name = "食品经营许可证核发"
+legal_basis = "《中华人民共和国行政许可法》"
+review_levels = ["reviewer"]
+statutory_days = 20
+committed_days = 10
+required_materials = ["食品经营许可申请书"]
+seal_issued = true
+"""
+
+
+def _office(tmp_path: Path, db: str | None) -> tuple[Cli, int, dict[str, Path]]:
+    """`caseledger init` a folder, and three staff key files from `caseledger keygen`."""
+    port = free_port()
+    cli = Cli(tmp_path / "office", db=db, env=PASSPHRASES)
+    cli("init", "--org", "jinan-e2e", "--name", "济南市行政审批服务局", "--url",
+        f"http://127.0.0.1:{port}")  # fmt: skip
+    keys = {}
+    for principal, _, _, _, variable in STAFF:
+        path = tmp_path / "keys" / f"{principal.split(':')[1]}.key"
+        made = cli("keygen", "--principal", principal, "--out", str(path),
+                   "--passphrase-env", variable)  # fmt: skip
+        assert KeyFile.is_sealed(path)
+        assert field_of(made, "key id") == KeyFile.load(path, PASSPHRASES[variable]).key.key_id
+        keys[principal] = path
+    return cli, port, keys
+
+
+def _enrol(cli: Cli, server: str, keys: dict[str, Path], tmp_path: Path) -> None:
+    for principal, name, id_number, role, _ in STAFF:
+        cli("staff", "add", principal, "--name", name, "--id-number", id_number,
+            "--from-key", str(keys[principal]), "--server", server)  # fmt: skip
+        cli("staff", "grant", principal, "--role", role, "--server", server)
+    matter = tmp_path / "matter.toml"
+    matter.write_text(MATTER, encoding="utf-8")
+    cli("matter", "add", str(matter), "--server", server)
+    listed = cli("staff", "list", "--server", server).stdout
+    for principal, name, *_ in STAFF:
+        assert principal in listed and name in listed
+
+
+class Staff:
+    """Run case commands as one staff member, with their key and passphrase variable."""
+
+    def __init__(self, cli: Cli, server: str, keys: dict[str, Path], principal: str) -> None:
+        variable = next(v for p, *_, v in STAFF if p == principal)
+        self.cli, self.args = cli, ["--key", str(keys[principal]), "--passphrase-env", variable]
+        self.server = server
+
+    def __call__(self, step: str, *args: str, ok: bool = True) -> Result:
+        return self.cli("case", step, *args, *self.args, "--server", self.server, ok=ok)
+
+
+def _apply(handler: Staff, name: str) -> tuple[str, str, str]:
+    applied = handler("apply", "--matter", "XK-370100-001", "--applicant-name", name,
+                      "--applicant-kind", "organisation", "--applicant-id", "91370100MA3C000001",
+                      "--material", "食品经营许可申请书.pdf=" + "ab" * 32)  # fmt: skip
+    return (
+        field_of(applied, "case id"),
+        field_of(applied, "case number"),
+        field_of(applied, "query code"),
+    )
+
+
+def _run_office(tmp_path: Path, db: str | None) -> None:
+    cli, port, keys = _office(tmp_path, db)
+    with serve(cli.home, db, port) as server:
+        _enrol(cli, server, keys, tmp_path)
+        wang, li, zhang = (Staff(cli, server, keys, p) for p, *_ in STAFF)
+
+        case, number, code = _apply(wang, "济南泉城食品有限公司")
+        wang("accept", case)
+        # The handler may not review: the server finds no role of theirs for the step.
+        refused = wang("review", case, "--comments", "自审", ok=False)
+        assert "role.missing" in refused.stderr
+        li("review", case, "--comments", "经审查，申请人符合许可条件。", "--basis", "《办法》")
+        # A second review at a level the matter does not have: the rules say why.
+        refused = li("review", case, "--comments", "再审", ok=False)
+        assert "error: rules.refused" in refused.stderr and "order.not_allowed" in refused.stderr
+        # The handler claiming the approver's role is refused by the rules, with the code.
+        refused = wang("decide", case, "--decision", "准予", "--legal-basis", "第三十八条",
+                       "--as", "approver", ok=False)  # fmt: skip
+        assert "role.missing" in refused.stderr
+        decided = zhang("decide", case, "--decision", "准予行政许可，核发《食品经营许可证》。",
+                        "--legal-basis", "《中华人民共和国行政许可法》第三十八条第一款",
+                        "--valid-years", "5")  # fmt: skip
+        _assert_logged(server, decided)
+
+        public = get_json(f"{server}/v1/public/cases/{number}", code=code)
+        assert public["status"] == "decided" and public["outcome"] == "approved"
+        history = wang("history", case, "--json").stdout.splitlines()
+        envelopes = [Envelope.from_bytes(line) for line in history]
+        assert [e.type for e in envelopes] == ["Applied", "Accepted", "Reviewed", "Decided"]
+        assert len({e.actor.id for e in envelopes}) == 3
+        shown = zhang("show", case).stdout
+        assert "decided (approved)" in shown and "staff:li.na (reviewer:1)" in shown
+
+        denied, number2, code2 = _apply(wang, "历下区某餐饮店")
+        wang("accept", denied)
+        li("review", denied, "--opinion", "disagree", "--comments", "经营场所不符合要求。")
+        zhang("decide", denied, "--outcome", "denied", "--decision", "不予行政许可。",
+              "--legal-basis", "《中华人民共和国行政许可法》第三十八条第二款")  # fmt: skip
+        wang("deliver", denied, "--recipient", "申请人本人", "--channel", "window")
+        public = get_json(f"{server}/v1/public/cases/{number2}", code=code2)
+        assert public["status"] == "delivered" and public["outcome"] == "denied"
+        trust = get_json(f"{server}/v1/trust.json")
+        assert trust["organisation"] == {"id": "jinan-e2e", "name": "济南市行政审批服务局"}
+    _audit(cli, db)
+
+
+def _assert_logged(server: str, appended: Result) -> None:
+    """The leaf index the client printed holds the envelope hash it printed."""
+    leaf, digest = int(field_of(appended, "leaf index")), field_of(appended, "hash")
+    leaves = get_json(f"{server}/v1/log/leaves", start=str(leaf), end=str(leaf + 1))["leaves"]
+    assert isinstance(leaves, list)
+    assert base64.b64decode(leaves[0]).hex() == digest
+
+
+def _audit(cli: Cli, db: str | None) -> None:
+    ledger = OrgHome.load(cli.home).open_ledger(db)
+    try:
+        report = ledger.audit()
+        assert report.ok, report.to_json()
+        assert report.streams == 3  # the directory and two cases
+    finally:
+        ledger.close()
+    if importlib.util.find_spec("api.audit_run") is not None:
+        audited = cli("audit", "--json")
+        assert json.loads(audited.stdout)["ok"] is True
+
+
+def test_new_office_end_to_end_on_sqlite(tmp_path: Path) -> None:
+    _run_office(tmp_path, None)
+
+
+@pytest.mark.postgres
+def test_new_office_end_to_end_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    _run_office(tmp_path, pg_url)
+
+
+def test_wrong_passphrase_is_a_plain_error(tmp_path: Path) -> None:
+    cli, _, keys = _office(tmp_path, None)
+    failed = cli("case", "accept", "00000000-0000-4000-8000-000000000000",
+                 "--key", str(keys["staff:wang.li"]), "--passphrase-env", "LI_PASS",
+                 ok=False)  # fmt: skip
+    assert "error: keyfile.invalid: " in failed.stderr
+    with pytest.raises(KeyFileError):
+        KeyFile.load(keys["staff:wang.li"], "not-it")
