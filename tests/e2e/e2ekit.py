@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from typer.testing import CliRunner, Result
 from api.app import create_app
 from api.cli import app as root_app
 from api.cli_client import register
+from api.keyfile import KeyFile
 from api.settings import Settings
 
 register(root_app)
@@ -30,11 +32,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class ShiftedClock:
+    """The server's clock: the real time plus ``offset`` (to look at deadlines weeks ahead)."""
+
+    offset: timedelta = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC).replace(microsecond=0) + self.offset
+
+
 @contextmanager
-def serve(home: Path, db: str | None, port: int) -> Iterator[str]:
+def serve(
+    home: Path, db: str | None, port: int, clock: ShiftedClock | None = None
+) -> Iterator[str]:
     """Run the organisation's API and pages under uvicorn on ``port``; yield the base URL."""
     settings = Settings(home=home, db=db, public_rate_per_minute=10_000)
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -90,3 +104,78 @@ def get_json(url: str, **params: str) -> dict[str, object]:
     assert response.status_code == 200, response.text
     body: dict[str, object] = response.json()
     return body
+
+
+# A new office: folder, three staff with their own keys, a matter -----------------------------
+
+STAFF = (
+    # principal, name, id number, role, passphrase variable
+    ("staff:wang.li", "王立", "370102198502020022", "handler", "WANG_PASS"),
+    ("staff:li.na", "李娜", "370102198703030033", "reviewer", "LI_PASS"),
+    ("staff:zhang.wei", "张伟", "370102197904040044", "approver", "ZHANG_PASS"),
+)
+PASSPHRASES = {"WANG_PASS": "wang-pw-1", "LI_PASS": "li-pw-2", "ZHANG_PASS": "zhang-pw-3"}
+MATTER_CODE = "XK-370100-001"
+MATTER = f"""\
+code = "{MATTER_CODE}"
+name = "食品经营许可证核发"
+legal_basis = "《中华人民共和国行政许可法》"
+review_levels = ["reviewer"]
+statutory_days = 20
+committed_days = 10
+required_materials = ["食品经营许可申请书"]
+seal_issued = true
+"""
+
+
+def new_office(tmp_path: Path, db: str | None) -> tuple[Cli, int, dict[str, Path]]:
+    """`caseledger init` a folder, and three staff key files from `caseledger keygen`."""
+    port = free_port()
+    cli = Cli(tmp_path / "office", db=db, env=PASSPHRASES)
+    cli("init", "--org", "jinan-e2e", "--name", "济南市行政审批服务局", "--url",
+        f"http://127.0.0.1:{port}")  # fmt: skip
+    keys = {}
+    for principal, _, _, _, variable in STAFF:
+        path = tmp_path / "keys" / f"{principal.split(':')[1]}.key"
+        made = cli("keygen", "--principal", principal, "--out", str(path),
+                   "--passphrase-env", variable)  # fmt: skip
+        assert KeyFile.is_sealed(path)
+        assert field_of(made, "key id") == KeyFile.load(path, PASSPHRASES[variable]).key.key_id
+        keys[principal] = path
+    return cli, port, keys
+
+
+def enrol(cli: Cli, server: str, keys: dict[str, Path], tmp_path: Path) -> None:
+    """The admin enrols the three staff with their keys, grants their roles, defines the
+    matter — all through the signing client against ``server``."""
+    for principal, name, id_number, role, _ in STAFF:
+        cli("staff", "add", principal, "--name", name, "--id-number", id_number,
+            "--from-key", str(keys[principal]), "--server", server)  # fmt: skip
+        cli("staff", "grant", principal, "--role", role, "--server", server)
+    matter = tmp_path / "matter.toml"
+    matter.write_text(MATTER, encoding="utf-8")
+    cli("matter", "add", str(matter), "--server", server)
+
+
+class Staff:
+    """Run case commands as one staff member, with their key and passphrase variable."""
+
+    def __init__(self, cli: Cli, server: str, keys: dict[str, Path], principal: str) -> None:
+        variable = next(v for p, *_, v in STAFF if p == principal)
+        self.cli, self.args = cli, ["--key", str(keys[principal]), "--passphrase-env", variable]
+        self.server = server
+
+    def __call__(self, step: str, *args: str, ok: bool = True) -> Result:
+        return self.cli("case", step, *args, *self.args, "--server", self.server, ok=ok)
+
+
+def apply(handler: Staff, name: str) -> tuple[str, str, str]:
+    """A window application recorded by ``handler``: (case id, case number, query code)."""
+    applied = handler("apply", "--matter", MATTER_CODE, "--applicant-name", name,
+                      "--applicant-kind", "organisation", "--applicant-id", "91370100MA3C000001",
+                      "--material", "食品经营许可申请书.pdf=" + "ab" * 32)  # fmt: skip
+    return (
+        field_of(applied, "case id"),
+        field_of(applied, "case number"),
+        field_of(applied, "query code"),
+    )

@@ -20,87 +20,29 @@ from typer.testing import Result
 from api.keyfile import KeyFile, KeyFileError
 from api.org import OrgHome
 from ledger.envelope import Envelope
-from tests.e2e.e2ekit import Cli, field_of, free_port, get_json, serve
-
-STAFF = (
-    # principal, name, id number, role, passphrase variable
-    ("staff:wang.li", "王立", "370102198502020022", "handler", "WANG_PASS"),
-    ("staff:li.na", "李娜", "370102198703030033", "reviewer", "LI_PASS"),
-    ("staff:zhang.wei", "张伟", "370102197904040044", "approver", "ZHANG_PASS"),
+from tests.e2e.e2ekit import (
+    STAFF,
+    Cli,
+    Staff,
+    apply,
+    enrol,
+    field_of,
+    get_json,
+    new_office,
+    serve,
 )
-PASSPHRASES = {"WANG_PASS": "wang-pw-1", "LI_PASS": "li-pw-2", "ZHANG_PASS": "zhang-pw-3"}
-MATTER = """\
-code = "XK-370100-001"
-name = "食品经营许可证核发"
-legal_basis = "《中华人民共和国行政许可法》"
-review_levels = ["reviewer"]
-statutory_days = 20
-committed_days = 10
-required_materials = ["食品经营许可申请书"]
-seal_issued = true
-"""
 
 
-def _office(tmp_path: Path, db: str | None) -> tuple[Cli, int, dict[str, Path]]:
-    """`caseledger init` a folder, and three staff key files from `caseledger keygen`."""
-    port = free_port()
-    cli = Cli(tmp_path / "office", db=db, env=PASSPHRASES)
-    cli("init", "--org", "jinan-e2e", "--name", "济南市行政审批服务局", "--url",
-        f"http://127.0.0.1:{port}")  # fmt: skip
-    keys = {}
-    for principal, _, _, _, variable in STAFF:
-        path = tmp_path / "keys" / f"{principal.split(':')[1]}.key"
-        made = cli("keygen", "--principal", principal, "--out", str(path),
-                   "--passphrase-env", variable)  # fmt: skip
-        assert KeyFile.is_sealed(path)
-        assert field_of(made, "key id") == KeyFile.load(path, PASSPHRASES[variable]).key.key_id
-        keys[principal] = path
-    return cli, port, keys
-
-
-def _enrol(cli: Cli, server: str, keys: dict[str, Path], tmp_path: Path) -> None:
-    for principal, name, id_number, role, _ in STAFF:
-        cli("staff", "add", principal, "--name", name, "--id-number", id_number,
-            "--from-key", str(keys[principal]), "--server", server)  # fmt: skip
-        cli("staff", "grant", principal, "--role", role, "--server", server)
-    matter = tmp_path / "matter.toml"
-    matter.write_text(MATTER, encoding="utf-8")
-    cli("matter", "add", str(matter), "--server", server)
-    listed = cli("staff", "list", "--server", server).stdout
-    for principal, name, *_ in STAFF:
-        assert principal in listed and name in listed
-
-
-class Staff:
-    """Run case commands as one staff member, with their key and passphrase variable."""
-
-    def __init__(self, cli: Cli, server: str, keys: dict[str, Path], principal: str) -> None:
-        variable = next(v for p, *_, v in STAFF if p == principal)
-        self.cli, self.args = cli, ["--key", str(keys[principal]), "--passphrase-env", variable]
-        self.server = server
-
-    def __call__(self, step: str, *args: str, ok: bool = True) -> Result:
-        return self.cli("case", step, *args, *self.args, "--server", self.server, ok=ok)
-
-
-def _apply(handler: Staff, name: str) -> tuple[str, str, str]:
-    applied = handler("apply", "--matter", "XK-370100-001", "--applicant-name", name,
-                      "--applicant-kind", "organisation", "--applicant-id", "91370100MA3C000001",
-                      "--material", "食品经营许可申请书.pdf=" + "ab" * 32)  # fmt: skip
-    return (
-        field_of(applied, "case id"),
-        field_of(applied, "case number"),
-        field_of(applied, "query code"),
-    )
-
-
-def _run_office(tmp_path: Path, db: str | None) -> None:
-    cli, port, keys = _office(tmp_path, db)
+def _runnew_office(tmp_path: Path, db: str | None) -> None:
+    cli, port, keys = new_office(tmp_path, db)
     with serve(cli.home, db, port) as server:
-        _enrol(cli, server, keys, tmp_path)
+        enrol(cli, server, keys, tmp_path)
+        listed = cli("staff", "list", "--server", server).stdout
+        for principal, name, *_ in STAFF:
+            assert principal in listed and name in listed
         wang, li, zhang = (Staff(cli, server, keys, p) for p, *_ in STAFF)
 
-        case, number, code = _apply(wang, "济南泉城食品有限公司")
+        case, number, code = apply(wang, "济南泉城食品有限公司")
         wang("accept", case)
         # The handler may not review: the server finds no role of theirs for the step.
         refused = wang("review", case, "--comments", "自审", ok=False)
@@ -127,7 +69,7 @@ def _run_office(tmp_path: Path, db: str | None) -> None:
         shown = zhang("show", case).stdout
         assert "decided (approved)" in shown and "staff:li.na (reviewer:1)" in shown
 
-        denied, number2, code2 = _apply(wang, "历下区某餐饮店")
+        denied, number2, code2 = apply(wang, "历下区某餐饮店")
         wang("accept", denied)
         li("review", denied, "--opinion", "disagree", "--comments", "经营场所不符合要求。")
         zhang("decide", denied, "--outcome", "denied", "--decision", "不予行政许可。",
@@ -162,16 +104,16 @@ def _audit(cli: Cli, db: str | None) -> None:
 
 
 def test_new_office_end_to_end_on_sqlite(tmp_path: Path) -> None:
-    _run_office(tmp_path, None)
+    _runnew_office(tmp_path, None)
 
 
 @pytest.mark.postgres
 def test_new_office_end_to_end_on_postgres(tmp_path: Path, pg_url: str) -> None:
-    _run_office(tmp_path, pg_url)
+    _runnew_office(tmp_path, pg_url)
 
 
 def test_wrong_passphrase_is_a_plain_error(tmp_path: Path) -> None:
-    cli, _, keys = _office(tmp_path, None)
+    cli, _, keys = new_office(tmp_path, None)
     failed = cli("case", "accept", "00000000-0000-4000-8000-000000000000",
                  "--key", str(keys["staff:wang.li"]), "--passphrase-env", "LI_PASS",
                  ok=False)  # fmt: skip

@@ -1,0 +1,179 @@
+"""Server-rendered web pages for the public, staff and supervisors (Chinese labels).
+
+- ``/public`` — look up a case by case number and query code (rendered here, works without
+  JavaScript) and check a sealed result PDF (the page posts it to ``POST /v1/verify``).
+- ``/staff`` — staff sign in with a key held by the browser (WebCrypto Ed25519: generated
+  there, or imported from a key file without passphrase), see their queues and sign steps.
+- ``/supervision`` — the supervisor's overdue and near-due lists and statistics.
+
+The pages are plain HTML from ``api/templates`` with small scripts from ``api/static``; the
+scripts only call the documented ``/v1`` API. Private keys never leave the browser: the
+server sees challenges' signatures and signed envelopes, as from any other client. Pages are
+sent with a Content-Security-Policy that allows scripts from this server only.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi.responses import FileResponse, HTMLResponse
+
+from api.deps import ReadModelsDep, ServicesDep, public_rate
+from api.errors import ApiError
+
+__all__ = ["register_pages", "router"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(js|css)$")
+MEDIA = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+NOT_FOUND = '<p class="notice bad" id="case-result">未找到该办件：请核对受理号和查询密码。</p>'
+CHINA = timezone(timedelta(hours=8))
+OUTCOME_TEXT = {"approved": "准予许可", "denied": "不予许可"}
+
+router = APIRouter(include_in_schema=False)
+
+
+@lru_cache(maxsize=32)
+def _template(name: str) -> Template:
+    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+def render(
+    name: str, *, title: str, org_name: str, scripts: tuple[str, ...] = (), **parts: str
+) -> str:
+    """The page ``name`` inside the layout. ``parts`` are HTML already escaped by the caller."""
+    content = _template(name).safe_substitute(parts)
+    tags = "".join(f'<script src="/static/{s}" defer></script>' for s in scripts)
+    return _template("layout.html").safe_substitute(
+        title=html.escape(title), org_name=html.escape(org_name), content=content, scripts=tags
+    )
+
+
+def _page(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(services: ServicesDep) -> HTMLResponse:
+    """Where to go: public lookup, staff, supervision."""
+    return _page(render("index.html", title="首页", org_name=services.trust.org_name))
+
+
+def _row(label: str, value: str | None) -> str:
+    shown = html.escape(value) if value else "—"
+    return f"<tr><th>{html.escape(label)}</th><td>{shown}</td></tr>"
+
+
+def _day(text: str | None) -> str | None:
+    """A UTC time from the API (``…Z``) as China time, where the office works."""
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def _public_result(found: Any) -> str:
+    rows = [
+        _row("受理号", found.case_number),
+        _row("事项", found.matter_name),
+        _row("办理单位", found.unit),
+        _row("申请人", found.applicant),
+        _row("办理状态", found.status_text),
+        _row("申请时间", _day(found.applied_at)),
+        _row("受理时间", _day(found.accepted_at)),
+        _row("决定时间", _day(found.decided_at)),
+        _row("办理结果", OUTCOME_TEXT.get(found.outcome or "", found.outcome)),
+        _row("承诺办结期限", found.committed_deadline),
+    ]
+    return f'<table class="detail" id="case-result">{"".join(rows)}</table>'
+
+
+@router.get("/public", response_class=HTMLResponse, dependencies=[Depends(public_rate)])
+def public_page(
+    services: ServicesDep,
+    read_models: ReadModelsDep,
+    number: Annotated[str, Query(max_length=32)] = "",
+    code: Annotated[str, Query(max_length=16)] = "",
+) -> HTMLResponse:
+    """Case lookup (办件查询) by number and query code, and the sealed-PDF check."""
+    from api import service
+
+    result, status = "", 200
+    if number or code:
+        try:
+            result = _public_result(service.public_case(services, number.strip(), code.strip()))
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            status = 404
+            result = (
+                '<p class="notice bad" id="case-result">未找到该办件：请核对受理号和查询密码。</p>'
+            )
+    body = render(
+        "public.html",
+        title="办件查询与证照核验",
+        org_name=services.trust.org_name,
+        scripts=("common.js", "public.js"),
+        number=html.escape(number, quote=True),
+        code=html.escape(code, quote=True),
+        result=result,
+    )
+    return _page(body, status)
+
+
+@router.get("/staff", response_class=HTMLResponse)
+def staff_page(services: ServicesDep) -> HTMLResponse:
+    """Staff workbench: sign in with the browser's key, queues, signing steps."""
+    body = render(
+        "staff.html",
+        title="工作人员办理",
+        org_name=services.trust.org_name,
+        scripts=("common.js", "staff.js"),
+    )
+    return _page(body)
+
+
+@router.get("/supervision", response_class=HTMLResponse)
+def supervision_page(services: ServicesDep) -> HTMLResponse:
+    """E-supervision (电子监察): overdue and near-due cases, on-time statistics."""
+    body = render(
+        "supervision.html",
+        title="电子监察",
+        org_name=services.trust.org_name,
+        scripts=("common.js", "supervision.js"),
+    )
+    return _page(body)
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> FileResponse:
+    """The pages' scripts and style sheet (a fixed set of files; nothing else is served)."""
+    path = STATIC / name
+    match = STATIC_NAME.match(name)
+    if match is None or not path.is_file():
+        raise ApiError(404, "http.not_found", "no such file")
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+    return FileResponse(path, media_type=MEDIA[match.group(1)], headers=headers)
+
+
+def register_pages(app: FastAPI, settings: object | None = None) -> None:
+    """Mount the pages on ``app`` (the app factory includes :data:`router` itself)."""
+    app.include_router(router)

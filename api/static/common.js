@@ -1,0 +1,255 @@
+// caseledger pages: shared helpers — canonical JSON (RFC 8785), Ed25519 keys held by this
+// browser (WebCrypto, kept in IndexedDB, private keys not extractable), sign-in, API calls.
+"use strict";
+
+const CL = (() => {
+  const SIGNIN_PREFIX = "caseledger/signin/v1\n";
+  const ENVELOPE_PREFIX = "caseledger/envelope/v1\n";
+  // PKCS#8 wrapping of a 32-byte Ed25519 seed (RFC 8410): fixed header, then the seed.
+  const PKCS8_HEADER = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65,
+    0x70, 0x04, 0x22, 0x04, 0x20];
+  const encoder = new TextEncoder();
+  const TOKEN = "caseledger.session";
+  const ROLE_TEXT = { handler: "经办", reviewer: "审查", approver: "审批", admin: "管理员",
+    supervisor: "监察", seal_service: "电子印章", applicant: "申请人" };
+  const STEP_TEXT = { Applied: "申请", SupplementRequested: "补正告知", SupplementProvided: "补正材料",
+    Accepted: "受理", NotAccepted: "不予受理", Reviewed: "审查", Decided: "决定", ResultIssued: "出证",
+    Delivered: "送达", Suspended: "中止", Resumed: "恢复计时", Withdrawn: "撤回", ResultRevoked: "撤销" };
+
+  function b64(bytes) {
+    let text = "";
+    for (const b of new Uint8Array(bytes)) text += String.fromCharCode(b);
+    return btoa(text);
+  }
+
+  function unb64(text) {
+    const raw = atob(text);
+    const out = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+
+  async function sha256hex(bytes) {
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // RFC 8785 for what envelopes hold (strings, safe integers, booleans, null, arrays,
+  // objects): ECMAScript string serialisation, members sorted by UTF-16 code units.
+  function canonical(value) {
+    if (value === null || typeof value === "boolean" || typeof value === "string") {
+      return JSON.stringify(value);
+    }
+    if (typeof value === "number") {
+      if (!Number.isSafeInteger(value)) throw new Error("envelopes carry integers only");
+      return JSON.stringify(value);
+    }
+    if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
+  }
+
+  function utcSeconds(date) {
+    return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+
+  function chinaTime(text) {
+    if (!text) return "—";
+    const at = new Date(text);
+    if (Number.isNaN(at.getTime())) return text;
+    const shifted = new Date(at.getTime() + 8 * 3600 * 1000);
+    return shifted.toISOString().slice(0, 16).replace("T", " ");
+  }
+
+  function openStore() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open("caseledger", 1);
+      request.onupgradeneeded = () => request.result.createObjectStore("keys", { keyPath: "principal" });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  async function storeCall(mode, action) {
+    const db = await openStore();
+    return new Promise((resolve, reject) => {
+      const request = action(db.transaction("keys", mode).objectStore("keys"));
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  const loadKey = (principal) => storeCall("readonly", (s) => s.get(principal));
+  const saveKey = (record) => storeCall("readwrite", (s) => s.put(record));
+  const forgetKey = (principal) => storeCall("readwrite", (s) => s.delete(principal));
+
+  async function keyRecord(principal, publicRaw, privateKey) {
+    const keyId = (await sha256hex(publicRaw)).slice(0, 16);
+    return { principal, keyId, publicKey: b64(publicRaw), privateKey };
+  }
+
+  // A new key pair made here; the private half can sign but never be read out.
+  async function generateKey(principal) {
+    const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
+    const raw = await crypto.subtle.exportKey("raw", pair.publicKey);
+    const record = await keyRecord(principal, raw, pair.privateKey);
+    await saveKey(record);
+    return record;
+  }
+
+  // A caseledger key file without passphrase (a passphrase-protected one cannot be opened here).
+  async function importKeyFile(text) {
+    let doc;
+    try { doc = JSON.parse(text); } catch (e) { throw new Error("这不是 caseledger 密钥文件。"); }
+    if (doc.kind !== "caseledger/key") throw new Error("这不是 caseledger 密钥文件。");
+    if (doc.sealed) throw new Error("该密钥文件有口令保护，浏览器无法读取。请在本浏览器生成密钥，并由管理员登记。");
+    const seed = unb64(doc.seed);
+    const der = new Uint8Array([...PKCS8_HEADER, ...seed]);
+    const privateKey = await crypto.subtle.importKey("pkcs8", der, { name: "Ed25519" }, false, ["sign"]);
+    const record = await keyRecord(doc.principal, unb64(doc.public_key), privateKey);
+    if (record.keyId !== doc.key_id) throw new Error("密钥文件已损坏：密钥标识不符。");
+    const probe = encoder.encode("caseledger/key-check");
+    const signature = await crypto.subtle.sign({ name: "Ed25519" }, privateKey, probe);
+    const publicKey = await crypto.subtle.importKey("raw", unb64(doc.public_key), { name: "Ed25519" }, false, ["verify"]);
+    if (!(await crypto.subtle.verify({ name: "Ed25519" }, publicKey, signature, probe))) {
+      throw new Error("密钥文件已损坏：私钥与公钥不符。");
+    }
+    await saveKey(record);
+    return record;
+  }
+
+  async function sign(record, text) {
+    return b64(await crypto.subtle.sign({ name: "Ed25519" }, record.privateKey, encoder.encode(text)));
+  }
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super(body && body.message ? body.message : "HTTP " + status);
+      this.status = status;
+      this.code = body && body.code ? body.code : "http." + status;
+      this.codes = body && body.codes ? body.codes : [];
+    }
+  }
+
+  async function request(method, path, { json, raw, token } = {}) {
+    const headers = {};
+    if (token) headers.Authorization = "Bearer " + token;
+    let body;
+    if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
+    if (raw !== undefined) { headers["Content-Type"] = "application/json"; body = raw; }
+    const response = await fetch(path, { method, headers, body });
+    const data = await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  // Sign in: sign the server's challenge under the fixed sign-in prefix, never anything else.
+  async function signIn(record) {
+    const challenge = await request("POST", "/v1/auth/challenge", {
+      json: { principal: record.principal, key_id: record.keyId },
+    });
+    const signature = await sign(record, SIGNIN_PREFIX + challenge.challenge);
+    const session = await request("POST", "/v1/auth/token", {
+      json: { challenge: challenge.challenge, signature },
+    });
+    sessionStorage.setItem(TOKEN, JSON.stringify(session));
+    return session;
+  }
+
+  function session() {
+    const saved = sessionStorage.getItem(TOKEN);
+    if (!saved) return null;
+    const value = JSON.parse(saved);
+    return new Date(value.expires_at) > new Date() ? value : null;
+  }
+
+  function signOut() { sessionStorage.removeItem(TOKEN); }
+
+  // Sign a draft from GET /v1/cases/{id}/next after checking it names this key holder.
+  async function signEnvelope(record, draft) {
+    if (draft.actor.id !== record.principal || draft.actor.key !== record.keyId) {
+      throw new Error("草稿中的签名人不是本人，拒绝签名。");
+    }
+    const unsigned = Object.assign({}, draft);
+    delete unsigned.sig;
+    const sig = await sign(record, ENVELOPE_PREFIX + canonical(unsigned));
+    return canonical(Object.assign({}, unsigned, { sig }));
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (name === "class") node.className = value; else node.setAttribute(name, value);
+    }
+    for (const child of children) {
+      if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+    }
+    return node;
+  }
+
+  function table(headings, rows) {
+    if (!rows.length) return el("p", { class: "empty" }, "暂无。");
+    return el("table", { class: "list" },
+      el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", {}, h)))),
+      el("tbody", {}, ...rows));
+  }
+
+  // The sign-in panel shared by the staff and supervision pages.
+  function setupSignIn(onSignedIn) {
+    const $ = (id) => document.getElementById(id);
+    let record = null;
+    const showKey = async () => {
+      const principal = $("principal").value.trim();
+      record = principal ? await loadKey(principal) : null;
+      $("signin").disabled = !record;
+      $("key-status").textContent = record
+        ? "本浏览器持有 " + principal + " 的密钥（标识 " + record.keyId + "）。"
+        : "本浏览器尚无该人员的密钥。";
+      $("key-status").dataset.keyId = record ? record.keyId : "";
+      $("enrol").hidden = !record;
+      if (record) {
+        $("enrol-command").textContent =
+          "caseledger staff add-key " + record.principal + " --public-key " + record.publicKey;
+      }
+    };
+    const fail = (error) => {
+      $("signin-error").hidden = false;
+      $("signin-error").textContent = "登录失败：" + (error.code ? error.code + "：" : "") + error.message;
+    };
+    $("principal").addEventListener("change", showKey);
+    $("generate-key").addEventListener("click", async () => {
+      const principal = $("principal").value.trim();
+      if (!/^[a-z]+:[A-Za-z0-9._@-]{1,64}$/.test(principal)) { fail(new Error("请先填写工作人员标识，例如 staff:wang.li")); return; }
+      await generateKey(principal).catch(fail);
+      await showKey();
+    });
+    $("key-file").addEventListener("change", async (event) => {
+      const file = event.target.files[0];
+      if (!file) return;
+      try {
+        const imported = await importKeyFile(await file.text());
+        $("principal").value = imported.principal;
+        await showKey();
+      } catch (error) { fail(error); }
+    });
+    $("signin").addEventListener("click", async () => {
+      $("signin-error").hidden = true;
+      try { enter(record, await signIn(record)); } catch (error) { fail(error); }
+    });
+    $("signout").addEventListener("click", () => { signOut(); location.reload(); });
+    const enter = (key, current) => {
+      $("signin-panel").hidden = true;
+      $("work").hidden = false;
+      $("who").textContent = current.principal;
+      $("roles").textContent = "角色：" + Object.keys(current.roles).map((r) => ROLE_TEXT[r] || r).join("、");
+      onSignedIn(key, current);
+    };
+    const current = session();
+    if (current) {
+      loadKey(current.principal).then((key) => { if (key) enter(key, current); });
+    }
+  }
+
+  return { ROLE_TEXT, STEP_TEXT, b64, canonical, utcSeconds, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
+    request, signIn, session, signOut, signEnvelope, el, table, setupSignIn, ApiError };
+})();

@@ -1,0 +1,151 @@
+"""The web pages in a real browser (Debian's chromium, driven by Playwright).
+
+A reviewer makes a key in the browser (WebCrypto Ed25519, never leaving it), the admin enrols
+it with the command line, and the reviewer signs in and signs the review step from the queue
+page; the approver then decides with the command line on top of the browser-signed step. The
+public finds the case by number and query code, and a supervisor whose browser key was
+enrolled the same way sees the other case overdue once the server's clock is weeks ahead.
+Set CASELEDGER_SCREENSHOTS=DIR to keep the screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from reportlab.pdfgen import canvas
+
+from ledger.envelope import Envelope
+from tests.e2e.e2ekit import (
+    STAFF,
+    Cli,
+    ShiftedClock,
+    Staff,
+    apply,
+    enrol,
+    new_office,
+    serve,
+)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def _shot(page: Page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    keep = os.environ.get("CASELEDGER_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(keep) / path.name)
+
+
+def _browser_key(page: Page, server: str, principal: str, cli: Cli) -> str:
+    """Make a key in the browser, enrol its public key with the CLI; return its key id."""
+    page.goto(f"{server}{'/supervision' if principal == 'staff:sun.qi' else '/staff'}")
+    page.fill("#principal", principal)
+    page.dispatch_event("#principal", "change")
+    page.click("#generate-key")
+    expect(page.locator("#enrol")).to_be_visible()
+    command = page.locator("#enrol-command").inner_text().split()
+    assert command[:4] == ["caseledger", "staff", "add-key", principal]
+    cli(*command[1:], "--server", server)
+    key_id = page.locator("#key-status").get_attribute("data-key-id")
+    assert key_id and len(key_id) == 16
+    return key_id
+
+
+def _sign_in(page: Page) -> None:
+    page.click("#signin")
+    expect(page.locator("#work")).to_be_visible()
+
+
+def _review_in_browser(page: Page, server: str, cli: Cli, number: str) -> str:
+    key_id = _browser_key(page, server, "staff:li.na", cli)
+    _sign_in(page)
+    expect(page.locator("#who")).to_have_text("staff:li.na")
+    button = page.locator(f"#queue-reviewer button[data-case='{number}']")
+    expect(button).to_be_visible()
+    button.click()
+    page.fill("#queue-reviewer textarea[name=comments]", "经审查，申请人符合许可条件。")
+    page.fill("#queue-reviewer input[name=basis]", "《食品经营许可和备案管理办法》")
+    page.click("#queue-reviewer .step-form button[type=submit]")
+    expect(page.locator("#step-result .notice.good")).to_contain_text(number)
+    return key_id
+
+
+def _plain_pdf(path: Path) -> Path:
+    sheet = canvas.Canvas(str(path))
+    sheet.drawString(72, 720, "not a sealed result")
+    sheet.save()
+    return path
+
+
+def test_pages_in_a_real_browser(tmp_path: Path, browser: Browser) -> None:
+    cli, port, keys = new_office(tmp_path, None)
+    clock = ShiftedClock()
+    with serve(cli.home, None, port, clock) as server:
+        enrol(cli, server, keys, tmp_path)
+        cli("staff", "add", "staff:sun.qi", "--name", "孙琦", "--id-number", "370102199007070077",
+            "--unit", "监察室", "--server", server)  # fmt: skip
+        cli("staff", "grant", "staff:sun.qi", "--role", "supervisor", "--server", server)
+        wang, _, zhang = (Staff(cli, server, keys, p) for p, *_ in STAFF)
+        case, number, code = apply(wang, "济南泉城食品有限公司")
+        wang("accept", case)
+        late, late_number, _ = apply(wang, "历下区某餐饮店")
+        wang("accept", late)
+
+        page = browser.new_page(locale="zh-CN")
+        key_id = _review_in_browser(page, server, cli, number)
+        _shot(page, tmp_path, "staff")
+        zhang("decide", case, "--decision", "准予行政许可。", "--legal-basis", "第三十八条")
+        envelopes = [Envelope.from_bytes(x) for x in wang("history", case, "--json").stdout.split()]
+        assert (envelopes[2].type, envelopes[2].actor.key) == ("Reviewed", key_id)
+
+        public = browser.new_page(locale="zh-CN")
+        public.goto(f"{server}/public")
+        public.fill("#number", number)
+        public.fill("#code", code)
+        public.click("#lookup button[type=submit]")
+        expect(public.locator("#case-result")).to_contain_text("已决定")
+        expect(public.locator("#case-result")).to_contain_text("准予许可")
+        public.set_input_files("#pdf", str(_plain_pdf(tmp_path / "plain.pdf")))
+        public.click("#verify-form button[type=submit]")
+        expect(public.locator("#verdict-text")).not_to_contain_text("正在核验")
+        expect(public.locator("#verdict-text")).not_to_have_text("核验通过")
+        _shot(public, tmp_path, "public")
+
+        supervisor = browser.new_page(locale="zh-CN")
+        _browser_key(supervisor, server, "staff:sun.qi", cli)
+        # Six weeks on: the second case, accepted and never decided, is past its limit.
+        clock.offset = timedelta(days=40)
+        _sign_in(supervisor)
+        overdue = supervisor.locator("#overdue")
+        expect(overdue).to_contain_text(late_number)
+        expect(overdue.locator(f"tr[data-case-id='{late}'] .card-red")).to_have_text("红牌")
+        expect(overdue).not_to_contain_text(number)
+        _shot(supervisor, tmp_path, "supervision")
