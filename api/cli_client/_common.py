@@ -207,7 +207,10 @@ class Session:
             return read_key(self.key, self.passphrase_env)
         if default_name is None:
             raise ClientError("give your key file with --key FILE", code="keyfile.missing")
-        return read_key(self.home_path() / "keys" / f"{default_name}.key", self.passphrase_env)
+        # The organisation folder is named first: "not an organisation folder" says more
+        # than "no key file" when --home is wrong.
+        home = self.org_home().path
+        return read_key(home / "keys" / f"{default_name}.key", self.passphrase_env)
 
     def server_url(self) -> str | None:
         return self.server.rstrip("/") if self.server else None

@@ -1,0 +1,219 @@
+"""The signing client on the organisation's own database (no server): every directory
+command and case step, readable output, and plain errors with their codes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from api.cli_client._common import utc_now
+from api.keyfile import KeyFile
+from api.org import OrgHome
+from ledger.envelope import format_time
+from tests.e2e.e2ekit import MATTER, MATTER_CODE, Cli, field_of
+
+PASS = {"CASELEDGER_PASSPHRASE": "local-pass"}
+PEOPLE = (
+    ("staff:wang.li", "王立", "370102198502020022", "handler"),
+    ("staff:li.na", "李娜", "370102198703030033", "reviewer"),
+    ("staff:zhang.wei", "张伟", "370102197904040044", "approver"),
+    ("staff:zhou.min", "周敏", "370102199101010055", "handler"),
+)
+
+
+@dataclass
+class Office:
+    cli: Cli
+    keys: dict[str, Path]
+
+    def step(self, who: str, step: str, *args: str, ok: bool = True) -> Result:
+        return self.cli("case", step, *args, "--key", str(self.keys[who]), ok=ok)
+
+    def new_case(self, name: str = "济南泉城食品有限公司") -> str:
+        applied = self.step("staff:wang.li", "apply", "--matter", MATTER_CODE,
+                            "--applicant-name", name, "--applicant-id", "370102200001010099",
+                            "--material", "申请书=" + "cd" * 32)  # fmt: skip
+        return field_of(applied, "case id")
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
+    """One local office for the module: four staff, one matter. Tests use their own cases."""
+    root = tmp_path_factory.mktemp("local")
+    cli = Cli(root / "office", env=PASS)
+    cli("init", "--org", "jinan-local", "--name", "济南市行政审批服务局")
+    keys = {}
+    for principal, name, id_number, role in PEOPLE:
+        keys[principal] = root / f"{principal[6:]}.key"
+        cli("keygen", "--principal", principal, "--out", str(keys[principal]))
+        cli("staff", "add", principal, "--name", name, "--id-number", id_number,
+            "--from-key", str(keys[principal]))  # fmt: skip
+        cli("staff", "grant", principal, "--role", role, "--grant-id", f"g-{principal[6:]}")
+    (root / "matter.toml").write_text(MATTER, encoding="utf-8")
+    cli("matter", "add", str(root / "matter.toml"))
+    yield Office(cli, keys)
+
+
+def test_a_case_with_supplement_and_suspension_then_withdrawn(office: Office) -> None:
+    case = office.new_case()
+    wang = "staff:wang.li"
+    office.step(wang, "supplement", case, "--item", "营业执照副本", "--item", "场所平面图")
+    office.step(wang, "supplemented", case, "--material", "营业执照副本=" + "ef" * 32)
+    office.step(wang, "accept", case)
+    office.step(wang, "suspend", case, "--reason", "组织专家评审")
+    office.step(wang, "resume", case, "--reason", "专家评审结束")
+    withdrawn = office.step(wang, "withdraw", case, "--reason", "申请人撤回申请")
+    assert field_of(withdrawn, "seq") == "7"
+    shown = office.cli("case", "show", case).stdout  # a local read needs no key
+    assert "status         withdrawn" in shown
+    for step in ("SupplementRequested", "SupplementProvided", "Suspended", "Resumed"):
+        assert step in shown
+    assert "请一次性补正以下材料：营业执照副本、场所平面图。" in shown
+
+
+def test_refused_application_and_a_revoked_result(office: Office) -> None:
+    refused = office.new_case("某小作坊")
+    office.step("staff:wang.li", "refuse", refused, "--reason", "不属于本机关职权范围",
+                "--legal-basis", "《行政许可法》第三十二条第一款第二项")  # fmt: skip
+    assert "not_accepted" in office.cli("case", "show", refused).stdout
+
+    case = office.new_case("历下区某餐饮店")
+    office.step("staff:wang.li", "accept", case)
+    office.step("staff:li.na", "review", case, "--opinion", "disagree", "--comments", "不符合")
+    office.step("staff:zhang.wei", "decide", case, "--outcome", "denied", "--decision",
+                "不予行政许可。", "--legal-basis", "第三十八条第二款")  # fmt: skip
+    office.step("staff:wang.li", "deliver", case, "--recipient", "申请人", "--channel", "post",
+                "--tracking", "EMS1234567890")  # fmt: skip
+    office.step("staff:zhang.wei", "revoke", case, "--reason", "以欺骗手段取得",
+                "--legal-basis", "《行政许可法》第六十九条")  # fmt: skip
+    history = office.cli("case", "history", case).stdout
+    assert "tracking_number: EMS1234567890" in history
+    assert re.search(r"^\s+6 .* ResultRevoked .* staff:zhang\.wei \(审批\)", history, re.M)
+
+
+def test_the_rules_refuse_with_codes_and_exit_1(office: Office) -> None:
+    case = office.new_case()
+    office.step("staff:wang.li", "accept", case)
+    # Claiming a role one does not hold: the ledger's own refusal, with its code.
+    refused = office.step("staff:wang.li", "decide", case, "--decision", "准予",
+                          "--legal-basis", "x", "--as", "approver", ok=False)  # fmt: skip
+    assert "error: rules.refused" in refused.stderr and "  role.missing" in refused.stderr
+    # Out of order: no decision before the review level is done.
+    refused = office.step("staff:zhang.wei", "decide", case, "--decision", "准予",
+                          "--legal-basis", "x", ok=False)  # fmt: skip
+    assert "order.not_allowed" in refused.stderr
+    # A second handler may not review after handling: not their role here.
+    refused = office.step("staff:zhou.min", "review", case, "--comments", "x", ok=False)
+    assert "error: role.missing" in refused.stderr
+
+
+def test_revoked_key_and_an_added_key(office: Office, tmp_path: Path) -> None:
+    cli, zhou = office.cli, "staff:zhou.min"
+    old = KeyFile.load(office.keys[zhou], PASS["CASELEDGER_PASSPHRASE"]).key.key_id
+    case = office.new_case()
+    # Compromised since an hour ago: signatures from then on are void.
+    since = format_time(utc_now() - timedelta(hours=1))
+    cli("staff", "revoke-key", old, "--reason", "密钥遗失", "--void-from", since)
+    refused = office.step(zhou, "accept", case, ok=False)
+    assert "key.revoked" in refused.stderr
+    fresh = tmp_path / "zhou-2.key"
+    made = cli("keygen", "--principal", zhou, "--out", str(fresh))
+    cli("staff", "add-key", zhou, "--public-key", field_of(made, "public key"))
+    cli("case", "accept", case, "--key", str(fresh))
+    listed = cli("staff", "list").stdout
+    assert f"key   {old}  void" in listed
+    assert f"key   {field_of(made, 'key id')}  active" in listed
+
+
+def test_revoking_every_grant_of_a_person(office: Office) -> None:
+    cli = office.cli
+    cli("staff", "add", "staff:qian.yu", "--name", "钱雨", "--id-number", "370102199202020066")
+    cli("staff", "grant", "staff:qian.yu", "--role", "handler", "--matter", MATTER_CODE)
+    cli("staff", "grant", "staff:qian.yu", "--role", "reviewer", "--until", "2099-01-01")
+    cli("staff", "revoke", "staff:qian.yu", "--role", "handler", "--reason", "调岗")
+    listed = cli("staff", "list").stdout
+    assert re.search(r"grant g-qian\.yu-handler-\w+  handler  \[XK-370100-001\]  revoked", listed)
+    assert re.search(r"grant g-qian\.yu-reviewer-\w+  reviewer  \[\*\]  live", listed)
+    again = cli("staff", "revoke", "staff:qian.yu", "--role", "handler", "--reason", "x", ok=False)
+    assert "error: grant.none" in again.stderr
+    unknown = cli("staff", "revoke", "g-nobody", "--reason", "x", ok=False)
+    assert "directory.invalid" in unknown.stderr
+
+
+def test_matter_revision_and_a_second_definition(office: Office, tmp_path: Path) -> None:
+    revised = tmp_path / "matter-v2.json"
+    revised.write_text(
+        f'{{"code": "{MATTER_CODE}", "name": "食品经营许可证核发", "version": 2,'
+        ' "review_levels": ["reviewer", "approver"]}',
+        encoding="utf-8",
+    )
+    out = office.cli("matter", "add", str(revised)).stdout
+    assert "MatterRevised" in out and f"{MATTER_CODE} v2" in out
+    again = tmp_path / "matter-again.toml"
+    again.write_text(f'code = "{MATTER_CODE}"\nname = "重复"\n', encoding="utf-8")
+    refused = office.cli("matter", "add", str(again), ok=False)
+    assert "directory.invalid" in refused.stderr
+
+
+def test_plain_errors_for_missing_things(office: Office, tmp_path: Path) -> None:
+    cli = office.cli
+    nowhere = Cli(tmp_path / "nothing-here", env=PASS)
+    assert "error: org.invalid" in nowhere("staff", "list", ok=False).stderr
+    unreachable = cli("case", "show", "3f6c2a9b-1d04-4e4b-9a51-0c7d2e8f6a11",
+                      "--server", "http://127.0.0.1:9", "--key",
+                      str(office.keys["staff:wang.li"]), ok=False)  # fmt: skip
+    assert "error: server.unreachable" in unreachable.stderr
+    missing = cli("case", "show", "3f6c2a9b-1d04-4e4b-9a51-0c7d2e8f6a11", ok=False)
+    assert "error: stream.not_found" in missing.stderr
+    no_key = cli("case", "accept", "3f6c2a9b-1d04-4e4b-9a51-0c7d2e8f6a11", ok=False)
+    assert "error: keyfile.missing" in no_key.stderr
+    bad_id = office.step("staff:wang.li", "accept", "not-a-case", ok=False)
+    assert "error: input.case" in bad_id.stderr
+    bad = cli("staff", "grant", "staff:wang.li", "--role", "boss", ok=False)
+    assert "error: input.role" in bad.stderr
+
+
+def test_keygen_asks_twice_and_never_overwrites(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "k.key"
+    cli = Cli(tmp_path / "office", runner=runner)
+    made = cli.runner.invoke(
+        cli_app(), ["keygen", "--principal", "staff:a.b", "--out", str(out)], input="pw\npw\n"
+    )
+    assert made.exit_code == 0, made.output
+    assert KeyFile.load(out, "pw").principal == "staff:a.b"
+    again = cli("keygen", "--principal", "staff:a.b", "--out", str(out), ok=False, env=PASS)
+    assert "error: keyfile.exists" in again.stderr
+    bad = cli("keygen", "--principal", "wang li", "--out", str(tmp_path / "x"), ok=False, env=PASS)
+    assert "error: input.principal" in bad.stderr
+    unset = cli("keygen", "--principal", "staff:a.c", "--out", str(tmp_path / "y"),
+                "--passphrase-env", "NO_SUCH_VARIABLE", ok=False)  # fmt: skip
+    assert "error: keyfile.passphrase" in unset.stderr
+
+
+def cli_app() -> object:
+    from api.cli import app
+
+    return app
+
+
+def test_every_command_explains_itself(office: Office) -> None:
+    top = office.cli("--help").stdout
+    for name in ("keygen", "staff", "matter", "case"):
+        assert name in top
+    case_help = office.cli("case", "--help").stdout
+    steps = ("apply", "accept", "refuse", "supplement", "supplemented", "review", "decide",
+             "deliver", "suspend", "resume", "withdraw", "revoke", "show", "history")  # fmt: skip
+    for step in steps:
+        assert step in case_help
+        text = office.cli("case", step, "--help").stdout
+        assert "--server" in text and "--key" in text and "--passphrase-env" in text
+    for command in ("add", "add-key", "grant", "revoke", "revoke-key", "list"):
+        assert "--home" in office.cli("staff", command, "--help").stdout
+    assert OrgHome.load(office.cli.home).org == "jinan-local"
