@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import typer
 
+from api.cli_client import _read  # noqa: F401 - registers case show / history
 from api.cli_client._case import case_app
 from api.cli_client._common import ClientError
-from api.cli_client._directory import keygen, matter_app, staff_app
+from api.cli_client._directory import keygen, staff_app
+from api.cli_client._matter import matter_app
 
 __all__ = ["ClientError", "register"]
 

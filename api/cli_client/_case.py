@@ -29,7 +29,7 @@ from api.cli_client._common import (
     session,
     utc_now,
 )
-from api.cli_client._show import print_appended, print_case, print_history
+from api.cli_client._show import print_appended
 from api.cli_client._target import Appended, open_target, parse_when
 from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
 
@@ -179,7 +179,7 @@ def apply(
             typer.echo(f"query code     {detail['query_code']}")
 
 
-def _step_options(
+def step_options(
     key: Path | None,
     passphrase_env: str | None,
     home: Path | None,
@@ -204,7 +204,7 @@ def accept(
     server: ServerOption = None,
 ) -> None:
     """Accept the application (受理, Accepted): the time limit starts."""
-    options = _step_options(key, passphrase_env, home, db, server)
+    options = step_options(key, passphrase_env, home, db, server)
     take_step(options, case, "Accepted", {"opinion": opinion}, role)
 
 
@@ -222,7 +222,7 @@ def refuse(
     server: ServerOption = None,
 ) -> None:
     """Refuse to accept the application (不予受理, NotAccepted): closes the case."""
-    options = _step_options(key, passphrase_env, home, db, server)
+    options = step_options(key, passphrase_env, home, db, server)
     fields = {"reason": reason, "legal_basis": legal_basis}
     take_step(options, case, "NotAccepted", fields, role)
 
@@ -245,7 +245,7 @@ def supplement(
     server: ServerOption = None,
 ) -> None:
     """Ask for every missing material at once (补正, SupplementRequested)."""
-    options = _step_options(key, passphrase_env, home, db, server)
+    options = step_options(key, passphrase_env, home, db, server)
     text = notice or "请一次性补正以下材料：" + "、".join(items) + "。"
     take_step(options, case, "SupplementRequested", {"items": items, "notice": text}, role)
 
@@ -263,7 +263,7 @@ def supplemented(
     server: ServerOption = None,
 ) -> None:
     """Record the supplied materials (SupplementProvided): the case is back to applied."""
-    options = _step_options(key, passphrase_env, home, db, server)
+    options = step_options(key, passphrase_env, home, db, server)
     fields = {"materials": [material(m) for m in materials or ()]}
     take_step(options, case, "SupplementProvided", fields, role)
 
@@ -283,7 +283,7 @@ def review(
     server: ServerOption = None,
 ) -> None:
     """Record your review at the next level (审查, Reviewed)."""
-    options = _step_options(key, passphrase_env, home, db, server)
+    options = step_options(key, passphrase_env, home, db, server)
     fields = {"opinion": opinion, "comments": comments, "basis": basis}
     take_step(options, case, "Reviewed", fields, role)
 
@@ -310,7 +310,7 @@ def decide(
     server: ServerOption = None,
 ) -> None:
     """Decide the case (决定, Decided); an approved result has a validity."""
-    options = _step_options(key, passphrase_env, home, db, server)
+    options = step_options(key, passphrase_env, home, db, server)
     fields: dict[str, Any] = {"outcome": outcome, "decision": decision, "legal_basis": legal_basis}
     if outcome == "approved" and (valid_until or valid_years):
         start = parse_when(valid_from) if valid_from else utc_now()
@@ -339,7 +339,7 @@ def deliver(
     server: ServerOption = None,
 ) -> None:
     """Record delivery of the result (送达, Delivered): closes the case."""
-    options = _step_options(key, passphrase_env, home, db, server)
+    options = step_options(key, passphrase_env, home, db, server)
     fields: dict[str, Any] = {"channel": channel, "recipient": recipient}
     if tracking:
         fields["tracking_number"] = tracking
@@ -360,7 +360,7 @@ def _reason_step(step_type: str, help_text: str) -> None:
         db: DbOption = None,
         server: ServerOption = None,
     ) -> None:
-        options = _step_options(key, passphrase_env, home, db, server)
+        options = step_options(key, passphrase_env, home, db, server)
         take_step(options, case, step_type, {"reason": reason}, role)
 
     command.__doc__ = help_text
@@ -387,51 +387,5 @@ def revoke(
     server: ServerOption = None,
 ) -> None:
     """Revoke a delivered result (撤销, ResultRevoked)."""
-    options = _step_options(key, passphrase_env, home, db, server)
+    options = step_options(key, passphrase_env, home, db, server)
     take_step(options, case, "ResultRevoked", {"reason": reason, "legal_basis": legal_basis}, role)
-
-
-def _detail(options: Session, case: str) -> dict[str, Any]:
-    case_id = case_id_of(case)
-    needs_key = options.server_url() is not None or options.key is not None
-    target = open_target(options, options.key_file() if needs_key else None)
-    try:
-        return target.case(case_id)
-    finally:
-        target.close()
-
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-@case_app.command("show")
-@boundary
-def show(
-    case: CaseArg,
-    as_json: JsonOption = False,
-    key: KeyOption = None,
-    passphrase_env: PassphraseOption = None,
-    home: HomeOption = None,
-    db: DbOption = None,
-    server: ServerOption = None,
-) -> None:
-    """Where a case stands: status, deadlines, who acted, and its timeline."""
-    detail = _detail(_step_options(key, passphrase_env, home, db, server), case)
-    print_case(detail, as_json=as_json)
-
-
-@case_app.command("history")
-@boundary
-def history(
-    case: CaseArg,
-    as_json: JsonOption = False,
-    key: KeyOption = None,
-    passphrase_env: PassphraseOption = None,
-    home: HomeOption = None,
-    db: DbOption = None,
-    server: ServerOption = None,
-) -> None:
-    """Every signed step of a case with its signer, key, hash and body (--json: the stored
-    envelopes, one per line, byte for byte)."""
-    detail = _detail(_step_options(key, passphrase_env, home, db, server), case)
-    print_history(detail, as_json=as_json)

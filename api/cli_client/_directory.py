@@ -1,4 +1,4 @@
-"""``caseledger keygen``, ``staff …`` and ``matter add``: keys and the directory.
+"""``caseledger keygen`` and ``staff …``: keys, people and their roles in the directory.
 
 Directory changes are envelopes of ``directory:<org>`` signed by an admin's key (default the
 organisation's ``keys/admin.key``), appended to the local database or posted to ``--server``.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,18 +27,15 @@ from api.cli_client._common import (
 )
 from api.cli_client._target import Appended, DirectoryView, Target, open_target, parse_when
 from api.keyfile import KeyFile
-from ledger.client import Signer, StreamWriter, grant_body, matter_body
-from ledger.directory import STAFF_ROLES, matter_from_body
+from ledger.client import Signer, StreamWriter, grant_body
+from ledger.directory import STAFF_ROLES
 from ledger.signing import PrivateKey, public_key_from_b64
 
-__all__ = ["keygen", "matter_app", "staff_app"]
+__all__ = ["AdminKey", "Server", "keygen", "sign_and_append", "staff_app"]
 
 staff_app = typer.Typer(
     help="Enrol staff and their keys, grant and revoke roles (signed with an admin key).",
     no_args_is_help=True,
-)
-matter_app = typer.Typer(
-    help="Define matters (事项): review levels, time limits, materials.", no_args_is_help=True
 )
 
 PRINCIPAL = re.compile(r"^[a-z]+:[A-Za-z0-9._@-]{1,64}$")
@@ -120,7 +116,7 @@ def _public_key(public_key: str | None, from_key: Path | None, principal: str) -
     return public_key
 
 
-def _sign_and_append(options: Session, bodies: list[tuple[str, dict[str, Any]]]) -> list[Appended]:
+def sign_and_append(options: Session, bodies: list[tuple[str, dict[str, Any]]]) -> list[Appended]:
     """Sign ``bodies`` as consecutive directory envelopes with the admin key and append them."""
     key_file = options.key_file("admin")
     target = open_target(options, key_file)
@@ -174,7 +170,7 @@ def staff_add(
         body = {"staff": principal, "public_key": _public_key(public_key, from_key, principal)}
         bodies.append(("KeyAdded", body))
     options = session(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
-    _sign_and_append(options, bodies)
+    sign_and_append(options, bodies)
 
 
 @staff_app.command("add-key")
@@ -193,7 +189,7 @@ def staff_add_key(
     _principal(principal)
     body = {"staff": principal, "public_key": _public_key(public_key, from_key, principal)}
     options = session(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
-    _sign_and_append(options, [("KeyAdded", body)])
+    sign_and_append(options, [("KeyAdded", body)])
 
 
 @staff_app.command("grant")
@@ -318,7 +314,7 @@ def staff_revoke_key(
     if void_from:
         body["void_from"] = format_time(parse_when(void_from))
     options = session(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
-    _sign_and_append(options, [("KeyRevoked", body)])
+    sign_and_append(options, [("KeyRevoked", body)])
 
 
 @staff_app.command("list")
@@ -347,69 +343,3 @@ def staff_list(
             if owner == staff_id:
                 state = "live" if live else "revoked"
                 typer.echo(f"      grant {grant_id}  {role}  [{matters}]  {state}")
-
-
-def _matter_file(path: Path) -> dict[str, Any]:
-    """Read a matter definition (JSON or TOML); raise ClientError if unreadable."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
-    except OSError as exc:
-        raise ClientError(f"cannot read {path}: {exc.strerror}", code="input.file") from None
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise ClientError(f"{path} is not valid JSON or TOML: {exc}", code="input.file") from None
-    if not isinstance(data, dict):
-        raise ClientError(f"{path} must hold one matter (a table)", code="input.file")
-    return data
-
-
-def matter_definition(data: dict[str, Any]) -> dict[str, Any]:
-    """A MatterDefined / MatterRevised body from a matter file's fields (defaults filled in).
-
-    ``review_levels`` may list role names (``["reviewer", "approver"]``). Raises ClientError if
-    ``code`` or ``name`` is missing and EnvelopeError (``body.invalid``) if a field is wrong.
-    """
-    known = {
-        "version", "review_levels", "legal_basis", "statutory_days", "committed_days",
-        "required_materials", "result_template", "seal_issued", "qualification",
-    }  # fmt: skip
-    unknown = set(data) - known - {"code", "name"}
-    if unknown:
-        raise ClientError(
-            f"unknown fields in the matter file: {sorted(unknown)}", code="input.file"
-        )
-    if not isinstance(data.get("code"), str) or not isinstance(data.get("name"), str):
-        raise ClientError("a matter needs a code and a name", code="input.file")
-    extra = {k: v for k, v in data.items() if k in known}
-    levels = extra.get("review_levels")
-    if isinstance(levels, list):
-        extra["review_levels"] = tuple(
-            item["role"] if isinstance(item, dict) and "role" in item else item for item in levels
-        )
-    if isinstance(extra.get("required_materials"), list):
-        extra["required_materials"] = tuple(extra["required_materials"])
-    try:
-        body = matter_body(data["code"], data["name"], **extra)
-    except TypeError as exc:
-        raise ClientError(f"the matter file is not valid: {exc}", code="input.file") from None
-    matter_from_body(body, utc_now())
-    return body
-
-
-@matter_app.command("add")
-@boundary
-def matter_add(
-    file: Annotated[Path, typer.Argument(help="A matter definition, .json or .toml.")],
-    key: AdminKey = None,
-    passphrase_env: PassphraseOption = None,
-    home: HomeOption = None,
-    db: DbOption = None,
-    server: Server = None,
-) -> None:
-    """Define a matter (MatterDefined), or revise it when the file's version is above 1
-    (MatterRevised)."""
-    body = matter_definition(_matter_file(file))
-    step_type = "MatterDefined" if body["version"] == 1 else "MatterRevised"
-    options = session(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
-    _sign_and_append(options, [(step_type, body)])
-    typer.echo(f"matter         {body['code']} v{body['version']} {body['name']}")

@@ -75,6 +75,9 @@ def _timing(case: dict[str, Any]) -> str:
     parts = [f"committed deadline {deadline}"]
     if timing.get("statutory_deadline"):
         parts.append(f"statutory {timing['statutory_deadline']}")
+    if case.get("next_step") in (None, "ResultIssued", "Delivered"):
+        # Decided or closed: the time limit no longer runs.
+        return ", ".join(parts)
     if timing.get("remaining_days") is not None:
         parts.append(f"{timing['remaining_days']} working days left")
     if timing.get("paused"):
