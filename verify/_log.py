@@ -130,6 +130,9 @@ def _one_proof(receipt: Receipt, env: Envelope, checkpoint: Checkpoint) -> str |
         return f"{where}: the proof cannot be read ({exc.message})"
     if own != checkpoint:
         return f"{where}: the proof is for tree size {own.size}, not the receipt's checkpoint"
+    if proof.checkpoint != receipt.checkpoint:
+        # The copy in the proof is not what was verified; a receipt has one checkpoint.
+        return f"{where}: the proof carries another copy of the checkpoint than the receipt"
     try:
         verify_inclusion(
             proof.index,

@@ -18,12 +18,16 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 __all__ = [
     "byte_range_problem",
+    "der_prefix",
     "later_revision_problems",
     "signed_revision_end",
     "trailing_bytes_problem",
 ]
 
-_HEX_STRING = re.compile(rb"<[0-9A-Fa-f\s]*>")
+# The signature value as signers write it: one hexadecimal string in one letter case, no
+# blanks. PDF readers accept any case and blanks; allowing them would let the file change
+# outside the signed bytes while still reading the same.
+_HEX_STRING = re.compile(rb"<(?:[0-9A-F]*|[0-9a-f]*)>")
 _EOF_TAIL = re.compile(rb"%%EOF[\r\n]{0,2}$")
 # Catalog entries a validation-data update (PAdES B-LT / B-LTA) may add or change.
 _CATALOG_MAINTENANCE = frozenset({"/DSS", "/Extensions"})
@@ -61,12 +65,14 @@ def byte_range_problem(
     if not isinstance(contents, bytes | str):
         return "the seal has no signature value"
     try:
-        gap_value = bytes.fromhex(re.sub(rb"\s", b"", gap[1:-1]).decode("ascii"))
+        gap_value = bytes.fromhex(gap[1:-1].decode("ascii"))
     except ValueError:
         return "the seal's signature value is not hexadecimal"
     value = contents if isinstance(contents, bytes) else contents.encode("latin-1")
     if gap_value != value:
         return "the bytes the seal leaves out are not this seal's signature value"
+    if _padding(value).strip(b"\x00"):
+        return "the room reserved for the signature holds bytes after the signature"
     end = signed_revision_end(values)
     if not _EOF_TAIL.search(data[max(0, end - 8) : end]):
         return "the seal's signed bytes do not end at the end of a revision (%%EOF)"
@@ -98,6 +104,30 @@ def trailing_bytes_problem(data: bytes, reader: PdfFileReader) -> str | None:
     if tail.strip(b"\r\n\x00 \t\x0c"):
         return f"{len(tail)} bytes follow the last %%EOF, outside every revision"
     return None
+
+
+def _padding(value: bytes) -> bytes:
+    """What follows the DER signature in the reserved room (zeros, in a sound seal).
+
+    The room for the signature is reserved before signing and filled with zeros; parsers
+    ignore what follows the DER structure, so anything else there is unsigned content.
+    """
+    return value[len(der_prefix(value)) :]
+
+
+def der_prefix(value: bytes) -> bytes:
+    """The DER element at the start of ``value`` (a SEQUENCE), without what follows it; the
+    whole of ``value`` if it does not start with a readable SEQUENCE header."""
+    if len(value) < 2 or value[0] != 0x30:
+        return value
+    first = value[1]
+    if first < 0x80:
+        return value[: 2 + first]
+    width = first & 0x7F
+    if not 1 <= width <= 4 or len(value) < 2 + width:
+        return value
+    length = int.from_bytes(value[2 : 2 + width], "big")
+    return value[: 2 + width + length]
 
 
 def later_revision_problems(reader: PdfFileReader, signed_revision: int) -> list[str]:

@@ -9,9 +9,11 @@ with fetching disabled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from asn1crypto import core
 from asn1crypto import crl as asn1_crl
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -24,9 +26,15 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from verify._pdfstruct import byte_range_problem, later_revision_problems, trailing_bytes_problem
+from verify._cms import container_problems
+from verify._pdfstruct import (
+    byte_range_problem,
+    der_prefix,
+    later_revision_problems,
+    trailing_bytes_problem,
+)
 from verify.trust import SealRoots
-from verify.verdict import Check, failed, indeterminate, passed
+from verify.verdict import Check, Status, failed, indeterminate, passed
 
 __all__ = ["SealFacts", "check_seal"]
 
@@ -59,7 +67,12 @@ def check_seal(
     Never raises for a malformed seal: what pyHanko cannot read becomes a failed integrity
     check and indeterminate chain, revocation and modification checks.
     """
-    structure = byte_range_problem(data, reader, seal.sig_object, seal.signed_revision)
+    try:
+        structure = byte_range_problem(data, reader, seal.sig_object, seal.signed_revision)
+    # The structure is read from hostile bytes by pyHanko's parser, which can raise almost
+    # anything on a crafted file (decimal, ASN.1, key and index errors); unreadable is failed.
+    except Exception as exc:
+        structure = f"the seal's byte range cannot be read: {_short(exc)}"
     dss = _read_dss(reader)
     try:
         status = _validate(seal, roots, dss, at)
@@ -80,13 +93,60 @@ def check_seal(
         )
     proven = _proven_time(status)
     signer = status.signing_cert.subject.human_friendly
+    if structure is None:
+        structure = _container_problem(seal, status, roots, dss)
     checks = (
         _integrity(structure, status),
-        _chain(seal, status, roots, dss, at, proven),
-        _revocation(seal, status, roots, dss, proven),
-        _modifications(data, reader, seal, status),
+        _guarded("seal.chain", Status.INDETERMINATE, _chain, seal, status, roots, dss, at, proven),
+        _guarded(
+            "seal.revocation", Status.INDETERMINATE, _revocation, seal, status, roots, dss, proven
+        ),
+        _guarded("seal.modifications", Status.FAILED, _modifications, data, reader, seal, status),
     )
     return SealFacts(checks, signer, proven or status.signer_reported_dt)
+
+
+def _container_problem(
+    seal: EmbeddedPdfSignature,
+    status: PdfSignatureStatus,
+    roots: SealRoots,
+    dss: DocumentSecurityStore | None,
+) -> str | None:
+    """What is wrong with the unsigned parts of the seal's CMS container, or None."""
+    known = (*roots.pyca, *_dss_certs(dss))
+    problems = container_problems(der_prefix(bytes(seal.pkcs7_content)), known)
+    token = status.timestamp_validity
+    if token is not None and not (token.intact and token.valid):
+        problems.append("the seal's timestamp token does not verify")
+    tokens = seal.signer_info["unsigned_attrs"]
+    for attribute in () if isinstance(tokens, core.Void) else tokens:
+        for value in attribute["values"]:
+            problems += container_problems(value.dump(), known, timestamp=True)
+    return "; ".join(problems) if problems else None
+
+
+def _dss_certs(dss: DocumentSecurityStore | None) -> list[x509.Certificate]:
+    out = []
+    for cert in dss.load_certs() if dss is not None else ():
+        try:
+            out.append(x509.load_der_x509_certificate(cert.dump()))
+        except ValueError:
+            continue
+    return out
+
+
+def _guarded(check_id: str, on_error: Status, check: Callable[..., Check], *args: object) -> Check:
+    """``check(*args)``, or a check with status ``on_error`` if reading the file for it fails.
+
+    The checks read further objects of a hostile file through pyHanko; whatever that raises,
+    the verdict names the check that could not be completed instead of crashing.
+    """
+    try:
+        return check(*args)
+    except Exception as exc:
+        return Check(
+            check_id, on_error, f"the document cannot be read for this check: {_short(exc)}"
+        )
 
 
 def _short(exc: BaseException) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ledger.errors import CaseLedgerError
 from ledger.receipt import BUNDLE_KIND, Receipt, ReceiptError
 from ledger.trust import TrustFile
 from verify._log import check_log
@@ -59,7 +60,12 @@ def verify_bundle(data: bytes, trust: TrustFile) -> Verdict:
     """
     with time_limit(what="case record"):
         receipt = parse_receipt(data)
-        report = check_receipt(receipt, trust, require_decision=False)
+        try:
+            report = check_receipt(receipt, trust, require_decision=False)
+        # The checks turn every fault they know into a failed check; this last line keeps the
+        # contract (a verdict or InputUnreadable) for anything a crafted record still trips.
+        except (CaseLedgerError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise InputUnreadable(f"the case record could not be processed: {exc}") from None
     return Verdict(report.checks, report.case, report.timeline)
 
 

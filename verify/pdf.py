@@ -23,7 +23,7 @@ from verify._seal import check_seal
 from verify._text import match_problems, page_text
 from verify.bundle import ReceiptReport, check_receipt
 from verify.limits import MAX_PAGES, check_pdf_bytes, time_limit
-from verify.trust import seal_roots
+from verify.trust import SealRoots, seal_roots
 from verify.verdict import (
     Check,
     InputUnreadable,
@@ -55,14 +55,26 @@ def verify_pdf(data: bytes, trust: TrustFile, *, at: datetime | None = None) -> 
     moment = at or datetime.now(UTC)
     roots = seal_roots(trust)
     with time_limit(what="PDF"):
-        reader = _open(data)
-        seal, problem = _find_seal(reader)
-        if seal is None:
-            return _unsealed(problem)
-        facts = check_seal(data, reader, seal, roots, moment)
-        signed_end = _signed_end(seal, len(data))
-        receipt_checks, report = _receipt(reader, seal, trust)
-        document = _document(data[:signed_end], report)
+        try:
+            return _verify(data, trust, roots, moment)
+        except InputUnreadable:
+            raise
+        # Each check already turns what it cannot read into its own failed or indeterminate
+        # status; this is the last line, so that no input ever escapes as anything but
+        # InputUnreadable (the API answers it with 422, the command line with exit code 3).
+        except Exception as exc:
+            raise InputUnreadable(f"the PDF could not be processed: {_short(exc)}") from None
+
+
+def _verify(data: bytes, trust: TrustFile, roots: SealRoots, moment: datetime) -> Verdict:
+    reader = _open(data)
+    seal, problem = _find_seal(reader)
+    if seal is None:
+        return _unsealed(problem)
+    facts = check_seal(data, reader, seal, roots, moment)
+    signed_end = _signed_end(seal, len(data))
+    receipt_checks, report = _receipt(reader, seal, trust)
+    document = _document(data[:signed_end], report)
     return Verdict((*facts.checks, *receipt_checks, document), report.case if report else None)
 
 
@@ -125,6 +137,9 @@ def _receipt(
         raw = find_receipt(reader.get_historical_resolver(seal.signed_revision))
     except AttachmentProblem as exc:
         return absent(str(exc))
+    # As in the seal checks: pyHanko's parser can raise anything on a crafted file.
+    except Exception as exc:
+        return absent(f"the sealed revision's attachments cannot be read: {_short(exc)}")
     if raw is None:
         return absent(f"the sealed revision has no attached {RECEIPT_NAME}")
     try:
@@ -151,6 +166,9 @@ def _document(signed_bytes: bytes, report: ReceiptReport | None) -> Check:
         text = page_text(signed_bytes, MAX_PAGES)
     except ValueError as exc:
         return indeterminate("document.matches", str(exc))
+    # pikepdf's parser, like pyHanko's, may raise other errors on a crafted file.
+    except Exception as exc:
+        return indeterminate("document.matches", f"the pages cannot be read: {_short(exc)}")
     problems = match_problems(text.text, report.case.number, report.case.id, report.case.outcome)
     if problems:
         return failed("document.matches", "; ".join(problems))

@@ -267,3 +267,10 @@ def edit_receipt_in_place(pdf: bytes) -> bytes:
     spec = pdf.index(b"/EmbeddedFile")
     at = pdf.index(b"stream", spec) + 60
     return pdf[:at] + bytes([pdf[at] ^ 0x20]) + pdf[at + 1 :]
+
+
+def signature_padding_used(pdf: bytes) -> bytes:
+    """Unsigned bytes hidden in the zero padding after the signature value."""
+    _, _, c, _, _ = byte_range(pdf)
+    hidden = b"464F52474544"  # "FORGED"
+    return pdf[: c - 1 - len(hidden)] + hidden + pdf[c - 1 :]

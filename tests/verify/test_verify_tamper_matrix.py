@@ -187,6 +187,11 @@ ROWS: tuple[Row, ...] = (
         "seal.integrity",
     ),
     Row(
+        "unsigned bytes hidden in the signature's padding",
+        lambda c: attacks.signature_padding_used(c.genuine),
+        "seal.integrity",
+    ),
+    Row(
         "byte range stops short of the revision's end",
         lambda c: attacks.byte_range_short_tail(c.genuine),
         "seal.integrity",
