@@ -217,3 +217,37 @@ def test_every_command_explains_itself(office: Office) -> None:
     for command in ("add", "add-key", "grant", "revoke", "revoke-key", "list"):
         assert "--home" in office.cli("staff", command, "--help").stdout
     assert OrgHome.load(office.cli.home).org == "jinan-local"
+
+
+@pytest.mark.postgres
+def test_local_commands_on_postgres(tmp_path: Path, pg_url: str) -> None:
+    cli = Cli(tmp_path / "office", db=pg_url, env=PASS)
+    cli("init", "--org", "jinan-pg")
+    key = tmp_path / "wang.key"
+    cli("keygen", "--principal", "staff:wang.li", "--out", str(key))
+    cli(
+        "staff",
+        "add",
+        "staff:wang.li",
+        "--name",
+        "王立",
+        "--id-number",
+        "1",
+        "--from-key",
+        str(key),
+    )
+    cli("staff", "grant", "staff:wang.li", "--role", "handler")
+    (tmp_path / "matter.toml").write_text(MATTER, encoding="utf-8")
+    cli("matter", "add", str(tmp_path / "matter.toml"))
+    applied = cli("case", "apply", "--key", str(key), "--matter", MATTER_CODE,
+                  "--applicant-name", "某公司", "--applicant-id", "9137")  # fmt: skip
+    case = field_of(applied, "case id")
+    accepted = cli("case", "accept", case, "--key", str(key))
+    assert field_of(accepted, "seq") == "2"
+    assert field_of(accepted, "leaf index") == str(int(field_of(applied, "leaf index")) + 1)
+    assert "status         accepted" in cli("case", "show", case).stdout
+    ledger = OrgHome.load(cli.home).open_ledger(pg_url)
+    try:
+        assert ledger.head(f"case:{case}")[0] == 2
+    finally:
+        ledger.close()
