@@ -12,15 +12,19 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import uuid
 from pathlib import Path
 
 import pytest
 from typer.testing import Result
 
+from api.cli_client import ClientError
+from api.cli_client._target import RemoteTarget
 from api.keyfile import KeyFile, KeyFileError
 from api.org import OrgHome
-from ledger.envelope import Envelope
+from ledger.envelope import Envelope, seal_envelope
 from tests.e2e.e2ekit import (
+    PASSPHRASES,
     STAFF,
     Cli,
     Staff,
@@ -70,7 +74,7 @@ def _runnew_office(tmp_path: Path, db: str | None) -> None:
         assert "decided (approved)" in shown and "staff:li.na (reviewer:1)" in shown
 
         denied, number2, code2 = apply(wang, "历下区某餐饮店")
-        wang("accept", denied)
+        _race_to_accept(server, keys["staff:wang.li"], denied)
         li("review", denied, "--opinion", "disagree", "--comments", "经营场所不符合要求。")
         zhang("decide", denied, "--outcome", "denied", "--decision", "不予行政许可。",
               "--legal-basis", "《中华人民共和国行政许可法》第三十八条第二款")  # fmt: skip
@@ -80,6 +84,28 @@ def _runnew_office(tmp_path: Path, db: str | None) -> None:
         trust = get_json(f"{server}/v1/trust.json")
         assert trust["organisation"] == {"id": "jinan-e2e", "name": "济南市行政审批服务局"}
     _audit(cli, db)
+
+
+def _race_to_accept(server: str, key_path: Path, case: str) -> None:
+    """Two drafts of the same step: the first is admitted, sending it again stores nothing,
+    and the second, signed on the old head, is stale (409) with the head named."""
+    key_file = KeyFile.load(key_path, PASSPHRASES["WANG_PASS"])
+    target = RemoteTarget(server, key_file)
+    try:
+        drafts = [target.draft(uuid.UUID(case), "Accepted", None) for _ in range(2)]
+        signed = [
+            seal_envelope({**d, "body": {"opinion": f"受理意见 {i}"}}, key_file.key)
+            for i, d in enumerate(drafts)
+        ]
+        first = target.append(signed[0])
+        assert (first.seq, first.replayed) == (2, False)
+        again = target.append(signed[0])
+        assert again.replayed and (again.seq, again.hash) == (first.seq, first.hash)
+        with pytest.raises(ClientError) as stale:
+            target.append(signed[1])
+        assert stale.value.code == "chain.stale" and "head seq 2" in stale.value.message
+    finally:
+        target.close()
 
 
 def _assert_logged(server: str, appended: Result) -> None:
