@@ -5,6 +5,7 @@ revisions, the CMS framing, and the input bounds."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 from io import BytesIO
 from pathlib import Path
@@ -13,9 +14,10 @@ import attacks
 import pypdf
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from verifykit import CASE_ID, T1
+from verifykit import CASE_ID, CHECK_AT, T1
 
-from verify import InputUnreadable
+from ledger.trust import TrustFile
+from verify import InputUnreadable, verify_bundle, verify_pdf
 from verify._cms import _der_framing
 from verify._pdfstruct import (
     byte_range_problem,
@@ -135,3 +137,18 @@ def test_the_time_limit_stops_slow_work() -> None:
     with pytest.raises(InputUnreadable, match="took longer than"), time_limit(0.2, what="x"):
         while True:
             sum(range(1000))
+
+
+def test_verification_needs_no_network(
+    genuine: bytes, bundle: bytes, trust: TrustFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Offline by construction: with every way to open a connection made to fail, the
+    # genuine result and bundle still pass.
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the verifier tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    assert verify_pdf(genuine, trust, at=CHECK_AT).verdict == "PASSED"
+    assert verify_bundle(bundle, trust).verdict == "PASSED"
