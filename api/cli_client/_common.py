@@ -134,7 +134,8 @@ def report(exc: CaseLedgerError) -> None:
 
 
 def boundary(command: Callable[P, R]) -> Callable[P, R]:
-    """Run ``command``; turn any caseledger error into a plain report and exit status 1.
+    """Run ``command``; turn any caseledger error (or a file error) into a plain report and
+    exit status 1.
 
     A traceback is shown only when CASELEDGER_DEBUG is set.
     """
@@ -147,6 +148,14 @@ def boundary(command: Callable[P, R]) -> Callable[P, R]:
             if os.environ.get("CASELEDGER_DEBUG"):
                 raise
             report(exc)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            # A file that cannot be read or written (permissions, a full disk) is reported
+            # like any other error, not as a traceback.
+            if os.environ.get("CASELEDGER_DEBUG"):
+                raise
+            where = f": {exc.filename}" if exc.filename else ""
+            report(ClientError(f"{exc.strerror or exc}{where}", code="io.error"))
             raise typer.Exit(1) from None
 
     return run

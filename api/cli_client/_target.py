@@ -234,7 +234,13 @@ class RemoteTarget:
             ) from None
         if response.status_code >= 400:
             raise _error_from(response)
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise ClientError(
+                f"{self.base_url}{path} did not answer with JSON: is it a caseledger server?",
+                code="server.bad_answer",
+            ) from None
 
     def _authorised(self, method: str, path: str, **kwargs: Any) -> Any:
         if self._token is None:

@@ -195,6 +195,9 @@ def test_keygen_asks_twice_and_never_overwrites(tmp_path: Path) -> None:
     unset = cli("keygen", "--principal", "staff:a.c", "--out", str(tmp_path / "y"),
                 "--passphrase-env", "NO_SUCH_VARIABLE", ok=False)  # fmt: skip
     assert "error: keyfile.passphrase" in unset.stderr
+    unwritable = cli("keygen", "--principal", "staff:a.d", "--out", "/dev/null/k.key",
+                     ok=False, env=PASS)  # fmt: skip
+    assert "error: io.error: " in unwritable.stderr
 
 
 def cli_app() -> object:
