@@ -193,7 +193,7 @@ class OrgHome:
         return bytes.fromhex((self.path / "server.secret").read_text().strip())
 
     def log_verifier_key(self) -> str:
-        from ledger.checkpoint import verifier_key_string
+        from ledger.note import verifier_key_string
 
         return str(verifier_key_string(self.log_origin, self.key("log").public_key))
 
@@ -245,3 +245,4 @@ def attach_log(ledger: CaseLedger, home: OrgHome) -> None:
 
     ledger.after_append.append(follow)
     ledger.log = log
+    ledger.log_verifier_key = home.log_verifier_key()  # type: ignore[attr-defined]

@@ -1,0 +1,160 @@
+"""``caseledger``: the command line for every job.
+
+One boundary (:func:`main`) turns every caseledger error into a plain line and an exit code;
+a traceback is shown only with ``CASELEDGER_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.org import OrgHome, resolve_home
+from ledger.errors import CaseLedgerError
+
+app = typer.Typer(
+    name="caseledger",
+    help="caseledger: a signed case ledger for graded administrative approval, "
+    "with a transparency log and sealed result PDFs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home", help="Organisation folder (env CASELEDGER_HOME; default ./caseledger-data)."
+    ),
+]
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database: a SQLite path or postgresql://… URL (env CASELEDGER_DB; "
+        "default HOME/caseledger.db).",
+    ),
+]
+
+
+def load_home(home: Path | None) -> OrgHome:
+    return OrgHome.load(resolve_home(home))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@app.command()
+def init(
+    home: HomeOption = None,
+    db: DbOption = None,
+    org: Annotated[
+        str, typer.Option(help="Organisation id (lower case, used in stream names).")
+    ] = "my-office",
+    name: Annotated[
+        str, typer.Option(help="Organisation name as printed on results.")
+    ] = "行政审批服务局",
+    url: Annotated[
+        str, typer.Option(help="Public base URL of this office's caseledger server.")
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Create a new organisation: root, admin, log and seal-service keys, the seal CA and
+    certificate, the database and trust.json."""
+    path = resolve_home(home)
+    org_home = OrgHome.init(path, org=org, org_name=name, public_base_url=url, now=utc_now())
+    ledger = org_home.open_ledger(db)
+    try:
+        for envelope in org_home.bootstrap_directory(utc_now()):
+            ledger.append(envelope)
+    finally:
+        ledger.close()
+    typer.echo(f"organisation {org} ({name}) created in {path}")
+    typer.echo(f"  trust file: {path / 'trust.json'} (publish it on your web site)")
+    typer.echo(f"  admin key:  {path / 'keys' / 'admin.key'}")
+
+
+@app.command()
+def audit(
+    home: HomeOption = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Replay every stream and the log; exit 0 only if nothing is wrong."""
+    org_home = load_home(home)
+    ledger = org_home.open_ledger(db)
+    try:
+        report = run_audit(ledger, progress=not as_json)
+    finally:
+        ledger.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print_audit(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def run_audit(ledger: object, *, progress: bool) -> object:
+    from api.cli_jobs import audit_with_log
+
+    return audit_with_log(ledger, progress=progress)  # type: ignore[arg-type]
+
+
+def print_audit(report: object) -> None:
+    data = report.to_json()  # type: ignore[attr-defined]
+    verdict = "PASSED" if data["ok"] else "FAILED"
+    typer.echo(f"audit {verdict}: {data['envelopes']} envelopes in {data['streams']} streams")
+    for key, value in data.get("log", {}).items():
+        typer.echo(f"  log {key}: {value}")
+    for finding in data["findings"]:
+        typer.echo(
+            f"  {finding['code']:<22} {finding['stream']} seq {finding['seq']}: {finding['detail']}"
+        )
+
+
+@app.command()
+def serve(
+    home: HomeOption = None,
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP API and web pages (uvicorn)."""
+    from api.serve import run
+
+    run(home=resolve_home(home), db=db, host=host, port=port)
+
+
+def _mount_subcommands() -> None:
+    from api import cli_jobs
+
+    cli_jobs.register(app)
+    for module_name in ("api.cli_client", "api.cli_log"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(app)
+
+
+def main() -> None:
+    """Entry point: run the app behind the one error boundary."""
+    _mount_subcommands()
+    try:
+        app()
+    except CaseLedgerError as exc:
+        if os.environ.get("CASELEDGER_DEBUG"):
+            raise
+        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

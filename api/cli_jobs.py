@@ -1,0 +1,268 @@
+"""The main jobs of the command line: the demo, export, and the audit with the log."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from api.keyfile import KeyFile
+from api.org import OrgError, OrgHome, resolve_home
+from ledger.application import CaseLedger
+from ledger.audit import AuditReport
+from ledger.bundles import build_bundle
+from ledger.client import Signer, StreamWriter, grant_body, matter_body
+from ledger.errors import CaseLedgerError
+from ledger.log_audit import audit_log
+from ledger.sample import SAMPLE_MATTER, applied_body, decided_body
+from ledger.signing import PrivateKey
+
+__all__ = ["audit_with_log", "register"]
+
+DEMO_MARKER = ".caseledger-demo"
+DEMO_STAFF = (
+    ("staff:wang.li", "王立", "handler", "370102198502020022"),
+    ("staff:li.na", "李娜", "reviewer", "370102198703030033"),
+    ("staff:zhang.wei", "张伟", "approver", "370102197904040044"),
+)
+
+
+def audit_with_log(ledger: CaseLedger, *, progress: bool = False) -> AuditReport:
+    """Replay every stream through the rules, then check the log against the ledger."""
+    from dataclasses import replace
+
+    def show(count: int) -> None:
+        typer.echo(f"  … {count} envelopes replayed", err=True)
+
+    report = ledger.audit(progress=show if progress else None)
+    if ledger.log is None:
+        return report
+    home_key = _log_verifier_key(ledger)
+    findings, summary = audit_log(ledger, ledger.log, log_verifier_key=home_key)
+    return replace(report, findings=report.findings + tuple(findings), log=summary)
+
+
+def _log_verifier_key(ledger: CaseLedger) -> str:
+    return str(getattr(ledger, "log_verifier_key", ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+    app.command("export")(export)
+
+
+def demo(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Folder for the demo organisation (replaced if it holds an earlier demo)."
+        ),
+    ] = Path("caseledger-demo"),
+) -> None:
+    """Run a sample case from application to delivery on the embedded SQLite default:
+    a new organisation, three staff, a sealed result.pdf, an audit bundle, the audit and
+    the verification, with the verdicts printed."""
+    _fresh_demo_folder(out)
+    clock = _Clock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=4))
+    home = OrgHome.init(
+        out,
+        org="jinan-approval",
+        org_name="济南市行政审批服务局",
+        public_base_url="http://127.0.0.1:8000",
+        now=clock(),
+    )
+    (out / DEMO_MARKER).write_text("made by caseledger demo\n")
+    typer.echo(
+        f"1. organisation 济南市行政审批服务局 created in {out}/ (trust.json, keys, seal CA)"
+    )
+    ledger = home.open_ledger()
+    try:
+        staff = _demo_directory(home, ledger, clock)
+        typer.echo(
+            "2. directory: admin, seal service and three staff in three grades "
+            f"({', '.join(f'{n} {r}' for _, n, r, _ in DEMO_STAFF)})"
+        )
+        stream = _demo_case(ledger, staff, clock)
+        typer.echo(f"3. case {stream}: Applied → Accepted → Reviewed → Decided (approved)")
+        from api.results import issue_result
+
+        issued = issue_result(home, ledger, stream, now=clock())
+        (out / "result.pdf").write_bytes(issued.pdf)
+        typer.echo(
+            f"4. result {issued.case_number} sealed: {out / 'result.pdf'} "
+            f"(sha-256 {issued.sha256[:16]}…, ResultIssued seq {issued.appended.seq})"
+        )
+        writer = StreamWriter(stream, *ledger.head(stream))
+        ledger.append(
+            writer.sign(
+                "Delivered",
+                staff["handler"],
+                clock(),
+                {"channel": "electronic", "recipient": "济南泉城食品有限公司"},
+            )
+        )
+        typer.echo("5. delivered electronically by the handler")
+        bundle = build_bundle(ledger, ledger.log, stream, log_key=home.key("log"), now=clock())
+        (out / "case-bundle.json").write_bytes(bundle.dumps())
+        typer.echo(
+            f"6. checkpoint signed at tree size {ledger.log.size()}; "
+            f"{len(bundle.proofs)} inclusion proofs in {out / 'case-bundle.json'}"
+        )
+        report = audit_with_log(ledger)
+    finally:
+        ledger.close()
+    typer.echo(
+        f"7. audit: {'PASSED' if report.ok else 'FAILED'} "
+        f"({report.envelopes} envelopes, {len(report.findings)} findings)"
+    )
+    verdicts = _demo_verify(home, out)
+    typer.echo(
+        f"\nFolder {out}/ is an organisation folder: try `caseledger audit --home {out}` "
+        f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json`."
+    )
+    if not report.ok or any(v != "PASSED" for v in verdicts):
+        raise typer.Exit(1)
+
+
+def _fresh_demo_folder(out: Path) -> None:
+    if out.exists() and any(out.iterdir()):
+        if not (out / DEMO_MARKER).exists():
+            raise OrgError(f"{out} exists and is not an earlier demo; choose another --out")
+        shutil.rmtree(out)
+
+
+def _demo_directory(home: OrgHome, ledger: CaseLedger, clock: _Clock) -> dict[str, Signer]:
+    for envelope in home.bootstrap_directory(clock()):
+        ledger.append(envelope)
+    admin = Signer("staff:admin", "admin", home.key("admin"))
+    writer = StreamWriter(ledger.directory_stream, *ledger.head(ledger.directory_stream))
+    signers = {}
+    for principal, name, role, id_number in DEMO_STAFF:
+        key = PrivateKey.generate()
+        KeyFile(principal, key).save(
+            home.path / "keys" / "staff" / f"{principal.split(':')[1]}.key"
+        )
+        at = clock()
+        ledger.append(
+            writer.sign(
+                "StaffEnrolled",
+                admin,
+                at,
+                {"staff": principal, "name": name, "unit": "行政审批科", "id_number": id_number},
+            )
+        )
+        ledger.append(
+            writer.sign(
+                "KeyAdded", admin, at, {"staff": principal, "public_key": key.public_key_b64}
+            )
+        )
+        ledger.append(
+            writer.sign(
+                "RoleGranted",
+                admin,
+                at,
+                grant_body(
+                    f"g-{principal.split(':')[1]}",
+                    principal,
+                    role,
+                    valid_from=at,
+                    valid_until=at + timedelta(days=366),
+                ),
+            )
+        )
+        signers[role] = Signer(principal, role, key)
+    ledger.append(
+        writer.sign(
+            "MatterDefined", admin, clock(), matter_body(SAMPLE_MATTER, "食品经营许可证核发")
+        )
+    )
+    return signers
+
+
+def _demo_case(ledger: CaseLedger, staff: dict[str, Signer], clock: _Clock) -> str:
+    writer = StreamWriter(f"case:{uuid.uuid4()}")
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("Applied", "handler", applied_body("济南泉城食品有限公司")),
+        ("Accepted", "handler", {"opinion": "材料齐全，符合法定形式，予以受理。"}),
+        (
+            "Reviewed",
+            "reviewer",
+            {"level": 1, "opinion": "agree", "comments": "经审查，申请人符合许可条件。"},
+        ),
+        ("Decided", "approver", decided_body(clock.now)),
+    ]
+    for step_type, role, body in steps:
+        ledger.append(writer.sign(step_type, staff[role], clock(), body))
+    return writer.stream
+
+
+def _demo_verify(home: OrgHome, out: Path) -> list[str]:
+    from verify import verify_bundle, verify_pdf
+
+    trust = home.trust()
+    verdicts = []
+    for label, verdict in (
+        ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust)),
+        ("case-bundle.json", verify_bundle((out / "case-bundle.json").read_bytes(), trust)),
+    ):
+        data = verdict.to_json()
+        verdicts.append(data["verdict"])
+        typer.echo(f"8. verify {label}: {data['verdict']}")
+        for check in data["checks"]:
+            typer.echo(f"     {check['status']:<13} {check['id']}")
+    return verdicts
+
+
+def export(
+    case: Annotated[str, typer.Argument(help="Case id (uuid or case:<uuid>).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the audit bundle (JSON).")],
+    home: Annotated[Path | None, typer.Option("--home", help="Organisation folder.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path.")] = None,
+) -> None:
+    """Write an audit bundle of one case: its envelopes, the directory, inclusion proofs and a
+    signed checkpoint — everything `caseledger-verify bundle` needs."""
+    org_home = OrgHome.load(resolve_home(home))
+    stream = case if case.startswith("case:") else f"case:{case}"
+    try:
+        uuid.UUID(stream.removeprefix("case:"))
+    except ValueError:
+        raise CaseLedgerError(f"{case!r} is not a case id", code="case.invalid_id") from None
+    ledger = org_home.open_ledger(db)
+    try:
+        typer.echo("signing a checkpoint and collecting proofs…", err=True)
+        bundle = build_bundle(
+            ledger,
+            ledger.log,
+            stream,
+            log_key=org_home.key("log"),
+            now=datetime.now(UTC).replace(microsecond=0),
+        )
+    finally:
+        ledger.close()
+    out.write_bytes(bundle.dumps())
+    typer.echo(
+        json.dumps(
+            {
+                "case": stream,
+                "envelopes": len(bundle.envelopes),
+                "directory": len(bundle.directory),
+                "out": str(out),
+            }
+        )
+    )
+
+
+class _Clock:
+    """Demo time: starts a few minutes back and moves on a few seconds per step."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=5)
+        return self.now

@@ -1,0 +1,90 @@
+"""Issue a sealed result: receipt → render → attach → seal → ResultIssued.
+
+The orchestration lives at the outer layer because it joins the ledger (application and
+log) with the seal machinery; ``seals/`` itself stays free of the ledger's storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from api.org import SEAL_SERVICE, OrgHome
+from ledger.application import AppendResult, CaseLedger
+from ledger.bundles import build_receipt
+from ledger.client import Signer, StreamWriter
+from ledger.errors import CaseLedgerError
+from ledger.read_models.summary import case_number
+from seals import FileKeySigner, ResultDocument, attach_receipt, render_result, seal_pdf
+
+__all__ = ["IssuedResult", "issue_result"]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedResult:
+    pdf: bytes
+    sha256: str
+    case_number: str
+    appended: AppendResult
+
+
+def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetime) -> IssuedResult:
+    """Seal the result of an approved case and record ResultIssued with the file's hash.
+
+    Raises CaseLedgerError (``case.not_approved``) unless the case is decided and approved,
+    SealError if rendering or sealing fails, and the ledger's errors if the append is refused.
+    """
+    state = ledger.case_state(stream)
+    if state.status != "decided" or state.outcome != "approved" or state.applied_at is None:
+        raise CaseLedgerError(
+            f"{stream} is not an approved decision awaiting its result", code="case.not_approved"
+        )
+    receipt = build_receipt(ledger, ledger.log, stream, log_key=home.key("log"), now=now)
+    decided = receipt.envelopes[-1]
+    matter = ledger.directory().matter_at(
+        state.matter_code or "", state.matter_version or 0, state.applied_at
+    )
+    number = case_number(stream, state.applied_at)
+    validity = decided.body.get("validity") or {}
+    document = ResultDocument(
+        case_number=number,
+        applicant_name=str(state.applicant.get("name", "")),
+        applicant_id_number=str(state.applicant.get("id_number", "")),
+        matter_name=matter.name if matter else str(state.matter_code),
+        matter_code=str(state.matter_code),
+        decision_text=str(decided.body["decision"]),
+        legal_basis=str(decided.body["legal_basis"]),
+        organisation=home.org_name,
+        issued_on=now.date(),
+        verification_url=f"{home.public_base_url}/verify?case={number}",
+        valid_from=_date(validity.get("from")),
+        valid_until=_date(validity.get("until")),
+    )
+    authority = home.seal_authority()
+    sealed = seal_pdf(
+        attach_receipt(render_result(document), receipt.dumps(), at=now),
+        FileKeySigner.from_authority(authority),
+        crl=authority.crl(now=now),
+        at=now,
+    )
+    writer = StreamWriter(stream, state.seq, state.head_hash)
+    signer = Signer(SEAL_SERVICE, "seal_service", home.key("seal-service"))
+    envelope = writer.sign(
+        "ResultIssued",
+        signer,
+        now,
+        {
+            "pdf_sha256": sealed.sha256,
+            "seal_serial": format(sealed.certificate_serial, "x"),
+            "case_number": number,
+        },
+    )
+    appended = ledger.append(envelope)
+    return IssuedResult(sealed.pdf, hashlib.sha256(sealed.pdf).hexdigest(), number, appended)
+
+
+def _date(text: object) -> object:
+    from ledger.envelope import parse_time
+
+    return parse_time(text).date() if isinstance(text, str) else None

@@ -1,0 +1,68 @@
+"""Build case receipts and audit bundles from the ledger and its log.
+
+A receipt (sealed into the result PDF) holds the case up to Decided; a bundle
+(``caseledger export``) holds all of it. Both carry the directory stream from seq 1 up to
+the last directory envelope recorded by the case's last step, one C2SP tlog-proof per
+envelope, and the checkpoint the proofs lead to.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger.application import CaseLedger
+from ledger.envelope import Envelope
+from ledger.errors import CaseLedgerError, StreamNotFound
+from ledger.log_store import LogStore, StoredCheckpoint, catch_up
+from ledger.receipt import BUNDLE_KIND, RECEIPT_KIND, Receipt
+from ledger.signing import PrivateKey
+
+__all__ = ["build_bundle", "build_receipt"]
+
+
+def build_receipt(
+    ledger: CaseLedger, log: LogStore, stream: str, *, log_key: PrivateKey, now: datetime
+) -> Receipt:
+    """The case receipt: the case's envelopes up to Decided, proven in a fresh checkpoint."""
+    envelopes = list(ledger.events(stream))
+    cut = next((i for i, e in enumerate(envelopes) if e.type == "Decided"), None)
+    if cut is None:
+        raise CaseLedgerError(f"{stream} has no decision yet", code="case.not_decided")
+    return _build(ledger, log, stream, envelopes[: cut + 1], RECEIPT_KIND, log_key, now)
+
+
+def build_bundle(
+    ledger: CaseLedger, log: LogStore, stream: str, *, log_key: PrivateKey, now: datetime
+) -> Receipt:
+    """The audit bundle: every envelope of the case, proven in a fresh checkpoint."""
+    envelopes = list(ledger.events(stream))
+    return _build(ledger, log, stream, envelopes, BUNDLE_KIND, log_key, now)
+
+
+def _build(
+    ledger: CaseLedger,
+    log: LogStore,
+    stream: str,
+    envelopes: list[Envelope],
+    kind: str,
+    log_key: PrivateKey,
+    now: datetime,
+) -> Receipt:
+    if not envelopes:
+        raise StreamNotFound(f"no case {stream}")
+    last_at = envelopes[-1].at
+    directory = [e for e in ledger.events(ledger.directory_stream) if e.at <= last_at]
+    catch_up(ledger, log)
+    checkpoint: StoredCheckpoint = log.sign_checkpoint(log_key, now)
+    proofs = {
+        e.hash: log.tlog_proof(bytes.fromhex(e.hash), checkpoint) for e in [*directory, *envelopes]
+    }
+    return Receipt(
+        kind=kind,
+        org=ledger.org,
+        case=stream,
+        envelopes=tuple(envelopes),
+        directory=tuple(directory),
+        proofs=proofs,
+        checkpoint=checkpoint.note,
+    )
