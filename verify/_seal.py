@@ -14,16 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from asn1crypto import core
-from asn1crypto import crl as asn1_crl
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko.sign.validation.status import (
+    ModificationInfo,
+    PdfSignatureStatus,
+    SignatureCoverageLevel,
+    TimestampSignatureStatus,
+)
 from pyhanko_certvalidator import ValidationContext
 
 from verify._cms import container_problems
@@ -33,6 +37,7 @@ from verify._pdfstruct import (
     later_revision_problems,
     trailing_bytes_problem,
 )
+from verify._revocation import check_revocation
 from verify.trust import SealRoots
 from verify.verdict import Check, Status, failed, indeterminate, passed
 
@@ -47,6 +52,7 @@ _TIME_PROBLEMS = frozenset(
         AdESIndeterminate.OUT_OF_BOUNDS_NOT_REVOKED,
     }
 )
+_AFTER_INTEGRITY = ("seal.chain", "seal.revocation", "seal.modifications")
 _ALLOWED_LEVELS = frozenset({ModificationLevel.NONE, ModificationLevel.LTA_UPDATES})
 
 
@@ -79,43 +85,88 @@ def check_seal(
     # pyHanko raises many kinds of error on a crafted signature (CMS, ASN.1, PDF parsing);
     # each is a seal that does not verify, never a crash of the verifier.
     except Exception as exc:
-        reason = structure or f"the seal cannot be validated: {_short(exc)}"
-        not_checked = "not checked: the seal itself cannot be validated"
-        return SealFacts(
-            (
-                failed("seal.integrity", reason),
-                indeterminate("seal.chain", not_checked),
-                indeterminate("seal.revocation", not_checked),
-                indeterminate("seal.modifications", not_checked),
-            ),
-            None,
-            None,
-        )
+        return _without_full_validation(data, reader, seal, roots, dss, structure, exc)
     proven = _proven_time(status)
     signer = status.signing_cert.subject.human_friendly
     if structure is None:
-        structure = _container_problem(seal, status, roots, dss)
+        structure = _container_problem(seal, status.timestamp_validity, roots, dss)
+    cert = status.signing_cert
     checks = (
         _integrity(structure, status),
         _guarded("seal.chain", Status.INDETERMINATE, _chain, seal, status, roots, dss, at, proven),
         _guarded(
-            "seal.revocation", Status.INDETERMINATE, _revocation, seal, status, roots, dss, proven
+            "seal.revocation",
+            Status.INDETERMINATE,
+            check_revocation,
+            seal,
+            cert,
+            roots,
+            dss,
+            proven,
         ),
         _guarded("seal.modifications", Status.FAILED, _modifications, data, reader, seal, status),
     )
     return SealFacts(checks, signer, proven or status.signer_reported_dt)
 
 
+def _without_full_validation(
+    data: bytes,
+    reader: PdfFileReader,
+    seal: EmbeddedPdfSignature,
+    roots: SealRoots,
+    dss: DocumentSecurityStore | None,
+    structure: str | None,
+    error: Exception,
+) -> SealFacts:
+    """The seal checks when pyHanko's full validation raised: a crafted signature, or a
+    certificate path pyHanko's validator cannot handle (it asserts, for instance, on a trust
+    root with the seal CA's name but a key of another type). The signature itself and the
+    later revisions are still judged; the chain is not from this organisation's CA."""
+    try:
+        seal.compute_integrity_info()  # type: ignore[no-untyped-call]
+        changes = ModificationInfo(**seal.summarise_integrity_info())
+        intact, valid = validate_sig_integrity(
+            seal.signer_info, seal.signer_cert, "data", seal.compute_digest()
+        )
+    # Same reason as above: whatever the parser raises means the seal cannot be read.
+    except Exception as exc:
+        reason = structure or f"the seal cannot be validated: {_short(exc)}"
+        not_checked = "not checked: the seal itself cannot be validated"
+        checks = (
+            failed("seal.integrity", reason),
+            *(indeterminate(c, not_checked) for c in _AFTER_INTEGRITY),
+        )
+        return SealFacts(checks, None, None)
+    structure = structure or _container_problem(seal, None, roots, dss)
+    if structure is None and not (intact and valid):
+        structure = "the seal's signature does not verify over the sealed bytes"
+    cert = seal.signer_cert
+    checks = (
+        failed("seal.integrity", structure)
+        if structure
+        else passed("seal.integrity", "the seal's signature covers every byte of its revision"),
+        failed(
+            "seal.chain",
+            f"{cert.subject.human_friendly} cannot be validated against the trust file's seal "
+            f"CA: {_short(error)}",
+        ),
+        _guarded(
+            "seal.revocation", Status.INDETERMINATE, check_revocation, seal, cert, roots, dss, None
+        ),
+        _guarded("seal.modifications", Status.FAILED, _modifications, data, reader, seal, changes),
+    )
+    return SealFacts(checks, cert.subject.human_friendly, None)
+
+
 def _container_problem(
     seal: EmbeddedPdfSignature,
-    status: PdfSignatureStatus,
+    token: TimestampSignatureStatus | None,
     roots: SealRoots,
     dss: DocumentSecurityStore | None,
 ) -> str | None:
     """What is wrong with the unsigned parts of the seal's CMS container, or None."""
     known = (*roots.pyca, *_dss_certs(dss))
     problems = container_problems(der_prefix(bytes(seal.pkcs7_content)), known)
-    token = status.timestamp_validity
     if token is not None and not (token.intact and token.valid):
         problems.append("the seal's timestamp token does not verify")
     tokens = seal.signer_info["unsigned_attrs"]
@@ -258,83 +309,8 @@ def _why(status: PdfSignatureStatus) -> str:
     return str(getattr(indication, "name", indication)).lower().replace("_", " ")
 
 
-def _revocation(
-    seal: EmbeddedPdfSignature,
-    status: PdfSignatureStatus,
-    roots: SealRoots,
-    dss: DocumentSecurityStore | None,
-    proven: datetime | None,
-) -> Check:
-    cert = x509.load_der_x509_certificate(status.signing_cert.dump())
-    issuer = next((ca for ca in roots.pyca if _issued_by(cert, ca)), None)
-    if issuer is None:
-        return indeterminate("seal.revocation", "the seal's issuer is not in the trust file")
-    lists = [c for c in _crls(seal, dss) if _crl_from(c, issuer)]
-    if not lists:
-        return indeterminate(
-            "seal.revocation", "the document carries no revocation list signed by the seal CA"
-        )
-    for crl in lists:
-        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-        if entry is None:
-            continue
-        revoked_at = entry.revocation_date_utc
-        if proven is not None and proven < revoked_at:
-            return passed(
-                "seal.revocation",
-                f"certificate revoked on {revoked_at:%Y-%m-%d}, after the seal's timestamp",
-            )
-        return failed(
-            "seal.revocation",
-            f"the seal CA revoked certificate {cert.serial_number:x} on {revoked_at:%Y-%m-%d}",
-        )
-    newest = max(c.last_update_utc for c in lists)
-    return passed(
-        "seal.revocation", f"not revoked on the seal CA's list of {newest:%Y-%m-%d %H:%M}Z"
-    )
-
-
-def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
-def _crl_from(crl: x509.CertificateRevocationList, ca: x509.Certificate) -> bool:
-    public_key = ca.public_key()
-    try:
-        return crl.issuer == ca.subject and crl.is_signature_valid(public_key)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        return False
-
-
-def _crls(
-    seal: EmbeddedPdfSignature, dss: DocumentSecurityStore | None
-) -> list[x509.CertificateRevocationList]:
-    """Every CRL the document carries: in its DSS, and inside the seal's CMS structure."""
-    found: list[asn1_crl.CertificateList] = []
-    if dss is not None:
-        for ref in dss.crls:
-            try:
-                found.append(asn1_crl.CertificateList.load(ref.get_object().data))
-            except Exception:  # noqa: S112 - an unreadable CRL is simply not evidence
-                continue
-    for choice in seal.signed_data["crls"] or ():
-        if choice.name == "crl":
-            found.append(choice.chosen)
-    out = []
-    for item in found:
-        try:
-            out.append(x509.load_der_x509_crl(item.dump()))
-        except ValueError:
-            continue
-    return out
-
-
 def _modifications(
-    data: bytes, reader: PdfFileReader, seal: EmbeddedPdfSignature, status: PdfSignatureStatus
+    data: bytes, reader: PdfFileReader, seal: EmbeddedPdfSignature, status: ModificationInfo
 ) -> Check:
     problems = later_revision_problems(reader, seal.signed_revision)
     trailing = trailing_bytes_problem(data, reader)

@@ -78,7 +78,7 @@ MEANINGS: dict[str, tuple[str, str]] = {
     ),
     "seal.revocation": (
         "the organisation revoked the seal's certificate: the seal cannot be relied on",
-        "there is no revocation list in the document to show the seal's certificate was good",
+        "whether the seal's certificate was revoked cannot be told from the document",
     ),
     "seal.modifications": (
         "something was added to or changed in the document after it was sealed",

@@ -399,6 +399,30 @@ def test_an_expired_certificate_with_a_timestamp_passes(ctx: Ctx, trust: TrustFi
     assert verdict.verdict == "PASSED", verdict.render_text()
 
 
+def test_a_look_alike_trust_root_of_another_key_type_fails_the_chain(
+    genuine: bytes, org: Org
+) -> None:
+    # pyhanko-certvalidator asserts on a root with the seal CA's name and an RSA key while the
+    # chain is ECDSA; the verdict must still be a failed chain, with the seal itself judged.
+    twin = SealAuthority.create(
+        org.office.org_name,
+        now=SEALED_AT - timedelta(days=30),
+        crl_url="http://x/crl",
+        algorithm="rsa-3072",
+    )
+    trust = org.trust(seal_ca_pems=(_pem(twin),))
+    verdict = verify_pdf(genuine, trust, at=CHECK_AT)
+    assert verdict.check("seal.chain").status == "failed", verdict.render_text()  # type: ignore[union-attr]
+    assert verdict.check("seal.integrity").status == "passed"  # type: ignore[union-attr]
+    assert verdict.check("seal.modifications").status == "passed"  # type: ignore[union-attr]
+
+
+def _pem(authority: SealAuthority) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return authority.ca_certificate.public_bytes(Encoding.PEM).decode("ascii")
+
+
 def test_a_genuine_rsa_seal_passes(trust: TrustFile, org: Org) -> None:
     rsa = SealAuthority.create(
         org.office.org_name,
