@@ -15,6 +15,7 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 __all__ = [
     "byte_range_problem",
@@ -39,7 +40,7 @@ def signed_revision_end(byte_range: list[int]) -> int:
 
 
 def byte_range_problem(
-    data: bytes, reader: PdfFileReader, sig_object: Any, signed_revision: int
+    data: bytes, reader: PdfFileReader, seal: EmbeddedPdfSignature
 ) -> str | None:
     """What is wrong with the seal's /ByteRange, or None if it is sound.
 
@@ -47,33 +48,57 @@ def byte_range_problem(
     the hexadecimal /Contents string of this signature dictionary, lying inside that
     dictionary's object; and [c, c + d) ends at the end of the signed revision (its ``%%EOF``).
     """
-    raw = sig_object.get("/ByteRange")
-    if not isinstance(raw, list) or len(raw) != 4:
-        return "the seal's /ByteRange is not four numbers"
-    values = list(raw)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
-        return "the seal's /ByteRange holds something other than non-negative integers"
+    values = _range_values(seal.sig_object.get("/ByteRange"))
+    if isinstance(values, str):
+        return values
     start, gap_start, gap_end, tail = values
     if start != 0:
         return "the seal's signed bytes do not start at the beginning of the file"
     if not 0 < gap_start < gap_end or gap_end + tail > len(data):
         return "the seal's /ByteRange points outside the file or overlaps itself"
+    return _gap_problem(data, reader, seal, gap_start, gap_end) or _end_problem(
+        data, reader, seal.signed_revision, gap_end, signed_revision_end(values)
+    )
+
+
+def _range_values(raw: object) -> list[int] | str:
+    if not isinstance(raw, list) or len(raw) != 4:
+        return "the seal's /ByteRange is not four numbers"
+    values = list(raw)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+        return "the seal's /ByteRange holds something other than non-negative integers"
+    return values
+
+
+def _gap_problem(
+    data: bytes, reader: PdfFileReader, seal: EmbeddedPdfSignature, gap_start: int, gap_end: int
+) -> str | None:
     gap = data[gap_start:gap_end]
-    if not _HEX_STRING.fullmatch(gap):
+    if not _HEX_STRING.fullmatch(gap) or len(gap) % 2:
         return "the bytes the seal leaves out are not only its signature value"
-    contents = sig_object.get("/Contents")
+    contents = seal.sig_object.get("/Contents")
     if not isinstance(contents, bytes | str):
         return "the seal has no signature value"
-    try:
-        gap_value = bytes.fromhex(gap[1:-1].decode("ascii"))
-    except ValueError:
-        return "the seal's signature value is not hexadecimal"
     value = contents if isinstance(contents, bytes) else contents.encode("latin-1")
-    if gap_value != value:
+    if bytes.fromhex(gap[1:-1].decode("ascii")) != value:
         return "the bytes the seal leaves out are not this seal's signature value"
     if _padding(value).strip(b"\x00"):
         return "the room reserved for the signature holds bytes after the signature"
-    end = signed_revision_end(values)
+    where = _ref(seal.sig_field.raw_get("/V"))
+    offset = reader.xrefs.get_historical_ref(where, seal.signed_revision) if where else None
+    if not isinstance(offset, int) or not offset < gap_start < gap_end < _object_end(data, offset):
+        return "the bytes the seal leaves out are not inside its signature dictionary"
+    return None
+
+
+def _object_end(data: bytes, offset: int) -> int:
+    end = data.find(b"endobj", offset)
+    return end if end >= 0 else -1
+
+
+def _end_problem(
+    data: bytes, reader: PdfFileReader, signed_revision: int, gap_end: int, end: int
+) -> str | None:
     if not _EOF_TAIL.search(data[max(0, end - 8) : end]):
         return "the seal's signed bytes do not end at the end of a revision (%%EOF)"
     try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from asn1crypto import core
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
@@ -73,12 +74,7 @@ def check_seal(
     Never raises for a malformed seal: what pyHanko cannot read becomes a failed integrity
     check and indeterminate chain, revocation and modification checks.
     """
-    try:
-        structure = byte_range_problem(data, reader, seal.sig_object, seal.signed_revision)
-    # The structure is read from hostile bytes by pyHanko's parser, which can raise almost
-    # anything on a crafted file (decimal, ASN.1, key and index errors); unreadable is failed.
-    except Exception as exc:
-        structure = f"the seal's byte range cannot be read: {_short(exc)}"
+    structure = _structure_problem(data, reader, seal)
     dss = _read_dss(reader)
     try:
         status = _validate(seal, roots, dss, at)
@@ -90,23 +86,35 @@ def check_seal(
     signer = status.signing_cert.subject.human_friendly
     if structure is None:
         structure = _container_problem(seal, status.timestamp_validity, roots, dss)
-    cert = status.signing_cert
     checks = (
         _integrity(structure, status),
         _guarded("seal.chain", Status.INDETERMINATE, _chain, seal, status, roots, dss, at, proven),
-        _guarded(
-            "seal.revocation",
-            Status.INDETERMINATE,
-            check_revocation,
-            seal,
-            cert,
-            roots,
-            dss,
-            proven,
-        ),
+        _revocation_check(seal, status.signing_cert, roots, dss, proven),
         _guarded("seal.modifications", Status.FAILED, _modifications, data, reader, seal, status),
     )
     return SealFacts(checks, signer, proven or status.signer_reported_dt)
+
+
+def _structure_problem(
+    data: bytes, reader: PdfFileReader, seal: EmbeddedPdfSignature
+) -> str | None:
+    try:
+        return byte_range_problem(data, reader, seal)
+    # The structure is read from hostile bytes by pyHanko's parser, which can raise almost
+    # anything on a crafted file (decimal, ASN.1, key and index errors); unreadable is failed.
+    except Exception as exc:
+        return f"the seal's byte range cannot be read: {_short(exc)}"
+
+
+def _revocation_check(
+    seal: EmbeddedPdfSignature,
+    cert: asn1_x509.Certificate,
+    roots: SealRoots,
+    dss: DocumentSecurityStore | None,
+    proven: datetime | None,
+) -> Check:
+    args = (seal, cert, roots, dss, proven)
+    return _guarded("seal.revocation", Status.INDETERMINATE, check_revocation, *args)
 
 
 def _without_full_validation(
@@ -130,32 +138,33 @@ def _without_full_validation(
         )
     # Same reason as above: whatever the parser raises means the seal cannot be read.
     except Exception as exc:
-        reason = structure or f"the seal cannot be validated: {_short(exc)}"
-        not_checked = "not checked: the seal itself cannot be validated"
-        checks = (
-            failed("seal.integrity", reason),
-            *(indeterminate(c, not_checked) for c in _AFTER_INTEGRITY),
-        )
-        return SealFacts(checks, None, None)
+        return _unreadable_seal(structure or f"the seal cannot be validated: {_short(exc)}")
     structure = structure or _container_problem(seal, None, roots, dss)
     if structure is None and not (intact and valid):
         structure = "the seal's signature does not verify over the sealed bytes"
     cert = seal.signer_cert
+    subject = cert.subject.human_friendly
     checks = (
         failed("seal.integrity", structure)
         if structure
         else passed("seal.integrity", "the seal's signature covers every byte of its revision"),
         failed(
             "seal.chain",
-            f"{cert.subject.human_friendly} cannot be validated against the trust file's seal "
-            f"CA: {_short(error)}",
+            f"{subject} cannot be validated against the trust file's seal CA: {_short(error)}",
         ),
-        _guarded(
-            "seal.revocation", Status.INDETERMINATE, check_revocation, seal, cert, roots, dss, None
-        ),
+        _revocation_check(seal, cert, roots, dss, None),
         _guarded("seal.modifications", Status.FAILED, _modifications, data, reader, seal, changes),
     )
-    return SealFacts(checks, cert.subject.human_friendly, None)
+    return SealFacts(checks, subject, None)
+
+
+def _unreadable_seal(reason: str) -> SealFacts:
+    not_checked = "not checked: the seal itself cannot be validated"
+    checks = (
+        failed("seal.integrity", reason),
+        *(indeterminate(c, not_checked) for c in _AFTER_INTEGRITY),
+    )
+    return SealFacts(checks, None, None)
 
 
 def _container_problem(

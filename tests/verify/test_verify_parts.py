@@ -76,7 +76,7 @@ def test_tounicode_maps_read_bfchar_bfrange_and_two_byte_codes() -> None:
 def test_the_genuine_structure_is_sound(genuine: bytes) -> None:
     reader = PdfFileReader(BytesIO(genuine), strict=False)
     seal = reader.embedded_signatures[0]
-    assert byte_range_problem(genuine, reader, seal.sig_object, seal.signed_revision) is None
+    assert byte_range_problem(genuine, reader, seal) is None
     assert later_revision_problems(reader, seal.signed_revision) == []
     assert trailing_bytes_problem(genuine, reader) is None
 
@@ -94,7 +94,7 @@ def test_byte_range_faults_are_named(attack: object, expected: str, genuine: byt
     data = attack(genuine)  # type: ignore[operator]
     reader = PdfFileReader(BytesIO(data), strict=False)
     seal = reader.embedded_signatures[0]
-    problem = byte_range_problem(data, reader, seal.sig_object, seal.signed_revision)
+    problem = byte_range_problem(data, reader, seal)
     assert problem is not None and expected in problem
 
 
@@ -104,7 +104,7 @@ def test_a_changed_hex_case_in_the_signature_is_a_fault(genuine: bytes) -> None:
     data = genuine[:at] + b"a" + genuine[at + 1 :]
     reader = PdfFileReader(BytesIO(data), strict=False)
     seal = reader.embedded_signatures[0]
-    assert byte_range_problem(data, reader, seal.sig_object, seal.signed_revision)
+    assert byte_range_problem(data, reader, seal)
 
 
 def test_later_revision_faults_name_the_rewritten_object(genuine: bytes) -> None:
