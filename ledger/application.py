@@ -78,6 +78,8 @@ class _Cache:
 
     directory: DirectoryState
     cases: OrderedDict[str, CaseState] = field(default_factory=OrderedDict)
+    # The store position (notification id) up to which the caches reflect every write.
+    position: int = -1
     max_cases: int = 10_000
 
 
@@ -127,11 +129,10 @@ class CaseLedger:
         if now is not None and abs(envelope.at - now) > MAX_CLOCK_SKEW:
             raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
         with self._lock:
-            directory = self._refreshed_directory()
+            self._sync()
+            directory = self._cache.directory
             state = (
-                self._refreshed_case(envelope.stream)
-                if envelope.stream.startswith("case:")
-                else None
+                self._cached_case(envelope.stream) if envelope.stream.startswith("case:") else None
             )
             head = directory.seq if state is None else state.seq
             if envelope.seq <= head:
@@ -149,6 +150,9 @@ class CaseLedger:
                 self._forget(envelope.stream)
                 return self._replayed_or_stale(envelope, envelope.seq)
             self._fold(state, directory, envelope)
+            position = recordings[0].notification.id if recordings else None
+            if position is not None and position == self._cache.position + 1:
+                self._cache.position = position
             result = AppendResult(
                 envelope.stream,
                 envelope.seq,
@@ -269,6 +273,20 @@ class CaseLedger:
 
     # Caches --------------------------------------------------------------------------------
 
+    def _sync(self) -> None:
+        """Make the caches trustworthy with one cheap query: if anything was committed since
+        the last position they reflect (another process, or a gap), refold the directory
+        and drop the cached cases, which are then read again on use."""
+        latest = self._app.recorder.max_notification_id() or 0
+        if latest != self._cache.position:
+            self._refreshed_directory()
+            self._cache.cases.clear()
+            self._cache.position = latest
+
+    def _cached_case(self, stream: str) -> CaseState:
+        state = self._cache.cases.get(stream)
+        return state if state is not None else self._refreshed_case(stream)
+
     def _refreshed_directory(self) -> DirectoryState:
         directory = self._cache.directory
         for env in self.events(self.directory_stream, gt=directory.seq):
@@ -290,6 +308,7 @@ class CaseLedger:
             cases.popitem(last=False)
 
     def _forget(self, stream: str) -> None:
+        self._cache.position = -1
         if stream.startswith("directory:"):
             self._cache.directory = DirectoryState(org=self.org, root_keys=self.root_keys)
         else:

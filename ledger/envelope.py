@@ -85,7 +85,9 @@ def parse_time(text: object) -> datetime:
     if not isinstance(text, str) or not _TIME.match(text):
         raise EnvelopeError(f"time {text!r} is not YYYY-MM-DDTHH:MM:SSZ", code="json.invalid")
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        # fromisoformat is some forty times faster than strptime; the pattern above has
+        # already pinned the exact format.
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
     except ValueError:
         raise EnvelopeError(f"time {text!r} is not a real date", code="json.invalid") from None
 

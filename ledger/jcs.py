@@ -65,23 +65,15 @@ def _is_canonical(value: JSONValue, data: bytes) -> bool:
     UTF-16 and code-point key orders agree on ASCII), so that fast path decides; anything
     else goes through the rfc8785 package.
     """
-    _check_value(value, 0)
+    ascii_keys = _check_value(value, 0)
     try:
         fast = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         fast_bytes = fast.encode("utf-8")
     except (UnicodeEncodeError, ValueError):
         return canonical(value) == data
-    if fast_bytes == data and _ascii_keys(value):
+    if fast_bytes == data and ascii_keys:
         return True
     return canonical(value) == data
-
-
-def _ascii_keys(value: JSONValue) -> bool:
-    if isinstance(value, dict):
-        return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_ascii_keys(v) for v in value)
-    return True
 
 
 class _FloatRefused(Exception):
@@ -96,23 +88,26 @@ def _refuse_constant(_: str) -> float:
     raise _FloatRefused
 
 
-def _check_value(value: JSONValue, depth: int) -> None:
+def _check_value(value: JSONValue, depth: int) -> bool:
+    """Refuse what envelopes may not hold; return whether every object key is ASCII."""
     if depth > MAX_DEPTH:
         raise EnvelopeError(f"JSON nested deeper than {MAX_DEPTH}", code="json.invalid")
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return
+    if isinstance(value, (str, bool)) or value is None:
+        return True
     if isinstance(value, int):
         if abs(value) > 2**53 - 1:
             raise EnvelopeError("integers must fit in 53 bits", code="json.invalid")
-        return
+        return True
     if isinstance(value, list):
+        ascii_keys = True
         for item in value:
-            _check_value(item, depth + 1)
-        return
+            ascii_keys = _check_value(item, depth + 1) and ascii_keys
+        return ascii_keys
     if isinstance(value, dict):
+        ascii_keys = True
         for key, item in value.items():
             if not isinstance(key, str):
                 raise EnvelopeError("object keys must be strings", code="json.invalid")
-            _check_value(item, depth + 1)
-        return
+            ascii_keys = _check_value(item, depth + 1) and key.isascii() and ascii_keys
+        return ascii_keys
     raise EnvelopeError(f"{type(value).__name__} is not an envelope value", code="json.invalid")
