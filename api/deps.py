@@ -6,6 +6,7 @@ trust file and secrets; everything else asks for them through the ``Annotated`` 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from api.auth import Identity, TokenService
 from api.errors import ApiError
 from api.settings import Settings
 from ledger.application import CaseLedger
+from ledger.errors import CaseLedgerError
 from ledger.read_models import ReadModels
 from ledger.trust import TrustFile
 
@@ -36,6 +38,14 @@ __all__ = [
     "open_services",
     "public_rate",
 ]
+
+
+log = logging.getLogger("caseledger.api")
+
+
+def _aware(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes; the log stores UTC.
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 class RateLimiter:
@@ -84,6 +94,7 @@ class Services:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(60))
     clock: Clock = _utc_now
     _crl: tuple[float, bytes] | None = None
+    _log_key: Any = None
 
     @property
     def log(self) -> Any:
@@ -101,6 +112,32 @@ class Services:
                 authority.crl(now=self.clock(), next_update=timedelta(days=7)),
             )
         return self._crl[1]
+
+    def checkpoint(self) -> Any:
+        """The latest signed checkpoint (ledger.log_store.StoredCheckpoint) or None.
+
+        When this server holds the log key and the tree has grown, a new checkpoint is
+        signed first — at most once per ``checkpoint_seconds`` — so that what is served
+        covers recent envelopes.
+        """
+        log = self.log
+        latest = log.latest_checkpoint()
+        now = self.clock()
+        if latest is not None and (
+            latest.size == log.size()
+            or now - _aware(latest.signed_at) < timedelta(seconds=self.settings.checkpoint_seconds)
+        ):
+            return latest
+        key = self._signing_key()
+        return log.sign_checkpoint(key, now) if key is not None else latest
+
+    def _signing_key(self) -> Any:
+        if self._log_key is None and self.home is not None:
+            try:
+                self._log_key = self.home.key("log")
+            except CaseLedgerError:
+                log.warning("the log key cannot be read; serving the last checkpoint")
+        return self._log_key
 
     def close(self) -> None:
         self.ledger.close()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     near_due_days: int = Field(
         default=3, ge=0, description="Working days left that count as near due."
     )
+    checkpoint_seconds: int = Field(
+        default=10, ge=0, description="Sign a new log checkpoint on request at most this often."
+    )
     page_limit: int = Field(
         default=200, ge=1, le=1000, description="Most items in one list response."
     )

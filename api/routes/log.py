@@ -49,13 +49,12 @@ def _within(size: int, *bounds: int) -> None:
         },
     ),
 )
-def get_checkpoint(log: Log) -> PlainTextResponse:
+def get_checkpoint(_: Log, services: ServicesDep) -> PlainTextResponse:
     """The latest signed checkpoint (C2SP tlog-checkpoint signed note)."""
-    latest = log.latest_checkpoint()
+    latest = services.checkpoint()
     if latest is None:
         raise ApiError(404, "log.no_checkpoint", "no checkpoint has been signed yet")
-    text = latest if isinstance(latest, str) else getattr(latest, "note", None) or latest.text
-    return PlainTextResponse(text)
+    return PlainTextResponse(latest.note)
 
 
 @router.get("/log/inclusion", response_model=InclusionOut, responses=error_responses(422, 429, 503))

@@ -57,11 +57,14 @@ def post_verify(
 ) -> Any:
     """Check a sealed result PDF against this organisation's trust file."""
     try:
-        from verify import verify_pdf  # type: ignore[attr-defined]
+        from verify import InputUnreadable, verify_pdf
     except ImportError:
         raise ApiError(503, "verify.unavailable", "the verifier is not installed here") from None
-    data = file.file.read()
-    return JSONResponse(verify_pdf(data, services.trust).to_json())
+    try:
+        verdict = verify_pdf(file.file.read(), services.trust, at=services.clock())
+    except InputUnreadable as exc:
+        raise ApiError(400, exc.code, exc.message) from None
+    return JSONResponse(verdict.to_json())
 
 
 @router.get(

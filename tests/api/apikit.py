@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import SIGNIN_PREFIX
+from api.org import OrgHome
 from api.settings import Settings
 from ledger.client import Signer, StreamWriter, grant_body
 from ledger.envelope import Envelope
@@ -41,8 +42,25 @@ class Clock:
         return self.now
 
 
+def org_home(path: Path) -> OrgHome:
+    """A real organisation folder (keys, seal authority, trust.json, server.secret)."""
+    return OrgHome.init(
+        path,
+        org="jinan-approval",
+        org_name="济南市行政审批服务局",
+        public_base_url="https://approval.example",
+        now=T0 - timedelta(days=1),
+    )
+
+
+def office_of(home: OrgHome) -> SampleOffice:
+    """The sample office whose root key is the organisation folder's."""
+    return SampleOffice(org=home.org, org_name=home.org_name, root_key=home.key("root"))
+
+
 def write_home(path: Path, office: SampleOffice) -> Path:
-    """An organisation folder holding only what a server needs: trust.json, server.secret."""
+    """A bare folder holding only what a server needs: trust.json, server.secret (no keys,
+    no seal authority, hence no log and no CRL)."""
     path.mkdir(parents=True, exist_ok=True)
     trust = TrustFile(
         org=office.org,

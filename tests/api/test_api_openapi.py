@@ -53,7 +53,7 @@ def test_generated_requests_get_documented_answers(loaded_api: Api) -> None:
 def _exercise(operation: Any, headers: dict[str, str], checks: list[Any]) -> None:
     @given(case=operation.as_strategy())
     @settings(
-        max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=10, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
     def run(case: Any) -> None:
         response = case.call_and_validate(headers=headers, checks=checks)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from apikit import T1, Clock, directory_envelopes, served, write_home
+from apikit import T1, Clock, directory_envelopes, served
 
 from api.app import create_app
 from api.settings import Settings
@@ -19,7 +19,7 @@ from ledger.client import Signer, StreamWriter
 from ledger.envelope import Envelope
 from ledger.sample import SampleOffice
 
-ROUNDS = 4
+ROUNDS = 3
 
 
 def _post(base: str, envelope: Envelope) -> int:
@@ -59,9 +59,9 @@ def _race(bases: tuple[str, str], office: SampleOffice, clock: Clock) -> list[in
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_exactly_one_of_two_racing_decisions_wins(
-    backend: str, tmp_path: Path, office: SampleOffice, request: pytest.FixtureRequest
+    backend: str, api_home: Path, office: SampleOffice, request: pytest.FixtureRequest
 ) -> None:
-    home = write_home(tmp_path / "org", office)
+    home = api_home
     db = None if backend == "sqlite" else request.getfixturevalue("pg_url")
     clock = Clock(T1)
     first = create_app(Settings(home=home, db=db), clock=clock)
