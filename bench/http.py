@@ -1,10 +1,12 @@
 """Signed case steps per second through the HTTP API, against the library in the same run.
 
-For SQLite and PostgreSQL: uvicorn serves ``api.app:create_app`` in a subprocess on a loopback
-port; 32 client threads (httpx) post pre-signed envelopes — Applied, Accepted, Reviewed,
-Decided of many cases, each case's steps in order — and every request's latency is kept.
-The baseline is ``CaseLedger.append`` of the same kind of steps in this process, on a fresh
-database of the same kind. Prints a table, then one JSON line of figures.
+For SQLite and PostgreSQL: uvicorn serves ``api.app:create_app`` for a real organisation folder
+(Merkle log attached, read models following) in a subprocess on a loopback port; 32 client
+threads (httpx) post pre-signed envelopes — Applied, Accepted, Reviewed, Decided of many
+cases, each case's steps in order — and every request's latency is kept. Baselines, measured
+in the same run on fresh databases of the same kind: ``CaseLedger.append`` alone (the ratio's
+denominator), and the ledger with the log and read models attached, as the server runs it.
+Prints a table, then one JSON line of figures.
 
     .venv/bin/python bench/http.py [--cases 200] [--clients 32] [--no-postgres]
 """
@@ -15,7 +17,6 @@ import argparse
 import json
 import os
 import queue
-import secrets
 import socket
 import statistics
 import subprocess
@@ -37,31 +38,27 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
+from api.org import OrgHome  # noqa: E402
 from ledger.application import CaseLedger  # noqa: E402
 from ledger.client import StreamWriter  # noqa: E402
 from ledger.envelope import Envelope  # noqa: E402
+from ledger.read_models import ReadModels  # noqa: E402
 from ledger.sample import SampleOffice, applied_body, decided_body  # noqa: E402
 from ledger.storage import open_store  # noqa: E402
-from ledger.trust import TrustFile  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def write_home(path: Path, office: SampleOffice) -> None:
-    path.mkdir(parents=True)
-    trust = TrustFile(
-        org=office.org,
-        org_name=office.org_name,
-        root_keys={office.root_key.key_id: office.root_key.public_key},
-        log_origin="bench.example/log",
-        log_verifier_key="bench.example/log+00000000+AQ==",
-        seal_ca_pems=("-",),
-        witness_keys=(),
-        witness_quorum=0,
+def make_home(path: Path) -> tuple[OrgHome, SampleOffice]:
+    """A real organisation folder (keys, seal authority, trust.json) and its sample office."""
+    home = OrgHome.init(
+        path,
+        org="jinan-approval",
+        org_name="济南市行政审批服务局",
         public_base_url="https://bench.example",
+        now=datetime.now(UTC) - timedelta(days=1),
     )
-    (path / "trust.json").write_text(trust.dumps(), encoding="utf-8")
-    (path / "server.secret").write_text(secrets.token_hex(32))
+    return home, SampleOffice(org=home.org, org_name=home.org_name, root_key=home.key("root"))
 
 
 def free_port() -> int:
@@ -70,11 +67,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(home: Path, db: str | None) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(home: Path, db: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ, CASELEDGER_HOME=str(home), CASELEDGER_PUBLIC_RATE_PER_MINUTE="1000000")
-    if db:
-        env["CASELEDGER_DB"] = db
+    env["CASELEDGER_DB"] = db
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
@@ -142,22 +138,32 @@ def run_http(base: str, work: list[list[Envelope]], clients: int) -> tuple[float
     return len(latencies) / elapsed, latencies
 
 
-def run_library(db: str, office: SampleOffice, count: int, start: datetime) -> float:
-    ledger = CaseLedger(
-        open_store(db),
-        org=office.org,
-        root_keys={office.root_key.key_id: office.root_key.public_key},
-    )
+def run_library(ledger: CaseLedger, office: SampleOffice, count: int) -> float:
+    """Steps per second of ``ledger.append`` on the same kind of cases, one caller."""
+    start = datetime.now(UTC).replace(microsecond=0)
     for envelope in office.directory_envelopes(start - timedelta(minutes=2)):
         ledger.append(envelope)
     work = cases(office, count, start)
     began = time.perf_counter()
     for case in work:
         for envelope in case:
-            ledger.append(envelope)
+            ledger.append(envelope, now=start)
     elapsed = time.perf_counter() - began
     ledger.close()
     return count * 4 / elapsed
+
+
+def bare_ledger(home: OrgHome, office: SampleOffice, db: str) -> CaseLedger:
+    """The ledger alone: no log, no read models."""
+    root = {office.root_key.key_id: office.root_key.public_key}
+    return CaseLedger(open_store(db), org=office.org, root_keys=root)
+
+
+def full_ledger(home: OrgHome, db: str) -> CaseLedger:
+    """The ledger as the server runs it: Merkle log and read models following each append."""
+    ledger = home.open_ledger(db)
+    ReadModels(ledger.store.engine()).attach(ledger)
+    return ledger
 
 
 def pg_schema() -> str:
@@ -173,13 +179,13 @@ def drop_schema(schema: str) -> None:
 
 
 def measure(backend: str, count: int, clients: int, folder: Path) -> dict[str, Any]:
-    office = SampleOffice()
-    home = folder / f"home-{backend}"
-    write_home(home, office)
-    schemas = [pg_schema(), pg_schema()] if backend == "postgres" else []
-    db = f"{PG}?schema={schemas[0]}" if schemas else None
+    home, office = make_home(folder / f"home-{backend}")
+    schemas = [pg_schema() for _ in range(3)] if backend == "postgres" else []
+    dbs = [f"{PG}?schema={s}" for s in schemas] or [
+        str(folder / f"{backend}-{n}.db") for n in ("http", "bare", "full")
+    ]
     try:
-        server, base = start_server(home, db)
+        server, base = start_server(home.path, dbs[0])
         try:
             now = datetime.now(UTC).replace(microsecond=0)
             for envelope in office.directory_envelopes(now - timedelta(minutes=2)):
@@ -188,8 +194,8 @@ def measure(backend: str, count: int, clients: int, folder: Path) -> dict[str, A
         finally:
             server.terminate()
             server.wait(timeout=30)
-        library_db = f"{PG}?schema={schemas[1]}" if schemas else str(folder / "library.db")
-        library = run_library(library_db, SampleOffice(), count, datetime.now(UTC))
+        bare = run_library(bare_ledger(home, office, dbs[1]), office, count)
+        full = run_library(full_ledger(home, dbs[2]), office, count)
     finally:
         for schema in schemas:
             drop_schema(schema)
@@ -198,8 +204,10 @@ def measure(backend: str, count: int, clients: int, folder: Path) -> dict[str, A
         "http_steps_per_s": round(rate, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 2),
         "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2),
-        "library_steps_per_s": round(library, 1),
-        "ratio_http_to_library": round(rate / library, 3),
+        "library_steps_per_s": round(bare, 1),
+        "library_with_log_and_read_models_steps_per_s": round(full, 1),
+        "ratio_http_to_library": round(rate / bare, 3),
+        "ratio_http_to_library_with_log_and_read_models": round(rate / full, 3),
         "steps": len(latencies),
     }
 
@@ -215,12 +223,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:
             results[backend] = measure(backend, args.cases, args.clients, Path(tmp))
-    header = ("backend", "HTTP steps/s", "p50 ms", "p99 ms", "library/s", "ratio")
-    print("{:<10}{:>14}{:>9}{:>9}{:>11}{:>8}".format(*header))
+    header = ("backend", "HTTP/s", "p50 ms", "p99 ms", "lib/s", "lib+log+rm/s", "ratio")
+    print("{:<10}{:>9}{:>9}{:>9}{:>9}{:>14}{:>8}".format(*header))
     for backend, r in results.items():
         print(
-            f"{backend:<10}{r['http_steps_per_s']:>14}{r['p50_ms']:>9}{r['p99_ms']:>9}"
-            f"{r['library_steps_per_s']:>11}{r['ratio_http_to_library']:>8}"
+            f"{backend:<10}{r['http_steps_per_s']:>9}{r['p50_ms']:>9}{r['p99_ms']:>9}"
+            f"{r['library_steps_per_s']:>9}"
+            f"{r['library_with_log_and_read_models_steps_per_s']:>14}"
+            f"{r['ratio_http_to_library']:>8}"
         )
     print(json.dumps({"bench": "http", "clients": args.clients, "cases": args.cases, **results}))
 
