@@ -1,7 +1,8 @@
 """Server-rendered web pages for the public, staff and supervisors (Chinese labels).
 
 - ``/public`` — look up a case by case number and query code (rendered here, works without
-  JavaScript) and check a sealed result PDF (the page posts it to ``POST /v1/verify``).
+  JavaScript) and check a sealed result PDF (the page posts it to ``POST /v1/verify``);
+  ``/verify?case=NUMBER``, where a result's QR code points, is the same page.
 - ``/staff`` — staff sign in with a key held by the browser (WebCrypto Ed25519: generated
   there, or imported from a key file without passphrase), see their queues and sign steps.
 - ``/supervision`` — the supervisor's overdue and near-due lists and statistics.
@@ -137,6 +138,25 @@ def public_page(
         result=result,
     )
     return _page(body, status)
+
+
+@router.get("/verify", response_class=HTMLResponse, dependencies=[Depends(public_rate)])
+def verify_page(
+    services: ServicesDep,
+    case: Annotated[str, Query(max_length=32)] = "",
+) -> HTMLResponse:
+    """Where a result's QR code points (``/verify?case=NUMBER``): the public page with the case
+    number filled in, to check the PDF or look the case up with its query code."""
+    body = render(
+        "public.html",
+        title="办件查询与证照核验",
+        org_name=services.trust.org_name,
+        scripts=("common.js", "public.js"),
+        number=html.escape(case, quote=True),
+        code="",
+        result="",
+    )
+    return _page(body)
 
 
 @router.get("/staff", response_class=HTMLResponse)

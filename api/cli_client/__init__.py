@@ -7,7 +7,9 @@
   directory changes signed with an admin key;
 - ``case apply | accept | refuse | supplement | supplemented | review | decide | deliver |
   suspend | resume | withdraw | revoke | show | history`` — case steps signed with the staff
-  member's own key, sent to ``--server`` or appended to the local database.
+  member's own key, sent to ``--server`` or appended to the local database;
+- ``case issue`` — the seal service's step on the organisation's host: the sealed result PDF
+  and ResultIssued.
 
 Signing happens here, where the key is; a server only ever sees signed envelopes.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli_client import _read  # noqa: F401 - registers case show / history
+from api.cli_client import _issue, _read  # noqa: F401 - register case issue / show / history
 from api.cli_client._case import case_app
 from api.cli_client._common import ClientError
 from api.cli_client._directory import keygen, staff_app

@@ -17,7 +17,7 @@
 
   function show(verdict) {
     const rows = verdict.checks.map((check) => el("tr", { class: "check-" + check.status, "data-check": check.id },
-      el("td", {}, CHECKS[check.id] || check.id), el("td", {}, STATUS[check.status] || check.status),
+      el("td", {}, CHECKS[check.id] || check.id), el("td", { class: "status" }, STATUS[check.status] || check.status),
       el("td", { class: "detail-text" }, check.detail)));
     const parts = [el("p", { class: "verdict verdict-" + verdict.verdict, id: "verdict-text" }, VERDICT[verdict.verdict] || verdict.verdict)];
     if (verdict.case) {

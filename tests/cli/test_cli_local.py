@@ -88,6 +88,9 @@ def test_refused_application_and_a_revoked_result(office: Office) -> None:
     office.step("staff:li.na", "review", case, "--opinion", "disagree", "--comments", "不符合")
     office.step("staff:zhang.wei", "decide", case, "--outcome", "denied", "--decision",
                 "不予行政许可。", "--legal-basis", "第三十八条第二款")  # fmt: skip
+    # A denied decision has no sealed result to issue.
+    not_approved = office.cli("case", "issue", case, ok=False)
+    assert "error: case.not_approved" in not_approved.stderr
     office.step("staff:wang.li", "deliver", case, "--recipient", "申请人", "--channel", "post",
                 "--tracking", "EMS1234567890")  # fmt: skip
     office.step("staff:zhang.wei", "revoke", case, "--reason", "以欺骗手段取得",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -135,8 +136,18 @@ def test_pages_in_a_real_browser(tmp_path: Path, browser: Browser) -> None:
         expect(public.locator("#case-result")).to_contain_text("准予许可")
         public.set_input_files("#pdf", str(_plain_pdf(tmp_path / "plain.pdf")))
         public.click("#verify-form button[type=submit]")
-        expect(public.locator("#verdict-text")).not_to_contain_text("正在核验")
-        expect(public.locator("#verdict-text")).not_to_have_text("核验通过")
+        expect(public.locator("#verdict-text")).to_have_text("核验未通过")
+        # The sealed result, reached the way its QR code leads: /verify?case=NUMBER.
+        sealed = tmp_path / "result.pdf"
+        # Sealing runs its own event loop: off the thread where Playwright's loop runs.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(cli, "case", "issue", case, "--out", str(sealed)).result()
+        public.goto(f"{server}/verify?case={number}")
+        expect(public.locator("#number")).to_have_value(number)
+        public.set_input_files("#pdf", str(sealed))
+        public.click("#verify-form button[type=submit]")
+        expect(public.locator("#verdict-text")).to_have_text("核验通过")
+        expect(public.locator("tr[data-check='seal.integrity']")).to_contain_text("通过")
         _shot(public, tmp_path, "public")
 
         supervisor = browser.new_page(locale="zh-CN")

@@ -2,7 +2,8 @@
 
 `caseledger init` makes the organisation folder; a uvicorn server serves it on a loopback
 port; the admin enrols three staff whose keys they made themselves with `caseledger keygen`;
-then the three take cases through the signing client against the server: one approved, one
+then the three take cases through the signing client against the server: one approved, its
+result sealed on the office's host, verified offline and by the server, and delivered; one
 denied and delivered. The rules refuse what they must, with their codes, and the stored
 ledger passes the audit.
 """
@@ -10,11 +11,13 @@ ledger passes the audit.
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.util
 import json
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import Result
 
@@ -23,6 +26,7 @@ from api.cli_client._target import RemoteTarget
 from api.keyfile import KeyFile, KeyFileError
 from api.org import OrgHome
 from ledger.envelope import Envelope, seal_envelope
+from ledger.trust import TrustFile
 from tests.e2e.e2ekit import (
     PASSPHRASES,
     STAFF,
@@ -35,6 +39,7 @@ from tests.e2e.e2ekit import (
     new_office,
     serve,
 )
+from verify import verify_pdf
 
 
 def _runnew_office(tmp_path: Path, db: str | None) -> None:
@@ -66,12 +71,14 @@ def _runnew_office(tmp_path: Path, db: str | None) -> None:
 
         public = get_json(f"{server}/v1/public/cases/{number}", code=code)
         assert public["status"] == "decided" and public["outcome"] == "approved"
+        _seal_verify_deliver(cli, server, case, wang)
         history = wang("history", case, "--json").stdout.splitlines()
         envelopes = [Envelope.from_bytes(line) for line in history]
-        assert [e.type for e in envelopes] == ["Applied", "Accepted", "Reviewed", "Decided"]
-        assert len({e.actor.id for e in envelopes}) == 3
+        steps = ["Applied", "Accepted", "Reviewed", "Decided", "ResultIssued", "Delivered"]
+        assert [e.type for e in envelopes] == steps
+        assert len({e.actor.id for e in envelopes}) == 4  # three staff and the seal service
         shown = zhang("show", case).stdout
-        assert "decided (approved)" in shown and "staff:li.na (reviewer:1)" in shown
+        assert "delivered (approved)" in shown and "staff:li.na (reviewer:1)" in shown
 
         denied, number2, code2 = apply(wang, "历下区某餐饮店")
         _race_to_accept(server, keys["staff:wang.li"], denied)
@@ -84,6 +91,20 @@ def _runnew_office(tmp_path: Path, db: str | None) -> None:
         trust = get_json(f"{server}/v1/trust.json")
         assert trust["organisation"] == {"id": "jinan-e2e", "name": "济南市行政审批服务局"}
     _audit(cli, db)
+
+
+def _seal_verify_deliver(cli: Cli, server: str, case: str, handler: Staff) -> None:
+    """The seal service issues the result on the office's host; the sealed PDF passes the
+    offline verifier and the server's public check; the handler delivers it."""
+    issued = cli("case", "issue", case, "--out", str(cli.home / "result.pdf"))
+    pdf = Path(field_of(issued, "sealed pdf")).read_bytes()
+    assert hashlib.sha256(pdf).hexdigest() == field_of(issued, "pdf sha256")
+    _assert_logged(server, issued)
+    verdict = verify_pdf(pdf, TrustFile.from_json(httpx.get(f"{server}/v1/trust.json").content))
+    assert verdict.verdict == "PASSED", verdict.to_json()
+    checked = httpx.post(f"{server}/v1/verify", files={"file": ("result.pdf", pdf)}, timeout=60)
+    assert checked.status_code == 200 and checked.json()["verdict"] == "PASSED"
+    handler("deliver", case, "--recipient", "济南泉城食品有限公司", "--channel", "electronic")
 
 
 def _race_to_accept(server: str, key_path: Path, case: str) -> None:

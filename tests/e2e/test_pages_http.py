@@ -22,7 +22,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.mark.parametrize("path", ["/", "/public", "/staff", "/supervision"])
+@pytest.mark.parametrize("path", ["/", "/public", "/verify", "/staff", "/supervision"])
 def test_pages_are_html_under_a_strict_policy(client: TestClient, path: str) -> None:
     page = client.get(path)
     assert page.status_code == 200
@@ -60,3 +60,10 @@ def test_lookup_needs_both_number_and_code(client: TestClient) -> None:
     too_long = client.get("/public", params={"number": "1" * 40, "code": "1"})
     assert too_long.status_code == 422
     assert too_long.json()["code"] == "request.invalid"
+
+
+def test_the_qr_code_address_fills_in_the_case_number(client: TestClient) -> None:
+    page = client.get("/verify", params={"case": "20261124-3F6C2A9B1D04"})
+    assert page.status_code == 200
+    assert 'value="20261124-3F6C2A9B1D04"' in page.text
+    assert 'id="verify-form"' in page.text
