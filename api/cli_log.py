@@ -1,0 +1,204 @@
+"""``caseledger log …`` (checkpoints and proofs) and ``caseledger witness …`` (cosigning)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.keyfile import KeyFile
+from api.org import OrgHome, resolve_home
+from ledger import merkle
+from ledger.checkpoint import cosign, parse_checkpoint, verify_checkpoint
+from ledger.errors import CaseLedgerError
+from ledger.note import COSIGNATURE_TYPE, verifier_key_string
+from ledger.signing import PrivateKey, b64decode_strict, b64encode
+
+__all__ = ["register"]
+
+log_app = typer.Typer(
+    help="The transparency log: checkpoints, proofs, leaves.", no_args_is_help=True
+)
+witness_app = typer.Typer(
+    help="Witness another office's log: check consistency and cosign.", no_args_is_help=True
+)
+
+Home = Annotated[Path | None, typer.Option("--home", help="Organisation folder.")]
+Db = Annotated[str | None, typer.Option("--db", help="Database URL or SQLite path.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(log_app, name="log")
+    app.add_typer(witness_app, name="witness")
+
+
+def _open(home: Path | None, db: str | None) -> tuple[OrgHome, object]:
+    org_home = OrgHome.load(resolve_home(home))
+    return org_home, org_home.open_ledger(db)
+
+
+@log_app.command("checkpoint")
+def checkpoint(home: Home = None, db: Db = None) -> None:
+    """Sign a checkpoint of the whole log now (if it grew) and print it (signed note)."""
+    org_home, ledger = _open(home, db)
+    try:
+        stored = ledger.log.sign_checkpoint(  # type: ignore[attr-defined]
+            org_home.key("log"), datetime.now(UTC)
+        )
+    finally:
+        ledger.close()  # type: ignore[attr-defined]
+    typer.echo(stored.note, nl=False)
+
+
+@log_app.command("inclusion")
+def inclusion(
+    index: int,
+    size: Annotated[
+        int | None, typer.Option(help="Tree size (default: the latest checkpoint's).")
+    ] = None,
+    as_json: AsJson = False,
+    home: Home = None,
+    db: Db = None,
+) -> None:
+    """The inclusion proof of leaf INDEX in the tree of --size leaves."""
+    _, ledger = _open(home, db)
+    try:
+        log = ledger.log  # type: ignore[attr-defined]
+        latest = log.latest_checkpoint()
+        size = size or (latest.size if latest else log.size())
+        hashes = log.inclusion_proof(index, size)
+        leaf = log.leaf_hashes(index, index + 1)[0]
+        root = log.root(size)
+    finally:
+        ledger.close()  # type: ignore[attr-defined]
+    merkle.verify_inclusion(index, size, merkle.leaf_hash(leaf), hashes, root)
+    _print_proof(
+        {
+            "index": index,
+            "size": size,
+            "envelope_hash": leaf.hex(),
+            "root": b64encode(root),
+            "hashes": [b64encode(h) for h in hashes],
+        },
+        as_json,
+    )
+
+
+@log_app.command("consistency")
+def consistency(
+    old: int, new: int, as_json: AsJson = False, home: Home = None, db: Db = None
+) -> None:
+    """The consistency proof between the trees of OLD and NEW leaves."""
+    _, ledger = _open(home, db)
+    try:
+        log = ledger.log  # type: ignore[attr-defined]
+        hashes = log.consistency_proof(old, new)
+        old_root, new_root = log.root(old), log.root(new)
+    finally:
+        ledger.close()  # type: ignore[attr-defined]
+    if old > 0:
+        merkle.verify_consistency(old, new, old_root, new_root, hashes)
+    _print_proof(
+        {
+            "old": old,
+            "new": new,
+            "old_root": b64encode(old_root),
+            "new_root": b64encode(new_root),
+            "hashes": [b64encode(h) for h in hashes],
+        },
+        as_json,
+    )
+
+
+@log_app.command("leaf-index")
+def leaf_index(envelope_hash: str, home: Home = None, db: Db = None) -> None:
+    """The leaf index of an envelope (by its hex SHA-256); exit 1 if it is not logged."""
+    try:
+        raw = bytes.fromhex(envelope_hash)
+    except ValueError:
+        raise CaseLedgerError("give the envelope hash as 64 hex digits", code="log.hash") from None
+    _, ledger = _open(home, db)
+    try:
+        index = ledger.log.leaf_index(raw)  # type: ignore[attr-defined]
+    finally:
+        ledger.close()  # type: ignore[attr-defined]
+    if index is None:
+        raise CaseLedgerError("that envelope is not in the log", code="log.not_found")
+    typer.echo(index)
+
+
+def _print_proof(data: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        if key == "hashes":
+            typer.echo("hashes:")
+            for item in value:  # type: ignore[attr-defined]
+                typer.echo(f"  {item}")
+        else:
+            typer.echo(f"{key}: {value}")
+
+
+# Witness -----------------------------------------------------------------------------------
+
+
+@witness_app.command("init")
+def witness_init(
+    name: Annotated[str, typer.Option(help="The witness's key name, e.g. witness.supervision.gov")],
+    state: Annotated[Path, typer.Option(help="Folder for the witness key and its state.")],
+) -> None:
+    """Make a witness key and print the verifier key to list in the log's trust file."""
+    key = PrivateKey.generate()
+    KeyFile(name, key).save(state / "witness.key")
+    vkey = verifier_key_string(name, key.public_key, COSIGNATURE_TYPE)
+    (state / "witness.vkey").write_text(vkey + "\n")
+    typer.echo(vkey)
+
+
+@witness_app.command("cosign")
+def witness_cosign(
+    checkpoint_file: Annotated[Path, typer.Argument(help="The new checkpoint (signed note).")],
+    state: Annotated[Path, typer.Option(help="The witness folder made by `witness init`.")],
+    log_key: Annotated[str, typer.Option(help="The log's verifier key (from its trust.json).")],
+    proof: Annotated[
+        Path | None,
+        typer.Option(
+            help="Consistency proof JSON from the last cosigned checkpoint to the new one."
+        ),
+    ] = None,
+) -> None:
+    """Verify the new checkpoint's signature and its consistency with the last one this
+    witness cosigned; then cosign it and print the cosigned note. Refuse (exit 1) otherwise."""
+    new_text = checkpoint_file.read_text(encoding="utf-8")
+    new = verify_checkpoint(new_text, [log_key])
+    last_path = state / "last-checkpoint"
+    if last_path.exists():
+        last = parse_checkpoint(last_path.read_text(encoding="utf-8")).checkpoint
+        if last.origin != new.origin:
+            raise CaseLedgerError("the new checkpoint is for another log", code="witness.origin")
+        if new.size < last.size:
+            raise CaseLedgerError(
+                f"the log shrank from {last.size} to {new.size} leaves", code="witness.rollback"
+            )
+        if new.size == last.size and new.root != last.root:
+            raise CaseLedgerError("same size, different root: the log forked", code="witness.fork")
+        if last.size and new.size > last.size:
+            if proof is None:
+                raise CaseLedgerError(
+                    f"give --proof: a consistency proof from {last.size} to {new.size}",
+                    code="witness.proof",
+                )
+            hashes = [
+                b64decode_strict(h, what="proof hash")
+                for h in json.loads(proof.read_text())["hashes"]
+            ]
+            merkle.verify_consistency(last.size, new.size, last.root, new.root, hashes)
+    key = KeyFile.load(state / "witness.key")
+    cosigned = cosign(new_text, key.key, key.principal, datetime.now(UTC))
+    last_path.write_text(new_text, encoding="utf-8")
+    typer.echo(cosigned, nl=False)
