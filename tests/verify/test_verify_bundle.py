@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-import tampering
+import record_tampering as tampering
 from verifykit import Org, make_bundle, make_log
 
 from ledger.receipt import RECEIPT_KIND

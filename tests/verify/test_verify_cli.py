@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import attacks
+import pdf_attacks as attacks
 import pytest
 from verifykit import Org
 

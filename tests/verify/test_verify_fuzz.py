@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 
-import attacks
+import pdf_attacks as attacks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from verifykit import CHECK_AT

@@ -10,7 +10,7 @@ import subprocess
 from io import BytesIO
 from pathlib import Path
 
-import attacks
+import pdf_attacks as attacks
 import pypdf
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader

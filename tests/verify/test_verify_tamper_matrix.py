@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-import attacks
+import pdf_attacks as attacks
 import pytest
-import tampering
+import record_tampering as tampering
 from verifykit import (
     CHECK_AT,
     SEALED_AT,
