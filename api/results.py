@@ -7,18 +7,20 @@ log) with the seal machinery; ``seals/`` itself stays free of the ledger's stora
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from api.org import SEAL_SERVICE, OrgHome
-from ledger.application import AppendResult, CaseLedger
+from ledger.application import AfterAppend, AppendResult, CaseLedger
 from ledger.bundles import build_receipt
 from ledger.client import Signer, StreamWriter
 from ledger.errors import CaseLedgerError
 from ledger.read_models.summary import case_number
 from seals import FileKeySigner, ResultDocument, attach_receipt, render_result, seal_pdf
 
-__all__ = ["IssuedResult", "issue_result"]
+__all__ = ["IssuedResult", "auto_issue", "issue_result", "result_path"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +90,36 @@ def _date(text: object) -> object:
     from ledger.envelope import parse_time
 
     return parse_time(text).date() if isinstance(text, str) else None
+
+
+def results_folder(home: OrgHome) -> Path:
+    return home.path / "results"
+
+
+def result_path(home: OrgHome, stream: str) -> Path:
+    """Where the sealed result of a case is kept (its hash is in the case's ResultIssued)."""
+    return results_folder(home) / f"{stream.removeprefix('case:')}.pdf"
+
+
+def auto_issue(home: OrgHome, clock: Callable[[], datetime]) -> AfterAppend:
+    """An after-append hook: when a case reaches an approved decision of a matter that issues
+    a sealed result, issue it at once and keep the PDF in the organisation folder."""
+
+    def hook(ledger: CaseLedger, result: AppendResult) -> AppendResult:
+        if result.replayed or not result.stream.startswith("case:"):
+            return result
+        state = ledger.case_state(result.stream)
+        if state.status != "decided" or state.outcome != "approved" or state.applied_at is None:
+            return result
+        matter = ledger.directory().matter_at(
+            state.matter_code or "", state.matter_version or 0, state.applied_at
+        )
+        if matter is None or not matter.seal_issued:
+            return result
+        issued = issue_result(home, ledger, result.stream, now=clock())
+        path = result_path(home, result.stream)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(issued.pdf)
+        return result
+
+    return hook
