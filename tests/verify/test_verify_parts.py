@@ -7,14 +7,16 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import zlib
 from io import BytesIO
 from pathlib import Path
 
 import pdf_attacks as attacks
+import pikepdf
 import pypdf
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from verifykit import CASE_ID, CHECK_AT, T1
+from verifykit import CASE_ID, CHECK_AT, T1, Org, seal
 
 from ledger.trust import TrustFile
 from verify import InputUnreadable, verify_bundle, verify_pdf
@@ -152,3 +154,35 @@ def test_verification_needs_no_network(
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     assert verify_pdf(genuine, trust, at=CHECK_AT).verdict == "PASSED"
     assert verify_bundle(bundle, trust).verdict == "PASSED"
+
+
+def test_a_deflate_bomb_as_receipt_is_refused_without_inflating_it(
+    org: Org, unsealed: bytes, trust: TrustFile
+) -> None:
+    bomb = zlib.compress(b"\0" * (64 * 1024 * 1024), 9)  # 64 MiB of zeros in about 64 KiB
+    with pikepdf.open(BytesIO(unsealed)) as pdf:
+        spec = pdf.Root.Names.EmbeddedFiles.Names[1]
+        stream = pikepdf.Stream(pdf, bomb)
+        stream.Filter = pikepdf.Name.FlateDecode
+        stream.Type = pikepdf.Name.EmbeddedFile
+        spec.EF.F = spec.EF.UF = pdf.make_indirect(stream)
+        out = BytesIO()
+        pdf.save(out)
+    verdict = verify_pdf(seal(org, out.getvalue()), trust, at=CHECK_AT)
+    check = verdict.check("receipt.present")
+    assert check is not None and check.status == "failed"
+    assert "larger than 16 MiB" in check.detail
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 200_000, b"<<" * 100_000, b"1 0 obj\n" * 1000, b"(" * 100_000],
+    ids=["arrays", "dictionaries", "objects", "strings"],
+)
+def test_deeply_nested_input_is_unreadable_not_a_crash(body: bytes, trust: TrustFile) -> None:
+    data = b"%PDF-1.7\n1 0 obj\n" + body + b"\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    try:
+        verdict = verify_pdf(data, trust, at=CHECK_AT)
+    except InputUnreadable:
+        return
+    assert verdict.verdict == "FAILED"
