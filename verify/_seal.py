@@ -10,7 +10,6 @@ with fetching disabled.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from asn1crypto import core
@@ -42,7 +41,7 @@ from verify._revocation import check_revocation
 from verify.trust import SealRoots
 from verify.verdict import Check, Status, failed, indeterminate, passed
 
-__all__ = ["SealFacts", "check_seal"]
+__all__ = ["check_seal"]
 
 # pyHanko's indications that a certificate was outside its validity at the validation time.
 _TIME_PROBLEMS = frozenset(
@@ -57,18 +56,9 @@ _AFTER_INTEGRITY = ("seal.chain", "seal.revocation", "seal.modifications")
 _ALLOWED_LEVELS = frozenset({ModificationLevel.NONE, ModificationLevel.LTA_UPDATES})
 
 
-@dataclass(frozen=True, slots=True)
-class SealFacts:
-    """What the seal checks learnt that later checks need."""
-
-    checks: tuple[Check, ...]
-    signer: str | None
-    signed_at: datetime | None
-
-
 def check_seal(
     data: bytes, reader: PdfFileReader, seal: EmbeddedPdfSignature, roots: SealRoots, at: datetime
-) -> SealFacts:
+) -> tuple[Check, ...]:
     """The four seal checks for ``seal`` (the earliest signature of ``reader``) at time ``at``.
 
     Never raises for a malformed seal: what pyHanko cannot read becomes a failed integrity
@@ -83,7 +73,6 @@ def check_seal(
     except Exception as exc:
         return _without_full_validation(data, reader, seal, roots, dss, structure, exc)
     proven = _proven_time(status)
-    signer = status.signing_cert.subject.human_friendly
     if structure is None:
         structure = _container_problem(seal, status.timestamp_validity, roots, dss)
     checks = (
@@ -92,7 +81,7 @@ def check_seal(
         _revocation_check(seal, status.signing_cert, roots, dss, proven),
         _guarded("seal.modifications", Status.FAILED, _modifications, data, reader, seal, status),
     )
-    return SealFacts(checks, signer, proven or status.signer_reported_dt)
+    return checks
 
 
 def _structure_problem(
@@ -125,7 +114,7 @@ def _without_full_validation(
     dss: DocumentSecurityStore | None,
     structure: str | None,
     error: Exception,
-) -> SealFacts:
+) -> tuple[Check, ...]:
     """The seal checks when pyHanko's full validation raised: a crafted signature, or a
     certificate path pyHanko's validator cannot handle (it asserts, for instance, on a trust
     root with the seal CA's name but a key of another type). The signature itself and the
@@ -155,16 +144,15 @@ def _without_full_validation(
         _revocation_check(seal, cert, roots, dss, None),
         _guarded("seal.modifications", Status.FAILED, _modifications, data, reader, seal, changes),
     )
-    return SealFacts(checks, subject, None)
+    return checks
 
 
-def _unreadable_seal(reason: str) -> SealFacts:
+def _unreadable_seal(reason: str) -> tuple[Check, ...]:
     not_checked = "not checked: the seal itself cannot be validated"
-    checks = (
+    return (
         failed("seal.integrity", reason),
         *(indeterminate(c, not_checked) for c in _AFTER_INTEGRITY),
     )
-    return SealFacts(checks, None, None)
 
 
 def _container_problem(

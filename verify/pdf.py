@@ -61,7 +61,7 @@ def verify_pdf(data: bytes, trust: TrustFile, *, at: datetime | None = None) -> 
             raise
         # Each check already turns what it cannot read into its own failed or indeterminate
         # status; this is the last line, so that no input ever escapes as anything but
-        # InputUnreadable (the API answers it with 422, the command line with exit code 3).
+        # InputUnreadable (bad input to the API, exit code 3 on the command line).
         except Exception as exc:
             raise InputUnreadable(f"the PDF could not be processed: {_short(exc)}") from None
 
@@ -71,11 +71,12 @@ def _verify(data: bytes, trust: TrustFile, roots: SealRoots, moment: datetime) -
     seal, problem = _find_seal(reader)
     if seal is None:
         return _unsealed(problem)
-    facts = check_seal(data, reader, seal, roots, moment)
+    seal_checks = check_seal(data, reader, seal, roots, moment)
     signed_end = _signed_end(seal, len(data))
     receipt_checks, report = _receipt(reader, seal, trust)
     document = _document(data[:signed_end], report)
-    return Verdict((*facts.checks, *receipt_checks, document), report.case if report else None)
+    checks = (*seal_checks, *receipt_checks, document)
+    return Verdict(checks, report.case if report else None)
 
 
 def _open(data: bytes) -> PdfFileReader:
