@@ -32,14 +32,18 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent / "tests" / "verify"))
 
 
-def median_ms(fn: Callable[[], object], n: int) -> float:
-    fn()  # warm caches and imports before timing
-    samples = []
+def medians_ms(fns: list[Callable[[], object]], n: int) -> list[float]:
+    """Median ms of each function, the functions taking turns so that other load on the
+    machine falls on all of them alike."""
+    for fn in fns:
+        fn()  # warm caches and imports before timing
+    samples: list[list[float]] = [[] for _ in fns]
     for _ in range(n):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+        for fn, out in zip(fns, samples, strict=True):
+            started = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - started) * 1000)
+    return [statistics.median(s) for s in samples]
 
 
 def main() -> None:
@@ -70,9 +74,14 @@ def main() -> None:
         assert status.bottom_line
         return status
 
-    baseline = median_ms(bare, args.n)
-    ours = median_ms(lambda: verify_pdf(pdf, trust, at=CHECK_AT), args.n)
-    bundle_ms = median_ms(lambda: verify_bundle(bundle, trust), args.n)
+    baseline, ours, bundle_ms = medians_ms(
+        [
+            bare,
+            lambda: verify_pdf(pdf, trust, at=CHECK_AT),
+            lambda: verify_bundle(bundle, trust),
+        ],
+        args.n,
+    )
     rows = [
         ("pyHanko validate_pdf_signature (baseline)", baseline),
         ("caseledger verify_pdf (all 11 checks)", ours),
