@@ -9,13 +9,22 @@ ResultIssued with the PDF's SHA-256 (see api/results.py and docs/seals.md).
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from api.cli_client._case import CaseArg, case_app, case_id_of
-from api.cli_client._common import DbOption, HomeOption, boundary, note, session, utc_now
+from api.cli_client._common import (
+    ClientError,
+    DbOption,
+    HomeOption,
+    boundary,
+    note,
+    session,
+    utc_now,
+)
 from api.cli_client._show import print_appended
 from api.cli_client._target import Appended
 
@@ -28,36 +37,69 @@ def issue(
     case: CaseArg,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out", help="Where to write the sealed PDF (default HOME/results/<number>.pdf)."
-        ),
+        typer.Option("--out", help="Also write the sealed PDF here (it is kept in HOME/results/)."),
     ] = None,
     home: HomeOption = None,
     db: DbOption = None,
 ) -> None:
     """Seal the result of an approved decision and record it (出证, ResultIssued).
 
-    Runs on the organisation's host: it needs the seal service's key and the database.
+    Runs on the organisation's host: it needs the seal service's key and the database. For
+    a result issued before, it gives the kept PDF again and changes nothing.
     """
-    from api.results import issue_result
+    from api.results import issue_result, result_path
 
     options = session(home=home, db=db)
     org_home = options.org_home()
     stream = f"case:{case_id_of(case)}"
     ledger = org_home.open_ledger(options.db)
     try:
-        note("sealing the result: receipt and proofs, document, seal …")
-        issued = issue_result(org_home, ledger, stream, now=utc_now())
+        kept = _already_issued(org_home, ledger, stream)
+        if kept is None:
+            note("sealing the result: receipt and proofs, document, seal …")
+            issued = issue_result(org_home, ledger, stream, now=utc_now())
+            result = issued.appended
+            kept = (
+                Appended(result.stream, result.seq, result.hash, result.leaf_index, False),
+                issued.pdf,
+                issued.case_number,
+            )
+            result_path(org_home, stream).parent.mkdir(parents=True, exist_ok=True)
+            result_path(org_home, stream).write_bytes(issued.pdf)
     finally:
         ledger.close()
-    target = out or org_home.path / "results" / f"{issued.case_number}.pdf"
+    appended, pdf, number = kept
+    target = out or result_path(org_home, stream)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(issued.pdf)
-    result = issued.appended
-    print_appended(
-        "ResultIssued",
-        Appended(result.stream, result.seq, result.hash, result.leaf_index, result.replayed),
-    )
-    typer.echo(f"case number    {issued.case_number}")
+    target.write_bytes(pdf)
+    print_appended("ResultIssued", appended)
+    typer.echo(f"case number    {number}")
     typer.echo(f"sealed pdf     {target}")
-    typer.echo(f"pdf sha256     {issued.sha256}")
+    typer.echo(f"pdf sha256     {hashlib.sha256(pdf).hexdigest()}")
+
+
+def _already_issued(home: Any, ledger: Any, stream: str) -> tuple[Appended, bytes, str] | None:
+    """The ResultIssued step and its kept PDF when the result was issued before (by this
+    command or by the server as the decision came in); None if it has not been.
+
+    Raises ClientError ``result.missing`` if it was issued but its PDF is not kept here, or
+    the kept file's hash is not the one the ledger records.
+    """
+    from api.results import result_path
+    from ledger.read_models import case_number
+
+    step = next((e for e in ledger.events(stream) if e.type == "ResultIssued"), None)
+    if step is None:
+        return None
+    path = result_path(home, stream)
+    pdf = path.read_bytes() if path.is_file() else b""
+    if hashlib.sha256(pdf).hexdigest() != step.body.get("pdf_sha256"):
+        raise ClientError(
+            f"the result was issued (seq {step.seq}) but {path} is not its PDF",
+            code="result.missing",
+        )
+    note(f"the result was already issued at seq {step.seq}: the kept PDF is given")
+    leaf = ledger.log.leaf_index(bytes.fromhex(step.hash)) if ledger.log is not None else None
+    state = ledger.case_state(stream)
+    number = case_number(stream, state.applied_at or step.at)
+    return Appended(stream, step.seq, step.hash, leaf, True), pdf, number

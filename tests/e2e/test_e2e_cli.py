@@ -100,6 +100,10 @@ def _seal_verify_deliver(cli: Cli, server: str, case: str, handler: Staff) -> No
     pdf = Path(field_of(issued, "sealed pdf")).read_bytes()
     assert hashlib.sha256(pdf).hexdigest() == field_of(issued, "pdf sha256")
     _assert_logged(server, issued)
+    again = cli("case", "issue", case)  # issued before: the kept PDF, nothing appended
+    assert "already stored" in again.stdout
+    assert field_of(again, "pdf sha256") == field_of(issued, "pdf sha256")
+    assert field_of(again, "leaf index") == field_of(issued, "leaf index")
     verdict = verify_pdf(pdf, TrustFile.from_json(httpx.get(f"{server}/v1/trust.json").content))
     assert verdict.verdict == "PASSED", verdict.to_json()
     checked = httpx.post(f"{server}/v1/verify", files={"file": ("result.pdf", pdf)}, timeout=60)
