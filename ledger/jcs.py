@@ -40,16 +40,32 @@ def parse_canonical(data: bytes, *, max_bytes: int) -> dict[str, JSONValue]:
         raise EnvelopeError(
             f"envelope is {len(data)} bytes; the limit is {max_bytes}", code="json.too_large"
         )
+    non_ascii_keys: list[str] = []
+
+    def pairs(items: list[tuple[str, JSONValue]]) -> dict[str, JSONValue]:
+        non_ascii_keys.extend(key for key, _ in items if not key.isascii())
+        return dict(items)
+
     try:
         text = data.decode("utf-8")
-        value = json.loads(text, parse_float=_refuse_float, parse_constant=_refuse_constant)
+        value = json.loads(
+            text,
+            parse_float=_refuse_float,
+            parse_constant=_refuse_constant,
+            parse_int=_bounded_int,
+            object_pairs_hook=pairs,
+        )
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise EnvelopeError(f"not valid JSON: {exc}", code="json.invalid") from None
     except _FloatRefused:
         raise EnvelopeError("numbers must be integers", code="json.invalid") from None
     if not isinstance(value, dict):
         raise EnvelopeError("an envelope must be a JSON object", code="json.invalid")
-    if not _is_canonical(value, data):
+    # Nesting can only exceed the limit if there are that many brackets; the full walk that
+    # measures it is only worth its cost then.
+    if data.count(b"{") + data.count(b"[") > MAX_DEPTH:
+        _check_value(value, 0)
+    if not _is_canonical(value, data, ascii_keys=not non_ascii_keys):
         raise EnvelopeError(
             "envelope is not in RFC 8785 canonical form (sorted keys, no spaces)",
             code="json.not_canonical",
@@ -57,7 +73,7 @@ def parse_canonical(data: bytes, *, max_bytes: int) -> dict[str, JSONValue]:
     return value
 
 
-def _is_canonical(value: JSONValue, data: bytes) -> bool:
+def _is_canonical(value: JSONValue, data: bytes, *, ascii_keys: bool) -> bool:
     """Whether ``data`` is the canonical form of ``value``.
 
     For values whose object keys are all ASCII, Python's C JSON encoder with sorted keys and
@@ -65,7 +81,6 @@ def _is_canonical(value: JSONValue, data: bytes) -> bool:
     UTF-16 and code-point key orders agree on ASCII), so that fast path decides; anything
     else goes through the rfc8785 package.
     """
-    ascii_keys = _check_value(value, 0)
     try:
         fast = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         fast_bytes = fast.encode("utf-8")
@@ -86,6 +101,13 @@ def _refuse_float(_: str) -> float:
 
 def _refuse_constant(_: str) -> float:
     raise _FloatRefused
+
+
+def _bounded_int(text: str) -> int:
+    # Digits first: int() of a hostile 60 KB digit string is quadratic in CPython < 3.12.
+    if len(text.lstrip("-")) > 16 or abs(number := int(text)) > 2**53 - 1:
+        raise EnvelopeError("integers must fit in 53 bits", code="json.invalid")
+    return number
 
 
 def _check_value(value: JSONValue, depth: int) -> bool:
