@@ -74,6 +74,8 @@ class KeyFile:
                 seed = _open_sealed(doc["sealed"], passphrase, path)
             else:
                 seed = b64decode_strict(doc["seed"], what="seed")
+        except KeyFileError:
+            raise
         except OSError as exc:
             raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
         except (ValueError, KeyError, TypeError, CaseLedgerError):
