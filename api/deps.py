@@ -140,6 +140,7 @@ class Services:
         return self._log_key
 
     def close(self) -> None:
+        self.read_models.close()
         self.ledger.close()
         self.read_models.engine.dispose()
 
@@ -171,7 +172,8 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     """Open the organisation named by ``settings``; raise a CaseLedgerError if it cannot be."""
     ledger, trust, secret, home = _open_organisation(settings)
     read_models = ReadModels(ledger.store.engine())
-    read_models.attach(ledger)
+    # Reads catch up before they answer, so appends need not wait for the summaries.
+    read_models.attach(ledger, background=True)
     tokens = TokenService(
         secret,
         token_minutes=settings.token_minutes,

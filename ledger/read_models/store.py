@@ -77,6 +77,22 @@ class EnvelopeSource(Protocol):
     def directory(self) -> DirectoryState: ...
 
 
+class _Follower(threading.Thread):
+    """Catches the read models up whenever woken (and once a second regardless)."""
+
+    def __init__(self, models: ReadModels, source: EnvelopeSource) -> None:
+        super().__init__(name="caseledger-read-models", daemon=True)
+        self.models, self.source = models, source
+        self.wake, self.stop = threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.wake.wait(timeout=1.0)
+            self.wake.clear()
+            if not self.stop.is_set():
+                self.models._quietly(self.source)
+
+
 class _Moved(Exception):
     """Another follower moved the tracked position first."""
 
@@ -92,26 +108,55 @@ class ReadModels(TrackingRecorder):
         # wrong; it only saves re-reading a case's earlier envelopes on the live path.
         self._folds: OrderedDict[str, CaseFold] = OrderedDict()
         self._directory: DirectoryState | None = None
+        self._follower: _Follower | None = None
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _derived_data_pragmas)
         READ_MODEL_METADATA.create_all(engine)
 
     # Following the ledger -------------------------------------------------------------------
 
-    def attach(self, ledger: Any) -> None:
-        """Catch up now, and after every new append of ``ledger`` (a CaseLedger)."""
+    def attach(self, ledger: Any, *, background: bool = False) -> None:
+        """Catch up now, and follow every new append of ``ledger`` (a CaseLedger).
+
+        By default the summaries are updated in the appending thread before ``append``
+        returns. With ``background`` a follower thread does it: appends return sooner and
+        the follower applies whatever has accumulated in one transaction; readers that need
+        the latest state call :meth:`catch_up` first. :meth:`close` stops the thread.
+        """
         self.catch_up(ledger)
+        if background:
+            follower = _Follower(self, ledger)
+            self._follower = follower
+            follower.start()
+
+            def wake(_: Any, result: Any) -> Any:
+                follower.wake.set()
+                return result
+
+            ledger.after_append.append(wake)
+            return
 
         def follow(led: Any, result: Any) -> Any:
-            try:
-                self.catch_up(led)
-            except Exception:
-                # The envelope is stored; a failed summary update must not turn that into an
-                # error for the signer. The next catch-up (on the next append or read) retries.
-                log.exception("read models could not follow the ledger; will retry")
+            self._quietly(led)
             return result
 
         ledger.after_append.append(follow)
+
+    def _quietly(self, source: EnvelopeSource) -> None:
+        try:
+            self.catch_up(source)
+        except Exception:
+            # The envelope is stored; a failed summary update must not turn that into an
+            # error for the signer. The next catch-up (on the next append or read) retries.
+            log.exception("read models could not follow the ledger; will retry")
+
+    def close(self) -> None:
+        """Stop the follower thread, if any (the engine stays the caller's)."""
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.stop.set()
+            follower.wake.set()
+            follower.join(timeout=30)
 
     def catch_up(self, source: EnvelopeSource) -> int:
         """Apply every envelope after the tracked position, in order; return how many."""

@@ -122,3 +122,21 @@ def test_suspension_stops_the_deadline_and_resumption_moves_it(
     assert moved is not None and moved.assess(resumed_at).committed_deadline == date(2026, 12, 10)
     assert [s.stream for s in models.on_the_clock(due_by=date(2026, 12, 10))] == [stream]
     models.engine.dispose()
+
+
+def test_a_background_follower_catches_up_after_appends(
+    any_ledger: CaseLedger, office: SampleOffice
+) -> None:
+    _fill(any_ledger, office, 0)
+    models = ReadModels(any_ledger.store.engine())
+    models.attach(any_ledger, background=True)
+    try:
+        envelopes = office.case_until_decided(T1)
+        for envelope in envelopes:
+            any_ledger.append(envelope)
+        models.wait(TRACKING_NAME, _last_position(any_ledger), timeout=10)
+        summary = models.case(envelopes[0].stream)
+        assert summary is not None and summary.status == "decided"
+    finally:
+        models.close()
+        models.engine.dispose()
