@@ -6,13 +6,21 @@ against exactly the same state.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ledger.envelope import Envelope
 
-__all__ = ["CLOSED_STATUSES", "OPEN_STATUSES", "CaseState", "Participation", "SuspensionSpan"]
+__all__ = [
+    "CLOSED_STATUSES",
+    "OPEN_STATUSES",
+    "CaseState",
+    "Participation",
+    "SuspensionSpan",
+    "case_number",
+]
 
 OPEN_STATUSES = frozenset(
     {
@@ -26,6 +34,17 @@ OPEN_STATUSES = frozenset(
     }
 )
 CLOSED_STATUSES = frozenset({"not_accepted", "withdrawn", "delivered", "revoked"})
+
+
+_CHINA = timezone(timedelta(hours=8))
+
+
+def case_number(stream: str, applied_at: datetime) -> str:
+    """The case number (受理回执号) shown to the applicant and printed on results: the
+    application's date in China and the first 12 hex digits of the case id, e.g.
+    ``20261124-3F6C2A9B1D04``. The verifier matches the printed one against this."""
+    digits = uuid.UUID(stream.removeprefix("case:")).hex[:12].upper()
+    return f"{applied_at.astimezone(_CHINA):%Y%m%d}-{digits}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,13 @@ ToUnicode map, so a value written only into metadata and not drawn on a page doe
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from io import BytesIO
 
 import pikepdf
+
+from ledger.state import case_number
 
 __all__ = ["PageText", "case_number", "match_problems", "page_text"]
 
@@ -33,13 +34,6 @@ class PageText:
 
     text: str
     pages: int
-
-
-def case_number(stream: str, applied_at: datetime) -> str:
-    """The case number printed on results: the application's date in China and the first 12
-    hex digits of the case id, e.g. ``20261124-3F6C2A9B1D04`` (as the ledger's read models)."""
-    digits = uuid.UUID(stream.removeprefix("case:")).hex[:12].upper()
-    return f"{applied_at.astimezone(_CHINA):%Y%m%d}-{digits}"
 
 
 def page_text(signed_bytes: bytes, max_pages: int) -> PageText:

@@ -3,7 +3,6 @@ participants, and the step times its deadlines depend on. No database here."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,18 +10,10 @@ from datetime import UTC, datetime
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Envelope
 from ledger.policy import capacity_for
-from ledger.state import CaseState
-from ledger.timelimits import Assessment, CaseTimes, Pause, assess, local_date
+from ledger.state import CaseState, case_number
+from ledger.timelimits import Assessment, CaseTimes, Pause, assess
 
 __all__ = ["CaseFold", "CaseSummary", "case_number", "fold_case", "summarise", "summary_of"]
-
-
-def case_number(stream: str, applied_at: datetime) -> str:
-    """The case number (受理回执号) shown to the applicant and printed on results:
-    the application's date in China and the first 12 hex digits of the case id, e.g.
-    ``20261124-3F6C2A9B1D04``."""
-    digits = uuid.UUID(stream.removeprefix("case:")).hex[:12].upper()
-    return f"{local_date(applied_at):%Y%m%d}-{digits}"
 
 
 @dataclass(frozen=True, slots=True)
