@@ -71,7 +71,7 @@ CHECKPOINTS = sa.Table(
 
 class LogError(CaseLedgerError):
     """The log refuses an append or a signature (codes ``log.order``, ``log.inconsistent``,
-    ``log.corrupt``)."""
+    ``log.corrupt``, ``log.time``)."""
 
     code = "log.error"
 
@@ -182,6 +182,8 @@ class LogStore:
         key, name = (
             (signer.private_key, signer.name) if isinstance(signer, SignerKey) else (signer, None)
         )
+        if now.tzinfo is None:
+            raise LogError("the signing time must be timezone-aware", code="log.time")
         with self._writing() as conn:
             size, _ = _head(conn)
             root = merkle.root(size, _reader(conn, merkle.root_subtrees(size)))

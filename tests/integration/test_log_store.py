@@ -149,6 +149,13 @@ def test_sign_checkpoint_and_prove_against_it(log: LogStore) -> None:
         log.tlog_proof(entry(30)[1], first)  # logged after that checkpoint
 
 
+def test_signing_time_must_be_aware(log: LogStore) -> None:
+    with pytest.raises(LogError) as caught:
+        log.sign_checkpoint(LOG_KEY, datetime(2026, 11, 24, 9, 0, 0))
+    assert caught.value.code == "log.time"
+    assert log.latest_checkpoint() is None
+
+
 def test_empty_log_checkpoint(log: LogStore) -> None:
     assert log.latest_checkpoint() is None and log.checkpoints() == []
     empty = log.sign_checkpoint(LOG_KEY, T)
