@@ -174,6 +174,11 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     read_models = ReadModels(ledger.store.engine())
     # Reads catch up before they answer, so appends need not wait for the summaries.
     read_models.attach(ledger, background=True)
+    if home is not None:
+        from api.results import auto_issue
+
+        # An approved decision gets its sealed result at once, signed by the seal service.
+        ledger.after_append.append(auto_issue(home, clock or _utc_now))
     tokens = TokenService(
         secret,
         token_minutes=settings.token_minutes,

@@ -7,6 +7,7 @@ log) with the seal machinery; ``seals/`` itself stays free of the ledger's stora
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,8 @@ from ledger.read_models.summary import case_number
 from seals import FileKeySigner, ResultDocument, attach_receipt, render_result, seal_pdf
 
 __all__ = ["IssuedResult", "auto_issue", "issue_result", "result_path"]
+
+_log = logging.getLogger("caseledger.results")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +119,16 @@ def auto_issue(home: OrgHome, clock: Callable[[], datetime]) -> AfterAppend:
         )
         if matter is None or not matter.seal_issued:
             return result
-        issued = issue_result(home, ledger, result.stream, now=clock())
+        try:
+            issued = issue_result(home, ledger, result.stream, now=clock())
+        except CaseLedgerError as exc:
+            # The decision is stored whatever happens here; a result that could not be issued
+            # now (the seal service not enrolled, a revoked seal certificate…) is issued later
+            # with `caseledger case issue` once that is mended.
+            _log.warning(
+                "no sealed result for %s yet: %s: %s", result.stream, exc.code, exc.message
+            )
+            return result
         path = result_path(home, result.stream)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(issued.pdf)

@@ -324,12 +324,28 @@ def _mask(name: str, kind: str) -> str:
     return name[0] + "*" * (len(name) - 1)
 
 
-def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
-    """The public status of a case; the same 404 whether the number or the code is wrong."""
+def _public_summary(services: Services, number: str, code: str) -> Any:
     summary = services.read_models.by_number(number)
     expected = query_code(services.secret, summary.case_id) if summary else "-"
     if summary is None or not hmac.compare_digest(expected.encode(), code.encode()):
         raise ApiError(404, "case.not_found", "no case with that number and query code")
+    return summary
+
+
+def public_result(services: Services, number: str, code: str) -> bytes:
+    """The kept sealed result PDF of a case; 404 if the code is wrong or none was issued."""
+    from api.results import result_path
+
+    summary = _public_summary(services, number, code)
+    path = result_path(services.home, f"case:{summary.case_id}") if services.home else None
+    if path is None or not path.is_file():
+        raise ApiError(404, "result.not_found", "no sealed result has been issued for this case")
+    return path.read_bytes()
+
+
+def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
+    """The public status of a case; the same 404 whether the number or the code is wrong."""
+    summary = _public_summary(services, number, code)
     times = summary.times
     return PublicCaseOut(
         case_number=summary.case_number,

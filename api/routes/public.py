@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api import service
 from api.deps import ReadModelsDep, ServicesDep, public_rate
@@ -34,6 +34,27 @@ def get_public_case(
 ) -> PublicCaseOut:
     """Status of a case, personal data masked, for whoever holds its query code."""
     return service.public_case(services, case_number, code)
+
+
+@router.get(
+    "/public/cases/{case_number}/result.pdf",
+    responses=error_responses(
+        404,
+        422,
+        429,
+        extra={200: {"description": "the sealed result", "content": {"application/pdf": {}}}},
+    ),
+)
+def get_public_result(
+    case_number: Annotated[str, Path(max_length=32, examples=["20261124-3F6C2A9B1D04"])],
+    code: Annotated[str, Query(max_length=16, description="the query code (查询密码)")],
+    _: ReadModelsDep,
+    services: ServicesDep,
+) -> Response:
+    """The sealed result PDF of a case, for whoever holds its query code."""
+    return Response(
+        service.public_result(services, case_number, code), media_type="application/pdf"
+    )
 
 
 @router.post(

@@ -132,7 +132,8 @@ def test_pages_in_a_real_browser(tmp_path: Path, browser: Browser) -> None:
         public.fill("#number", number)
         public.fill("#code", code)
         public.click("#lookup button[type=submit]")
-        expect(public.locator("#case-result")).to_contain_text("已决定")
+        # The server seals an approved result at once: the case shows as issued (已出证).
+        expect(public.locator("#case-result")).to_contain_text("已出证")
         expect(public.locator("#case-result")).to_contain_text("准予许可")
         public.set_input_files("#pdf", str(_plain_pdf(tmp_path / "plain.pdf")))
         public.click("#verify-form button[type=submit]")

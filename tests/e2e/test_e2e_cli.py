@@ -69,9 +69,10 @@ def _runnew_office(tmp_path: Path, db: str | None) -> None:
                         "--valid-years", "5")  # fmt: skip
         _assert_logged(server, decided)
 
+        # The server's seal service issues the result as soon as the approval is stored.
         public = get_json(f"{server}/v1/public/cases/{number}", code=code)
-        assert public["status"] == "decided" and public["outcome"] == "approved"
-        _seal_verify_deliver(cli, server, case, wang)
+        assert public["status"] == "result_issued" and public["outcome"] == "approved"
+        _fetch_verify_deliver(cli, server, (case, number, code), wang)
         history = wang("history", case, "--json").stdout.splitlines()
         envelopes = [Envelope.from_bytes(line) for line in history]
         steps = ["Applied", "Accepted", "Reviewed", "Decided", "ResultIssued", "Delivered"]
@@ -93,17 +94,19 @@ def _runnew_office(tmp_path: Path, db: str | None) -> None:
     _audit(cli, db)
 
 
-def _seal_verify_deliver(cli: Cli, server: str, case: str, handler: Staff) -> None:
-    """The seal service issues the result on the office's host; the sealed PDF passes the
-    offline verifier and the server's public check; the handler delivers it."""
-    issued = cli("case", "issue", case, "--out", str(cli.home / "result.pdf"))
-    pdf = Path(field_of(issued, "sealed pdf")).read_bytes()
-    assert hashlib.sha256(pdf).hexdigest() == field_of(issued, "pdf sha256")
-    _assert_logged(server, issued)
-    again = cli("case", "issue", case)  # issued before: the kept PDF, nothing appended
+def _fetch_verify_deliver(cli: Cli, server: str, ids: tuple[str, str, str], handler: Staff) -> None:
+    """The sealed result, fetched with the query code, passes the offline verifier and the
+    server's public check; issuing again appends nothing; the handler delivers it."""
+    case, number, code = ids
+    reply = httpx.get(f"{server}/v1/public/cases/{number}/result.pdf", params={"code": code})
+    assert reply.status_code == 200 and reply.headers["content-type"] == "application/pdf"
+    pdf = reply.content
+    wrong = httpx.get(f"{server}/v1/public/cases/{number}/result.pdf", params={"code": "0" * 8})
+    assert wrong.status_code == 404
+    again = cli("case", "issue", case, "--out", str(cli.home / "result.pdf"))
     assert "already stored" in again.stdout
-    assert field_of(again, "pdf sha256") == field_of(issued, "pdf sha256")
-    assert field_of(again, "leaf index") == field_of(issued, "leaf index")
+    assert field_of(again, "pdf sha256") == hashlib.sha256(pdf).hexdigest()
+    _assert_logged(server, again)
     verdict = verify_pdf(pdf, TrustFile.from_json(httpx.get(f"{server}/v1/trust.json").content))
     assert verdict.verdict == "PASSED", verdict.to_json()
     checked = httpx.post(f"{server}/v1/verify", files={"file": ("result.pdf", pdf)}, timeout=60)
