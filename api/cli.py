@@ -132,17 +132,11 @@ def serve(
 
 
 def _mount_subcommands() -> None:
-    from api import cli_jobs
+    from api import cli_client, cli_jobs, cli_log
 
     cli_jobs.register(app)
-    for module_name in ("api.cli_client", "api.cli_log"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.register(app)
+    cli_client.register(app)
+    cli_log.register(app)
 
 
 def main() -> None:
