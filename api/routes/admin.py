@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from api import service
 from api.deps import IdentityDep, NowDep, ServicesDep
 from api.errors import ApiError
-from api.routes.staff import ENVELOPE_BODY, RawBody
+from api.routes.staff import APPEND_RESPONSES, ENVELOPE_BODY, RawBody
 from api.schemas import AppendOut, DirectoryOut, error_responses
 
 router = APIRouter(prefix="/v1", tags=["admin"])
@@ -26,15 +26,7 @@ def get_directory(who: IdentityDep, services: ServicesDep) -> DirectoryOut:
     status_code=201,
     response_model=AppendOut,
     openapi_extra=ENVELOPE_BODY,
-    responses=error_responses(
-        400,
-        401,
-        403,
-        409,
-        413,
-        422,
-        extra={200: {"model": AppendOut, "description": "Already stored: the original result"}},
-    ),
+    responses=APPEND_RESPONSES,
 )
 def post_directory(
     raw: RawBody, services: ServicesDep, now: NowDep, response: Response

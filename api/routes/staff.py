@@ -62,21 +62,24 @@ async def raw_body(request: Request) -> bytes:
 
 RawBody = Annotated[bytes, Depends(raw_body)]
 
+# What a signed append can answer, for both write paths (any envelope, directory only).
+APPEND_RESPONSES = error_responses(
+    400,
+    401,
+    403,
+    409,
+    413,
+    422,
+    extra={200: {"model": AppendOut, "description": "Already stored: the original result"}},
+)
+
 
 @router.post(
     "/envelopes",
     status_code=201,
     response_model=AppendOut,
     openapi_extra=ENVELOPE_BODY,
-    responses=error_responses(
-        400,
-        401,
-        403,
-        409,
-        413,
-        422,
-        extra={200: {"model": AppendOut, "description": "Already stored: the original result"}},
-    ),
+    responses=APPEND_RESPONSES,
 )
 def post_envelope(
     raw: RawBody, services: ServicesDep, now: NowDep, response: Response
