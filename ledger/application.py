@@ -132,7 +132,9 @@ class CaseLedger:
             self._sync()
             directory = self._cache.directory
             state = (
-                self._cached_case(envelope.stream) if envelope.stream.startswith("case:") else None
+                self._cached_case(envelope.stream, envelope.seq)
+                if envelope.stream.startswith("case:")
+                else None
             )
             head = directory.seq if state is None else state.seq
             if envelope.seq <= head:
@@ -283,9 +285,15 @@ class CaseLedger:
             self._cache.cases.clear()
             self._cache.position = latest
 
-    def _cached_case(self, stream: str) -> CaseState:
+    def _cached_case(self, stream: str, seq: int) -> CaseState:
         state = self._cache.cases.get(stream)
-        return state if state is not None else self._refreshed_case(stream)
+        if state is not None:
+            return state
+        if seq == 1:
+            # A first step needs no read: if the stream already exists after all, the
+            # store's key refuses the save and the append answers replayed or stale.
+            return CaseState.empty(stream)
+        return self._refreshed_case(stream)
 
     def _refreshed_directory(self) -> DirectoryState:
         directory = self._cache.directory
