@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from seals import ResultDocument, SealAuthority
     from seals.authority import KeyAlgorithm
 
-# Scripts in bench/ may share a name with a standard module (http.py), and Python puts the
+# Scripts in bench/ may share a name with a standard module, and Python puts the
 # script's folder first on the import path: take it off before importing pyHanko and seals
 # (which is why those imports live inside the functions), as ``python -P`` would.
 _HERE = Path(__file__).resolve().parent

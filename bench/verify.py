@@ -25,7 +25,7 @@ from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
-# bench/ may hold scripts named like standard modules (http.py): keep this folder off the
+# bench/ may hold scripts named like standard modules: keep this folder off the
 # import path, and put the verifier tests' kit (which builds genuine sealed results) on it.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
