@@ -132,11 +132,12 @@ def serve(
 
 
 def _mount_subcommands() -> None:
-    from api import cli_client, cli_jobs, cli_log
+    from api import cli_client, cli_db, cli_jobs, cli_log
 
     cli_jobs.register(app)
     cli_client.register(app)
     cli_log.register(app)
+    cli_db.register(app)
 
 
 def main() -> None:

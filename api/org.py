@@ -24,11 +24,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from api.keyfile import KeyFile
 from ledger.application import CaseLedger
 from ledger.client import Signer, StreamWriter, grant_body
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
+from ledger.migrate import upgrade
 from ledger.signing import PrivateKey
 from ledger.storage import open_store
 from ledger.trust import TrustFile
@@ -226,17 +229,32 @@ class OrgHome:
         """The organisation's ledger on its database, with the transparency log attached."""
         store = open_store(self.db_url(db))
         ledger = CaseLedger(store, org=self.org, root_keys=self.trust().root_keys)
-        attach_log(ledger, self)
+        try:
+            engine = store.engine()
+            # The log and read-model tables are Alembic's to create and change; the event
+            # tables are eventsourcing's (made by CaseLedger above).
+            upgrade(engine)
+            attach_log(ledger, self, engine)
+        except BaseException:
+            ledger.close()
+            raise
         return ledger
 
 
-def attach_log(ledger: CaseLedger, home: OrgHome) -> None:
-    """Keep the Merkle log in step with the ledger: catch up now and after every append."""
+def attach_log(ledger: CaseLedger, home: OrgHome, engine: Engine | None = None) -> None:
+    """Keep the Merkle log in step with the ledger: catch up now and after every append.
+
+    With ``engine`` (already migrated, see :func:`ledger.migrate.upgrade`) the log uses it
+    and creates no tables; without, it opens the ledger's database and creates any missing.
+    """
     from dataclasses import replace
 
     from ledger.log_store import LogStore, catch_up
 
-    log = LogStore(ledger.store.engine(), origin=home.log_origin)
+    if engine is None:
+        log = LogStore(ledger.store.engine(), origin=home.log_origin)
+    else:
+        log = LogStore(engine, origin=home.log_origin, create=False)
     catch_up(ledger, log)
 
     def follow(led: CaseLedger, result: Any) -> Any:

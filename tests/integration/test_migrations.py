@@ -1,0 +1,168 @@
+"""Alembic migrations of the log and read-model tables, on a SQLite file and PostgreSQL.
+
+The drift test compares the migrated database with the live metadata: a table changed in
+ledger/log_store.py or ledger/read_models/store.py without a migration fails it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import typer
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from api import cli_db
+from ledger import migrate
+from ledger.log_store import LOG_METADATA, LogStore
+from ledger.read_models.store import READ_MODEL_METADATA, ReadModels
+from ledger.storage import Store, open_store
+
+OURS = {"log_leaves", "log_nodes", "log_checkpoints", "rm_tracking", "rm_cases"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "sqlite":
+        return open_store(tmp_path / "caseledger.db")
+    return open_store(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def engine(store: Store) -> Iterator[Engine]:
+    engine = store.engine()
+    yield engine
+    engine.dispose()
+
+
+def tables(engine: Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def drift(engine: Engine) -> list[object]:
+    """What Alembic's autogenerate would change to make the database match the metadata."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "include_name": migrate.include_name,
+                "compare_type": True,
+                "compare_server_default": True,
+            },
+        )
+        return list(compare_metadata(context, [LOG_METADATA, READ_MODEL_METADATA]))
+
+
+def test_upgrade_from_empty_creates_the_tables(store: Store, engine: Engine) -> None:
+    assert migrate.current(engine) is None
+    done = migrate.upgrade(store)
+    assert done == migrate.Upgraded(before=None, after=migrate.head(), stamped=False)
+    assert OURS | {"alembic_version"} <= tables(engine)
+    assert migrate.current(engine) == migrate.head() == "0001"
+
+
+def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    LogStore(engine, origin="o/log", create=False).append([(1, b"\x01" * 32)])
+    again = migrate.upgrade(engine)
+    assert not again.changed and not again.stamped
+    assert LogStore(engine, origin="o/log", create=False).size() == 1
+
+
+def test_migrated_database_matches_the_live_metadata(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    assert drift(engine) == []
+
+
+def test_the_drift_check_sees_a_table_changed_without_a_migration(engine: Engine) -> None:
+    migrate.upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_rm_cases_next_role")
+    diffs = drift(engine)
+    assert [d[0] for d in diffs] == ["add_index"]  # type: ignore[index]
+
+
+def test_tables_made_by_create_all_are_stamped_and_keep_their_rows(engine: Engine) -> None:
+    log = LogStore(engine, origin="o/log")  # the old way: create_all
+    ReadModels(engine)
+    log.append([(1, b"\x02" * 32), (2, b"\x03" * 32)])
+    assert "alembic_version" not in tables(engine)
+
+    done = migrate.upgrade(engine)
+    assert done.stamped and done.before is None and done.after == migrate.head()
+    assert drift(engine) == []
+    reopened = LogStore(engine, origin="o/log", create=False)
+    assert reopened.size() == 2
+    reopened.append([(3, b"\x04" * 32)])
+    assert reopened.size() == 3
+    assert not migrate.upgrade(engine).stamped
+
+
+def test_some_tables_made_by_create_all_get_the_rest(engine: Engine) -> None:
+    LogStore(engine, origin="o/log").append([(1, b"\x05" * 32)])  # log only, no read models
+    done = migrate.upgrade(engine)
+    assert not done.stamped and done.after == migrate.head()
+    assert tables(engine) >= OURS
+    assert drift(engine) == []
+    assert LogStore(engine, origin="o/log", create=False).size() == 1
+
+
+def test_event_tables_are_left_alone(store: Store, engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE stored_events (id INTEGER PRIMARY KEY)")
+    migrate.upgrade(engine)
+    assert "stored_events" in tables(engine)
+    assert drift(engine) == []
+
+
+@pytest.mark.postgres
+def test_version_table_sits_in_the_store_schema(pg_url: str) -> None:
+    store = open_store(pg_url)
+    migrate.upgrade(store)
+    engine = sa.create_engine(
+        sa.URL.create("postgresql+psycopg", username="postgres", host="127.0.0.1", database="test")
+    )
+    try:
+        inspector = sa.inspect(engine)
+        assert "alembic_version" in inspector.get_table_names(schema=store.schema)
+        assert set(inspector.get_table_names(schema=store.schema)) >= OURS
+        versions = sa.table("alembic_version", sa.column("version_num"), schema=store.schema)
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(versions)).scalar_one() == migrate.head()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_missing_schema_is_named(pg_url: str) -> None:
+    store = open_store(pg_url.replace("?schema=t_", "?schema=absent_"))
+    with pytest.raises(migrate.MigrationError, match="schema"):
+        migrate.upgrade(store)
+
+
+def test_db_commands_upgrade_and_report(tmp_path: Path) -> None:
+    cli = typer.Typer()
+    cli_db.register(cli)
+    runner = CliRunner()
+    db = str(tmp_path / "legacy.db")
+    engine = open_store(db).engine()
+    LogStore(engine, origin="o/log")
+    ReadModels(engine)
+    engine.dispose()
+
+    before = runner.invoke(cli, ["db", "current", "--db", db])
+    assert before.exit_code == 1 and "none (head is 0001" in before.output
+    first = runner.invoke(cli, ["db", "upgrade", "--db", db])
+    assert first.exit_code == 0, first.output
+    assert first.output == "tables made before migrations found: stamped at 0001\n"
+    second = runner.invoke(cli, ["db", "upgrade", "--db", db])
+    assert second.output == "already at 0001 (head)\n"
+    after = runner.invoke(cli, ["db", "current", "--db", db])
+    assert after.exit_code == 0 and after.output == "0001 (head)\n"
+    fresh = runner.invoke(cli, ["db", "upgrade", "--db", str(tmp_path / "new.db")])
+    assert fresh.output == "upgraded empty database → 0001\n"
