@@ -108,9 +108,14 @@ def auto_issue(home: OrgHome, clock: Callable[[], datetime]) -> AfterAppend:
     """An after-append hook: when a case reaches an approved decision of a matter that issues
     a sealed result, issue it at once and keep the PDF in the organisation folder."""
 
+    seal_key_id = home.key("seal-service").key_id
+
     def hook(ledger: CaseLedger, result: AppendResult) -> AppendResult:
         if result.replayed or not result.stream.startswith("case:"):
             return result
+        record = ledger.directory().key(seal_key_id)
+        if record is None or record.void_from is not None:
+            return result  # this office's seal service is not enrolled: nothing to issue with
         state = ledger.case_state(result.stream)
         if state.status != "decided" or state.outcome != "approved" or state.applied_at is None:
             return result
