@@ -156,7 +156,9 @@ def _locked(engine: Engine) -> Iterator[Connection]:
 
     SQLite takes its database write lock at ``BEGIN IMMEDIATE``; PostgreSQL takes a
     transaction-scoped advisory lock keyed by the schema, and its DDL is transactional, so
-    a failed migration leaves nothing half done on either backend.
+    a failed migration leaves nothing half done on either backend. Alembic keeps the
+    running migration in module globals (``alembic.context``, ``alembic.op``), so the lock
+    is also what makes concurrent upgrades from threads of one process safe.
     """
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":

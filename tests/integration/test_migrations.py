@@ -7,6 +7,7 @@ ledger/log_store.py or ledger/read_models/store.py without a migration fails it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,11 @@ def test_db_commands_upgrade_and_report(tmp_path: Path) -> None:
     assert after.exit_code == 0 and after.output == "0001 (head)\n"
     fresh = runner.invoke(cli, ["db", "upgrade", "--db", str(tmp_path / "new.db")])
     assert fresh.output == "upgraded empty database → 0001\n"
+
+
+def test_processes_starting_together_migrate_once(store: Store) -> None:
+    # Each upgrade opens its own engine, as separate processes would.
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: migrate.upgrade(store), range(4)))
+    assert sorted(r.changed for r in results) == [False, False, False, True]
+    assert migrate.current(store) == migrate.head()
