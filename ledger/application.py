@@ -8,7 +8,6 @@ store's key refuses a second writer at the same position, and that refusal becom
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import uuid
@@ -138,7 +137,7 @@ class CaseLedger:
             )
             head = directory.seq if state is None else state.seq
             if envelope.seq <= head:
-                return self._replayed_or_stale(envelope, head)
+                return self._replayed_or_stale(envelope)
             violations = check(state, directory, envelope)
             if violations:
                 if envelope.seq > head + 1 or envelope.prev != (
@@ -150,17 +149,12 @@ class CaseLedger:
                 recordings = self._app.save(self._event(envelope, now or envelope.at))
             except IntegrityError:
                 self._forget(envelope.stream)
-                return self._replayed_or_stale(envelope, envelope.seq)
+                return self._replayed_or_stale(envelope)
             self._fold(state, directory, envelope)
             position = recordings[0].notification.id if recordings else None
             if position is not None and position == self._cache.position + 1:
                 self._cache.position = position
-            result = AppendResult(
-                envelope.stream,
-                envelope.seq,
-                envelope.hash,
-                recordings[0].notification.id if recordings else None,
-            )
+            result = AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
         for hook in self.after_append:
             result = hook(self, result)
         return result
@@ -174,7 +168,7 @@ class CaseLedger:
             hash=envelope.hash,
         )
 
-    def _replayed_or_stale(self, envelope: Envelope, head: int) -> AppendResult:
+    def _replayed_or_stale(self, envelope: Envelope) -> AppendResult:
         stored = list(self.events(envelope.stream, gt=envelope.seq - 1, lte=envelope.seq))
         if stored and stored[0].hash == envelope.hash:
             return AppendResult(envelope.stream, envelope.seq, envelope.hash, None, replayed=True)
@@ -328,7 +322,3 @@ def _state_field(state: bytes, name: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"stored event field {name} is not text")
     return value
-
-
-def envelope_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
