@@ -7,7 +7,7 @@ import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -16,20 +16,14 @@ from api.org import OrgError, OrgHome, resolve_home
 from ledger.application import CaseLedger
 from ledger.audit import AuditReport
 from ledger.bundles import build_bundle
-from ledger.client import Signer, StreamWriter, grant_body, matter_body
+from ledger.client import StreamWriter
 from ledger.errors import CaseLedgerError
 from ledger.log_audit import audit_log
-from ledger.sample import SAMPLE_MATTER, applied_body, decided_body
-from ledger.signing import PrivateKey
+from ledger.sample import SampleOffice
 
 __all__ = ["audit_with_log", "register"]
 
 DEMO_MARKER = ".caseledger-demo"
-DEMO_STAFF = (
-    ("staff:wang.li", "王立", "handler", "370102198502020022"),
-    ("staff:li.na", "李娜", "reviewer", "370102198703030033"),
-    ("staff:zhang.wei", "张伟", "approver", "370102197904040044"),
-)
 
 
 def audit_with_log(ledger: CaseLedger, *, progress: bool = False) -> AuditReport:
@@ -68,7 +62,7 @@ def demo(
     a new organisation, three staff, a sealed result.pdf, an audit bundle, the audit and
     the verification, with the verdicts printed."""
     _fresh_demo_folder(out)
-    clock = _Clock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=4))
+    clock = _Clock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40))
     home = OrgHome.init(
         out,
         org="jinan-approval",
@@ -81,14 +75,20 @@ def demo(
         f"1. organisation 济南市行政审批服务局 created in {out}/ (trust.json, keys, seal CA)"
     )
     ledger = home.open_ledger()
+    office = _demo_office(home)
     try:
-        staff = _demo_directory(home, ledger, clock)
+        for envelope in office.directory_envelopes(clock()):
+            ledger.append(envelope)
         typer.echo(
             "2. directory: admin, seal service and three staff in three grades "
-            f"({', '.join(f'{n} {r}' for _, n, r, _ in DEMO_STAFF)})"
+            "(王立 handler, 李娜 reviewer, 张伟 approver)"
         )
-        stream = _demo_case(ledger, staff, clock)
+        case = office.case_until_decided(clock.now + timedelta(minutes=1))
+        for envelope in case:
+            ledger.append(envelope)
+        stream = case[0].stream
         typer.echo(f"3. case {stream}: Applied → Accepted → Reviewed → Decided (approved)")
+        clock.now = case[-1].at
         from api.results import issue_result
 
         issued = issue_result(home, ledger, stream, now=clock())
@@ -101,7 +101,7 @@ def demo(
         ledger.append(
             writer.sign(
                 "Delivered",
-                staff["handler"],
+                office.handler,
                 clock(),
                 {"channel": "electronic", "recipient": "济南泉城食品有限公司"},
             )
@@ -136,69 +136,19 @@ def _fresh_demo_folder(out: Path) -> None:
         shutil.rmtree(out)
 
 
-def _demo_directory(home: OrgHome, ledger: CaseLedger, clock: _Clock) -> dict[str, Signer]:
-    for envelope in home.bootstrap_directory(clock()):
-        ledger.append(envelope)
-    admin = Signer("staff:admin", "admin", home.key("admin"))
-    writer = StreamWriter(ledger.directory_stream, *ledger.head(ledger.directory_stream))
-    signers = {}
-    for principal, name, role, id_number in DEMO_STAFF:
-        key = PrivateKey.generate()
-        KeyFile(principal, key).save(
-            home.path / "keys" / "staff" / f"{principal.split(':')[1]}.key"
-        )
-        at = clock()
-        ledger.append(
-            writer.sign(
-                "StaffEnrolled",
-                admin,
-                at,
-                {"staff": principal, "name": name, "unit": "行政审批科", "id_number": id_number},
-            )
-        )
-        ledger.append(
-            writer.sign(
-                "KeyAdded", admin, at, {"staff": principal, "public_key": key.public_key_b64}
-            )
-        )
-        ledger.append(
-            writer.sign(
-                "RoleGranted",
-                admin,
-                at,
-                grant_body(
-                    f"g-{principal.split(':')[1]}",
-                    principal,
-                    role,
-                    valid_from=at,
-                    valid_until=at + timedelta(days=366),
-                ),
-            )
-        )
-        signers[role] = Signer(principal, role, key)
-    ledger.append(
-        writer.sign(
-            "MatterDefined", admin, clock(), matter_body(SAMPLE_MATTER, "食品经营许可证核发")
-        )
+def _demo_office(home: OrgHome) -> SampleOffice:
+    """The sample office on this folder's root, admin and seal-service keys; the three staff
+    get new keys, kept in keys/staff/ like any staff member's key file."""
+    office = SampleOffice(
+        org=home.org,
+        org_name=home.org_name,
+        root_key=home.key("root"),
+        keys={"staff:admin": home.key("admin"), "service:seal": home.key("seal-service")},
     )
-    return signers
-
-
-def _demo_case(ledger: CaseLedger, staff: dict[str, Signer], clock: _Clock) -> str:
-    writer = StreamWriter(f"case:{uuid.uuid4()}")
-    steps: list[tuple[str, str, dict[str, Any]]] = [
-        ("Applied", "handler", applied_body("济南泉城食品有限公司")),
-        ("Accepted", "handler", {"opinion": "材料齐全，符合法定形式，予以受理。"}),
-        (
-            "Reviewed",
-            "reviewer",
-            {"level": 1, "opinion": "agree", "comments": "经审查，申请人符合许可条件。"},
-        ),
-        ("Decided", "approver", decided_body(clock.now)),
-    ]
-    for step_type, role, body in steps:
-        ledger.append(writer.sign(step_type, staff[role], clock(), body))
-    return writer.stream
+    for signer in (office.handler, office.reviewer, office.approver):
+        name = signer.principal.split(":")[1]
+        KeyFile(signer.principal, signer.key).save(home.path / "keys" / "staff" / f"{name}.key")
+    return office
 
 
 def _demo_verify(home: OrgHome, out: Path) -> list[str]:
