@@ -65,6 +65,13 @@ def render(
     )
 
 
+def _signin_panel(heading: str, example: str) -> str:
+    """The sign-in panel the staff and supervision pages share (keys held in the browser)."""
+    return _template("signin.html").safe_substitute(
+        heading=html.escape(heading), example=html.escape(example)
+    )
+
+
 def _page(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
 
@@ -167,6 +174,7 @@ def staff_page(services: ServicesDep) -> HTMLResponse:
         title="工作人员办理",
         org_name=services.trust.org_name,
         scripts=("common.js", "staff.js"),
+        signin=_signin_panel("登录", "staff:wang.li"),
     )
     return _page(body)
 
@@ -179,6 +187,7 @@ def supervision_page(services: ServicesDep) -> HTMLResponse:
         title="电子监察",
         org_name=services.trust.org_name,
         scripts=("common.js", "supervision.js"),
+        signin=_signin_panel("监察人员登录", "staff:sun.qi"),
     )
     return _page(body)
 
