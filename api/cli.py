@@ -15,7 +15,9 @@ from typing import Annotated
 
 import typer
 
+from api.cli_jobs import audit_with_log
 from api.org import OrgHome, resolve_home
+from ledger.audit import AuditReport
 from ledger.errors import CaseLedgerError
 
 app = typer.Typer(
@@ -90,7 +92,7 @@ def audit(
     org_home = load_home(home)
     ledger = org_home.open_ledger(db)
     try:
-        report = run_audit(ledger, progress=not as_json)
+        report = audit_with_log(ledger, org_home.trust().log_verifier_key, progress=not as_json)
     finally:
         ledger.close()
     if as_json:
@@ -100,14 +102,8 @@ def audit(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def run_audit(ledger: object, *, progress: bool) -> object:
-    from api.cli_jobs import audit_with_log
-
-    return audit_with_log(ledger, progress=progress)  # type: ignore[arg-type]
-
-
-def print_audit(report: object) -> None:
-    data = report.to_json()  # type: ignore[attr-defined]
+def print_audit(report: AuditReport) -> None:
+    data = report.to_json()
     verdict = "PASSED" if data["ok"] else "FAILED"
     typer.echo(f"audit {verdict}: {data['envelopes']} envelopes in {data['streams']} streams")
     for key, value in data.get("log", {}).items():

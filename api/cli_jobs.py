@@ -26,8 +26,11 @@ __all__ = ["audit_with_log", "register"]
 DEMO_MARKER = ".caseledger-demo"
 
 
-def audit_with_log(ledger: CaseLedger, *, progress: bool = False) -> AuditReport:
-    """Replay every stream through the rules, then check the log against the ledger."""
+def audit_with_log(
+    ledger: CaseLedger, log_verifier_key: str, *, progress: bool = False
+) -> AuditReport:
+    """Replay every stream through the rules, then check the log against the ledger and its
+    checkpoints against ``log_verifier_key`` (the trust file's)."""
     from dataclasses import replace
 
     def show(count: int) -> None:
@@ -36,13 +39,8 @@ def audit_with_log(ledger: CaseLedger, *, progress: bool = False) -> AuditReport
     report = ledger.audit(progress=show if progress else None)
     if ledger.log is None:
         return report
-    home_key = _log_verifier_key(ledger)
-    findings, summary = audit_log(ledger, ledger.log, log_verifier_key=home_key)
+    findings, summary = audit_log(ledger, ledger.log, log_verifier_key=log_verifier_key)
     return replace(report, findings=report.findings + tuple(findings), log=summary)
-
-
-def _log_verifier_key(ledger: CaseLedger) -> str:
-    return str(getattr(ledger, "log_verifier_key", ""))
 
 
 def register(app: typer.Typer) -> None:
@@ -113,7 +111,7 @@ def demo(
             f"6. checkpoint signed at tree size {ledger.log.size()}; "
             f"{len(bundle.proofs)} inclusion proofs in {out / 'case-bundle.json'}"
         )
-        report = audit_with_log(ledger)
+        report = audit_with_log(ledger, home.trust().log_verifier_key)
     finally:
         ledger.close()
     typer.echo(

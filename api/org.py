@@ -263,4 +263,3 @@ def attach_log(ledger: CaseLedger, home: OrgHome, engine: Engine | None = None) 
 
     ledger.after_append.append(follow)
     ledger.log = log
-    ledger.log_verifier_key = home.log_verifier_key()  # type: ignore[attr-defined]
