@@ -229,18 +229,9 @@ class CaseLedger:
 
     def all_notifications(self, batch: int = 1000) -> Iterator[tuple[int, str, Envelope]]:
         """Every stored envelope in commit order: (position, stream, envelope)."""
-        position = 0
-        while True:
-            rows = self._app.recorder.select_notifications(
-                start=position, limit=batch, inclusive_of_start=False
-            )
-            if not rows:
-                return
-            for n in rows:
-                text = _state_field(n.state, "envelope")
-                envelope = Envelope.from_bytes(text)
-                yield n.id, envelope.stream, envelope
-                position = n.id
+        for n in self._iter_raw_notifications(batch):
+            envelope = Envelope.from_bytes(_state_field(n.state, "envelope"))
+            yield n.id, envelope.stream, envelope
 
     def stream_ids(self) -> set[uuid.UUID]:
         return {n.originator_id for n in self._iter_raw_notifications()}
@@ -259,10 +250,10 @@ class CaseLedger:
             progress=progress,
         )
 
-    def _iter_raw_notifications(self) -> Iterator[Any]:
+    def _iter_raw_notifications(self, batch: int = 1000) -> Iterator[Any]:
         position = 0
         while rows := self._app.recorder.select_notifications(
-            start=position, limit=1000, inclusive_of_start=False
+            start=position, limit=batch, inclusive_of_start=False
         ):
             yield from rows
             position = rows[-1].id
