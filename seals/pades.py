@@ -28,6 +28,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError, as_signing_certificate
+from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.timestamps.requests_client import HTTPTimeStamper
@@ -181,7 +182,7 @@ def seal_pdf(
         embed_validation_info=bool(crls),
         validation_context=context,
     )
-    pdf_signer = signers.PdfSigner(meta, signer.pyhanko_signer(), timestamper=timestamper)
+    pdf_signer = _PdfSignerAt(meta, signer.pyhanko_signer(), timestamper=timestamper, at=at)
     try:
         out = _sign(pdf_signer, pdf, _reserve(signer, timestamper))
     except (ValidationError, PathBuildingError) as exc:
@@ -195,6 +196,23 @@ def seal_pdf(
     if crls and timestamper is not None:
         level = "PAdES-B-LT"
     return SealedPdf(sealed, hashlib.sha256(sealed).hexdigest(), level, cert_serial, bool(crls))
+
+
+class _PdfSignerAt(signers.PdfSigner):
+    """pyHanko's signer with the signing time taken from the caller rather than the wall
+    clock, so the seal's signing-time attribute is the moment the service says it sealed."""
+
+    def __init__(self, *args: object, at: datetime | None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._at = at
+
+    def init_signing_session(
+        self, pdf_out: IncrementalPdfFileWriter, existing_fields_only: bool = False
+    ) -> PdfSigningSession:
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        if self._at is not None:
+            session.system_time = self._at
+        return session
 
 
 def _reserve(signer: SealSigner, timestamper: TimeStamper | None) -> int:
