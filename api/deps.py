@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +19,10 @@ from fastapi import Depends, Request
 from api.auth import Identity, TokenService
 from api.errors import ApiError
 from api.settings import Settings
-from ledger.application import CaseLedger
+from ledger.clock import Clock, system_clock
 from ledger.errors import CaseLedgerError
-from ledger.read_models import ReadModels
+from ledger.store.application import CaseLedger
+from ledger.store.read_models import ReadModels
 from ledger.trust import TrustFile
 
 __all__ = [
@@ -73,11 +73,6 @@ class RateLimiter:
             return 0.0
 
 
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass
@@ -92,13 +87,13 @@ class Services:
     secret: bytes
     home: Any = None
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(60))
-    clock: Clock = _utc_now
+    clock: Clock = system_clock
     _crl: tuple[float, bytes] | None = None
     _log_key: Any = None
 
     @property
     def log(self) -> Any:
-        """The Merkle log (ledger.log_store.LogStore) that follows the ledger, or None."""
+        """The Merkle log (ledger.store.log_store.LogStore) that follows the ledger, or None."""
         return getattr(self.ledger, "log", None)
 
     def crl(self) -> bytes:
@@ -114,7 +109,7 @@ class Services:
         return self._crl[1]
 
     def checkpoint(self) -> Any:
-        """The latest signed checkpoint (ledger.log_store.StoredCheckpoint) or None.
+        """The latest signed checkpoint (ledger.store.log_store.StoredCheckpoint) or None.
 
         When this server holds the log key and the tree has grown, a new checkpoint is
         signed first — at most once per ``checkpoint_seconds`` — so that what is served
@@ -155,7 +150,7 @@ def _open_organisation(settings: Settings) -> tuple[CaseLedger, TrustFile, bytes
         return home.open_ledger(settings.db), home.trust(), home.server_secret(), home
     # A folder with only trust.json and server.secret (no keys, no seal authority): enough
     # for a read-and-append server that holds no organisation keys at all.
-    from ledger.storage import open_store
+    from ledger.store.storage import open_store
 
     try:
         trust = TrustFile.from_json((home_path / "trust.json").read_bytes())
@@ -178,7 +173,7 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         from api.results import auto_issue
 
         # An approved decision gets its sealed result at once, signed by the seal service.
-        ledger.after_append.append(auto_issue(home, clock or _utc_now))
+        ledger.after_append.append(auto_issue(home, clock or system_clock))
     tokens = TokenService(
         secret,
         token_minutes=settings.token_minutes,
@@ -193,7 +188,7 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         secret=secret,
         home=home,
         limiter=RateLimiter(settings.public_rate_per_minute),
-        clock=clock or _utc_now,
+        clock=clock or system_clock,
     )
 
 

@@ -26,14 +26,14 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from api.keyfile import KeyFile
-from ledger.application import CaseLedger
 from ledger.client import Signer, StreamWriter, grant_body
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
-from ledger.migrate import upgrade
+from ledger.keyfile import KeyFile
 from ledger.signing import PrivateKey
-from ledger.storage import open_store
+from ledger.store.application import CaseLedger
+from ledger.store.migrate import upgrade
+from ledger.store.storage import open_store
 from ledger.trust import TrustFile
 
 __all__ = ["DEFAULT_HOME", "OrgError", "OrgHome", "resolve_db_url", "resolve_home"]
@@ -244,12 +244,12 @@ class OrgHome:
 def attach_log(ledger: CaseLedger, home: OrgHome, engine: Engine | None = None) -> None:
     """Keep the Merkle log in step with the ledger: catch up now and after every append.
 
-    With ``engine`` (already migrated, see :func:`ledger.migrate.upgrade`) the log uses it
+    With ``engine`` (already migrated, see :func:`ledger.store.migrate.upgrade`) the log uses it
     and creates no tables; without, it opens the ledger's database and creates any missing.
     """
     from dataclasses import replace
 
-    from ledger.log_store import LogStore, catch_up
+    from ledger.store.log_store import LogStore, catch_up
 
     if engine is None:
         log = LogStore(ledger.store.engine(), origin=home.log_origin)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from string import Template
@@ -28,6 +28,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from api.deps import ReadModelsDep, ServicesDep, public_rate
 from api.errors import ApiError
+from ledger.clock import china_minute_text
 
 __all__ = ["register_pages", "router"]
 
@@ -43,7 +44,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 NOT_FOUND = '<p class="notice bad" id="case-result">未找到该办件：请核对受理号和查询密码。</p>'
-CHINA = timezone(timedelta(hours=8))
 OUTCOME_TEXT = {"approved": "准予许可", "denied": "不予许可"}
 
 router = APIRouter(include_in_schema=False)
@@ -95,7 +95,7 @@ def _day(text: str | None) -> str | None:
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return text
-    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return china_minute_text(at)
 
 
 def _public_result(found: Any) -> str:

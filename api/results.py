@@ -10,15 +10,15 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from api.org import SEAL_SERVICE, OrgHome
-from ledger.application import AfterAppend, AppendResult, CaseLedger
-from ledger.bundles import build_receipt
 from ledger.client import Signer, StreamWriter
 from ledger.errors import CaseLedgerError
-from ledger.read_models.summary import case_number
+from ledger.store.application import AfterAppend, AppendResult, CaseLedger
+from ledger.store.bundles import build_receipt
+from ledger.store.read_models.summary import case_number
 from seals import FileKeySigner, ResultDocument, attach_receipt, render_result, seal_pdf
 
 __all__ = ["IssuedResult", "auto_issue", "issue_result", "result_path"]
@@ -89,7 +89,7 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
     return IssuedResult(sealed.pdf, hashlib.sha256(sealed.pdf).hexdigest(), number, appended)
 
 
-def _date(text: object) -> object:
+def _date(text: object) -> date | None:
     from ledger.envelope import parse_time
 
     return parse_time(text).date() if isinstance(text, str) else None

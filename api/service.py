@@ -26,12 +26,12 @@ from api.schemas import (
     TimingOut,
     WatchOut,
 )
-from ledger.application import AppendResult
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Actor, Envelope, draft_envelope, format_time
 from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
 from ledger.policy import STEP_RULES
-from ledger.read_models import CaseSummary
+from ledger.store.application import AppendResult
+from ledger.store.read_models import CaseSummary
 from ledger.timelimits import local_date
 
 __all__ = [

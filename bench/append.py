@@ -25,11 +25,11 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEvent
 
-from ledger.application import CaseLedger, stream_uuid
 from ledger.client import StreamWriter
 from ledger.envelope import Envelope
 from ledger.sample import SampleOffice
-from ledger.storage import Store, open_store
+from ledger.store.application import CaseLedger, stream_uuid
+from ledger.store.storage import Store, open_store
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 23, 1, 0, 0, tzinfo=UTC)

@@ -30,10 +30,10 @@ from typing import Any
 import psycopg
 from nacl.signing import VerifyKey
 
-from ledger.application import CaseLedger
 from ledger.envelope import Envelope
 from ledger.sample import SampleOffice
-from ledger.storage import Store, open_store
+from ledger.store.application import CaseLedger
+from ledger.store.storage import Store, open_store
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 11, 23, 1, 0, 0, tzinfo=UTC)

@@ -32,10 +32,10 @@ sys.path[:] = [str(HERE.parent)] + [p for p in sys.path if Path(p or ".").resolv
 
 import httpx  # noqa: E402
 
-from api.cli_client._target import RemoteTarget  # noqa: E402
-from api.keyfile import KeyFile  # noqa: E402
+from cli.client._target import RemoteTarget  # noqa: E402
 from ledger.client import Signer, StreamWriter  # noqa: E402
 from ledger.envelope import seal_envelope  # noqa: E402
+from ledger.keyfile import KeyFile  # noqa: E402
 from tests.e2e.e2ekit import (  # noqa: E402
     PASSPHRASES,
     STAFF,
@@ -106,7 +106,7 @@ def main() -> None:
 
 
 def _now() -> datetime:
-    from api.cli_client._common import utc_now
+    from cli.client._common import utc_now
 
     return utc_now()
 

@@ -39,12 +39,12 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
 from api.org import OrgHome  # noqa: E402
-from ledger.application import CaseLedger  # noqa: E402
 from ledger.client import StreamWriter  # noqa: E402
 from ledger.envelope import Envelope  # noqa: E402
-from ledger.read_models import ReadModels  # noqa: E402
 from ledger.sample import SampleOffice, applied_body, decided_body  # noqa: E402
-from ledger.storage import open_store  # noqa: E402
+from ledger.store.application import CaseLedger  # noqa: E402
+from ledger.store.read_models import ReadModels  # noqa: E402
+from ledger.store.storage import open_store  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -35,8 +35,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ledger import merkle
-from ledger.log_store import LEAVES, LOG_METADATA, NODES, LogStore
-from ledger.storage import open_store
+from ledger.store.log_store import LEAVES, LOG_METADATA, NODES, LogStore
+from ledger.store.storage import open_store
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 ORIGIN = "bench.example/log"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
+from ledger.clock import china_date
 from ledger.envelope import Envelope
 
 __all__ = [
@@ -36,15 +37,12 @@ OPEN_STATUSES = frozenset(
 CLOSED_STATUSES = frozenset({"not_accepted", "withdrawn", "delivered", "revoked"})
 
 
-_CHINA = timezone(timedelta(hours=8))
-
-
 def case_number(stream: str, applied_at: datetime) -> str:
     """The case number (受理回执号) shown to the applicant and printed on results: the
     application's date in China and the first 12 hex digits of the case id, e.g.
     ``20261124-3F6C2A9B1D04``. The verifier matches the printed one against this."""
     digits = uuid.UUID(stream.removeprefix("case:")).hex[:12].upper()
-    return f"{applied_at.astimezone(_CHINA):%Y%m%d}-{digits}"
+    return f"{china_date(applied_at):%Y%m%d}-{digits}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,17 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import chinese_calendar
 
+from ledger.clock import china_date
 from ledger.errors import CaseLedgerError
 
 __all__ = [
     "ACCEPT_DAYS",
-    "CHINA_TIME",
     "Assessment",
     "CaseTimes",
     "Pause",
@@ -44,7 +44,6 @@ __all__ = [
     "local_date",
 ]
 
-CHINA_TIME = timezone(timedelta(hours=8), "China Standard Time")
 # §32: a 补正 notice (or acceptance) is due within 5 days of receiving the application.
 ACCEPT_DAYS = 5
 # A deadline beyond this many calendar days means the inputs are nonsense (e.g. 10**9 days).
@@ -179,7 +178,7 @@ def local_date(at: datetime) -> date:
     """The calendar date of ``at`` in China (UTC+8); raise TimeLimitError if ``at`` is naive."""
     if at.tzinfo is None:
         raise TimeLimitError("times must be timezone-aware")
-    return at.astimezone(CHINA_TIME).date()
+    return china_date(at)
 
 
 @lru_cache(maxsize=16384)

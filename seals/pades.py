@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from io import BytesIO
 
 from asn1crypto import cms, core
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError, as_signing_certificate
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
@@ -37,6 +38,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
+from ledger.clock import system_clock
 from seals import _pki
 from seals.authority import SealCredentials
 from seals.errors import SealingError
@@ -170,7 +172,7 @@ def seal_pdf(
     crls: list[asn1_crl.CertificateList] = []
     if crl is not None:
         roots = _trust_roots(signer)
-        crls.append(_check_crl(crl, signer, at or datetime.now(UTC)))
+        crls.append(_check_crl(crl, signer, at or system_clock()))
         context = _validation_context(signer, roots, crls, at)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -207,7 +209,7 @@ class _PdfSignerAt(signers.PdfSigner):
         self._at = at
 
     def init_signing_session(
-        self, pdf_out: IncrementalPdfFileWriter, existing_fields_only: bool = False
+        self, pdf_out: BasePdfFileWriter, existing_fields_only: bool = False
     ) -> PdfSigningSession:
         session = super().init_signing_session(pdf_out, existing_fields_only)
         if self._at is not None:

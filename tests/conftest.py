@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger.application import CaseLedger
 from ledger.sample import SampleOffice
-from ledger.storage import Store, open_store
+from ledger.store.application import CaseLedger
+from ledger.store.storage import Store, open_store
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta, timezone
 from io import BytesIO
 
 import pikepdf
@@ -20,7 +19,6 @@ from ledger.state import case_number
 
 __all__ = ["PageText", "case_number", "match_problems", "page_text"]
 
-_CHINA = timezone(timedelta(hours=8))
 _NUMBER = re.compile(r"案件编号[：:]\s*([0-9A-Za-z-]{4,64})")
 _OUTCOME = re.compile(r"办理结果[：:]\s*([^\s：:]{2,40})")
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")

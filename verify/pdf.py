@@ -9,12 +9,13 @@ covers; trust comes only from the trust file; nothing is fetched.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from io import BytesIO
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
+from ledger.clock import system_clock
 from ledger.receipt import RECEIPT_KIND, Receipt, ReceiptError
 from ledger.trust import TrustFile
 from verify._attachments import RECEIPT_NAME, AttachmentProblem, find_receipt
@@ -52,7 +53,7 @@ def verify_pdf(data: bytes, trust: TrustFile, *, at: datetime | None = None) -> 
     missing, broken or foreign seal included — is a failed or indeterminate check.
     """
     check_pdf_bytes(data)
-    moment = at or datetime.now(UTC)
+    moment = at or system_clock()
     roots = seal_roots(trust)
     with time_limit(what="PDF"):
         try:

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from ledger.application import CaseLedger
 from ledger.client import StreamWriter
-from ledger.read_models import TRACKING_NAME, ReadModels, rm_cases, rm_tracking
 from ledger.sample import SampleOffice
+from ledger.store.application import CaseLedger
+from ledger.store.read_models import TRACKING_NAME, ReadModels, rm_cases, rm_tracking
 
 T0 = datetime(2026, 11, 23, 1, tzinfo=UTC)
 T1 = datetime(2026, 11, 24, 1, tzinfo=UTC)

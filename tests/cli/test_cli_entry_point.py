@@ -13,7 +13,7 @@ import pytest
 SCRIPT = Path(sys.executable).parent / "caseledger"
 
 pytestmark = pytest.mark.skipif(
-    not SCRIPT.exists() or importlib.util.find_spec("api.cli_jobs") is None,
+    not SCRIPT.exists() or importlib.util.find_spec("cli.jobs") is None,
     reason="the caseledger script or its init/demo commands are not installed here",
 )
 

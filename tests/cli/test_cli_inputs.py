@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from api.cli_client._case import case_id_of, material
-from api.cli_client._common import ClientError
-from api.cli_client._matter import _matter_file, matter_definition
-from api.cli_client._target import parse_when
+from cli.client._case import case_id_of, material
+from cli.client._common import ClientError
+from cli.client._matter import _matter_file, matter_definition
+from cli.client._target import parse_when
 from ledger.errors import CaseLedgerError, EnvelopeError
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from api.cli_client._common import utc_now
-from api.keyfile import KeyFile
 from api.org import OrgHome
+from cli.client._common import utc_now
 from ledger.envelope import format_time
+from ledger.keyfile import KeyFile
 from tests.e2e.e2ekit import MATTER, MATTER_CODE, Cli, field_of
 
 PASS = {"CASELEDGER_PASSPHRASE": "local-pass"}
@@ -204,7 +204,7 @@ def test_keygen_asks_twice_and_never_overwrites(tmp_path: Path) -> None:
 
 
 def cli_app() -> object:
-    from api.cli import app
+    from cli.main import app
 
     return app
 

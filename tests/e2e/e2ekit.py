@@ -18,10 +18,10 @@ import uvicorn
 from typer.testing import CliRunner, Result
 
 from api.app import create_app
-from api.cli import app as root_app
-from api.cli_client import register
-from api.keyfile import KeyFile
 from api.settings import Settings
+from cli.client import register
+from cli.main import app as root_app
+from ledger.keyfile import KeyFile
 
 register(root_app)
 

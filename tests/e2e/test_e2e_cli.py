@@ -21,11 +21,11 @@ import httpx
 import pytest
 from typer.testing import Result
 
-from api.cli_client import ClientError
-from api.cli_client._target import RemoteTarget
-from api.keyfile import KeyFile, KeyFileError
 from api.org import OrgHome
+from cli.client import ClientError
+from cli.client._target import RemoteTarget
 from ledger.envelope import Envelope, seal_envelope
+from ledger.keyfile import KeyFile, KeyFileError
 from ledger.trust import TrustFile
 from tests.e2e.e2ekit import (
     PASSPHRASES,

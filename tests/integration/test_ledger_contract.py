@@ -16,13 +16,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from ledger.application import CaseLedger, stream_uuid
 from ledger.client import Signer, StreamWriter
 from ledger.envelope import Envelope
 from ledger.errors import ClockSkew, RulesRefused, StaleVersion, StreamNotFound
 from ledger.sample import SampleOffice
 from ledger.signing import PrivateKey
-from ledger.storage import Store
+from ledger.store.application import CaseLedger, stream_uuid
+from ledger.store.storage import Store
 
 T0 = datetime.fromisoformat("2026-11-23T01:00:00+00:00")
 T1 = datetime.fromisoformat("2026-11-24T01:00:00+00:00")

@@ -1,6 +1,6 @@
-"""ledger.log_store on a real SQLite file and on PostgreSQL (a fresh schema per test).
+"""ledger.store.log_store on a real SQLite file and on PostgreSQL (a fresh schema per test).
 
-The PostgreSQL engine is the one the application uses (ledger.storage.Store.engine), which
+The PostgreSQL engine is the one the application uses (ledger.store.storage.Store.engine), which
 sets the connection's ``search_path`` to the test's schema, so the log's tables and its
 advisory lock key live in that schema.
 """
@@ -22,14 +22,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ledger.application import CaseLedger
 from ledger.checkpoint import verify_checkpoint, verify_tlog_proof
-from ledger.log_store import LogConflict, LogError, LogStore, catch_up
 from ledger.merkle import MemoryTree, TreeRangeError, verify_consistency, verify_inclusion
 from ledger.note import SignerKey, verifier_key_string
 from ledger.sample import SampleOffice
 from ledger.signing import PrivateKey
-from ledger.storage import Store
+from ledger.store.application import CaseLedger
+from ledger.store.log_store import LogConflict, LogError, LogStore, catch_up
+from ledger.store.storage import Store
 
 ORIGIN = "approval.example/log"
 LOG_KEY = PrivateKey(hashlib.sha256(b"integration log key").digest())
@@ -218,8 +218,8 @@ def test_catch_up_follows_a_real_ledger(
 
 WRITER = """
 import hashlib, random, sys
-from ledger.log_store import LogStore
-from ledger.storage import open_store
+from ledger.store.log_store import LogStore
+from ledger.store.storage import open_store
 url, n, seed, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 def entry(i):
     return 3 * i + 1, hashlib.sha256(b"envelope %d" % i).digest()

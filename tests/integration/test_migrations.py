@@ -18,11 +18,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from api import cli_db
-from ledger import migrate
-from ledger.log_store import LOG_METADATA, LogStore
-from ledger.read_models.store import READ_MODEL_METADATA, ReadModels
-from ledger.storage import Store, open_store
+from cli import db as cli_db
+from ledger.store import migrate
+from ledger.store.log_store import LOG_METADATA, LogStore
+from ledger.store.read_models.store import READ_MODEL_METADATA, ReadModels
+from ledger.store.storage import Store, open_store
 
 OURS = {"log_leaves", "log_nodes", "log_checkpoints", "rm_tracking", "rm_cases"}
 

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from api.cli import _mount_subcommands, app
 from api.org import OrgHome
+from cli.main import _mount_subcommands, app
 from ledger.checkpoint import verify_cosignatures
 from verify import verify_bundle, verify_pdf
 

@@ -20,12 +20,12 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ledger.application import CaseLedger
 from ledger.client import Signer, StreamWriter, grant_body, matter_body
 from ledger.envelope import Envelope
 from ledger.errors import RulesRefused
 from ledger.signing import PrivateKey
-from ledger.storage import open_store
+from ledger.store.application import CaseLedger
+from ledger.store.storage import open_store
 
 T0 = datetime.fromisoformat("2026-11-23T01:00:00+00:00")
 T1 = datetime.fromisoformat("2026-11-24T01:00:00+00:00")

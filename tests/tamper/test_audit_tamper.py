@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ledger.application import CaseLedger, stream_uuid
 from ledger.client import Signer, StreamWriter
 from ledger.envelope import Envelope, seal_envelope
 from ledger.errors import RulesRefused
 from ledger.jcs import canonical
 from ledger.sample import SampleOffice
 from ledger.signing import PrivateKey
-from ledger.storage import Store
+from ledger.store.application import CaseLedger, stream_uuid
+from ledger.store.storage import Store
 
 T0 = datetime.fromisoformat("2026-11-23T01:00:00+00:00")
 T1 = datetime.fromisoformat("2026-11-24T01:00:00+00:00")
@@ -101,7 +101,7 @@ class Admin:
                 {
                     "id": self._key(envelope.stream),
                     "v": envelope.seq,
-                    "t": "ledger.application:EnvelopeRecorded",
+                    "t": "ledger.store.application:EnvelopeRecorded",
                     "s": json.dumps(state).encode(),
                 },
             )

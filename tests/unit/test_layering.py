@@ -1,9 +1,11 @@
 """The dependency direction of design.md, checked from the source (imports followed
 transitively through our own packages), independently of import-linter's configuration.
 
-- ledger's pure modules import the standard library, nacl and rfc8785 only (and each other);
-- verify/ imports no service, seal-making or database code;
-- ledger/ imports nothing from seals/, verify/ or api/; seals/ nothing from api/ or verify/.
+- the pure domain (ledger/ less ledger/store/) imports the standard library, nacl, rfc8785 and
+  chinese_calendar only (and itself);
+- verify/ imports no service, command line, seal-making or database code;
+- ledger/ imports nothing from seals/, verify/, api/ or cli/; seals/ only the pure domain;
+  api/ nothing from cli/.
 """
 
 from __future__ import annotations
@@ -16,23 +18,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ("ledger", "seals", "verify", "api")
-PURE = [
-    "ledger.envelope",
-    "ledger.signing",
-    "ledger.jcs",
-    "ledger.violations",
-    "ledger.state",
-    "ledger.directory",
-    "ledger.policy",
-    "ledger.merkle",
-    "ledger.checkpoint",
-    "ledger.note",
-    "ledger.receipt",
-    "ledger.errors",
-    "ledger.trust",
-]
-PURE_THIRD_PARTY = {"nacl", "rfc8785"}
+OURS = ("ledger", "seals", "verify", "api", "cli")
+STORE = "ledger.store"
+
+
+def is_pure(name: str) -> bool:
+    """The pure domain is the ledger folder less its storage side (ledger/store/)."""
+    return top(name) == "ledger" and not (name == STORE or name.startswith(STORE + "."))
+
+
+PURE_THIRD_PARTY = {"nacl", "rfc8785", "chinese_calendar"}
 DATABASE = {"eventsourcing", "sqlalchemy", "psycopg", "sqlite3", "alembic"}
 
 
@@ -92,14 +87,14 @@ def top(name: str) -> str:
     return name.split(".")[0]
 
 
-@pytest.mark.parametrize("module", [m for m in PURE if module_file(m)])
+@pytest.mark.parametrize("module", [m for m in modules_of("ledger") if is_pure(m)])
 def test_pure_ledger_modules_import_only_stdlib_nacl_rfc8785(module: str) -> None:
     outside = {
         name
         for name in closure(module)
         if top(name) not in sys.stdlib_module_names
         and top(name) not in PURE_THIRD_PARTY
-        and not (top(name) == "ledger" and (name in PURE or name == "ledger"))
+        and not is_pure(name)
         and top(name) != "__future__"
     }
     assert outside == set()
@@ -110,25 +105,32 @@ def test_the_verifier_imports_no_service_seal_making_or_database_code(module: st
     banned = {
         name
         for name in closure(module)
-        if top(name) in {"api", "seals", "httpx", *DATABASE}
-        or name in {"ledger.application", "ledger.storage", "ledger.log_store", "ledger.audit"}
-        or name.startswith("ledger.read_models")
+        if top(name) in {"api", "cli", "seals", "httpx", *DATABASE}
+        or (top(name) == "ledger" and not is_pure(name))
     }
     assert banned == set()
 
 
 @pytest.mark.parametrize("module", modules_of("ledger"))
-def test_the_ledger_does_not_depend_on_seals_verify_or_api(module: str) -> None:
-    assert {n for n in direct_imports(module) if top(n) in {"seals", "verify", "api"}} == set()
+def test_the_ledger_does_not_depend_on_seals_verify_api_or_cli(module: str) -> None:
+    outward = {"seals", "verify", "api", "cli"}
+    assert {n for n in direct_imports(module) if top(n) in outward} == set()
 
 
 @pytest.mark.parametrize("module", modules_of("seals"))
-def test_seals_do_not_depend_on_the_service_or_the_verifier(module: str) -> None:
-    assert {n for n in direct_imports(module) if top(n) in {"api", "verify"}} == set()
+def test_seals_depend_on_the_pure_ledger_only(module: str) -> None:
+    banned = {n for n in closure(module) if top(n) in {"api", "cli", "verify"}}
+    banned |= {n for n in closure(module) if top(n) == "ledger" and not is_pure(n)}
+    assert banned == set()
+
+
+@pytest.mark.parametrize("module", modules_of("api"))
+def test_the_service_does_not_depend_on_the_command_line(module: str) -> None:
+    assert {n for n in direct_imports(module) if top(n) == "cli"} == set()
 
 
 def test_the_checker_sees_imports() -> None:
     # Guard against a checker that passes because it reads nothing.
     assert "ledger.jcs" in closure("ledger.envelope")
     assert "nacl.signing" in closure("ledger.signing")
-    assert "eventsourcing.application" in closure("ledger.application")
+    assert "eventsourcing.application" in closure("ledger.store.application")

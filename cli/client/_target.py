@@ -17,13 +17,14 @@ from typing import Any, Protocol
 import httpx
 
 from api.auth import SIGNIN_PREFIX, query_code, roles_now
-from api.cli_client._common import ClientError, Session, note, utc_now
-from api.keyfile import KeyFile
-from ledger.application import CaseLedger
+from cli.client._common import ClientError, Session, note, utc_now
+from ledger.clock import CHINA_TIME
 from ledger.envelope import Actor, Envelope, draft_envelope
 from ledger.errors import StreamNotFound
+from ledger.keyfile import KeyFile
 from ledger.policy import STEP_RULES
 from ledger.signing import b64encode
+from ledger.store.application import CaseLedger
 
 __all__ = ["Appended", "DirectoryView", "LocalTarget", "RemoteTarget", "Target", "open_target"]
 
@@ -171,7 +172,7 @@ class LocalTarget:
         )
 
     def _summary(self, stream: str) -> Any:
-        from ledger.read_models import summarise
+        from ledger.store.read_models import summarise
 
         events = list(self.ledger.events(stream))
         if not events:
@@ -329,12 +330,12 @@ def _error_from(response: httpx.Response) -> ClientError:
 def parse_when(text: str) -> datetime:
     """A time given on the command line: ``YYYY-MM-DD`` (midnight China time) or ISO 8601
     with a zone; raise ClientError otherwise."""
-    from datetime import UTC, timedelta, timezone
+    from datetime import UTC
 
     try:
         if len(text) == 10:
             day = datetime.fromisoformat(text)
-            return day.replace(tzinfo=timezone(timedelta(hours=8))).astimezone(UTC)
+            return day.replace(tzinfo=CHINA_TIME).astimezone(UTC)
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ClientError(

@@ -5,21 +5,22 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.keyfile import KeyFile
 from api.org import OrgError, OrgHome, resolve_home
-from ledger.application import CaseLedger
-from ledger.audit import AuditReport
-from ledger.bundles import build_bundle
 from ledger.client import StreamWriter
+from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
-from ledger.log_audit import audit_log
+from ledger.keyfile import KeyFile
 from ledger.sample import SampleOffice
+from ledger.store.application import CaseLedger
+from ledger.store.audit import AuditReport
+from ledger.store.bundles import build_bundle
+from ledger.store.log_audit import audit_log
 
 __all__ = ["audit_with_log", "register"]
 
@@ -60,7 +61,7 @@ def demo(
     a new organisation, three staff, a sealed result.pdf, an audit bundle, the audit and
     the verification, with the verdicts printed."""
     _fresh_demo_folder(out)
-    clock = _Clock(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40))
+    clock = _Clock(system_clock() - timedelta(minutes=40))
     home = OrgHome.init(
         out,
         org="jinan-approval",
@@ -188,7 +189,7 @@ def export(
             ledger.log,
             stream,
             log_key=org_home.key("log"),
-            now=datetime.now(UTC).replace(microsecond=0),
+            now=system_clock(),
         )
     finally:
         ledger.close()

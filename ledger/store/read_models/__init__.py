@@ -14,14 +14,14 @@ its SQLite recorder — our embedded default — does not offer; the ledger's ``
 hook and a catch-up on start and before reads do that job on both backends.
 """
 
-from ledger.read_models.store import (
+from ledger.store.read_models.store import (
     READ_MODEL_METADATA,
     TRACKING_NAME,
     ReadModels,
     rm_cases,
     rm_tracking,
 )
-from ledger.read_models.summary import (
+from ledger.store.read_models.summary import (
     CaseFold,
     CaseSummary,
     case_number,

@@ -7,16 +7,16 @@ UTC. ``--json`` output is for programs and keeps the stored envelopes byte for b
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import typer
 
-from api.cli_client._target import Appended
+from cli.client._target import Appended
+from ledger.clock import china_minute_text
 
 __all__ = ["local_time", "print_appended", "print_case", "print_history"]
 
-CHINA = timezone(timedelta(hours=8))
 
 STEP_TEXT = {
     "Applied": "申请",
@@ -53,7 +53,7 @@ def local_time(text: str) -> str:
         at = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return text
-    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return china_minute_text(at)
 
 
 def print_appended(step_type: str, result: Appended) -> None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from ledger import merkle
-from ledger.audit import Finding
 from ledger.checkpoint import verify_checkpoint
 from ledger.errors import CaseLedgerError
-from ledger.log_store import LogStore, NotificationSource
+from ledger.store.audit import Finding
+from ledger.store.log_store import LogStore, NotificationSource
 
 __all__ = ["audit_log"]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ledger.application import CaseLedger
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError, StreamNotFound
-from ledger.log_store import LogStore, StoredCheckpoint, catch_up
 from ledger.receipt import BUNDLE_KIND, RECEIPT_KIND, Receipt
 from ledger.signing import PrivateKey
+from ledger.store.application import CaseLedger
+from ledger.store.log_store import LogStore, StoredCheckpoint, catch_up
 
 __all__ = ["build_bundle", "build_receipt"]
 

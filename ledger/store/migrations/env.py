@@ -1,4 +1,4 @@
-"""Alembic's environment: migrate the connection that :mod:`ledger.migrate` passes in.
+"""Alembic's environment: migrate the connection that :mod:`ledger.store.migrate` passes in.
 
 ``config.attributes["connection"]`` holds a SQLAlchemy Connection (or an Engine, which is
 then connected here). There is no offline (SQL script) mode: the migrations look at the
@@ -14,7 +14,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection, Engine
 
-from ledger.migrate import include_name, version_schema
+from ledger.store.migrate import include_name, version_schema
 
 
 def _configure_and_run(connection: Connection) -> None:
@@ -32,7 +32,7 @@ def _configure_and_run(connection: Connection) -> None:
 
 def _run() -> None:
     if context.is_offline_mode():
-        raise RuntimeError("caseledger migrations run online only (ledger.migrate.upgrade)")
+        raise RuntimeError("caseledger migrations run online only (ledger.store.migrate.upgrade)")
     given: Any = context.config.attributes.get("connection")
     if isinstance(given, Connection):
         _configure_and_run(given)

@@ -4,7 +4,7 @@ and the read models (tracking position, case summaries).
 Every table is spelled out here as it was released, never imported from the live metadata.
 
 A database whose tables were made by ``create_all`` before migrations existed is stamped
-at this revision by :func:`ledger.migrate.upgrade` when all five tables are there. When only
+at this revision by :func:`ledger.store.migrate.upgrade` when all five tables are there. When only
 some are (a process that opened the log but never the read models, or the other way round),
 this revision creates the missing ones and leaves the existing ones alone.
 """

@@ -22,13 +22,13 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import register_topic
 
-from ledger.audit import AuditReport, audit_records, record_from_state
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.errors import ClockSkew, RulesRefused, StaleVersion, StreamNotFound
 from ledger.policy import capacity_for, check
 from ledger.state import CaseState
-from ledger.storage import APP_NAME, Store, guard_append_only
+from ledger.store.audit import AuditReport, audit_records, record_from_state
+from ledger.store.storage import APP_NAME, Store, guard_append_only
 
 __all__ = ["AppendResult", "CaseLedger", "EnvelopeRecorded", "stream_uuid"]
 
@@ -237,7 +237,7 @@ class CaseLedger:
         return {n.originator_id for n in self._iter_raw_notifications()}
 
     def audit(self, progress: Callable[[int], None] | None = None) -> AuditReport:
-        """Replay every stored event, raw, through the rules (see :mod:`ledger.audit`)."""
+        """Replay every stored event, raw, through the rules (see :mod:`ledger.store.audit`)."""
         records = (
             record_from_state(n.id, str(n.originator_id), n.originator_version, n.state)
             for n in self._iter_raw_notifications()

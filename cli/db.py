@@ -14,9 +14,9 @@ from typing import Annotated
 import typer
 
 from api.org import resolve_db_url, resolve_home
-from ledger import migrate
 from ledger.errors import CaseLedgerError
-from ledger.storage import open_store
+from ledger.store import migrate
+from ledger.store.storage import open_store
 
 __all__ = ["register"]
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope, format_time, parse_time
-from ledger.read_models.summary import CaseFold, CaseSummary, fold_case, summary_of
+from ledger.store.read_models.summary import CaseFold, CaseSummary, fold_case, summary_of
 from ledger.timelimits import CaseTimes
 
 __all__ = ["READ_MODEL_METADATA", "TRACKING_NAME", "ReadModels", "rm_cases", "rm_tracking"]
@@ -65,7 +65,7 @@ CLOCK_STATUSES = ("accepted", "in_review", "suspended")
 
 
 class EnvelopeSource(Protocol):
-    """What the read models need from the ledger (``ledger.application.CaseLedger``)."""
+    """What the read models need from the ledger (``ledger.store.application.CaseLedger``)."""
 
     @property
     def recorder(self) -> Any: ...

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import typer
 
-from api.cli_client import _issue, _read  # noqa: F401 - register case issue / show / history
-from api.cli_client._case import case_app
-from api.cli_client._common import ClientError
-from api.cli_client._directory import keygen, staff_app
-from api.cli_client._matter import matter_app
+from cli.client import _issue, _read  # noqa: F401 - register case issue / show / history
+from cli.client._case import case_app
+from cli.client._common import ClientError
+from cli.client._directory import keygen, staff_app
+from cli.client._matter import matter_app
 
 __all__ = ["ClientError", "register"]
 

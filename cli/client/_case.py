@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli_client._common import (
+from cli.client._common import (
     ClientError,
     DbOption,
     HomeOption,
@@ -29,8 +29,8 @@ from api.cli_client._common import (
     session,
     utc_now,
 )
-from api.cli_client._show import print_appended
-from api.cli_client._target import Appended, open_target, parse_when
+from cli.client._show import print_appended
+from cli.client._target import Appended, open_target, parse_when
 from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
 
 __all__ = ["case_app"]
@@ -134,7 +134,7 @@ def apply(
     server: ServerOption = None,
 ) -> None:
     """Record a new application (Applied) and print its case id, number and query code."""
-    from api.cli_client._target import LocalTarget
+    from cli.client._target import LocalTarget
 
     options = _opts(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
     key_file = options.key_file()

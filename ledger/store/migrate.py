@@ -28,7 +28,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.errors import CaseLedgerError
-from ledger.storage import Store
+from ledger.store.storage import Store
 
 __all__ = [
     "BASELINE",

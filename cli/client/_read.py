@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli_client._case import CaseArg, case_app, case_id_of, step_options
-from api.cli_client._common import (
+from cli.client._case import CaseArg, case_app, case_id_of, step_options
+from cli.client._common import (
     DbOption,
     HomeOption,
     KeyOption,
@@ -20,8 +20,8 @@ from api.cli_client._common import (
     Session,
     boundary,
 )
-from api.cli_client._show import print_case, print_history
-from api.cli_client._target import open_target
+from cli.client._show import print_case, print_history
+from cli.client._target import open_target
 
 __all__ = ["history", "show"]
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.cli_jobs import audit_with_log
 from api.org import OrgHome, resolve_home
-from ledger.audit import AuditReport
+from cli.jobs import audit_with_log
+from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
+from ledger.store.audit import AuditReport
 
 app = typer.Typer(
     name="caseledger",
@@ -50,7 +51,7 @@ def load_home(home: Path | None) -> OrgHome:
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    return system_clock()
 
 
 @app.command()
@@ -128,12 +129,12 @@ def serve(
 
 
 def _mount_subcommands() -> None:
-    from api import cli_client, cli_db, cli_jobs, cli_log
+    from cli import client, db, jobs, log
 
-    cli_jobs.register(app)
-    cli_client.register(app)
-    cli_log.register(app)
-    cli_db.register(app)
+    jobs.register(app)
+    client.register(app)
+    log.register(app)
+    db.register(app)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli_client._common import (
+from cli.client._common import (
     ClientError,
     DbOption,
     HomeOption,
@@ -25,10 +25,10 @@ from api.cli_client._common import (
     session,
     utc_now,
 )
-from api.cli_client._target import Appended, DirectoryView, Target, open_target, parse_when
-from api.keyfile import KeyFile
+from cli.client._target import Appended, DirectoryView, Target, open_target, parse_when
 from ledger.client import Signer, StreamWriter, grant_body
 from ledger.directory import STAFF_ROLES
+from ledger.keyfile import KeyFile
 from ledger.signing import PrivateKey, public_key_from_b64
 
 __all__ = ["AdminKey", "Server", "keygen", "sign_and_append", "staff_app"]

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.keyfile import KeyFile
 from api.org import OrgHome, resolve_home
 from ledger import merkle
 from ledger.checkpoint import cosign, parse_checkpoint, verify_checkpoint
+from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
+from ledger.keyfile import KeyFile
 from ledger.note import COSIGNATURE_TYPE, verifier_key_string
 from ledger.signing import PrivateKey, b64decode_strict, b64encode
 
@@ -47,7 +47,7 @@ def checkpoint(home: Home = None, db: Db = None) -> None:
     org_home, ledger = _open(home, db)
     try:
         stored = ledger.log.sign_checkpoint(  # type: ignore[attr-defined]
-            org_home.key("log"), datetime.now(UTC)
+            org_home.key("log"), system_clock()
         )
     finally:
         ledger.close()  # type: ignore[attr-defined]
@@ -199,6 +199,6 @@ def witness_cosign(
             ]
             merkle.verify_consistency(last.size, new.size, last.root, new.root, hashes)
     key = KeyFile.load(state / "witness.key")
-    cosigned = cosign(new_text, key.key, key.principal, datetime.now(UTC))
+    cosigned = cosign(new_text, key.key, key.principal, system_clock())
     last_path.write_text(new_text, encoding="utf-8")
     typer.echo(cosigned, nl=False)

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli_client._case import CaseArg, case_app, case_id_of
-from api.cli_client._common import (
+from cli.client._case import CaseArg, case_app, case_id_of
+from cli.client._common import (
     ClientError,
     DbOption,
     HomeOption,
@@ -25,8 +25,8 @@ from api.cli_client._common import (
     session,
     utc_now,
 )
-from api.cli_client._show import print_appended
-from api.cli_client._target import Appended
+from cli.client._show import print_appended
+from cli.client._target import Appended
 
 __all__ = ["issue"]
 
@@ -86,7 +86,7 @@ def _already_issued(home: Any, ledger: Any, stream: str) -> tuple[Appended, byte
     the kept file's hash is not the one the ledger records.
     """
     from api.results import result_path
-    from ledger.read_models import case_number
+    from ledger.store.read_models import case_number
 
     step = next((e for e in ledger.events(stream) if e.type == "ResultIssued"), None)
     if step is None:

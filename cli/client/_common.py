@@ -13,15 +13,16 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from api.keyfile import KeyFile, KeyFileError
 from api.org import OrgHome, resolve_home
+from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError, RulesRefused, StaleVersion
+from ledger.keyfile import KeyFile, KeyFileError
 
 __all__ = [
     "ClientError",
@@ -106,7 +107,7 @@ class ClientError(CaseLedgerError):
 
 def utc_now() -> datetime:
     """The local clock in UTC, to the second (envelopes carry second precision)."""
-    return datetime.now(UTC).replace(microsecond=0)
+    return system_clock()
 
 
 def note(message: str) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli_client._common import (
+from cli.client._common import (
     ClientError,
     DbOption,
     HomeOption,
@@ -23,7 +23,7 @@ from api.cli_client._common import (
     session,
     utc_now,
 )
-from api.cli_client._directory import AdminKey, Server, sign_and_append
+from cli.client._directory import AdminKey, Server, sign_and_append
 from ledger.client import matter_body
 from ledger.directory import matter_from_body
 
