@@ -33,6 +33,7 @@ from ledger.keyfile import KeyFile
 from ledger.signing import PrivateKey
 from ledger.store.application import CaseLedger
 from ledger.store.migrate import upgrade
+from ledger.store.personal_store import PersonalStore
 from ledger.store.storage import open_store
 from ledger.trust import TrustFile
 
@@ -235,6 +236,7 @@ class OrgHome:
             # tables are eventsourcing's (made by CaseLedger above).
             upgrade(engine)
             attach_log(ledger, self, engine)
+            ledger.personal = PersonalStore(engine)
         except BaseException:
             ledger.close()
             raise

@@ -35,7 +35,8 @@ class Staff:
     id: str
     name: str
     unit: str
-    id_number: str
+    # A salted commitment to the identity number (ledger.personal); the number is private.
+    id_commitment: str
     recorded_at: datetime
 
 
@@ -182,7 +183,7 @@ def _enrol(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
         id=staff_id,
         name=_text(body, "name"),
         unit=_text(body, "unit"),
-        id_number=_text(body, "id_number"),
+        id_commitment=_text(body, "id_commitment"),
         recorded_at=at,
     )
 

@@ -14,11 +14,15 @@ from typing import Any
 from ledger.directory import STAFF_ROLES, DirectoryState, Grant, Matter, matter_from_body
 from ledger.envelope import Envelope, parse_time
 from ledger.errors import EnvelopeError, SignatureInvalid
+from ledger.personal import body_problem, is_commitment
 from ledger.signing import key_id, public_key_from_b64
 from ledger.state import CaseState
 from ledger.violations import Violation
 
-__all__ = ["STEP_RULES", "capacity_for", "check", "check_case", "check_directory"]
+__all__ = ["STEP_RULES", "SamePerson", "capacity_for", "check", "check_case", "check_directory"]
+
+# Whether two identity commitments open to one number (see :func:`check`).
+SamePerson = Callable[[str, str], bool]
 
 # Which states a step may follow, and which roles may take it.
 STEP_RULES: dict[str, tuple[frozenset[str | None], frozenset[str]]] = {
@@ -42,17 +46,28 @@ STEP_RULES: dict[str, tuple[frozenset[str | None], frozenset[str]]] = {
 
 
 def check(
-    state: CaseState | None, directory: DirectoryState, envelope: Envelope
+    state: CaseState | None,
+    directory: DirectoryState,
+    envelope: Envelope,
+    *,
+    same_person: SamePerson | None = None,
 ) -> list[Violation]:
     """Every reason ``envelope`` may not follow its stream (empty list = admitted).
 
     ``state`` is the case's state before the envelope (None or empty for a new case); for a
     directory envelope it is ignored and ``directory`` is the stream's state. The directory is
     consulted as it stood at the envelope's ``at``.
+
+    ``same_person(a, b)`` says whether two identity commitments (salted, so unequal even for
+    one person) open to the same number; the office passes one reading its private table.
+    Without it only equal commitments count as one person (an offline verifier's view).
     """
+    personal = body_problem(envelope.type, envelope.body)
+    found = [Violation(*personal)] if personal else []
     if envelope.stream.startswith("directory:"):
-        return check_directory(directory, envelope)
-    return check_case(state or CaseState.empty(envelope.stream), directory, envelope)
+        return found + check_directory(directory, envelope)
+    case = state or CaseState.empty(envelope.stream)
+    return found + check_case(case, directory, envelope, same_person=same_person)
 
 
 def capacity_for(envelope: Envelope) -> str | None:
@@ -150,7 +165,13 @@ def _in_window(grant: Grant, at: datetime) -> bool:
 # Case streams ------------------------------------------------------------------------------
 
 
-def check_case(state: CaseState, directory: DirectoryState, env: Envelope) -> list[Violation]:
+def check_case(
+    state: CaseState,
+    directory: DirectoryState,
+    env: Envelope,
+    *,
+    same_person: SamePerson | None = None,
+) -> list[Violation]:
     """Every reason ``env`` may not follow the case in ``state`` (see :func:`check`)."""
     found = _chain(state.seq, state.head_hash, state.last_at, state.stream, env)
     body_problem = _case_body(env)
@@ -160,7 +181,7 @@ def check_case(state: CaseState, directory: DirectoryState, env: Envelope) -> li
     matter = _case_matter(state, directory, env, found)
     found += _order(state, matter, env)
     found += _actor(state, directory, matter, env)
-    found += _duties(state, directory, env)
+    found += _duties(state, directory, env, same_person or _equal)
     return found
 
 
@@ -262,7 +283,13 @@ def _applicant_actor(state: CaseState, env: Envelope) -> list[Violation]:
     return _signature(env, public_key)
 
 
-def _duties(state: CaseState, directory: DirectoryState, env: Envelope) -> list[Violation]:
+def _equal(a: str, b: str) -> bool:
+    return a == b
+
+
+def _duties(
+    state: CaseState, directory: DirectoryState, env: Envelope, same_person: SamePerson
+) -> list[Violation]:
     found = []
     capacity = capacity_for(env)
     if capacity is not None:
@@ -273,7 +300,12 @@ def _duties(state: CaseState, directory: DirectoryState, env: Envelope) -> list[
             )
     applicant = state.applicant if env.type != "Applied" else env.body["applicant"]
     staff = directory.staff_at(env.actor.id, env.at)
-    if staff is not None and applicant.get("id_number") == staff.id_number:
+    commitment = applicant.get("id_commitment")
+    if (
+        staff is not None
+        and is_commitment(commitment)
+        and same_person(str(commitment), staff.id_commitment)
+    ):
         found.append(Violation("duty.own_case", f"{env.actor.id} is the applicant"))
     return found
 
@@ -328,9 +360,12 @@ def _applied_problem(body: dict[str, Any]) -> str | None:
     applicant = body.get("applicant")
     if not isinstance(applicant, dict):
         return "body.applicant must be an object"
-    problem = _need_text(applicant, "name", "id_number") or _need_choice(
+    problem = _need_text(applicant, "name") or _need_choice(
         applicant, "kind", {"person", "organisation"}
     )
+    if problem is None and applicant["kind"] == "organisation":
+        # An organisation's 统一社会信用代码 is public and stays in clear.
+        problem = _need_text(applicant, "id_number")
     if "applicant_key" in body:
         public_key_from_b64(body["applicant_key"])
     return problem or _materials_problem(body.get("materials")) or _need_text(body, "channel")
@@ -411,7 +446,7 @@ def _directory_problem(directory: DirectoryState, env: Envelope) -> tuple[str, s
     body = env.body
     try:
         if env.type == "StaffEnrolled":
-            problem = _need_text(body, "staff", "name", "unit", "id_number")
+            problem = _need_text(body, "staff", "name", "unit")
             if problem is None and body["staff"] in directory.staff:
                 return "directory.invalid", f"{body['staff']} is already enrolled"
         elif env.type == "KeyAdded":

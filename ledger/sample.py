@@ -14,6 +14,7 @@ from typing import Any
 
 from ledger.client import Signer, StreamWriter, grant_body, matter_body
 from ledger.envelope import Envelope, format_time
+from ledger.personal import Opening, commit
 from ledger.signing import PrivateKey
 
 __all__ = ["SAMPLE_MATTER", "SampleOffice"]
@@ -38,10 +39,23 @@ class SampleOffice:
     org_name: str = "济南市行政审批服务局"
     root_key: PrivateKey = field(default_factory=PrivateKey.generate)
     keys: dict[str, PrivateKey] = field(default_factory=dict)
+    # The openings of the identity commitments its envelopes carry: what the office keeps in
+    # its private table, never in a signed body.
+    openings: dict[str, Opening] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for principal, *_ in _STAFF:
             self.keys.setdefault(principal, PrivateKey.generate())
+
+    def _enrol(self, principal: str, name: str, id_number: str) -> dict[str, Any]:
+        opening = commit(id_number)
+        self.openings[opening.commitment] = opening
+        return {
+            "staff": principal,
+            "name": name,
+            "unit": "行政审批科",
+            "id_commitment": opening.commitment,
+        }
 
     @property
     def root(self) -> Signer:
@@ -77,7 +91,9 @@ class SampleOffice:
         writer = StreamWriter(f"directory:{self.org}")
         tick = _Clock(start)
         out = [
-            writer.sign("StaffEnrolled", self.root, tick(), _enrol(*_STAFF[0])),
+            writer.sign(
+                "StaffEnrolled", self.root, tick(), self._enrol(*_STAFF[0][:2], _STAFF[0][3])
+            ),
             writer.sign("KeyAdded", self.root, tick(), _key("staff:admin", self.admin.key)),
             writer.sign(
                 "RoleGranted",
@@ -89,7 +105,7 @@ class SampleOffice:
         for principal, name, role, id_number in _STAFF[1:]:
             out.append(
                 writer.sign(
-                    "StaffEnrolled", self.admin, tick(), _enrol(principal, name, role, id_number)
+                    "StaffEnrolled", self.admin, tick(), self._enrol(principal, name, id_number)
                 )
             )
             out.append(
@@ -172,10 +188,6 @@ def decided_body(start: datetime) -> dict[str, Any]:
             "until": format_time(start + timedelta(days=5 * 365)),
         },
     }
-
-
-def _enrol(principal: str, name: str, _role: str, id_number: str) -> dict[str, Any]:
-    return {"staff": principal, "name": name, "unit": "行政审批科", "id_number": id_number}
 
 
 def _key(principal: str, key: PrivateKey) -> dict[str, Any]:

@@ -16,6 +16,8 @@ CODES: dict[str, str] = {
     "chain.time_reversed": "the step is dated before the step it follows",
     "order.not_allowed": "this step may not follow the case's current state",
     "body.invalid": "the step's body lacks a required field or has a wrong value",
+    "body.personal_data": "a person's identity number or phone stands in clear in the body",
+    "body.commitment": "a person's id_commitment is missing or not of the pc1: form",
     "matter.unknown": "the matter (or its version) is not defined in the directory",
     "role.missing": "the actor does not hold this role for this matter at this time",
     "role.expired": "the actor's grant for this role had ended (or not begun) at this time",

@@ -12,7 +12,7 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,9 +25,11 @@ from eventsourcing.utils import register_topic
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.errors import ClockSkew, RulesRefused, StaleVersion, StreamNotFound
+from ledger.personal import Opening
 from ledger.policy import capacity_for, check
 from ledger.state import CaseState
 from ledger.store.audit import AuditReport, audit_records, record_from_state
+from ledger.store.personal_store import PersonalStore
 from ledger.store.storage import APP_NAME, Store, guard_append_only
 
 __all__ = ["AppendResult", "CaseLedger", "EnvelopeRecorded", "stream_uuid"]
@@ -103,6 +105,8 @@ class CaseLedger:
         self.after_append: list[AfterAppend] = []
         # The transparency log that follows this ledger, when one is attached.
         self.log: Any = None
+        # The office's private table of identity numbers, when one is attached.
+        self.personal: PersonalStore | None = None
 
     @property
     def directory_stream(self) -> str:
@@ -117,16 +121,28 @@ class CaseLedger:
 
     # Writing -------------------------------------------------------------------------------
 
-    def append(self, envelope: Envelope, *, now: datetime | None = None) -> AppendResult:
+    def append(
+        self,
+        envelope: Envelope,
+        *,
+        now: datetime | None = None,
+        openings: Iterable[Opening] = (),
+    ) -> AppendResult:
         """Check ``envelope`` against its stream and the directory and store it.
 
         ``now`` is the receiving clock; when given, an ``at`` more than 5 minutes away is
         refused (ClockSkew). Raises StaleVersion if the stream's head has moved past
         ``seq - 1``, RulesRefused with the violations if the rules do not admit the step.
         Appending an envelope that is already stored returns its original result.
+
+        With a private table attached (``self.personal``), ``openings`` must open every
+        identity commitment the body carries that the table lacks (OpeningRefused); they are
+        stored with the step, and taken back if the step is not.
         """
         if now is not None and abs(envelope.at - now) > MAX_CLOCK_SKEW:
             raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
+        personal = self.personal
+        needed = personal.check_openings(envelope, openings) if personal else []
         with self._lock:
             self._sync()
             directory = self._cache.directory
@@ -138,26 +154,43 @@ class CaseLedger:
             head = directory.seq if state is None else state.seq
             if envelope.seq <= head:
                 return self._replayed_or_stale(envelope)
-            violations = check(state, directory, envelope)
-            if violations:
-                if envelope.seq > head + 1 or envelope.prev != (
-                    directory.head_hash if state is None else state.head_hash
-                ):
-                    raise self._stale(envelope.stream)
-                raise RulesRefused(tuple(violations))
+            written = personal.put(envelope.stream, needed, now or envelope.at) if personal else []
             try:
-                recordings = self._app.save(self._event(envelope, now or envelope.at))
-            except IntegrityError:
-                self._forget(envelope.stream)
-                return self._replayed_or_stale(envelope)
-            self._fold(state, directory, envelope)
-            position = recordings[0].notification.id if recordings else None
-            if position is not None and position == self._cache.position + 1:
-                self._cache.position = position
-            result = AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
+                result = self._admit(envelope, state, directory, head, now)
+            except BaseException:
+                if personal:
+                    personal.take_back(written)
+                raise
         for hook in self.after_append:
             result = hook(self, result)
         return result
+
+    def _admit(
+        self,
+        envelope: Envelope,
+        state: CaseState | None,
+        directory: DirectoryState,
+        head: int,
+        now: datetime | None,
+    ) -> AppendResult:
+        same_person = self.personal.same_person if self.personal else None
+        violations = check(state, directory, envelope, same_person=same_person)
+        if violations:
+            if envelope.seq > head + 1 or envelope.prev != (
+                directory.head_hash if state is None else state.head_hash
+            ):
+                raise self._stale(envelope.stream)
+            raise RulesRefused(tuple(violations))
+        try:
+            recordings = self._app.save(self._event(envelope, now or envelope.at))
+        except IntegrityError:
+            self._forget(envelope.stream)
+            return self._replayed_or_stale(envelope)
+        self._fold(state, directory, envelope)
+        position = recordings[0].notification.id if recordings else None
+        if position is not None and position == self._cache.position + 1:
+            self._cache.position = position
+        return AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
 
     def _event(self, envelope: Envelope, recorded_at: datetime) -> EnvelopeRecorded:
         return EnvelopeRecorded(
@@ -248,6 +281,7 @@ class CaseLedger:
             root_keys=self.root_keys,
             stream_key=lambda name: str(stream_uuid(name)),
             progress=progress,
+            same_person=self.personal.same_person if self.personal else None,
         )
 
     def _iter_raw_notifications(self, batch: int = 1000) -> Iterator[Any]:

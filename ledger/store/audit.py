@@ -82,6 +82,7 @@ def audit_records(
     root_keys: dict[str, bytes],
     stream_key: Callable[[str], str],
     progress: Callable[[int], None] | None = None,
+    same_person: Callable[[str, str], bool] | None = None,
 ) -> AuditReport:
     """Audit stored records (in commit order). ``stream_key`` maps a stream name to the key the
     store files it under, so an envelope moved to another stream or position is caught.
@@ -111,7 +112,8 @@ def audit_records(
         if record.stream_key == directory_key:
             continue
         state = cases.get(envelope.stream) or CaseState.empty(envelope.stream)
-        _judge(findings, record, envelope, check(state, directory, envelope))
+        verdict = check(state, directory, envelope, same_person=same_person)
+        _judge(findings, record, envelope, verdict)
         cases[envelope.stream] = _fold_case(state, envelope)
     return AuditReport(
         envelopes=len(records),
