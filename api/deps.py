@@ -73,8 +73,6 @@ class RateLimiter:
             return 0.0
 
 
-
-
 @dataclass
 class Services:
     """Everything one organisation's service needs, opened once per app."""
@@ -102,6 +100,12 @@ class Services:
             raise ApiError(503, "crl.unavailable", "this server has no seal authority")
         if self._crl is None or time.monotonic() - self._crl[0] > 3600:
             authority = self.home.seal_authority()
+            if authority.ca_key is None:
+                # The CA key stays locked on a server: serve the CRL it last signed.
+                stored: bytes | None = self.home.stored_crl()
+                if stored is None:
+                    raise ApiError(503, "crl.unavailable", "no CRL has been signed yet")
+                return stored
             self._crl = (
                 time.monotonic(),
                 authority.crl(now=self.clock(), next_update=timedelta(days=7)),

@@ -6,11 +6,14 @@ Layout::
     org.json                 organisation id and name, public base URL, log origin
     trust.json               what the organisation publishes for verifiers
     caseledger.db            the embedded database (unless --db points elsewhere)
-    keys/root.key            the org root key (signs the directory's first envelopes)
-    keys/admin.key           the first admin's key
+    keys/root.key            the org root key (signs the directory's first envelopes);
+                             passphrase-encrypted, to be moved offline after ``init``
+    keys/admin.key           the first admin's key, passphrase-encrypted: the admin signs in
+                             their own CLI or browser, the server never reads it
     keys/log.key             the transparency log's checkpoint key
     keys/seal-service.key    the seal service's envelope key (signs ResultIssued)
-    seal/                    the seal CA, seal certificate and their keys
+    seal/                    the seal CA (its key passphrase-encrypted), the seal certificate
+                             and key, and the last CRL the CA signed (crl.der)
     server.secret            secret for tokens and public query codes
 """
 
@@ -30,7 +33,8 @@ from ledger.client import Signer, StreamWriter, grant_body
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.keyfile import KeyFile
-from ledger.signing import PrivateKey
+from ledger.personal import Opening, commit
+from ledger.signing import PrivateKey, key_id
 from ledger.store.application import CaseLedger
 from ledger.store.migrate import upgrade
 from ledger.store.personal_store import PersonalStore
@@ -42,6 +46,8 @@ __all__ = ["DEFAULT_HOME", "OrgError", "OrgHome", "resolve_db_url", "resolve_hom
 DEFAULT_HOME = Path("caseledger-data")
 ADMIN = "staff:admin"
 SEAL_SERVICE = "service:seal"
+# How long a CRL signed while the CA key is open stays current (re-sign before it runs out).
+CRL_DAYS = 30
 
 
 class OrgError(CaseLedgerError):
@@ -78,8 +84,14 @@ class OrgHome:
         public_base_url: str,
         admin_name: str = "系统管理员",
         now: datetime,
+        passphrase: str | None,
     ) -> OrgHome:
-        """Create the folder: new keys, a seal authority, trust.json. Refuse an existing one."""
+        """Create the folder: new keys, a seal authority, trust.json. Refuse an existing one.
+
+        The root key, the admin key and the seal CA's key are encrypted under ``passphrase``
+        (None leaves them in the clear, for a throw-away folder); the keys the server runs
+        with (log, seal service, seal certificate) are not, so it starts unattended.
+        """
         from seals.authority import SealAuthority
 
         if (path / "org.json").exists():
@@ -93,35 +105,53 @@ class OrgHome:
             f"{public_base_url.split('://')[-1].rstrip('/')}/log",
         )
         (path / "org.json").write_text(json.dumps(home._meta(), ensure_ascii=False, indent=2))
-        for name, principal in (
-            ("root", ADMIN),
-            ("admin", ADMIN),
-            ("log", "log"),
-            ("seal-service", SEAL_SERVICE),
+        for name, principal, locked in (
+            ("root", ADMIN, True),
+            ("admin", ADMIN, True),
+            ("log", "log", False),
+            ("seal-service", SEAL_SERVICE, False),
         ):
-            KeyFile(principal, PrivateKey.generate()).save(path / "keys" / f"{name}.key")
-        SealAuthority.create(org_name, now=now, crl_url=f"{home.public_base_url}/v1/crl").save(
-            path / "seal"
+            KeyFile(principal, PrivateKey.generate()).save(
+                path / "keys" / f"{name}.key", passphrase if locked else None
+            )
+        authority = SealAuthority.create(
+            org_name, now=now, crl_url=f"{home.public_base_url}/v1/crl"
         )
+        authority.save(path / "seal", ca_passphrase=passphrase.encode() if passphrase else None)
+        home.write_crl(authority, now)
         (path / "server.secret").write_text(secrets.token_hex(32))
         os.chmod(path / "server.secret", 0o600)
         home.write_trust()
         return home
 
-    def bootstrap_directory(self, now: datetime, admin_name: str = "系统管理员") -> list[Envelope]:
+    def bootstrap_directory(
+        self,
+        now: datetime,
+        *,
+        passphrase: str | None,
+        admin_name: str = "系统管理员",
+        admin_id_number: str = "ADMIN-0001",
+    ) -> tuple[list[Envelope], list[Opening]]:
         """The directory's first envelopes: the admin (signed by the root key), the admin's key
-        and grant, and the seal service with its key and grant (signed by the admin)."""
-        root = Signer(ADMIN, "admin", self.key("root"))
-        admin = Signer(ADMIN, "admin", self.key("admin"))
+        and grant, and the seal service with its key and grant (signed by the admin); and the
+        openings of the two identity commitments, for the private table."""
+        root = Signer(ADMIN, "admin", self.key("root", passphrase))
+        admin = Signer(ADMIN, "admin", self.key("admin", passphrase))
         seal = self.key("seal-service")
+        admin_id, seal_id = commit(admin_id_number), commit("SERVICE-SEAL-0001")
         writer = StreamWriter(f"directory:{self.org}")
         at = [now - timedelta(seconds=6 - i) for i in range(6)]
-        return [
+        envelopes = [
             writer.sign(
                 "StaffEnrolled",
                 root,
                 at[0],
-                {"staff": ADMIN, "name": admin_name, "unit": "办公室", "id_number": "ADMIN-0001"},
+                {
+                    "staff": ADMIN,
+                    "name": admin_name,
+                    "unit": "办公室",
+                    "id_commitment": admin_id.commitment,
+                },
             ),
             writer.sign(
                 "KeyAdded", root, at[1], {"staff": ADMIN, "public_key": admin.key.public_key_b64}
@@ -140,7 +170,7 @@ class OrgHome:
                     "staff": SEAL_SERVICE,
                     "name": "电子印章服务",
                     "unit": "办公室",
-                    "id_number": "SERVICE-SEAL-0001",
+                    "id_commitment": seal_id.commitment,
                 },
             ),
             writer.sign(
@@ -155,6 +185,7 @@ class OrgHome:
                 ),
             ),
         ]
+        return envelopes, [admin_id, seal_id]
 
     # Reading ----------------------------------------------------------------------------------
 
@@ -183,15 +214,40 @@ class OrgHome:
             "log_origin": self.log_origin,
         }
 
-    def key(self, name: str) -> PrivateKey:
+    def key(self, name: str, passphrase: str | None = None) -> PrivateKey:
+        """A key of the folder; a sealed one opens with ``passphrase`` or CASELEDGER_PASSPHRASE
+        (KeyFileError naming the file if neither is given)."""
         return KeyFile.load(
-            self.path / "keys" / f"{name}.key", os.environ.get("CASELEDGER_PASSPHRASE")
+            self.path / "keys" / f"{name}.key",
+            passphrase or os.environ.get("CASELEDGER_PASSPHRASE"),
         ).key
 
+    def public_key(self, name: str) -> bytes:
+        """A key's public half, read without its passphrase."""
+        return KeyFile.public_key_of(self.path / "keys" / f"{name}.key")
+
     def seal_authority(self) -> Any:
+        """The seal authority; its CA key opens only with CASELEDGER_PASSPHRASE set (the seal
+        key, which the server seals with, is never locked)."""
         from seals.authority import SealAuthority
 
-        return SealAuthority.load(self.path / "seal")
+        ca_passphrase = os.environ.get("CASELEDGER_PASSPHRASE")
+        return SealAuthority.load(
+            self.path / "seal", ca_passphrase=ca_passphrase.encode() if ca_passphrase else None
+        )
+
+    def write_crl(self, authority: Any, now: datetime) -> bytes:
+        """Sign a CRL with the (open) CA key and keep it as seal/crl.der, which the server
+        serves while the CA key stays locked."""
+        der: bytes = authority.crl(now=now, next_update=timedelta(days=CRL_DAYS))
+        (self.path / "seal" / "crl.der").write_bytes(der)
+        return der
+
+    def stored_crl(self) -> bytes | None:
+        try:
+            return (self.path / "seal" / "crl.der").read_bytes()
+        except FileNotFoundError:
+            return None
 
     def server_secret(self) -> bytes:
         return bytes.fromhex((self.path / "server.secret").read_text().strip())
@@ -199,14 +255,14 @@ class OrgHome:
     def log_verifier_key(self) -> str:
         from ledger.note import verifier_key_string
 
-        return str(verifier_key_string(self.log_origin, self.key("log").public_key))
+        return str(verifier_key_string(self.log_origin, self.public_key("log")))
 
     def write_trust(self, witness_keys: tuple[str, ...] = (), quorum: int = 0) -> TrustFile:
-        root = self.key("root")
+        root = self.public_key("root")
         trust = TrustFile(
             org=self.org,
             org_name=self.org_name,
-            root_keys={root.key_id: root.public_key},
+            root_keys={key_id(root): root},
             log_origin=self.log_origin,
             log_verifier_key=self.log_verifier_key(),
             seal_ca_pems=(self._seal_ca_pem(),),

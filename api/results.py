@@ -14,8 +14,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from api.org import SEAL_SERVICE, OrgHome
+from api.personal import applicant_number
 from ledger.client import Signer, StreamWriter
 from ledger.errors import CaseLedgerError
+from ledger.state import CaseState
 from ledger.store.application import AfterAppend, AppendResult, CaseLedger
 from ledger.store.bundles import build_receipt
 from ledger.store.read_models.summary import case_number
@@ -55,7 +57,7 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
     document = ResultDocument(
         case_number=number,
         applicant_name=str(state.applicant.get("name", "")),
-        applicant_id_number=str(state.applicant.get("id_number", "")),
+        applicant_id_number=_printed_number(ledger, state, now),
         matter_name=matter.name if matter else str(state.matter_code),
         matter_code=str(state.matter_code),
         decision_text=str(decided.body["decision"]),
@@ -70,7 +72,7 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
     sealed = seal_pdf(
         attach_receipt(render_result(document), receipt.dumps(), at=now),
         FileKeySigner.from_authority(authority),
-        crl=authority.crl(now=now),
+        crl=authority.crl(now=now) if authority.ca_key is not None else home.stored_crl(),
         at=now,
     )
     writer = StreamWriter(stream, state.seq, state.head_hash)
@@ -87,6 +89,17 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
     )
     appended = ledger.append(envelope)
     return IssuedResult(sealed.pdf, hashlib.sha256(sealed.pdf).hexdigest(), number, appended)
+
+
+def _printed_number(ledger: CaseLedger, state: CaseState, now: datetime) -> str:
+    """The number the document prints (masked by the renderer): an organisation's credit code,
+    or a natural applicant's identity number read from the private table (the read recorded)."""
+    if state.applicant.get("kind") == "organisation":
+        return str(state.applicant.get("id_number", ""))
+    number = applicant_number(
+        ledger, state, reader=SEAL_SERVICE, purpose="result document", now=now
+    )
+    return number or ""
 
 
 def _date(text: object) -> date | None:

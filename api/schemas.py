@@ -175,6 +175,14 @@ class DraftOut(_Out):
     signing_prefix: str = "caseledger/envelope/v1\n"
 
 
+class StaffIdentityOut(_Out):
+    """A staff member's identity number, read from the office's private table."""
+
+    staff: str
+    id_commitment: str = Field(description="the pc1: commitment their StaffEnrolled carries")
+    id_number: str
+
+
 class DirectoryOut(_Out):
     org: str
     seq: int

@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import hmac
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from api.auth import Identity, query_code
 from api.deps import Services
 from api.errors import ApiError
+from api.personal import applicant_number, handles_case
 from api.schemas import (
     AppendOut,
     CaseDetailOut,
@@ -29,6 +31,7 @@ from api.schemas import (
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Actor, Envelope, draft_envelope, format_time
 from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
+from ledger.personal import Opening, is_commitment
 from ledger.policy import STEP_RULES
 from ledger.store.application import AppendResult
 from ledger.store.read_models import CaseSummary
@@ -79,14 +82,20 @@ BODY_TEMPLATES: dict[str, dict[str, Any]] = {
 
 
 def append_envelope(
-    services: Services, raw: bytes, now: datetime, *, only_directory: bool = False
+    services: Services,
+    raw: bytes,
+    now: datetime,
+    *,
+    only_directory: bool = False,
+    openings: list[Opening] | None = None,
 ) -> AppendOut:
-    """Parse and append one signed envelope with the server clock."""
+    """Parse and append one signed envelope with the server clock; ``openings`` open the
+    identity commitments it carries, for the private table."""
     envelope = Envelope.from_bytes(raw)
     if only_directory and not envelope.stream.startswith("directory:"):
         raise EnvelopeError("this endpoint takes directory envelopes only", code="envelope.stream")
     try:
-        result = services.ledger.append(envelope, now=now)
+        result = services.ledger.append(envelope, now=now, openings=openings or ())
     except ClockSkew:
         # A client retrying later must still learn that its envelope was stored.
         result = _stored(services, envelope)
@@ -148,28 +157,39 @@ def _day(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _may_take(summary: CaseSummary, who: Identity, id_number: str | None) -> bool:
+def _may_take(summary: CaseSummary, who: Identity, own: Callable[[str], bool]) -> bool:
     """Whether ``who`` may take the case's next step: role for the matter, no second
-    capacity on the case, not their own case."""
+    capacity on the case, not their own case (``own`` of the applicant's commitment)."""
     if summary.next_role is None or not who.may(summary.next_role, summary.matter_code):
         return False
     if summary.capacities_of(who.principal) - {summary.next_capacity}:
         return False
-    return not (id_number and id_number == summary.applicant_id_number)
+    return not own(summary.applicant_id_number)
 
 
 def queue(services: Services, who: Identity, role: str, now: datetime) -> list[CaseOut]:
     """What waits for ``who`` in ``role``; ApiError 403 if they do not hold it."""
     if role not in CASE_ROLES or not who.may(role):
         raise ApiError(403, "role.missing", f"{who.principal} does not hold the role {role}")
-    staff = services.ledger.directory().staff.get(who.principal)
-    id_number = staff.id_number if staff else None
+    own = _own_case_test(services, who.principal)
     settings = services.settings
     return [
         case_out(s, now, settings.near_due_days)
         for s in services.read_models.waiting_for(role, limit=settings.page_limit * 5)
-        if _may_take(s, who, id_number)
+        if _may_take(s, who, own)
     ][: settings.page_limit]
+
+
+def _own_case_test(services: Services, principal: str) -> Callable[[str], bool]:
+    """Whether an applicant's identity commitment is ``principal``'s own (private table)."""
+    staff = services.ledger.directory().staff.get(principal)
+    personal = services.ledger.personal
+    if staff is None:
+        return lambda _commitment: False
+    mine = staff.id_commitment
+    if personal is None:
+        return lambda commitment: commitment == mine
+    return lambda commitment: is_commitment(commitment) and personal.same_person(commitment, mine)
 
 
 def _visible_case(services: Services, who: Identity, case_id: uuid.UUID) -> CaseSummary:
@@ -188,9 +208,16 @@ def case_detail(
     summary = _visible_case(services, who, case_id)
     events = list(services.ledger.events(summary.stream))
     state = services.ledger.case_state(summary.stream)
+    applicant = dict(state.applicant)
+    if handles_case(who, state, summary.matter_code, summary.next_role):
+        number = applicant_number(
+            services.ledger, state, reader=who.principal, purpose="case detail", now=now
+        )
+        if number is not None:
+            applicant["id_number"] = number
     return CaseDetailOut(
         case=case_out(summary, now, services.settings.near_due_days),
-        applicant=dict(state.applicant),
+        applicant=applicant,
         participants=[{"person": p.person, "capacity": p.capacity} for p in state.participants],
         outcome=state.outcome,
         head_seq=state.seq,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import uuid
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 
 from api.org import OrgError, OrgHome, resolve_home
+from cli.passphrase import PassphraseFileOption, org_passphrase
 from ledger.client import StreamWriter
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
@@ -25,6 +27,8 @@ from ledger.store.log_audit import audit_log
 __all__ = ["audit_with_log", "register"]
 
 DEMO_MARKER = ".caseledger-demo"
+# The demo's keys are throw-away; a passphrase everyone knows keeps its commands non-interactive.
+DEMO_PASS = "caseledger-demo"  # noqa: S105 (published on purpose)
 
 
 def audit_with_log(
@@ -56,11 +60,18 @@ def demo(
             "--out", help="Folder for the demo organisation (replaced if it holds an earlier demo)."
         ),
     ] = Path("caseledger-demo"),
+    passphrase_file: PassphraseFileOption = None,
 ) -> None:
     """Run a sample case from application to delivery on the embedded SQLite default:
     a new organisation, three staff, a sealed result.pdf, an audit bundle, the audit and
-    the verification, with the verdicts printed."""
+    the verification, with the verdicts printed. The root, admin and seal-CA keys are
+    encrypted under --passphrase-file or CASELEDGER_PASSPHRASE, else under the printed
+    demo passphrase."""
     _fresh_demo_folder(out)
+    given = passphrase_file is not None or bool(os.environ.get("CASELEDGER_PASSPHRASE"))
+    passphrase = (
+        org_passphrase(passphrase_file, new=True, what="the demo keys") if given else DEMO_PASS
+    )
     clock = _Clock(system_clock() - timedelta(minutes=40))
     home = OrgHome.init(
         out,
@@ -68,16 +79,22 @@ def demo(
         org_name="济南市行政审批服务局",
         public_base_url="http://127.0.0.1:8000",
         now=clock(),
+        passphrase=passphrase,
     )
     (out / DEMO_MARKER).write_text("made by caseledger demo\n")
     typer.echo(
-        f"1. organisation 济南市行政审批服务局 created in {out}/ (trust.json, keys, seal CA)"
+        f"1. organisation 济南市行政审批服务局 created in {out}/ (trust.json, keys, seal CA; "
+        + (
+            "root, admin and seal-CA keys under your passphrase)"
+            if given
+            else f"root, admin and seal-CA keys under the passphrase {DEMO_PASS!r})"
+        )
     )
     ledger = home.open_ledger()
-    office = _demo_office(home)
+    office = _demo_office(home, passphrase)
     try:
         for envelope in office.directory_envelopes(clock()):
-            ledger.append(envelope)
+            ledger.append(envelope, openings=office.openings.values())
         typer.echo(
             "2. directory: admin, seal service and three staff in three grades "
             "(王立 handler, 李娜 reviewer, 张伟 approver)"
@@ -135,14 +152,17 @@ def _fresh_demo_folder(out: Path) -> None:
         shutil.rmtree(out)
 
 
-def _demo_office(home: OrgHome) -> SampleOffice:
+def _demo_office(home: OrgHome, passphrase: str) -> SampleOffice:
     """The sample office on this folder's root, admin and seal-service keys; the three staff
     get new keys, kept in keys/staff/ like any staff member's key file."""
     office = SampleOffice(
         org=home.org,
         org_name=home.org_name,
-        root_key=home.key("root"),
-        keys={"staff:admin": home.key("admin"), "service:seal": home.key("seal-service")},
+        root_key=home.key("root", passphrase),
+        keys={
+            "staff:admin": home.key("admin", passphrase),
+            "service:seal": home.key("seal-service"),
+        },
     )
     for signer in (office.handler, office.reviewer, office.approver):
         name = signer.principal.split(":")[1]

@@ -17,6 +17,7 @@ import typer
 
 from api.org import OrgHome, resolve_home
 from cli.jobs import audit_with_log
+from cli.passphrase import NoPassphraseOption, PassphraseFileOption, org_passphrase
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
 from ledger.store.audit import AuditReport
@@ -67,20 +68,32 @@ def init(
     url: Annotated[
         str, typer.Option(help="Public base URL of this office's caseledger server.")
     ] = "http://127.0.0.1:8000",
+    passphrase_file: PassphraseFileOption = None,
+    no_passphrase: NoPassphraseOption = False,
 ) -> None:
     """Create a new organisation: root, admin, log and seal-service keys, the seal CA and
-    certificate, the database and trust.json."""
+    certificate, the database and trust.json. The root, admin and seal-CA keys are encrypted
+    under a passphrase: the server never needs them."""
     path = resolve_home(home)
-    org_home = OrgHome.init(path, org=org, org_name=name, public_base_url=url, now=utc_now())
+    passphrase = (
+        None
+        if no_passphrase
+        else org_passphrase(passphrase_file, new=True, what="the root, admin and seal-CA keys")
+    )
+    org_home = OrgHome.init(
+        path, org=org, org_name=name, public_base_url=url, now=utc_now(), passphrase=passphrase
+    )
     ledger = org_home.open_ledger(db)
     try:
-        for envelope in org_home.bootstrap_directory(utc_now()):
-            ledger.append(envelope)
+        envelopes, openings = org_home.bootstrap_directory(utc_now(), passphrase=passphrase)
+        for envelope in envelopes:
+            ledger.append(envelope, openings=openings)
     finally:
         ledger.close()
     typer.echo(f"organisation {org} ({name}) created in {path}")
     typer.echo(f"  trust file: {path / 'trust.json'} (publish it on your web site)")
-    typer.echo(f"  admin key:  {path / 'keys' / 'admin.key'}")
+    typer.echo(f"  admin key:  {path / 'keys' / 'admin.key'} (move it to the admin's machine)")
+    typer.echo(f"  root key:   {path / 'keys' / 'root.key'} (keep it offline)")
 
 
 @app.command()

@@ -86,6 +86,19 @@ class KeyFile:
         return cls(principal, key)
 
     @staticmethod
+    def public_key_of(path: Path) -> bytes:
+        """The public key a key file names, read without its passphrase."""
+        from ledger.signing import public_key_from_b64
+
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            return public_key_from_b64(str(doc["public_key"]))
+        except OSError as exc:
+            raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
+        except (ValueError, KeyError, TypeError, CaseLedgerError):
+            raise KeyFileError(f"{path} is not a caseledger key file") from None
+
+    @staticmethod
     def is_sealed(path: Path) -> bool:
         try:
             return "sealed" in json.loads(path.read_text(encoding="utf-8"))

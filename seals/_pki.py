@@ -105,6 +105,11 @@ def load_key(data: bytes, passphrase: bytes | None, *, what: str) -> SealPrivate
     return key
 
 
+def is_encrypted(path: Path) -> bool:
+    """Whether a PEM key file is encrypted (PKCS#8 EncryptedPrivateKeyInfo)."""
+    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in _read(path)
+
+
 def read_key(path: Path, passphrase: bytes | None) -> SealPrivateKey:
     """The private key in ``path``; see :func:`load_key`."""
     return load_key(_read(path), passphrase, what=str(path))

@@ -256,11 +256,19 @@ class SealAuthority:
 
     # -- storage ------------------------------------------------------------------------------
 
-    def save(self, folder: Path, *, passphrase: bytes | None = None) -> None:
+    def save(
+        self,
+        folder: Path,
+        *,
+        passphrase: bytes | None = None,
+        ca_passphrase: bytes | None = None,
+    ) -> None:
         """Write the authority to ``folder`` (created if needed) as PEM files and JSON.
 
-        Private keys are PKCS#8 PEM, encrypted when a passphrase is given. Raises
-        SealAuthorityError if the folder cannot be written.
+        Private keys are PKCS#8 PEM, encrypted when a passphrase is given; the CA key under
+        ``ca_passphrase`` if given (it is needed only to issue certificates and CRLs, so it
+        can stay locked while the seal key works). Raises SealAuthorityError if the folder
+        cannot be written.
         """
         meta = {
             "v": _FORMAT_VERSION,
@@ -282,15 +290,22 @@ class SealAuthority:
             "seal.key.pem": _pki.key_pem(self.seal.private_key, passphrase),
         }
         if self.ca_key is not None:
-            files["seal-ca.key.pem"] = _pki.key_pem(self.ca_key, passphrase)
+            files["seal-ca.key.pem"] = _pki.key_pem(self.ca_key, ca_passphrase or passphrase)
         _pki.write_files(folder, files)
 
     @classmethod
-    def load(cls, folder: Path, *, passphrase: bytes | None = None) -> SealAuthority:
+    def load(
+        cls,
+        folder: Path,
+        *,
+        passphrase: bytes | None = None,
+        ca_passphrase: bytes | None = None,
+    ) -> SealAuthority:
         """Read an authority written by :meth:`save`.
 
-        Raises SealAuthorityError if a file is missing or unreadable, or a key does not
-        match its certificate.
+        A CA key encrypted under a passphrase not given is left locked (``ca_key`` None; the
+        seal key still works). Raises SealAuthorityError if a file is missing or unreadable,
+        a passphrase is wrong, or a key does not match its certificate.
         """
         meta = _pki.read_json(folder / "authority.json")
         try:
@@ -312,7 +327,9 @@ class SealAuthority:
         seal_key = _pki.read_key(folder / "seal.key.pem", passphrase)
         _pki.check_pair(seal_certs[0], seal_key)
         ca_key_path = folder / "seal-ca.key.pem"
-        ca_key = _pki.read_key(ca_key_path, passphrase) if ca_key_path.exists() else None
+        ca_key = None
+        if ca_key_path.exists() and (ca_passphrase or not _pki.is_encrypted(ca_key_path)):
+            ca_key = _pki.read_key(ca_key_path, ca_passphrase or passphrase)
         if ca_key is not None:
             _pki.check_pair(ca_cert, ca_key)
         seal = SealCredentials(seal_certs[0], seal_key, tuple(seal_certs[1:]))
@@ -323,8 +340,8 @@ class SealAuthority:
     def _require_ca_key(self, action: str) -> SealPrivateKey:
         if self.ca_key is None:
             raise SealAuthorityError(
-                f"cannot {action}: the seal CA's key is not held here (an outside CA issued "
-                "the seal certificate)",
+                f"cannot {action}: the seal CA's key is not held here (locked under its "
+                "passphrase, or an outside CA issued the seal certificate)",
                 code="seal.no_ca_key",
             )
         return self.ca_key

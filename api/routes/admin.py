@@ -7,8 +7,9 @@ from fastapi import APIRouter, Response
 from api import service
 from api.deps import IdentityDep, NowDep, ServicesDep
 from api.errors import ApiError
-from api.routes.staff import APPEND_RESPONSES, ENVELOPE_BODY, RawBody
-from api.schemas import AppendOut, DirectoryOut, error_responses
+from api.personal import parse_openings, staff_number
+from api.routes.staff import APPEND_RESPONSES, ENVELOPE_BODY, OpeningsHeader, RawBody
+from api.schemas import AppendOut, DirectoryOut, StaffIdentityOut, error_responses
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 
@@ -29,10 +30,30 @@ def get_directory(who: IdentityDep, services: ServicesDep) -> DirectoryOut:
     responses=APPEND_RESPONSES,
 )
 def post_directory(
-    raw: RawBody, services: ServicesDep, now: NowDep, response: Response
+    raw: RawBody,
+    services: ServicesDep,
+    now: NowDep,
+    response: Response,
+    openings: OpeningsHeader = None,
 ) -> AppendOut:
-    """Append a signed directory envelope (signed by an admin, or the root key for seq 1)."""
-    result = service.append_envelope(services, raw, now, only_directory=True)
+    """Append a signed directory envelope (signed by an admin, or the root key for seq 1).
+    A StaffEnrolled's identity number travels in the Caseledger-Openings header."""
+    result = service.append_envelope(
+        services, raw, now, only_directory=True, openings=parse_openings(openings)
+    )
     if result.replayed:
         response.status_code = 200
     return result
+
+
+@router.get(
+    "/staff/{principal}/identity",
+    response_model=StaffIdentityOut,
+    responses=error_responses(401, 403, 404),
+)
+def get_staff_identity(
+    principal: str, who: IdentityDep, services: ServicesDep, now: NowDep
+) -> StaffIdentityOut:
+    """A staff member's identity number from the private table (admins only; each read is
+    recorded)."""
+    return StaffIdentityOut(**staff_number(services.ledger, who, principal, now))

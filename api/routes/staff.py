@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from api import service
 from api.auth import active_key, roles_now
 from api.deps import IdentityDep, NowDep, ReadModelsDep, ServicesDep
 from api.errors import ApiError
+from api.personal import OPENINGS_HEADER, parse_openings
 from api.schemas import (
     AppendOut,
     CaseDetailOut,
@@ -61,6 +62,10 @@ async def raw_body(request: Request) -> bytes:
 
 
 RawBody = Annotated[bytes, Depends(raw_body)]
+# The openings of the identity commitments the envelope carries (api.personal).
+OpeningsHeader = Annotated[
+    str | None, Header(alias=OPENINGS_HEADER, max_length=4096, include_in_schema=True)
+]
 
 # What a signed append can answer, for both write paths (any envelope, directory only).
 APPEND_RESPONSES = error_responses(
@@ -82,10 +87,15 @@ APPEND_RESPONSES = error_responses(
     responses=APPEND_RESPONSES,
 )
 def post_envelope(
-    raw: RawBody, services: ServicesDep, now: NowDep, response: Response
+    raw: RawBody,
+    services: ServicesDep,
+    now: NowDep,
+    response: Response,
+    openings: OpeningsHeader = None,
 ) -> AppendOut:
-    """Append any signed envelope (case step or directory change), checked by the rules."""
-    result = service.append_envelope(services, raw, now)
+    """Append any signed envelope (case step or directory change), checked by the rules.
+    A person's identity number travels beside it, in the Caseledger-Openings header."""
+    result = service.append_envelope(services, raw, now, openings=parse_openings(openings))
     if result.replayed:
         response.status_code = 200
     return result

@@ -32,6 +32,7 @@ from cli.client._common import (
 from cli.client._show import print_appended
 from cli.client._target import Appended, open_target, parse_when
 from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
+from ledger.personal import commit
 
 __all__ = ["case_app"]
 
@@ -141,10 +142,17 @@ def apply(
     applicant = key_file.principal.startswith("applicant:")
     body: dict[str, Any] = {
         "matter": {"code": matter, "version": matter_version or 1},
-        "applicant": {"kind": applicant_kind, "name": applicant_name, "id_number": applicant_id},
+        "applicant": {"kind": applicant_kind, "name": applicant_name},
         "materials": [material(m) for m in materials or ()],
         "channel": channel,
     }
+    # A natural person's number stays in the office's private table; the signed body carries
+    # a salted commitment. An organisation's credit code is public and stays in clear.
+    openings = [commit(applicant_id)] if applicant_kind == "person" else []
+    if openings:
+        body["applicant"]["id_commitment"] = openings[0].commitment
+    else:
+        body["applicant"]["id_number"] = applicant_id
     if applicant:
         body["applicant_key"] = key_file.key.public_key_b64
     case_id = uuid.uuid4()
@@ -167,7 +175,7 @@ def apply(
             prev=None,
             body=body,
         )
-        result = target.append(seal_envelope(draft, key_file.key))
+        result = target.append(seal_envelope(draft, key_file.key), openings)
         print_appended("Applied", result)
         detail = None if applicant else target.case(case_id)
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ from cli.client._target import Appended, DirectoryView, Target, open_target, par
 from ledger.client import Signer, StreamWriter, grant_body
 from ledger.directory import STAFF_ROLES
 from ledger.keyfile import KeyFile
+from ledger.personal import Opening, commit
 from ledger.signing import PrivateKey, public_key_from_b64
 
 __all__ = ["AdminKey", "Server", "keygen", "sign_and_append", "staff_app"]
@@ -116,18 +118,26 @@ def _public_key(public_key: str | None, from_key: Path | None, principal: str) -
     return public_key
 
 
-def sign_and_append(options: Session, bodies: list[tuple[str, dict[str, Any]]]) -> list[Appended]:
-    """Sign ``bodies`` as consecutive directory envelopes with the admin key and append them."""
+def sign_and_append(
+    options: Session,
+    bodies: list[tuple[str, dict[str, Any]]],
+    openings: Sequence[Opening] = (),
+) -> list[Appended]:
+    """Sign ``bodies`` as consecutive directory envelopes with the admin key and append them;
+    ``openings`` open the identity commitments they carry (for the office's private table)."""
     key_file = options.key_file("admin")
     target = open_target(options, key_file)
     try:
-        return _append_directory(target, key_file, bodies)
+        return _append_directory(target, key_file, bodies, openings)
     finally:
         target.close()
 
 
 def _append_directory(
-    target: Target, key_file: KeyFile, bodies: list[tuple[str, dict[str, Any]]]
+    target: Target,
+    key_file: KeyFile,
+    bodies: list[tuple[str, dict[str, Any]]],
+    openings: Sequence[Opening] = (),
 ) -> list[Appended]:
     view = target.directory()
     writer = StreamWriter(view.stream, view.seq, view.head_hash)
@@ -135,7 +145,7 @@ def _append_directory(
     done = []
     for step_type, body in bodies:
         envelope = writer.sign(step_type, admin, utc_now(), body)
-        done.append(target.append(envelope))
+        done.append(target.append(envelope, openings))
         typer.echo(f"{step_type:<14} {done[-1].stream} seq {done[-1].seq}  {_where(done[-1])}")
     return done
 
@@ -151,7 +161,14 @@ def _where(result: Appended) -> str:
 def staff_add(
     principal: Annotated[str, typer.Argument(help="e.g. staff:wang.li")],
     name: Annotated[str, typer.Option("--name", help="Full name, e.g. 王立.")],
-    id_number: Annotated[str, typer.Option("--id-number", help="Identity number.")],
+    id_number: Annotated[
+        str,
+        typer.Option(
+            "--id-number",
+            help="Identity number: kept in the office's private table; the signed record "
+            "carries a salted commitment to it.",
+        ),
+    ],
     unit: Annotated[str, typer.Option("--unit", help="Unit (科室).")] = "行政审批科",
     public_key: PublicKey = None,
     from_key: FromKey = None,
@@ -163,14 +180,14 @@ def staff_add(
 ) -> None:
     """Enrol a staff member, and their key if one is given (StaffEnrolled, KeyAdded)."""
     _principal(principal)
-    bodies: list[tuple[str, dict[str, Any]]] = [
-        ("StaffEnrolled", {"staff": principal, "name": name, "unit": unit, "id_number": id_number})
-    ]
+    opening = commit(id_number)
+    enrol = {"staff": principal, "name": name, "unit": unit, "id_commitment": opening.commitment}
+    bodies: list[tuple[str, dict[str, Any]]] = [("StaffEnrolled", enrol)]
     if public_key is not None or from_key is not None:
         body = {"staff": principal, "public_key": _public_key(public_key, from_key, principal)}
         bodies.append(("KeyAdded", body))
     options = session(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
-    sign_and_append(options, bodies)
+    sign_and_append(options, bodies, [opening])
 
 
 @staff_app.command("add-key")

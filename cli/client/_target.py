@@ -9,7 +9,10 @@ challenge, ``GET /v1/cases/{id}/next``, ``POST /v1/envelopes``; its error bodies
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,11 +20,13 @@ from typing import Any, Protocol
 import httpx
 
 from api.auth import SIGNIN_PREFIX, query_code, roles_now
+from api.personal import OPENINGS_HEADER
 from cli.client._common import ClientError, Session, note, utc_now
 from ledger.clock import CHINA_TIME
 from ledger.envelope import Actor, Envelope, draft_envelope
 from ledger.errors import StreamNotFound
 from ledger.keyfile import KeyFile
+from ledger.personal import Opening
 from ledger.policy import STEP_RULES
 from ledger.signing import b64encode
 from ledger.store.application import CaseLedger
@@ -64,7 +69,7 @@ class Target(Protocol):
         """The unsigned next envelope of a case for the key holder (``at`` = now)."""
         ...
 
-    def append(self, envelope: Envelope) -> Appended: ...
+    def append(self, envelope: Envelope, openings: Sequence[Opening] = ()) -> Appended: ...
 
     def case(self, case_id: uuid.UUID) -> dict[str, Any]:
         """The case detail, shaped as the server's ``GET /v1/cases/{id}`` answer."""
@@ -115,8 +120,8 @@ class LocalTarget:
             ),
         )
 
-    def append(self, envelope: Envelope) -> Appended:
-        result = self.ledger.append(envelope, now=utc_now())
+    def append(self, envelope: Envelope, openings: Sequence[Opening] = ()) -> Appended:
+        result = self.ledger.append(envelope, now=utc_now(), openings=openings)
         leaf = result.leaf_index
         if leaf is None and self.ledger.log is not None:
             leaf = self.ledger.log.leaf_index(bytes.fromhex(result.hash))
@@ -289,11 +294,14 @@ class RemoteTarget:
             draft["actor"] = {**draft["actor"], "role": role}
         return draft
 
-    def append(self, envelope: Envelope) -> Appended:
+    def append(self, envelope: Envelope, openings: Sequence[Opening] = ()) -> Appended:
         path = "/v1/directory" if envelope.stream.startswith("directory:") else "/v1/envelopes"
-        result = self._call(
-            "POST", path, content=envelope.raw, headers={"Content-Type": "application/json"}
-        )
+        headers = {"Content-Type": "application/json"}
+        if openings:
+            # The identity number travels beside the signed envelope, never inside it.
+            text = json.dumps([o.to_json() for o in openings]).encode()
+            headers[OPENINGS_HEADER] = base64.urlsafe_b64encode(text).rstrip(b"=").decode()
+        result = self._call("POST", path, content=envelope.raw, headers=headers)
         return Appended(
             result["stream"],
             int(result["seq"]),

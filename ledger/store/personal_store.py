@@ -141,9 +141,7 @@ class PersonalStore:
         if commitment is not None:
             query = query.where(pd_reads.c.commitment == commitment)
         with self.engine.connect() as conn:
-            return [
-                Read(r.commitment, r.reader, r.purpose, r.read_at) for r in conn.execute(query)
-            ]
+            return [Read(r.commitment, r.reader, r.purpose, r.read_at) for r in conn.execute(query)]
 
     def same_person(self, a: str, b: str) -> bool:
         """Whether two commitments open to one number (the rules' own-case check)."""

@@ -57,7 +57,8 @@ def drift(engine: Engine) -> list[object]:
                 "compare_server_default": True,
             },
         )
-        return list(compare_metadata(context, [LOG_METADATA, READ_MODEL_METADATA, PERSONAL_METADATA]))
+        metadata = [LOG_METADATA, READ_MODEL_METADATA, PERSONAL_METADATA]
+        return list(compare_metadata(context, metadata))
 
 
 def test_upgrade_from_empty_creates_the_tables(store: Store, engine: Engine) -> None:
@@ -161,7 +162,9 @@ def test_db_commands_upgrade_and_report(tmp_path: Path) -> None:
     assert before.exit_code == 1 and "none (head is 0002" in before.output
     first = runner.invoke(cli, ["db", "upgrade", "--db", db])
     assert first.exit_code == 0, first.output
-    assert first.output == "tables made before migrations found: stamped at 0001\nupgraded 0001 → 0002\n"
+    assert first.output == (
+        "tables made before migrations found: stamped at 0001\nupgraded 0001 → 0002\n"
+    )
     second = runner.invoke(cli, ["db", "upgrade", "--db", db])
     assert second.output == "already at 0002 (head)\n"
     after = runner.invoke(cli, ["db", "current", "--db", db])

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from ledger.client import Signer, StreamWriter, grant_body, matter_body
 from ledger.envelope import Envelope
 from ledger.errors import RulesRefused
+from ledger.personal import commit, is_commitment
 from ledger.signing import PrivateKey
 from ledger.store.application import CaseLedger
 from ledger.store.storage import open_store
@@ -100,7 +101,13 @@ def body_for(
     if step == "Applied":
         body: dict[str, Any] = {
             "matter": {"code": MATTER, "version": 1},
-            "applicant": {"kind": "organisation", "name": "某公司", "id_number": applicant_id},
+            # A staff member applying for themselves is a person, known by the commitment
+            # their own enrolment carries; anyone else here is a company with its credit code.
+            "applicant": (
+                {"kind": "person", "name": "某人", "id_commitment": applicant_id}
+                if is_commitment(applicant_id)
+                else {"kind": "organisation", "name": "某公司", "id_number": applicant_id}
+            ),
             "materials": [{"name": "申请书.pdf", "sha256": digest}],
             "channel": "online" if applicant_key else "window",
         }
@@ -303,7 +310,7 @@ class Run:
         self.case = StreamWriter(f"case:{uuid.UUID(int=0x5EED)}")
         self.applicant = Signer(APPLICANT, "applicant", PrivateKey.generate())
         self.clock = T0
-        ids = {s: f"3701021990{i:08d}" for i, s in enumerate(STAFF)}
+        ids = {s: commit(f"3701021990{i:08d}").commitment for i, s in enumerate(STAFF)}
         own = spec["own_case"]
         self.model = Model(
             levels=spec["levels"],
@@ -324,14 +331,14 @@ class Run:
 
     def _set_up(self, ids: dict[str, str]) -> None:
         root = Signer("staff:admin", "admin", self.root)
-        self.directory_change("StaffEnrolled", enrol("staff:admin", "000"), root)
+        self.directory_change("StaffEnrolled", enrol("staff:admin", commit("000").commitment), root)
         self.directory_change("KeyAdded", key_body("staff:admin", self.admin.key), root)
         self.directory_change(
             "RoleGranted", grant_body("g-admin", "staff:admin", "admin", valid_from=T0), root
         )
         for principal in [*STAFF, SEAL]:
             key = PrivateKey.generate()
-            self.directory_change("StaffEnrolled", enrol(principal, ids.get(principal, "SEAL")))
+            self.directory_change("StaffEnrolled", enrol(principal, ids.get(principal) or commit("SEAL").commitment))
             self.directory_change("KeyAdded", key_body(principal, key))
             self.model.keys[principal] = KeyInfo(key, self.clock)
         self.directory_change(
@@ -452,7 +459,7 @@ def appended_codes(ledger: CaseLedger, env: Envelope) -> set[str]:
 
 
 def enrol(principal: str, id_number: str) -> dict[str, Any]:
-    return {"staff": principal, "name": principal, "unit": "审批科", "id_number": id_number}
+    return {"staff": principal, "name": principal, "unit": "审批科", "id_commitment": id_number}
 
 
 def key_body(principal: str, key: PrivateKey) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from ledger.client import Signer, StreamWriter, grant_body, matter_body
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope, seal_envelope
 from ledger.jcs import canonical
+from ledger.personal import commit
 from ledger.policy import STEP_RULES, capacity_for, check
 from ledger.sample import SAMPLE_MATTER, SampleOffice, applied_body, decided_body
 from ledger.signing import PrivateKey
@@ -27,6 +28,7 @@ from ledger.violations import CODES
 
 T0 = datetime.fromisoformat("2026-11-23T01:00:00+00:00")
 T1 = datetime.fromisoformat("2026-11-24T01:00:00+00:00")
+SOME_ID = commit("110101199003070000").commitment
 MIN = timedelta(minutes=1)
 HEAD = "follow the head"  # default for Case.envelope(prev=...)
 
@@ -110,7 +112,12 @@ class World:
         number = id_number or hashlib.sha256(principal.encode()).hexdigest()[:18]
         self.admin_does(
             "StaffEnrolled",
-            {"staff": principal, "name": principal, "unit": "审批科", "id_number": number},
+            {
+                "staff": principal,
+                "name": principal,
+                "unit": "审批科",
+                "id_commitment": commit(number).commitment,
+            },
             at,
         )
         self.admin_does("KeyAdded", {"staff": principal, "public_key": key.public_key_b64}, at)
@@ -486,19 +493,79 @@ def test_the_approver_may_not_then_handle(world: World) -> None:
 
 def test_staff_may_not_act_on_their_own_application(world: World) -> None:
     o = world.office
-    own_number = world.directory.staff["staff:li.na"].id_number
+    own = world.directory.staff["staff:li.na"].id_commitment
     body = applied_body("李娜")
-    body["applicant"] = {"kind": "person", "name": "李娜", "id_number": own_number}
+    body["applicant"] = {"kind": "person", "name": "李娜", "id_commitment": own}
     case = Case(world).do("Applied", o.handler, body).do("Accepted", o.handler)
     assert case.codes("Reviewed", o.reviewer) == ["duty.own_case"]
 
 
 def test_the_handler_may_not_record_their_own_application(world: World) -> None:
     o = world.office
-    own_number = world.directory.staff["staff:wang.li"].id_number
+    own = world.directory.staff["staff:wang.li"].id_commitment
     body = applied_body("王立")
-    body["applicant"] = {"kind": "person", "name": "王立", "id_number": own_number}
+    body["applicant"] = {"kind": "person", "name": "王立", "id_commitment": own}
     assert Case(world).codes("Applied", o.handler, body) == ["duty.own_case"]
+
+
+def test_own_case_is_found_through_the_private_table_under_a_fresh_salt(world: World) -> None:
+    # The applicant's commitment is salted anew, so only the office's table can tell that it
+    # opens to the handler's own number; the rules ask it through ``same_person``.
+    o = world.office
+    mine = world.directory.staff["staff:wang.li"].id_commitment
+    number = o.openings[mine].value
+    fresh = commit(number)
+    assert fresh.commitment != mine
+    body = applied_body("王立")
+    body["applicant"] = {"kind": "person", "name": "王立", "id_commitment": fresh.commitment}
+    env = StreamWriter(f"case:{uuid.uuid4()}").sign("Applied", o.handler, T1, body)
+    state = CaseState.empty(env.stream)
+    openings = {**o.openings, fresh.commitment: fresh}
+
+    def same_person(a: str, b: str) -> bool:
+        return openings[a].value == openings[b].value
+
+    assert codes(check(state, world.directory, env)) == []
+    assert codes(check(state, world.directory, env, same_person=same_person)) == [
+        "duty.own_case"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "code"),
+    [
+        ("staff", {"id_number": "370102198502020022"}, "body.personal_data"),
+        ("staff", {"id_commitment": "pc1:" + "0" * 63}, "body.commitment"),
+        ("staff", {"id_commitment": "sha256:" + "0" * 64}, "body.commitment"),
+        ("staff", {}, "body.commitment"),
+        ("person", {"id_number": "X-1"}, "body.personal_data"),
+        ("person", {"id_commitment": "PC1:" + "A" * 64}, "body.commitment"),
+        ("comment", {"note": "身份证 11010519491231002X 已核"}, "body.personal_data"),
+        ("comment", {"note": "联系电话 13912345678"}, "body.personal_data"),
+    ],
+)
+def test_personal_data_in_clear_is_refused(
+    world: World, where: str, value: dict[str, str], code: str
+) -> None:
+    o = world.office
+    if where == "staff":
+        body: dict[str, Any] = {"staff": "staff:x", "name": "x", "unit": "u", **value}
+        env = world.sign_directory("StaffEnrolled", body)
+        assert code in codes(check(None, world.directory, env))
+        return
+    body = applied_body("王小明")
+    if where == "person":
+        body["applicant"] = {"kind": "person", "name": "王小明", **value}
+    else:
+        body["materials"][0]["name"] = value["note"]
+    env = StreamWriter(f"case:{uuid.uuid4()}").sign("Applied", o.handler, T1, body)
+    assert code in codes(check(CaseState.empty(env.stream), world.directory, env))
+
+
+def test_an_organisation_keeps_its_credit_code_in_clear(world: World) -> None:
+    body = applied_body("济南泉城食品有限公司")
+    env = StreamWriter(f"case:{uuid.uuid4()}").sign("Applied", world.office.handler, T1, body)
+    assert codes(check(CaseState.empty(env.stream), world.directory, env)) == []
 
 
 # The chain -------------------------------------------------------------------------------
@@ -663,7 +730,7 @@ def test_seq_1_must_be_signed_by_a_root_key(world: World) -> None:
         "StaffEnrolled",
         world.office.admin,
         T0,
-        {"staff": "staff:admin", "name": "x", "unit": "u", "id_number": "1"},
+        {"staff": "staff:admin", "name": "x", "unit": "u", "id_commitment": SOME_ID},
     )
     assert codes(check(None, fresh, first)) == ["directory.root_required"]
 
@@ -671,13 +738,13 @@ def test_seq_1_must_be_signed_by_a_root_key(world: World) -> None:
 def test_a_directory_change_by_a_non_admin(world: World) -> None:
     env = world.sign_directory(
         "StaffEnrolled",
-        {"staff": "staff:x", "name": "x", "unit": "u", "id_number": "9"},
+        {"staff": "staff:x", "name": "x", "unit": "u", "id_commitment": SOME_ID},
         signer=world.office.handler,
     )
     assert codes(check(None, world.directory, env)) == ["directory.not_admin"]
     as_admin = world.sign_directory(
         "StaffEnrolled",
-        {"staff": "staff:x", "name": "x", "unit": "u", "id_number": "9"},
+        {"staff": "staff:x", "name": "x", "unit": "u", "id_commitment": SOME_ID},
         signer=world.office.handler.as_role("admin"),
     )
     assert codes(check(None, world.directory, as_admin)) == ["directory.not_admin"]
@@ -686,7 +753,7 @@ def test_a_directory_change_by_a_non_admin(world: World) -> None:
 def test_the_root_key_may_sign_later_changes_too(world: World) -> None:
     env = world.sign_directory(
         "StaffEnrolled",
-        {"staff": "staff:x", "name": "x", "unit": "u", "id_number": "9"},
+        {"staff": "staff:x", "name": "x", "unit": "u", "id_commitment": SOME_ID},
         signer=world.office.root,
     )
     assert codes(check(None, world.directory, env)) == []
@@ -695,7 +762,7 @@ def test_the_root_key_may_sign_later_changes_too(world: World) -> None:
 @pytest.mark.parametrize(
     ("step", "body"),
     [
-        ("StaffEnrolled", {"staff": "staff:li.na", "name": "x", "unit": "u", "id_number": "9"}),
+        ("StaffEnrolled", {"staff": "staff:li.na", "name": "x", "unit": "u", "id_commitment": SOME_ID}),
         ("KeyAdded", {"staff": "staff:nobody", "public_key": PrivateKey.generate().public_key_b64}),
         ("KeyRevoked", {"key_id": "0123456789abcdef", "reason": "x"}),
         ("RoleGranted", grant_body("g-li.na", "staff:li.na", "reviewer", valid_from=T0)),
@@ -726,7 +793,7 @@ def test_the_same_key_cannot_be_added_twice(world: World) -> None:
 @pytest.mark.parametrize(
     ("step", "body"),
     [
-        ("StaffEnrolled", {"staff": "staff:x", "name": "", "unit": "u", "id_number": "9"}),
+        ("StaffEnrolled", {"staff": "staff:x", "name": "", "unit": "u", "id_commitment": SOME_ID}),
         ("KeyAdded", {"staff": "staff:li.na", "public_key": "AAAA"}),
         ("RoleGranted", {**grant_body("g-z", "staff:li.na", "janitor", valid_from=T0)}),
         (

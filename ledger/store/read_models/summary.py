@@ -146,7 +146,10 @@ def summary_of(fold: CaseFold, directory: DirectoryState) -> CaseSummary:
         next_capacity=capacity,
         applicant_name=str(state.applicant.get("name", "")),
         applicant_kind=str(state.applicant.get("kind", "")),
-        applicant_id_number=str(state.applicant.get("id_number", "")),
+        # An organisation's credit code, or a natural person's identity commitment.
+        applicant_id_number=str(
+            state.applicant.get("id_number") or state.applicant.get("id_commitment", "")
+        ),
         participants=tuple((p.person, p.capacity) for p in state.participants),
         outcome=state.outcome,
         applied_at=applied_at,
