@@ -14,6 +14,7 @@ Prints a table, then one JSON line of figures.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import queue
@@ -25,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,10 @@ import psycopg  # noqa: E402
 from api.org import OrgHome  # noqa: E402
 from ledger.client import StreamWriter  # noqa: E402
 from ledger.envelope import Envelope  # noqa: E402
+from ledger.personal import Opening  # noqa: E402
 from ledger.sample import SampleOffice, applied_body, decided_body  # noqa: E402
 from ledger.store.application import CaseLedger  # noqa: E402
+from ledger.store.personal_store import commitments_in  # noqa: E402
 from ledger.store.read_models import ReadModels  # noqa: E402
 from ledger.store.storage import open_store  # noqa: E402
 
@@ -57,8 +61,19 @@ def make_home(path: Path) -> tuple[OrgHome, SampleOffice]:
         org_name="济南市行政审批服务局",
         public_base_url="https://bench.example",
         now=datetime.now(UTC) - timedelta(days=1),
+        passphrase=None,
     )
     return home, SampleOffice(org=home.org, org_name=home.org_name, root_key=home.key("root"))
+
+
+def openings_header(envelope: Envelope, openings: Iterable[Opening]) -> dict[str, str]:
+    """The Caseledger-Openings header for the identity commitments ``envelope`` carries."""
+    wanted = set(commitments_in(envelope))
+    chosen = [o.to_json() for o in openings if o.commitment in wanted]
+    if not chosen:
+        return {}
+    text = base64.urlsafe_b64encode(json.dumps(chosen).encode()).rstrip(b"=").decode()
+    return {"Caseledger-Openings": text}
 
 
 def free_port() -> int:
@@ -142,7 +157,7 @@ def run_library(ledger: CaseLedger, office: SampleOffice, count: int) -> float:
     """Steps per second of ``ledger.append`` on the same kind of cases, one caller."""
     start = datetime.now(UTC).replace(microsecond=0)
     for envelope in office.directory_envelopes(start - timedelta(minutes=2)):
-        ledger.append(envelope)
+        ledger.append(envelope, openings=office.openings.values())
     work = cases(office, count, start)
     began = time.perf_counter()
     for case in work:
@@ -189,7 +204,12 @@ def measure(backend: str, count: int, clients: int, folder: Path) -> dict[str, A
         try:
             now = datetime.now(UTC).replace(microsecond=0)
             for envelope in office.directory_envelopes(now - timedelta(minutes=2)):
-                assert httpx.post(f"{base}/v1/envelopes", content=envelope.raw).status_code == 201
+                reply = httpx.post(
+                    f"{base}/v1/envelopes",
+                    content=envelope.raw,
+                    headers=openings_header(envelope, office.openings.values()),
+                )
+                assert reply.status_code == 201, reply.text
             rate, latencies = run_http(base, cases(office, count, now), clients)
         finally:
             server.terminate()

@@ -1,9 +1,10 @@
 """The case receipt (inside a sealed PDF) and the audit bundle (``caseledger export``).
 
-Both hold a case's envelopes, the directory envelopes that authorise their signers (the
-directory stream from seq 1, so its chain and root signature can be checked), one C2SP
-tlog-proof per envelope, and the signed checkpoint those proofs lead to. They differ only
-in ``kind`` and in how far the case goes: a receipt stops at Decided, a bundle has it all.
+Both hold a case's envelopes, directory envelopes that authorise their signers, one C2SP
+tlog-proof per envelope, and the signed checkpoint those proofs lead to. A receipt stops at
+Decided and is minimal: only the directory entries bearing on its signers and matter, with
+the signed ``selection`` statement that says none was left out (:mod:`ledger.selection`). A
+bundle has the whole case and the directory stream from seq 1 (its chain shows completeness).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Receipt:
     directory: tuple[Envelope, ...]
     proofs: dict[str, str]
     checkpoint: str
+    # The signed directory selection of a minimal receipt; None when the directory is whole.
+    selection: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Receipt:
@@ -81,6 +84,9 @@ class Receipt:
         for name in ("org", "case", "checkpoint"):
             if not isinstance(obj[name], str):
                 raise ReceiptError(f"{name} must be text")
+        selection = obj.get("selection")
+        if selection is not None and not isinstance(selection, dict):
+            raise ReceiptError("selection must be an object")
         return cls(
             kind=obj["kind"],
             org=obj["org"],
@@ -89,10 +95,11 @@ class Receipt:
             directory=tuple(Envelope.from_bytes(t) for t in directory_texts),
             proofs=dict(proofs),
             checkpoint=obj["checkpoint"],
+            selection=selection,
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "v": 1,
             "kind": self.kind,
             "org": self.org,
@@ -102,6 +109,9 @@ class Receipt:
             "proofs": self.proofs,
             "checkpoint": self.checkpoint,
         }
+        if self.selection is not None:
+            out["selection"] = self.selection
+        return out
 
     def dumps(self) -> bytes:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=1).encode("utf-8")

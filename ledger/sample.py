@@ -23,10 +23,10 @@ SAMPLE_MATTER = "XK-370100-001"
 
 _STAFF = (
     # principal, name, role, id number (fictitious)
-    ("staff:admin", "赵敏", "admin", "370102198001010011"),
-    ("staff:wang.li", "王立", "handler", "370102198502020022"),
-    ("staff:li.na", "李娜", "reviewer", "370102198703030033"),
-    ("staff:zhang.wei", "张伟", "approver", "370102197904040044"),
+    ("staff:admin", "赵敏", "admin", "370102198001010015"),
+    ("staff:wang.li", "王立", "handler", "370102198502020027"),
+    ("staff:li.na", "李娜", "reviewer", "370102198703030037"),
+    ("staff:zhang.wei", "张伟", "approver", "370102197904040042"),
     ("service:seal", "电子印章服务", "seal_service", "SERVICE-SEAL-0001"),
 )
 
@@ -48,7 +48,11 @@ class SampleOffice:
             self.keys.setdefault(principal, PrivateKey.generate())
 
     def _enrol(self, principal: str, name: str, id_number: str) -> dict[str, Any]:
-        opening = commit(id_number)
+        # One salt per person and office, so the directory is the same envelopes each time
+        # it is built (the signatures are deterministic).
+        opening = next((o for o in self.openings.values() if o.value == id_number), None) or commit(
+            id_number
+        )
         self.openings[opening.commitment] = opening
         return {
             "staff": principal,

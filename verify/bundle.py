@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger.errors import CaseLedgerError
+from ledger.note import VerifierKey
 from ledger.receipt import BUNDLE_KIND, Receipt, ReceiptError
+from ledger.selection import check_selection, verify_selection
 from ledger.trust import TrustFile
 from verify._log import check_log
 from verify._replay import Finding, Replay, replay
@@ -76,7 +78,7 @@ def check_receipt(receipt: Receipt, trust: TrustFile, *, require_decision: bool)
     result = replay(receipt, trust)
     checks = (
         _signatures(result),
-        _rules(result, receipt, require_decision=require_decision),
+        _rules(result, receipt, trust, require_decision=require_decision),
         *check_log(receipt, trust),
     )
     return ReceiptReport(checks, result.summary(), result.timeline)
@@ -97,7 +99,29 @@ def _signatures(result: Replay) -> Check:
     )
 
 
-def _rules(result: Replay, receipt: Receipt, *, require_decision: bool) -> Check:
+def _selection_problems(receipt: Receipt, trust: TrustFile) -> list[str]:
+    """A minimal receipt's directory against its signed selection statement; a receipt whose
+    directory is not whole must carry one."""
+    statement = receipt.selection
+    if statement is None:
+        whole = [e.seq for e in receipt.directory] == list(range(1, len(receipt.directory) + 1))
+        return [] if whole else ["the directory is not whole and no selection statement says why"]
+    try:
+        log_key = VerifierKey.from_string(trust.log_verifier_key).public_key
+    except CaseLedgerError:
+        return ["the trust file's log key cannot be read to check the directory selection"]
+    if not verify_selection(statement, log_key):
+        return ["the directory selection is not signed by the office's log key"]
+    return check_selection(
+        statement,
+        org=receipt.org,
+        case="case:" + receipt.case.removeprefix("case:"),
+        directory=receipt.directory,
+        steps=receipt.envelopes,
+    )
+
+
+def _rules(result: Replay, receipt: Receipt, trust: TrustFile, *, require_decision: bool) -> Check:
     findings = list(result.rule_findings)
     problems = [f.text() for f in findings[:_SHOWN]]
     if len(findings) > _SHOWN:
@@ -108,6 +132,7 @@ def _rules(result: Replay, receipt: Receipt, *, require_decision: bool) -> Check
         problems.append("the record holds no decision")
     if receipt.kind == BUNDLE_KIND and not receipt.directory:
         problems.append("the bundle holds no directory to authorise its signers")
+    problems += _selection_problems(receipt, trust)
     if problems:
         return failed("receipt.rules", "; ".join(problems))
     state = result.state

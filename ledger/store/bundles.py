@@ -1,9 +1,10 @@
 """Build case receipts and audit bundles from the ledger and its log.
 
-A receipt (sealed into the result PDF) holds the case up to Decided; a bundle
-(``caseledger export``) holds all of it. Both carry the directory stream from seq 1 up to
-the last directory envelope recorded by the case's last step, one C2SP tlog-proof per
-envelope, and the checkpoint the proofs lead to.
+A receipt (sealed into the result PDF) holds the case up to Decided and only the directory
+entries bearing on its signers and matter, with a selection statement signed by the log key
+(:mod:`ledger.selection`); a bundle (``caseledger export``) holds all of the case and the
+directory stream from seq 1. Both stop the directory at the last entry recorded by the case's
+last step, and carry one C2SP tlog-proof per envelope and the checkpoint the proofs lead to.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError, StreamNotFound
 from ledger.receipt import BUNDLE_KIND, RECEIPT_KIND, Receipt
+from ledger.selection import select_directory, sign_selection
 from ledger.signing import PrivateKey
 from ledger.store.application import CaseLedger
 from ledger.store.log_store import LogStore, StoredCheckpoint, catch_up
@@ -52,6 +54,18 @@ def _build(
         raise StreamNotFound(f"no case {stream}")
     last_at = envelopes[-1].at
     directory = [e for e in ledger.events(ledger.directory_stream) if e.at <= last_at]
+    selection = None
+    if kind == RECEIPT_KIND:
+        chosen, subjects = select_directory(directory, envelopes)
+        selection = sign_selection(
+            org=ledger.org,
+            case=stream,
+            directory=directory,
+            chosen=chosen,
+            subjects=subjects,
+            key=log_key,
+        )
+        directory = chosen
     catch_up(ledger, log)
     checkpoint: StoredCheckpoint = log.sign_checkpoint(log_key, now)
     proofs = {
@@ -65,4 +79,5 @@ def _build(
         directory=tuple(directory),
         proofs=proofs,
         checkpoint=checkpoint.note,
+        selection=selection,
     )

@@ -4,11 +4,12 @@ server clock, sign-in, and a TestClient with the directory already posted."""
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,8 +25,10 @@ from api.org import OrgHome
 from api.settings import Settings
 from ledger.client import Signer, StreamWriter, grant_body
 from ledger.envelope import Envelope
+from ledger.personal import Opening, commit
 from ledger.sample import SampleOffice
 from ledger.signing import PrivateKey
+from ledger.store.personal_store import commitments_in
 from ledger.trust import TrustFile
 
 T0 = datetime(2026, 11, 23, 1, 0, 0, tzinfo=UTC)  # a Monday: the directory is set up
@@ -42,6 +45,10 @@ class Clock:
         return self.now
 
 
+# The passphrase of the test folders' root, admin and seal-CA keys; the server never gets it.
+PASSPHRASE = "a test passphrase"
+
+
 def org_home(path: Path) -> OrgHome:
     """A real organisation folder (keys, seal authority, trust.json, server.secret)."""
     return OrgHome.init(
@@ -50,12 +57,13 @@ def org_home(path: Path) -> OrgHome:
         org_name="济南市行政审批服务局",
         public_base_url="https://approval.example",
         now=T0 - timedelta(days=1),
+        passphrase=PASSPHRASE,
     )
 
 
 def office_of(home: OrgHome) -> SampleOffice:
     """The sample office whose root key is the organisation folder's."""
-    return SampleOffice(org=home.org, org_name=home.org_name, root_key=home.key("root"))
+    return SampleOffice(org=home.org, org_name=home.org_name, root_key=home.key("root", PASSPHRASE))
 
 
 def write_home(path: Path, office: SampleOffice) -> Path:
@@ -82,11 +90,18 @@ def extra_staff(office: SampleOffice, writer: StreamWriter, at: datetime) -> lis
     """A second approver (staff:zhao.lei) and a supervisor (staff:sun.qi), signed by the admin."""
     out = []
     for principal, name, role, id_number in (
-        ("staff:zhao.lei", "赵磊", "approver", "370102198806060066"),
-        ("staff:sun.qi", "孙琦", "supervisor", "370102199007070077"),
+        ("staff:zhao.lei", "赵磊", "approver", "370102198806060060"),
+        ("staff:sun.qi", "孙琦", "supervisor", "370102199007070072"),
     ):
         office.keys.setdefault(principal, PrivateKey.generate())
-        body = {"staff": principal, "name": name, "unit": "行政审批科", "id_number": id_number}
+        opening = commit(id_number)
+        office.openings[opening.commitment] = opening
+        body = {
+            "staff": principal,
+            "name": name,
+            "unit": "行政审批科",
+            "id_commitment": opening.commitment,
+        }
         out.append(writer.sign("StaffEnrolled", office.admin, at, body))
         key_body = {"staff": principal, "public_key": office.keys[principal].public_key_b64}
         out.append(writer.sign("KeyAdded", office.admin, at, key_body))
@@ -101,10 +116,19 @@ def directory_envelopes(office: SampleOffice) -> list[Envelope]:
     return envelopes + extra_staff(office, writer, T0 + timedelta(minutes=5))
 
 
-def post(client: TestClient, envelope: Envelope) -> Any:
-    return client.post(
-        "/v1/envelopes", content=envelope.raw, headers={"content-type": "application/json"}
-    )
+def openings_header(openings: Iterable[Opening]) -> dict[str, str]:
+    """The Caseledger-Openings header for the commitments ``envelope`` carries."""
+    text = json.dumps([o.to_json() for o in openings]).encode()
+    return {"Caseledger-Openings": base64.urlsafe_b64encode(text).rstrip(b"=").decode()}
+
+
+def post(client: TestClient, envelope: Envelope, openings: Iterable[Opening] = ()) -> Any:
+    headers = {"content-type": "application/json"}
+    wanted = set(commitments_in(envelope))
+    chosen = [o for o in openings if o.commitment in wanted]
+    if chosen:
+        headers.update(openings_header(chosen))
+    return client.post("/v1/envelopes", content=envelope.raw, headers=headers)
 
 
 def sign_in(client: TestClient, signer: Signer) -> dict[str, str]:
@@ -132,8 +156,8 @@ class Api:
     clock: Clock
     home: Path
 
-    def post(self, envelope: Envelope) -> Any:
-        return post(self.client, envelope)
+    def post(self, envelope: Envelope, openings: Iterable[Opening] = ()) -> Any:
+        return post(self.client, envelope, [*openings, *self.office.openings.values()])
 
     def sign_in(self, signer: Signer) -> dict[str, str]:
         return sign_in(self.client, signer)
@@ -151,7 +175,7 @@ def open_api(home: Path, db: str | None, office: SampleOffice, **limits: Any) ->
     with TestClient(create_app(settings, clock=clock)) as client:
         for envelope in directory_envelopes(office):
             clock.now = envelope.at
-            reply = post(client, envelope)
+            reply = post(client, envelope, office.openings.values())
             assert reply.status_code == 201, reply.text
         clock.now = T1
         yield Api(client, office, clock, home)

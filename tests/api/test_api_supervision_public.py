@@ -75,7 +75,7 @@ def _person_case(api: Api) -> list[Envelope]:
     from ledger.sample import applied_body
 
     body = applied_body("王小明")
-    body["applicant"] = {"kind": "person", "name": "王小明", "id_number": "370102199901010012"}
+    body["applicant"] = {"kind": "person", "name": "王小明", "id_number": "370102199901010015"}
     writer = StreamWriter(f"case:{uuid.uuid4()}")
     return [
         writer.sign("Applied", api.office.handler, T1, body),
@@ -97,7 +97,7 @@ def test_public_lookup_by_case_number_and_query_code_masks_the_person(api: Api) 
     assert public["status"] == "accepted" and public["status_text"] == "已受理"
     assert public["committed_deadline"] == "2026-12-08"
     assert public["applicant"] == "王**"
-    assert "小明" not in reply.text and "370102199901010012" not in reply.text
+    assert "小明" not in reply.text and "370102199901010015" not in reply.text
     wrong = "0" * 8 if code != "0" * 8 else "1" * 8
     reply = api.client.get(f"/v1/public/cases/{number}?code={wrong}")
     assert reply.status_code == 404 and reply.json()["code"] == "case.not_found"

@@ -20,10 +20,10 @@ from tests.e2e.e2ekit import MATTER, MATTER_CODE, Cli, field_of
 
 PASS = {"CASELEDGER_PASSPHRASE": "local-pass"}
 PEOPLE = (
-    ("staff:wang.li", "王立", "370102198502020022", "handler"),
-    ("staff:li.na", "李娜", "370102198703030033", "reviewer"),
-    ("staff:zhang.wei", "张伟", "370102197904040044", "approver"),
-    ("staff:zhou.min", "周敏", "370102199101010055", "handler"),
+    ("staff:wang.li", "王立", "370102198502020027", "handler"),
+    ("staff:li.na", "李娜", "370102198703030037", "reviewer"),
+    ("staff:zhang.wei", "张伟", "370102197904040042", "approver"),
+    ("staff:zhou.min", "周敏", "37010219910101005X", "handler"),
 )
 
 
@@ -37,7 +37,7 @@ class Office:
 
     def new_case(self, name: str = "济南泉城食品有限公司") -> str:
         applied = self.step("staff:wang.li", "apply", "--matter", MATTER_CODE,
-                            "--applicant-name", name, "--applicant-id", "370102200001010099",
+                            "--applicant-name", name, "--applicant-id", "370102200001010090",
                             "--material", "申请书=" + "cd" * 32)  # fmt: skip
         return field_of(applied, "case id")
 
@@ -136,7 +136,7 @@ def test_revoked_key_and_an_added_key(office: Office, tmp_path: Path) -> None:
 
 def test_revoking_every_grant_of_a_person(office: Office) -> None:
     cli = office.cli
-    cli("staff", "add", "staff:qian.yu", "--name", "钱雨", "--id-number", "370102199202020066")
+    cli("staff", "add", "staff:qian.yu", "--name", "钱雨", "--id-number", "370102199202020062")
     cli("staff", "grant", "staff:qian.yu", "--role", "handler", "--matter", MATTER_CODE)
     cli("staff", "grant", "staff:qian.yu", "--role", "reviewer", "--until", "2099-01-01")
     cli("staff", "revoke", "staff:qian.yu", "--role", "handler", "--reason", "调岗")

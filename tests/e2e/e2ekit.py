@@ -110,9 +110,9 @@ def get_json(url: str, **params: str) -> dict[str, object]:
 
 STAFF = (
     # principal, name, id number, role, passphrase variable
-    ("staff:wang.li", "王立", "370102198502020022", "handler", "WANG_PASS"),
-    ("staff:li.na", "李娜", "370102198703030033", "reviewer", "LI_PASS"),
-    ("staff:zhang.wei", "张伟", "370102197904040044", "approver", "ZHANG_PASS"),
+    ("staff:wang.li", "王立", "370102198502020027", "handler", "WANG_PASS"),
+    ("staff:li.na", "李娜", "370102198703030037", "reviewer", "LI_PASS"),
+    ("staff:zhang.wei", "张伟", "370102197904040042", "approver", "ZHANG_PASS"),
 )
 PASSPHRASES = {"WANG_PASS": "wang-pw-1", "LI_PASS": "li-pw-2", "ZHANG_PASS": "zhang-pw-3"}
 MATTER_CODE = "XK-370100-001"

@@ -111,7 +111,7 @@ def test_pages_in_a_real_browser(tmp_path: Path, browser: Browser) -> None:
     clock = ShiftedClock()
     with serve(cli.home, None, port, clock) as server:
         enrol(cli, server, keys, tmp_path)
-        cli("staff", "add", "staff:sun.qi", "--name", "孙琦", "--id-number", "370102199007070077",
+        cli("staff", "add", "staff:sun.qi", "--name", "孙琦", "--id-number", "370102199007070072",
             "--unit", "监察室", "--server", server)  # fmt: skip
         cli("staff", "grant", "staff:sun.qi", "--role", "supervisor", "--server", server)
         wang, _, zhang = (Staff(cli, server, keys, p) for p, *_ in STAFF)

@@ -338,7 +338,9 @@ class Run:
         )
         for principal in [*STAFF, SEAL]:
             key = PrivateKey.generate()
-            self.directory_change("StaffEnrolled", enrol(principal, ids.get(principal) or commit("SEAL").commitment))
+            self.directory_change(
+                "StaffEnrolled", enrol(principal, ids.get(principal) or commit("SEAL").commitment)
+            )
             self.directory_change("KeyAdded", key_body(principal, key))
             self.model.keys[principal] = KeyInfo(key, self.clock)
         self.directory_change(

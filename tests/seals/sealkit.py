@@ -36,7 +36,7 @@ def sample_document(**changes: object) -> ResultDocument:
     values: dict[str, object] = {
         "case_number": "XH-2026-000123",
         "applicant_name": "杭州清河餐饮管理有限公司",
-        "applicant_id_number": "330106199003071234",
+        "applicant_id_number": "330106199003071236",
         "matter_name": "食品经营许可（新办）",
         "matter_code": "330106-XK-0012",
         "decision_text": "你单位提出的申请符合法定条件、标准，决定准予行政许可，"

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pdf_attacks as attacks
 import pytest
@@ -23,6 +24,7 @@ from verifykit import (
     document,
     make_log,
     make_receipt,
+    minimal_receipt,
     seal,
     sealed_pdf,
     unsealed_pdf,
@@ -110,6 +112,48 @@ def _lookalike(ctx: Ctx) -> bytes:
 
 def _no_receipt(ctx: Ctx) -> bytes:
     return seal(ctx.org, render_result(document(ctx.org)))
+
+
+def _minimal(
+    change: Callable[[Ctx, dict[str, Any]], None],
+    record: Callable[[Org], tuple[list, list]] | None = None,
+) -> Callable[[Ctx], bytes]:
+    """A genuine minimal receipt (of ``record``'s case and directory), then ``change``d."""
+
+    def make(ctx: Ctx) -> bytes:
+        case, directory = record(ctx.org) if record else (None, None)
+        obj = minimal_receipt(ctx.org, case, directory).to_json()
+        change(ctx, obj)
+        return sealed_pdf(ctx.org, json.dumps(obj, ensure_ascii=False).encode())
+
+    return make
+
+
+def _drop_revocation(ctx: Ctx, obj: dict[str, Any]) -> None:
+    # The approver's key was revoked before the decision; without the revocation the record
+    # would look legitimate, so the attacker leaves it out.
+    obj["directory"] = [t for t in obj["directory"] if '"KeyRevoked"' not in t]
+
+
+def _drop_revocation_and_its_seq(ctx: Ctx, obj: dict[str, Any]) -> None:
+    _drop_revocation(ctx, obj)
+    obj["selection"]["entries"] = obj["selection"]["entries"][:-1]
+
+
+def _drop_selection(ctx: Ctx, obj: dict[str, Any]) -> None:
+    _drop_revocation(ctx, obj)
+    del obj["selection"]
+
+
+def _add_unrelated_entry(ctx: Ctx, obj: dict[str, Any]) -> None:
+    # The seal service signs no step up to the decision: its enrolment bears on nobody here.
+    directory = ctx.org.directory()
+    unrelated = next(e for e in directory if e.body.get("staff") == "service:seal")
+    log = make_log(ctx.org, [*directory, *ctx.org.case()])
+    obj["directory"] = sorted(
+        [*obj["directory"], unrelated.text], key=lambda t: json.loads(t)["seq"]
+    )
+    obj["proofs"][unrelated.hash] = log.proof(unrelated.hash)
 
 
 def _set(key: str, value: object) -> Callable[[dict[str, object]], None]:
@@ -261,6 +305,30 @@ ROWS: tuple[Row, ...] = (
     ),
     Row("missing step", _sealed_record(tampering.missing_step), "receipt.rules", "envelopes"),
     Row(
+        "minimal receipt omits a revocation of a signer's key",
+        _minimal(_drop_revocation, tampering.key_revoked_before_use),
+        "receipt.rules",
+        "directory",
+    ),
+    Row(
+        "minimal receipt omits a revocation and edits the selection to match",
+        _minimal(_drop_revocation_and_its_seq, tampering.key_revoked_before_use),
+        "receipt.rules",
+        "selection",
+    ),
+    Row(
+        "minimal receipt omits a revocation and its selection statement",
+        _minimal(_drop_selection, tampering.key_revoked_before_use),
+        "receipt.rules",
+        "selection",
+    ),
+    Row(
+        "minimal receipt adds an unrelated directory entry",
+        _minimal(_add_unrelated_entry),
+        "receipt.rules",
+        "directory",
+    ),
+    Row(
         "receipt names another organisation",
         _receipt_json(_set("org", "qingdao-approval")),
         "receipt.rules",
@@ -358,11 +426,16 @@ def test_the_matrix_covers_every_check_and_every_receipt_field(org: Org) -> None
     failing = {row.expected for row in ROWS}
     assert set(CHECK_IDS) - {"checkpoint.consistency"} <= failing
     assert set(make_receipt(org).to_json()) <= {row.receipt_field for row in ROWS}
+    assert set(minimal_receipt(org).to_json()) <= {row.receipt_field for row in ROWS}
 
 
 GENUINE_VARIANTS: tuple[tuple[str, Callable[[Ctx], bytes]], ...] = (
     ("sealed B-B with a CRL, no timestamp", lambda c: seal(c.org, c.unsealed, timestamp=False)),
     ("revoked after the timestamped seal", _revoked(+1)),
+    (
+        "a minimal receipt (the directory entries bearing on its signers)",
+        lambda c: sealed_pdf(c.org, minimal_receipt(c.org).dumps()),
+    ),
 )
 
 

@@ -20,6 +20,7 @@ from ledger.envelope import Envelope
 from ledger.merkle import MemoryTree
 from ledger.receipt import BUNDLE_KIND, RECEIPT_KIND, Receipt
 from ledger.sample import SampleOffice
+from ledger.selection import select_directory, sign_selection
 from ledger.signing import PrivateKey
 from ledger.trust import TrustFile
 from seals import FileKeySigner, InProcessTimeStamper, SealAuthority, seal_pdf
@@ -139,6 +140,36 @@ def make_receipt(
         directory=tuple(directory),
         proofs={env.hash: make_proof(log, env) for env in [*directory, *case]},
         checkpoint=log.checkpoint,
+    )
+
+
+def minimal_receipt(
+    org: Org, case: list[Envelope] | None = None, directory: list[Envelope] | None = None
+) -> Receipt:
+    """A minimal receipt, as the office builds one: the directory entries bearing on the
+    case's signers and matter, the selection statement signed by the log key, and proofs
+    from a log that holds the whole directory."""
+    case = org.case() if case is None else case
+    directory = org.directory() if directory is None else directory
+    log = make_log(org, [*directory, *case])
+    chosen, subjects = select_directory(directory, case)
+    selection = sign_selection(
+        org=org.office.org,
+        case=case[0].stream,
+        directory=directory,
+        chosen=chosen,
+        subjects=subjects,
+        key=org.log_key,
+    )
+    return Receipt(
+        kind=RECEIPT_KIND,
+        org=org.office.org,
+        case=case[0].stream,
+        envelopes=tuple(case),
+        directory=tuple(chosen),
+        proofs={env.hash: log.proof(env.hash) for env in [*directory, *case]},
+        checkpoint=log.checkpoint,
+        selection=selection,
     )
 
 
