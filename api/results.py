@@ -58,6 +58,7 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
         case_number=number,
         applicant_name=str(state.applicant.get("name", "")),
         applicant_id_number=_printed_number(ledger, state, now),
+        applicant_is_person=state.applicant.get("kind") != "organisation",
         matter_name=matter.name if matter else str(state.matter_code),
         matter_code=str(state.matter_code),
         decision_text=str(decided.body["decision"]),

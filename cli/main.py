@@ -142,9 +142,10 @@ def serve(
 
 
 def _mount_subcommands() -> None:
-    from cli import client, db, jobs, log
+    from cli import client, commitment, db, jobs, log
 
     jobs.register(app)
+    commitment.register(app)
     client.register(app)
     log.register(app)
     db.register(app)

@@ -56,7 +56,8 @@ _MARGIN: float = 26 * _MM
 
 @dataclass(frozen=True, slots=True)
 class ResultDocument:
-    """What a result document says. The identity number is masked when drawn."""
+    """What a result document says. A natural person's identity number is masked when drawn;
+    an organisation's credit code (``applicant_is_person`` False) is public and printed whole."""
 
     case_number: str
     applicant_name: str
@@ -75,6 +76,7 @@ class ResultDocument:
     document_number: str | None = None
     seal_purpose: str = "行政审批专用章"
     appeal_notice: str = DEFAULT_APPEAL_NOTICE
+    applicant_is_person: bool = True
 
     def __post_init__(self) -> None:
         required = {
@@ -190,11 +192,17 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _printed_id(doc: ResultDocument) -> str:
+    if doc.applicant_is_person:
+        return mask_id_number(doc.applicant_id_number)
+    return doc.applicant_id_number.strip()
+
+
 def _body_paragraphs(doc: ResultDocument) -> list[tuple[str, bool]]:
     """The body as (text, is_field_line) pairs, in reading order."""
     lines: list[tuple[str, bool]] = [
         (f"申请人：{doc.applicant_name}", True),
-        (f"证件号码：{mask_id_number(doc.applicant_id_number)}", True),
+        (f"证件号码：{_printed_id(doc)}", True),
         (f"许可事项：{doc.matter_name}（事项编码：{doc.matter_code}）", True),
         (f"办理结果：{doc.outcome_text}", True),
         ("", True),

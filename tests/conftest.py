@@ -112,3 +112,22 @@ def any_ledger(ledger_store: Store, office: SampleOffice) -> Iterator[CaseLedger
     ledger = new_ledger(ledger_store, office)
     yield ledger
     ledger.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No artefact any test made (PDFs and their attachments, bundles, receipts, JSON, logs)
+    may hold an identity number in clear; the databases hold the private table and are not
+    scanned. Checked once over every test's temporary folder."""
+    from personal_scan import id_numbers_in_tree
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or getattr(factory, "_basetemp", None) is None:
+        return
+    hits = id_numbers_in_tree(factory.getbasetemp())
+    if hits:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for name, numbers in sorted(hits.items()):
+            line = f"identity number in clear: {name}: {sorted(numbers)}"
+            if reporter is not None:
+                reporter.write_line(line, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -116,6 +116,14 @@ def directory_envelopes(office: SampleOffice) -> list[Envelope]:
     return envelopes + extra_staff(office, writer, T0 + timedelta(minutes=5))
 
 
+def person_applicant(office: SampleOffice, name: str, number: str) -> dict[str, str]:
+    """A natural applicant as a signed body names them: a commitment to their number, whose
+    opening the office keeps (``office.openings``, sent with the envelope)."""
+    opening = commit(number)
+    office.openings[opening.commitment] = opening
+    return {"kind": "person", "name": name, "id_commitment": opening.commitment}
+
+
 def openings_header(openings: Iterable[Opening]) -> dict[str, str]:
     """The Caseledger-Openings header for the commitments ``envelope`` carries."""
     text = json.dumps([o.to_json() for o in openings]).encode()

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from apikit import T1, Api, open_api
+from apikit import T1, Api, open_api, person_applicant
 
 from ledger.envelope import Envelope
 from ledger.sample import SampleOffice
@@ -75,7 +75,7 @@ def _person_case(api: Api) -> list[Envelope]:
     from ledger.sample import applied_body
 
     body = applied_body("王小明")
-    body["applicant"] = {"kind": "person", "name": "王小明", "id_number": "370102199901010015"}
+    body["applicant"] = person_applicant(api.office, "王小明", "370102199901010015")
     writer = StreamWriter(f"case:{uuid.uuid4()}")
     return [
         writer.sign("Applied", api.office.handler, T1, body),

@@ -114,7 +114,12 @@ STAFF = (
     ("staff:li.na", "李娜", "370102198703030037", "reviewer", "LI_PASS"),
     ("staff:zhang.wei", "张伟", "370102197904040042", "approver", "ZHANG_PASS"),
 )
-PASSPHRASES = {"WANG_PASS": "wang-pw-1", "LI_PASS": "li-pw-2", "ZHANG_PASS": "zhang-pw-3"}
+PASSPHRASES = {
+    "WANG_PASS": "wang-pw-1",
+    "LI_PASS": "li-pw-2",
+    "ZHANG_PASS": "zhang-pw-3",
+    "ADMIN_PASS": "admin-pw-0",
+}
 MATTER_CODE = "XK-370100-001"
 MATTER = f"""\
 code = "{MATTER_CODE}"
@@ -132,8 +137,13 @@ def new_office(tmp_path: Path, db: str | None) -> tuple[Cli, int, dict[str, Path
     """`caseledger init` a folder, and three staff key files from `caseledger keygen`."""
     port = free_port()
     cli = Cli(tmp_path / "office", db=db, env=PASSPHRASES)
+    # The root, admin and seal-CA keys are sealed under the admin's passphrase, given from a
+    # file; the server started later is never told it.
+    passphrase_file = tmp_path / "admin-passphrase"
+    passphrase_file.write_text(PASSPHRASES["ADMIN_PASS"] + "\n", encoding="utf-8")
     cli("init", "--org", "jinan-e2e", "--name", "济南市行政审批服务局", "--url",
-        f"http://127.0.0.1:{port}")  # fmt: skip
+        f"http://127.0.0.1:{port}", "--passphrase-file", str(passphrase_file))  # fmt: skip
+    assert KeyFile.is_sealed(tmp_path / "office" / "keys" / "admin.key")
     keys = {}
     for principal, _, _, _, variable in STAFF:
         path = tmp_path / "keys" / f"{principal.split(':')[1]}.key"
@@ -145,16 +155,19 @@ def new_office(tmp_path: Path, db: str | None) -> tuple[Cli, int, dict[str, Path
     return cli, port, keys
 
 
+ADMIN = ("--passphrase-env", "ADMIN_PASS")
+
+
 def enrol(cli: Cli, server: str, keys: dict[str, Path], tmp_path: Path) -> None:
     """The admin enrols the three staff with their keys, grants their roles, defines the
     matter — all through the signing client against ``server``."""
     for principal, name, id_number, role, _ in STAFF:
         cli("staff", "add", principal, "--name", name, "--id-number", id_number,
-            "--from-key", str(keys[principal]), "--server", server)  # fmt: skip
-        cli("staff", "grant", principal, "--role", role, "--server", server)
+            "--from-key", str(keys[principal]), "--server", server, *ADMIN)  # fmt: skip
+        cli("staff", "grant", principal, "--role", role, "--server", server, *ADMIN)
     matter = tmp_path / "matter.toml"
     matter.write_text(MATTER, encoding="utf-8")
-    cli("matter", "add", str(matter), "--server", server)
+    cli("matter", "add", str(matter), "--server", server, *ADMIN)
 
 
 class Staff:

@@ -23,6 +23,7 @@ from reportlab.pdfgen import canvas
 
 from ledger.envelope import Envelope
 from tests.e2e.e2ekit import (
+    ADMIN,
     STAFF,
     Cli,
     ShiftedClock,
@@ -74,7 +75,7 @@ def _browser_key(page: Page, server: str, principal: str, cli: Cli) -> str:
     expect(page.locator("#enrol")).to_be_visible()
     command = page.locator("#enrol-command").inner_text().split()
     assert command[:4] == ["caseledger", "staff", "add-key", principal]
-    cli(*command[1:], "--server", server)
+    cli(*command[1:], "--server", server, *ADMIN)
     key_id = page.locator("#key-status").get_attribute("data-key-id")
     assert key_id and len(key_id) == 16
     return key_id
@@ -112,8 +113,8 @@ def test_pages_in_a_real_browser(tmp_path: Path, browser: Browser) -> None:
     with serve(cli.home, None, port, clock) as server:
         enrol(cli, server, keys, tmp_path)
         cli("staff", "add", "staff:sun.qi", "--name", "孙琦", "--id-number", "370102199007070072",
-            "--unit", "监察室", "--server", server)  # fmt: skip
-        cli("staff", "grant", "staff:sun.qi", "--role", "supervisor", "--server", server)
+            "--unit", "监察室", "--server", server, *ADMIN)  # fmt: skip
+        cli("staff", "grant", "staff:sun.qi", "--role", "supervisor", "--server", server, *ADMIN)
         wang, _, zhang = (Staff(cli, server, keys, p) for p, *_ in STAFF)
         case, number, code = apply(wang, "济南泉城食品有限公司")
         wang("accept", case)

@@ -28,6 +28,7 @@ from ledger.envelope import Envelope, seal_envelope
 from ledger.keyfile import KeyFile, KeyFileError
 from ledger.trust import TrustFile
 from tests.e2e.e2ekit import (
+    ADMIN,
     PASSPHRASES,
     STAFF,
     Cli,
@@ -46,7 +47,7 @@ def _runnew_office(tmp_path: Path, db: str | None) -> None:
     cli, port, keys = new_office(tmp_path, db)
     with serve(cli.home, db, port) as server:
         enrol(cli, server, keys, tmp_path)
-        listed = cli("staff", "list", "--server", server).stdout
+        listed = cli("staff", "list", "--server", server, *ADMIN).stdout
         for principal, name, *_ in STAFF:
             assert principal in listed and name in listed
         wang, li, zhang = (Staff(cli, server, keys, p) for p, *_ in STAFF)

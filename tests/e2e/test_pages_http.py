@@ -17,7 +17,7 @@ from tests.e2e.e2ekit import Cli
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home = tmp_path_factory.mktemp("pages") / "office"
-    Cli(home)("init", "--org", "jinan-pages", "--name", "济南市行政审批服务局")
+    Cli(home)("init", "--org", "jinan-pages", "--name", "济南市行政审批服务局", "--no-passphrase")
     with TestClient(create_app(Settings(home=home))) as test_client:
         yield test_client
 
