@@ -49,7 +49,7 @@ def post_directory(
 @router.get(
     "/staff/{principal}/identity",
     response_model=StaffIdentityOut,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
 )
 def get_staff_identity(
     principal: str, who: IdentityDep, services: ServicesDep, now: NowDep

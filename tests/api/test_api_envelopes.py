@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from apikit import T1, Api, canonical_bytes
+from apikit import T1, Api, canonical_bytes, openings_header
 
 from ledger.client import StreamWriter
 from ledger.envelope import Envelope, seal_envelope
+from ledger.personal import commit
 from ledger.signing import PrivateKey
 
 
@@ -122,9 +123,17 @@ def test_directory_endpoint_takes_only_directory_envelopes(api: Api) -> None:
     assert reply.status_code == 400 and reply.json()["code"] == "envelope.stream"
     directory = api.services().ledger.directory()
     writer = StreamWriter(directory.stream, directory.seq, directory.head_hash)
-    body = {"staff": "staff:qian.yu", "name": "钱宇", "unit": "行政审批科", "id_number": "X-1"}
+    opening = commit("X-1")
+    body = {
+        "staff": "staff:qian.yu",
+        "name": "钱宇",
+        "unit": "行政审批科",
+        "id_commitment": opening.commitment,
+    }
     enrolled = writer.sign("StaffEnrolled", api.office.admin, T1, body)
-    reply = api.client.post("/v1/directory", content=enrolled.raw)
+    reply = api.client.post(
+        "/v1/directory", content=enrolled.raw, headers=openings_header([opening])
+    )
     assert reply.status_code == 201 and reply.json()["seq"] == directory.seq
     forged: Envelope = seal_envelope(
         {**json.loads(enrolled.raw), "seq": enrolled.seq + 1, "prev": enrolled.hash},

@@ -7,23 +7,28 @@ on the same database (two ledgers, two caches: only the store's key can settle i
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
 import pytest
-from apikit import T1, Clock, directory_envelopes, served
+from apikit import T1, Clock, directory_envelopes, openings_header, served
 
 from api.app import create_app
 from api.settings import Settings
 from ledger.client import Signer, StreamWriter
 from ledger.envelope import Envelope
+from ledger.personal import Opening
 from ledger.sample import SampleOffice
+from ledger.store.personal_store import commitments_in
 
 ROUNDS = 3
 
 
-def _post(base: str, envelope: Envelope) -> int:
-    reply = httpx.post(f"{base}/v1/envelopes", content=envelope.raw, timeout=30)
+def _post(base: str, envelope: Envelope, openings: Iterable[Opening] = ()) -> int:
+    wanted = set(commitments_in(envelope))
+    headers = openings_header([o for o in openings if o.commitment in wanted]) if wanted else {}
+    reply = httpx.post(f"{base}/v1/envelopes", content=envelope.raw, headers=headers, timeout=30)
     return reply.status_code
 
 
@@ -68,7 +73,7 @@ def test_exactly_one_of_two_racing_decisions_wins(
     with served(first) as base_a:
         for envelope in directory_envelopes(office):
             clock.now = envelope.at
-            assert _post(base_a, envelope) == 201
+            assert _post(base_a, envelope, office.openings.values()) == 201
         second = create_app(Settings(home=home, db=db), clock=clock)
         with served(second) as base_b:
             outcomes = [_race((base_a, base_a), office, clock) for i in range(ROUNDS)]
