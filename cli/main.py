@@ -129,12 +129,13 @@ def serve(
 
 
 def _mount_subcommands() -> None:
-    from cli import client, db, jobs, log
+    from cli import client, db, follow, jobs, log
 
     jobs.register(app)
     client.register(app)
     log.register(app)
     db.register(app)
+    follow.register(app)
 
 
 def main() -> None:
