@@ -231,6 +231,8 @@ def draft_next(
     body = dict(BODY_TEMPLATES.get(step_type, {}))
     if step_type == "Reviewed":
         body["level"] = state.reviews_done + 1
+    if step_type == "ResultRevoked" and state.result_sha256:
+        body["result"] = state.result_sha256  # the revocation names the document it ends
     draft = draft_envelope(
         stream=summary.stream,
         seq=state.seq + 1,

@@ -1,0 +1,32 @@
+"""The result index: which case issued the sealed result with a given SHA-256.
+
+Filled as the read models follow the ledger. A database upgraded from 0001 already holds
+results issued before the index existed, so the read models' tracked position is set back
+to the start: the next catch-up refolds every case (summaries are upserted, so nothing changes
+there) and indexes every ResultIssued on the way.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | None = None
+depends_on: str | None = None
+
+
+def upgrade() -> None:
+    if "rm_results" not in set(sa.inspect(op.get_bind()).get_table_names()):
+        op.create_table(
+            "rm_results",
+            sa.Column("sha256", sa.String(64), primary_key=True),
+            sa.Column("stream", sa.String(48), nullable=False),
+            sa.Column("seq", sa.Integer, nullable=False),
+        )
+    op.execute(sa.text("DELETE FROM rm_tracking WHERE name = 'caseledger'"))
+
+
+def downgrade() -> None:
+    op.drop_table("rm_results")
