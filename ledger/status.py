@@ -36,6 +36,7 @@ __all__ = [
     "StatusMalformed",
     "StatusStatement",
     "derive_status",
+    "ending_of",
     "is_sha256",
 ]
 
@@ -135,7 +136,7 @@ def derive_status(
                 str(issued.body.get("case_number", "")),
                 "superseded" if env.type == "ResultIssued" else "revoked",
                 issued,
-                _ending(env, directory),
+                ending_of(env, directory),
                 env,
             )
     if issued is None:
@@ -152,7 +153,8 @@ def _ends(env: Envelope, sha256: str) -> bool:
     return env.type == "ResultRevoked" and env.body.get("result", sha256) == sha256
 
 
-def _ending(env: Envelope, directory: DirectoryState) -> Ending:
+def ending_of(env: Envelope, directory: DirectoryState) -> Ending:
+    """The Ending a ResultRevoked or a superseding ResultIssued records."""
     person = directory.staff_at(env.actor.id, env.at)
     name = person.name if person is not None else env.actor.id
     common = {"at": env.at, "envelope": env.hash, "decided_by": name, "role": env.actor.role}

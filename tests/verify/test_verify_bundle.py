@@ -36,7 +36,7 @@ def test_the_genuine_bundle_passes_with_its_timeline(bundle: bytes, trust: Trust
     assert verdict.case.outcome == "approved"
     assert verdict.case.number == "20261124-3F6C2A9B1D04"
     text = verdict.render_text()
-    assert "Case history:" in text
+    assert "Signed steps (case history):" in text
     assert "张伟 (staff:zhang.wei)" in text
 
 

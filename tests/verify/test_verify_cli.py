@@ -101,7 +101,7 @@ def test_a_bundle_prints_its_timeline(files: Path, capsys: pytest.CaptureFixture
         capsys, "bundle", str(files / "bundle.json"), "--trust", str(files / "trust.json")
     )
     assert code == 0
-    assert "Case history:" in out
+    assert "Signed steps (case history):" in out
     assert "Decided" in out and "张伟 (staff:zhang.wei) (approver)" in out
 
 
