@@ -339,6 +339,9 @@ def public_result(services: Services, number: str, code: str) -> bytes:
     from api.results import result_path
 
     summary = _public_summary(services, number, code)
+    if summary.status == "revoked":
+        # A revoked result is not handed out again as if it held; its status says why.
+        raise ApiError(409, "result.revoked", "该办理结果已被撤销 (the result was revoked)")
     path = result_path(services.home, f"case:{summary.case_id}") if services.home else None
     if path is None or not path.is_file():
         raise ApiError(404, "result.not_found", "no sealed result has been issued for this case")

@@ -43,17 +43,17 @@ def status_answer(services: Services, sha256: str) -> StatusAnswer:
     """:func:`result_status` with the case's envelopes (for the status page)."""
     if not is_sha256(sha256):
         raise ApiError(
-            422, "status.bad_hash", "a document is named by its SHA-256: 64 lower-case hex digits"
+            422, "status.bad_hash", "文件以其 SHA-256 标识 (a document is named by its SHA-256: 64 lower-case hex digits)"
         )
     key = services.home.status_key() if services.home is not None else None
     if key is None or services.log is None:
-        raise ApiError(503, "status.unavailable", "this server signs no status statements")
+        raise ApiError(503, "status.unavailable", "本服务器不签发状态声明 (this server signs no status statements)")
     services.read_models.catch_up(services.ledger)
     stream = services.read_models.result_stream(sha256)
     envelopes = tuple(services.ledger.events(stream)) if stream else ()
     facts = derive_status(envelopes, sha256, services.ledger.directory())
     if facts is None:
-        raise ApiError(404, "result.not_found", "this office issued no document with that hash")
+        raise ApiError(404, "result.not_found", "本机关未出具该文件 (this office issued no document with that hash)")
     now = services.clock()
     statement = StatusStatement.of(
         services.trust.org, facts, stated_at=now, tlog_proof=_proof(services, facts)
@@ -70,7 +70,7 @@ def _proof(services: Services, facts: StatusFacts) -> str:
     if index is None or checkpoint is None or checkpoint.size <= index:
         key = services.home.key("log") if services.home is not None else None
         if key is None or index is None:
-            raise ApiError(503, "status.unavailable", "the log does not hold that step yet")
+            raise ApiError(503, "status.unavailable", "日志尚未收录该步骤 (the log does not hold that step yet)")
         checkpoint = log.sign_checkpoint(key, services.clock())
     return str(log.tlog_proof(leaf, checkpoint))
 

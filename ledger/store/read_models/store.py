@@ -75,6 +75,8 @@ rm_results = sa.Table(
     sa.Column("sha256", sa.String(64), primary_key=True),
     sa.Column("stream", sa.String(48), nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
+    # The id printed in the document's QR code (chosen before sealing, so not its hash).
+    sa.Column("document_id", sa.String(32), unique=True),
 )
 
 # Statuses in which the decision clock runs (or is stopped by a suspension).
@@ -291,6 +293,13 @@ class ReadModels(TrackingRecorder):
             row = conn.execute(query).first()
         return str(row[0]) if row is not None else None
 
+    def result_of_document(self, document_id: str) -> str | None:
+        """The SHA-256 of the document whose QR code carries ``document_id``, or None."""
+        query = sa.select(rm_results.c.sha256).where(rm_results.c.document_id == document_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return str(row[0]) if row is not None else None
+
     def waiting_for(self, role: str, *, limit: int = 200) -> list[CaseSummary]:
         """Open cases whose next step needs ``role``, soonest deadline first."""
         query = (
@@ -427,8 +436,16 @@ def _index_results(conn: Connection, issued: list[Envelope]) -> None:
     for env in issued:
         sha256 = env.body.get("pdf_sha256")
         known = sa.select(rm_results.c.sha256).where(rm_results.c.sha256 == sha256)
+        document_id = env.body.get("document_id")
         if isinstance(sha256, str) and conn.execute(known).first() is None:
-            conn.execute(rm_results.insert().values(sha256=sha256, stream=env.stream, seq=env.seq))
+            conn.execute(
+                rm_results.insert().values(
+                    sha256=sha256,
+                    stream=env.stream,
+                    seq=env.seq,
+                    document_id=document_id if isinstance(document_id, str) else None,
+                )
+            )
 
 
 def _upsert(conn: Connection, summary: CaseSummary) -> None:

@@ -1,4 +1,5 @@
-"""The result index: which case issued the sealed result with a given SHA-256.
+"""The result index: which case issued the sealed result with a given SHA-256 (and which
+document id its QR code carries).
 
 Filled as the read models follow the ledger. A database upgraded from 0001 already holds
 results issued before the index existed, so the read models' tracked position is set back
@@ -24,6 +25,8 @@ def upgrade() -> None:
             sa.Column("sha256", sa.String(64), primary_key=True),
             sa.Column("stream", sa.String(48), nullable=False),
             sa.Column("seq", sa.Integer, nullable=False),
+            sa.Column("document_id", sa.String(32)),
+            sa.UniqueConstraint("document_id"),
         )
     op.execute(sa.text("DELETE FROM rm_tracking WHERE name = 'caseledger'"))
 
