@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from api.deps import Services
 from api.errors import ApiError
 from ledger.envelope import Envelope
+from ledger.signing import PrivateKey
+from ledger.store.application import CaseLedger
 from ledger.status import StatusFacts, StatusStatement, derive_status, is_sha256
 
-__all__ = ["StatusAnswer", "result_status", "status_answer", "verify_with_status"]
+__all__ = [
+    "StatusAnswer",
+    "result_status",
+    "statement_of_case",
+    "status_answer",
+    "verify_with_status",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,20 +52,30 @@ def status_answer(services: Services, sha256: str) -> StatusAnswer:
     """:func:`result_status` with the case's envelopes (for the status page)."""
     if not is_sha256(sha256):
         raise ApiError(
-            422, "status.bad_hash", "文件以其 SHA-256 标识 (a document is named by its SHA-256: 64 lower-case hex digits)"
+            422,
+            "status.bad_hash",
+            "文件以其 SHA-256 标识 (a document is named by its SHA-256: 64 lower-case hex digits)",
         )
     key = services.home.status_key() if services.home is not None else None
     if key is None or services.log is None:
-        raise ApiError(503, "status.unavailable", "本服务器不签发状态声明 (this server signs no status statements)")
+        raise ApiError(
+            503,
+            "status.unavailable",
+            "本服务器不签发状态声明 (this server signs no status statements)",
+        )
     services.read_models.catch_up(services.ledger)
     stream = services.read_models.result_stream(sha256)
     envelopes = tuple(services.ledger.events(stream)) if stream else ()
     facts = derive_status(envelopes, sha256, services.ledger.directory())
     if facts is None:
-        raise ApiError(404, "result.not_found", "本机关未出具该文件 (this office issued no document with that hash)")
-    now = services.clock()
+        raise ApiError(
+            404,
+            "result.not_found",
+            "本机关未出具该文件 (this office issued no document with that hash)",
+        )
+    proof = _proof(services, facts)
     statement = StatusStatement.of(
-        services.trust.org, facts, stated_at=now, tlog_proof=_proof(services, facts)
+        services.trust.org, facts, stated_at=services.clock(), tlog_proof=proof
     )
     return StatusAnswer(statement.signed(key), envelopes)
 
@@ -70,9 +89,36 @@ def _proof(services: Services, facts: StatusFacts) -> str:
     if index is None or checkpoint is None or checkpoint.size <= index:
         key = services.home.key("log") if services.home is not None else None
         if key is None or index is None:
-            raise ApiError(503, "status.unavailable", "日志尚未收录该步骤 (the log does not hold that step yet)")
+            raise ApiError(
+                503,
+                "status.unavailable",
+                "日志尚未收录该步骤 (the log does not hold that step yet)",
+            )
         checkpoint = log.sign_checkpoint(key, services.clock())
     return str(log.tlog_proof(leaf, checkpoint))
+
+
+def statement_of_case(
+    ledger: CaseLedger,
+    stream: str,
+    sha256: str,
+    *,
+    status_key: PrivateKey,
+    log_key: PrivateKey,
+    now: datetime,
+) -> StatusStatement | None:
+    """The signed statement of ``sha256`` issued in ``stream``, straight from a ledger with
+    its log attached (for the command line and the demo, where no server runs)."""
+    facts = derive_status(ledger.events(stream), sha256, ledger.directory())
+    if facts is None:
+        return None
+    log = ledger.log
+    if log is None:
+        return None
+    checkpoint = log.sign_checkpoint(log_key, now)
+    proof = log.tlog_proof(bytes.fromhex(facts.deciding.hash), checkpoint)
+    statement = StatusStatement.of(ledger.org, facts, stated_at=now, tlog_proof=proof)
+    return statement.signed(status_key)
 
 
 def verify_with_status(services: Services, pdf: bytes) -> Any:

@@ -51,9 +51,7 @@ ROLE_TEXT = {
 
 
 @router.get("/verify/{ref}", response_class=HTMLResponse, dependencies=[Depends(public_rate)])
-def status_page(
-    ref: Annotated[str, Path(max_length=64)], services: ServicesDep
-) -> HTMLResponse:
+def status_page(ref: Annotated[str, Path(max_length=64)], services: ServicesDep) -> HTMLResponse:
     """The document's status page (where its QR code points)."""
     try:
         answer = status_answer(services, _sha256_of(services, ref.lower()))
@@ -113,7 +111,9 @@ def _rows(answer: StatusAnswer, directory: DirectoryState, org_name: str) -> lis
     decided = next((e for e in answer.envelopes if e.type == "Decided"), None)
     applicant = first.body.get("applicant") or {}
     matter = first.body.get("matter") or {}
-    known = directory.matter_at(str(matter.get("code", "")), int(matter.get("version", 0)), first.at)
+    known = directory.matter_at(
+        str(matter.get("code", "")), int(matter.get("version", 0)), first.at
+    )
     outcome = decided.body.get("outcome") if decided else None
     return [
         _row("状态", STATUS_TEXT[answer.statement.status]),

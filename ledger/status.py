@@ -102,8 +102,7 @@ class Ending:
         if self.successor:
             return f"superseded on {china_minute_text(self.at)} by {self.successor[:16]}… ({who})"
         return (
-            f"revoked on {china_minute_text(self.at)} by {who}: {self.reason} "
-            f"({self.legal_basis})"
+            f"revoked on {china_minute_text(self.at)} by {who}: {self.reason} ({self.legal_basis})"
         )
 
 
@@ -157,12 +156,10 @@ def ending_of(env: Envelope, directory: DirectoryState) -> Ending:
     """The Ending a ResultRevoked or a superseding ResultIssued records."""
     person = directory.staff_at(env.actor.id, env.at)
     name = person.name if person is not None else env.actor.id
-    common = {"at": env.at, "envelope": env.hash, "decided_by": name, "role": env.actor.role}
     if env.type == "ResultIssued":
-        return Ending(**common, successor=str(env.body["pdf_sha256"]))
-    return Ending(
-        **common, reason=str(env.body["reason"]), legal_basis=str(env.body["legal_basis"])
-    )
+        return Ending(env.at, env.hash, name, env.actor.role, successor=str(env.body["pdf_sha256"]))
+    reason, basis = str(env.body["reason"]), str(env.body["legal_basis"])
+    return Ending(env.at, env.hash, name, env.actor.role, reason=reason, legal_basis=basis)
 
 
 @dataclass(frozen=True, slots=True)

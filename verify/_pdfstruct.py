@@ -273,9 +273,7 @@ def _metadata_maintenance(
         except Exception:  # an undecodable stream cannot be shown to be unchanged
             return False
         return _XMP_MAINTENANCE.sub(b"", old) == _XMP_MAINTENANCE.sub(b"", new)
-    if isinstance(before, generic.DictionaryObject) and isinstance(
-        after, generic.DictionaryObject
-    ):
+    if isinstance(before, generic.DictionaryObject) and isinstance(after, generic.DictionaryObject):
         keys = (set(before.keys()) | set(after.keys())) - _INFO_MAINTENANCE
         return all(k in before and k in after and before[k] == after[k] for k in keys)
     return False

@@ -22,10 +22,10 @@ from typing import Annotated
 
 import typer
 
+from ledger.status import MAX_STATEMENT_BYTES
 from verify.bundle import verify_bundle
 from verify.consistency import parse_consistency_proof, verify_consistency
 from verify.limits import MAX_BUNDLE_BYTES, MAX_CHECKPOINT_BYTES, MAX_PDF_BYTES, MAX_PROOF_BYTES
-from ledger.status import MAX_STATEMENT_BYTES
 from verify.pdf import verify_pdf
 from verify.status import StatusEvidence, fetch_status
 from verify.trust import read_trust_file

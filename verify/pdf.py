@@ -21,9 +21,9 @@ from ledger.clock import system_clock
 from ledger.receipt import RECEIPT_KIND, Receipt, ReceiptError
 from ledger.trust import TrustFile
 from verify._attachments import RECEIPT_NAME, AttachmentProblem, find_receipt
+from verify._issuer import foreign_issuer
 from verify._pdfstruct import signed_revision_end
 from verify._seal import check_seal
-from verify._issuer import foreign_issuer
 from verify._text import match_problems, page_text
 from verify.bundle import ReceiptReport, check_receipt
 from verify.limits import MAX_PAGES, check_pdf_bytes, time_limit

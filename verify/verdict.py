@@ -227,9 +227,7 @@ class TimelineEntry:
     def line(self) -> str:
         """One line for people: China time, the step, who signed it in which role, what."""
         role = ROLE_TEXT.get(self.role, self.role)
-        return (
-            f"{self.seq:>3}  {_china(self.at)}  {self.step:<20} {self.actor} {role}: {self.what}"
-        )
+        return f"{self.seq:>3}  {_china(self.at)}  {self.step:<20} {self.actor} {role}: {self.what}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse, Response
 
 from api import service
 from api.deps import ReadModelsDep, ServicesDep, public_rate
-from api.errors import ApiError
 from api.schemas import PublicCaseOut, error_responses
 
 router = APIRouter(prefix="/v1", tags=["public"], dependencies=[Depends(public_rate)])

@@ -213,8 +213,18 @@ def test_unreadable_input_exits_3_with_a_plain_message(
 def test_the_installed_command_runs_in_its_own_process(files: Path) -> None:
     command = Path(sys.executable).parent / "caseledger-verify"
     done = subprocess.run(
-        [str(command), "pdf", "result.pdf", "--trust", "trust.json", "--at", AT, "--json"]
-        + ["--status", "status.json"],
+        [
+            str(command),
+            "pdf",
+            "result.pdf",
+            "--trust",
+            "trust.json",
+            "--at",
+            AT,
+            "--json",
+            "--status",
+            "status.json",
+        ],
         cwd=files,
         capture_output=True,
         text=True,

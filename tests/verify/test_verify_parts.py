@@ -142,8 +142,7 @@ def test_the_time_limit_stops_slow_work() -> None:
 
 
 def test_verification_needs_no_network(
-    org: Org,
-    genuine: bytes, bundle: bytes, trust: TrustFile, monkeypatch: pytest.MonkeyPatch
+    org: Org, genuine: bytes, bundle: bytes, trust: TrustFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Offline by construction: with every way to open a connection made to fail, the
     # genuine result and bundle still pass.
