@@ -19,8 +19,8 @@ from api.deps import Services
 from api.errors import ApiError
 from ledger.envelope import Envelope
 from ledger.signing import PrivateKey
-from ledger.store.application import CaseLedger
 from ledger.status import StatusFacts, StatusStatement, derive_status, is_sha256
+from ledger.store.application import CaseLedger
 
 __all__ = [
     "StatusAnswer",

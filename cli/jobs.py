@@ -170,9 +170,7 @@ def _demo_office(home: OrgHome) -> SampleOffice:
 
 
 def _demo_verify(home: OrgHome, out: Path) -> list[str]:
-    from verify import verify_bundle, verify_pdf
-
-    from verify import StatusEvidence
+    from verify import StatusEvidence, verify_bundle, verify_pdf
 
     trust = home.trust()
     saved = out / "status.json"
