@@ -1,9 +1,9 @@
 """The result index: which case issued the sealed result with a given SHA-256 (and which
 document id its QR code carries).
 
-Filled as the read models follow the ledger. A database upgraded from 0001 already holds
-results issued before the index existed, so the read models' tracked position is set back
-to the start: the next catch-up refolds every case (summaries are upserted, so nothing changes
+Filled as the read models follow the ledger. A database upgraded from an earlier revision
+already holds results issued before the index existed, so the read models' tracked position is
+set back to the start: the next catch-up refolds every case (summaries are upserted, so nothing changes
 there) and indexes every ResultIssued on the way.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision: str | None = "0001"
+revision = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 
