@@ -165,10 +165,11 @@ def _include_redoc(app: FastAPI) -> None:
 
 
 def _include_pages(app: FastAPI) -> None:
-    """Mount the web pages (api/pages.py) when that module is present."""
-    if importlib.util.find_spec("api.pages") is None:
-        return
-    pages: Any = importlib.import_module("api.pages")
-    router = getattr(pages, "router", None)
-    if router is not None:
-        app.include_router(router)
+    """Mount the web pages (api/pages.py, api/status_page.py) when those modules are present."""
+    for name in ("api.pages", "api.status_page"):
+        if importlib.util.find_spec(name) is None:
+            continue
+        pages: Any = importlib.import_module(name)
+        router = getattr(pages, "router", None)
+        if router is not None:
+            app.include_router(router)

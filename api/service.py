@@ -231,6 +231,8 @@ def draft_next(
     body = dict(BODY_TEMPLATES.get(step_type, {}))
     if step_type == "Reviewed":
         body["level"] = state.reviews_done + 1
+    if step_type == "ResultRevoked" and state.result_sha256:
+        body["result"] = state.result_sha256  # the revocation names the document it ends
     draft = draft_envelope(
         stream=summary.stream,
         seq=state.seq + 1,
@@ -337,6 +339,9 @@ def public_result(services: Services, number: str, code: str) -> bytes:
     from api.results import result_path
 
     summary = _public_summary(services, number, code)
+    if summary.status == "revoked":
+        # A revoked result is not handed out again as if it held; its status says why.
+        raise ApiError(409, "result.revoked", "该办理结果已被撤销 (the result was revoked)")
     path = result_path(services.home, f"case:{summary.case_id}") if services.home else None
     if path is None or not path.is_file():
         raise ApiError(404, "result.not_found", "no sealed result has been issued for this case")

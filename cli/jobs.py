@@ -116,6 +116,7 @@ def demo(
             f"6. checkpoint signed at tree size {ledger.log.size()}; "
             f"{len(bundle.proofs)} inclusion proofs in {out / 'case-bundle.json'}"
         )
+        _demo_status(home, ledger, stream, issued.sha256, out, clock())
         report = audit_with_log(ledger, home.trust().log_verifier_key)
     finally:
         ledger.close()
@@ -126,10 +127,28 @@ def demo(
     verdicts = _demo_verify(home, out)
     typer.echo(
         f"\nFolder {out}/ is an organisation folder: try `caseledger audit --home {out}` "
-        f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json`."
+        f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json "
+        f"--status {out}/status.json`."
     )
     if not report.ok or any(v != "PASSED" for v in verdicts):
         raise typer.Exit(1)
+
+
+def _demo_status(
+    home: OrgHome, ledger: CaseLedger, stream: str, sha256: str, out: Path, now: datetime
+) -> None:
+    """The result's signed status statement, saved as a verifier would fetch it with --online."""
+    from api.status import statement_of_case
+
+    key = home.status_key()
+    if key is None:
+        return
+    statement = statement_of_case(
+        ledger, stream, sha256, status_key=key, log_key=home.key("log"), now=now
+    )
+    if statement is not None:
+        (out / "status.json").write_bytes(statement.dumps())
+        typer.echo(f"   status statement: {statement.status}, signed, in {out / 'status.json'}")
 
 
 def _fresh_demo_folder(out: Path) -> None:
@@ -155,12 +174,14 @@ def _demo_office(home: OrgHome) -> SampleOffice:
 
 
 def _demo_verify(home: OrgHome, out: Path) -> list[str]:
-    from verify import verify_bundle, verify_pdf
+    from verify import StatusEvidence, verify_bundle, verify_pdf
 
     trust = home.trust()
+    saved = out / "status.json"
+    evidence = StatusEvidence(statement=saved.read_bytes()) if saved.is_file() else None
     verdicts = []
     for label, verdict in (
-        ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust)),
+        ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust, status=evidence)),
         ("case-bundle.json", verify_bundle((out / "case-bundle.json").read_bytes(), trust)),
     ):
         data = verdict.to_json()

@@ -139,6 +139,8 @@ class LocalTarget:
         body = dict(BODY_TEMPLATES.get(step_type, {}))
         if step_type == "Reviewed":
             body["level"] = state.reviews_done + 1
+        if step_type == "ResultRevoked" and state.result_sha256:
+            body["result"] = state.result_sha256
         actor = Actor(
             signer.principal, role or self._role(summary, step_type, roles), signer.key.key_id
         )
