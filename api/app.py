@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.checkpoints import CheckpointSchedule
 from api.deps import Clock, Services, open_services
 from api.errors import error_body, install_error_handlers
 from api.routes import admin, log, public, staff, supervision
@@ -102,10 +103,13 @@ def create_app(
     """
     settings = settings or get_settings()
     opened = services or open_services(settings, clock=clock)
+    schedule = CheckpointSchedule(opened, settings.checkpoint_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        schedule.start()
         yield
+        schedule.stop()
         opened.close()
 
     app = FastAPI(
@@ -115,6 +119,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = opened
+    app.state.checkpoints = schedule
     install_error_handlers(app)
     for module in (staff, admin, supervision, public, log):
         app.include_router(module.router)

@@ -88,12 +88,25 @@ def audit(
     home: HomeOption = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint you hold (signed note file); the log must still hold its tree. "
+            "Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Replay every stream and the log; exit 0 only if nothing is wrong."""
     org_home = load_home(home)
     ledger = org_home.open_ledger(db)
     try:
-        report = audit_with_log(ledger, org_home.trust().log_verifier_key, progress=not as_json)
+        report = audit_with_log(
+            ledger,
+            org_home.trust().log_verifier_key,
+            progress=not as_json,
+            held=checkpoint or (),
+        )
     finally:
         ledger.close()
     if as_json:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger import merkle
-from ledger.checkpoint import format_tlog_proof, sign_checkpoint
+from ledger.checkpoint import Checkpoint, format_tlog_proof, sign_checkpoint
 from ledger.errors import CaseLedgerError
 from ledger.merkle import Subtree, TreeRangeError
 from ledger.note import SignerKey
@@ -32,6 +32,7 @@ from ledger.signing import PrivateKey
 
 __all__ = [
     "LOG_METADATA",
+    "CheckpointKeeper",
     "LogConflict",
     "LogError",
     "LogStore",
@@ -104,6 +105,19 @@ class NotificationSource(Protocol):
         ...
 
 
+class CheckpointKeeper(Protocol):
+    """Where signed checkpoints are also kept, outside the database (see
+    :class:`ledger.store.anchor.CheckpointFolder`)."""
+
+    def latest(self) -> Checkpoint | None:
+        """The newest kept checkpoint (verified), or None."""
+        ...
+
+    def keep(self, note: str) -> None:
+        """Keep a newly signed checkpoint durably."""
+        ...
+
+
 def catch_up(ledger: NotificationSource, log: LogStore, batch: int = 500) -> int:
     """Append to ``log`` every envelope ``ledger`` committed since the log's last position;
     return the number of leaves added. Safe to run from several processes at once."""
@@ -120,9 +134,19 @@ def catch_up(ledger: NotificationSource, log: LogStore, batch: int = 500) -> int
 class LogStore:
     """The Merkle log of one origin on ``engine``; creates its tables if they are missing."""
 
-    def __init__(self, engine: Engine, *, origin: str, create: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        origin: str,
+        create: bool = True,
+        keeper: CheckpointKeeper | None = None,
+    ) -> None:
         self.engine = engine
         self.origin = origin
+        # Checkpoints kept outside the database: signing refuses a tree that does not extend
+        # the newest kept one, and each new checkpoint is kept before it is committed.
+        self.keeper = keeper
         # The right edge after our last append: stored hashes never change, so while the
         # log's size is still the one we left it at, the edge need not be read again.
         self._edge: tuple[int, tuple[_Edge, ...]] = (-1, ())
@@ -176,8 +200,10 @@ class LogStore:
         """Sign and store a checkpoint of the whole tree at time ``now``; return it.
 
         Before signing, check with a consistency proof built from the stored hashes that the
-        tree extends the last checkpoint signed; raise LogError (``log.inconsistent``) if not.
-        If the tree has not grown since, return the last checkpoint unchanged.
+        tree extends the last checkpoint signed and the newest one kept outside the database;
+        raise LogError (``log.inconsistent``) if not. If the tree has not grown since, return
+        the last checkpoint unchanged. A new checkpoint is kept (file written and synced)
+        before its row is committed, so none is stored that is not also kept.
         """
         key, name = (
             (signer.private_key, signer.name) if isinstance(signer, SignerKey) else (signer, None)
@@ -187,10 +213,13 @@ class LogStore:
         with self._writing() as conn:
             size, _ = _head(conn)
             root = merkle.root(size, _reader(conn, merkle.root_subtrees(size)))
+            kept = self._kept_extended_by(conn, size, root)
             last = _latest(conn)
             if last is not None:
-                _check_extends(conn, last, size, root)
+                _check_extends(conn, last.size, last.root, size, root)
                 if last.size == size:
+                    if self.keeper is not None and (kept is None or kept.size < size):
+                        self.keeper.keep(last.note)
                     return last
             note = sign_checkpoint(self.origin, size, root, key, name)
             signed_at = now.astimezone(UTC)
@@ -198,7 +227,25 @@ class LogStore:
                 sa.insert(CHECKPOINTS),
                 {"size": size, "root": root, "note": note, "signed_at": signed_at},
             )
+            if self.keeper is not None:
+                self.keeper.keep(note)
         return StoredCheckpoint(size, root, note, signed_at)
+
+    def check_kept(self) -> Checkpoint | None:
+        """Raise LogError (``log.inconsistent``) unless the stored tree extends the newest
+        checkpoint kept outside the database; return that checkpoint (None if none is kept)."""
+        with self.engine.connect() as conn:
+            size, _ = _head(conn)
+            root = merkle.root(size, _reader(conn, merkle.root_subtrees(size)))
+            return self._kept_extended_by(conn, size, root)
+
+    def _kept_extended_by(self, conn: Connection, size: int, root: bytes) -> Checkpoint | None:
+        kept = None if self.keeper is None else self.keeper.latest()
+        if kept is not None:
+            _check_extends(
+                conn, kept.size, kept.root, size, root, where="kept outside the database"
+            )
+        return kept
 
     # --- reading ------------------------------------------------------------------------
 
@@ -253,6 +300,22 @@ class LogStore:
             _within(conn, new)
             need = merkle.consistency_subtrees(old, new)
             return merkle.consistency_proof(old, new, _reader(conn, need))
+
+    def stored_nodes(self, level: int, start: int, end: int) -> dict[int, bytes]:
+        """The stored hashes of level ``level`` (>= 1) with start <= index < end, for audits
+        that recompute the tree."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(NODES.c.idx, NODES.c.hash).where(
+                    NODES.c.level == level, NODES.c.idx >= start, NODES.c.idx < end
+                )
+            )
+            return {int(i): bytes(h) for i, h in rows}
+
+    def node_count(self) -> int:
+        """How many node rows are stored (a log of n leaves needs n - popcount(n))."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(NODES)).scalar() or 0)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The last checkpoint signed, or None."""
@@ -398,18 +461,30 @@ def _latest(conn: Connection) -> StoredCheckpoint | None:
     return None if row is None else _checkpoint(row)
 
 
-def _check_extends(conn: Connection, last: StoredCheckpoint, size: int, root: bytes) -> None:
-    """Refuse to sign unless the stored tree is consistent with the last checkpoint."""
-    if last.size > size:
-        raise LogError(f"the log has {size} leaves but signed {last.size}", code="log.inconsistent")
-    if last.size == 0:
+def _check_extends(
+    conn: Connection,
+    old_size: int,
+    old_root: bytes,
+    size: int,
+    root: bytes,
+    *,
+    where: str = "signed",
+) -> None:
+    """Refuse unless the stored tree (``size``, ``root``) is consistent with an earlier
+    checkpoint (``old_size``, ``old_root``)."""
+    if old_size > size:
+        raise LogError(
+            f"the log has {size} leaves but a checkpoint {where} has {old_size}",
+            code="log.inconsistent",
+        )
+    if old_size == 0:
         return  # every tree extends the empty one
-    need = merkle.consistency_subtrees(last.size, size)
-    proof = merkle.consistency_proof(last.size, size, _reader(conn, need))
+    need = merkle.consistency_subtrees(old_size, size)
+    proof = merkle.consistency_proof(old_size, size, _reader(conn, need))
     try:
-        merkle.verify_consistency(last.size, size, last.root, root, proof)
+        merkle.verify_consistency(old_size, size, old_root, root, proof)
     except merkle.ProofInvalid:
         raise LogError(
-            f"the stored tree does not extend the checkpoint of size {last.size}",
+            f"the stored tree does not extend the checkpoint of size {old_size} {where}",
             code="log.inconsistent",
         ) from None
