@@ -73,8 +73,6 @@ class RateLimiter:
             return 0.0
 
 
-
-
 @dataclass
 class Services:
     """Everything one organisation's service needs, opened once per app."""
