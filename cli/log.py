@@ -16,7 +16,7 @@ from ledger.checkpoint import Checkpoint, cosign, parse_checkpoint, verify_check
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
 from ledger.keyfile import KeyFile
-from ledger.note import COSIGNATURE_TYPE, verifier_key_string
+from ledger.note import COSIGNATURE_TYPE, VerifierKey, verifier_key_string
 from ledger.signing import PrivateKey, b64decode_strict, b64encode
 
 __all__ = ["register"]
@@ -131,6 +131,52 @@ def leaf_index(envelope_hash: str, home: Home = None, db: Db = None) -> None:
     if index is None:
         raise CaseLedgerError("that envelope is not in the log", code="log.not_found")
     typer.echo(index)
+
+
+@log_app.command("witnesses")
+def witnesses(
+    add: Annotated[
+        list[str] | None,
+        typer.Option("--add", help="A witness's verifier key (its witness.vkey). Repeatable."),
+    ] = None,
+    remove: Annotated[
+        list[str] | None, typer.Option("--remove", help="A witness name to drop. Repeatable.")
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option(help="How many witnesses must cosign (0: none).")
+    ] = None,
+    home: Home = None,
+) -> None:
+    """List (and change) the witnesses trust.json names and the quorum verifiers require."""
+    org_home = OrgHome.load(resolve_home(home))
+    trust = org_home.trust()
+    keys = [k for k in trust.witness_keys if VerifierKey.from_string(k).name not in (remove or [])]
+    for text in add or []:
+        key = VerifierKey.from_string(text.strip())
+        if key.sig_type != COSIGNATURE_TYPE:
+            raise CaseLedgerError(
+                f"{key.name} is not a witness key (cosignature type) (不是见证方公钥)",
+                code="witness.key",
+            )
+        keys = [k for k in keys if VerifierKey.from_string(k).name != key.name] + [str(key)]
+    wanted = trust.witness_quorum if quorum is None else quorum
+    if not 0 <= wanted <= len(keys):
+        raise CaseLedgerError(
+            f"a quorum of {wanted} needs as many witnesses; {len(keys)} are listed "
+            "(见证方数量不足)",
+            code="witness.quorum",
+        )
+    if add or remove or quorum is not None:
+        org_home.write_trust(tuple(keys), wanted)
+    for listed in keys:
+        typer.echo(f"witness  {listed}")
+    typer.echo(f"quorum   {wanted}")
+    if wanted == 0:
+        typer.echo(
+            "warning: quorum 0 — verifiers require no witness; only checkpoints held outside "
+            "this office catch a rewritten log (法定见证数为 0)",
+            err=True,
+        )
 
 
 def _print_proof(data: dict[str, object], as_json: bool) -> None:

@@ -66,7 +66,12 @@ def witness(tmp_path: Path) -> Path:
 @pytest.fixture
 def witnessed_api(org: OrgHome, office: SampleOffice, witness: Path) -> Iterator[Api]:
     vkey = (witness / "witness.vkey").read_text().strip()
-    org.write_trust(witness_keys=(vkey,), quorum=1)
+    runner = CliRunner()
+    too_many = runner.invoke(app, ["log", "witnesses", "--home", str(org.path), "--quorum", "1"])
+    assert too_many.exit_code != 0
+    added = ["log", "witnesses", "--home", str(org.path), "--add", vkey, "--quorum", "1"]
+    assert runner.invoke(app, added).exit_code == 0
+    assert OrgHome.load(org.path).trust().witness_quorum == 1
     yield from open_api(org.path, None, office, checkpoint_seconds=0)
 
 
