@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from api.org import OrgHome, resolve_home
-from cli.jobs import audit_with_log
+from cli.jobs import audit_with_log, with_material_findings
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
 from ledger.store.audit import AuditReport
@@ -96,6 +96,18 @@ def audit(
             "Repeatable.",
         ),
     ] = None,
+    materials: Annotated[
+        bool,
+        typer.Option("--materials", help="Also check that every signed material has its file."),
+    ] = False,
+    materials_store: Annotated[
+        str,
+        typer.Option(
+            "--materials-store",
+            envvar="CASELEDGER_MATERIALS",
+            help="Where the files are kept: folder, folder:PATH, database or s3://….",
+        ),
+    ] = "folder",
 ) -> None:
     """Replay every stream and the log; exit 0 only if nothing is wrong."""
     org_home = load_home(home)
@@ -107,6 +119,8 @@ def audit(
             progress=not as_json,
             held=checkpoint or (),
         )
+        if materials:
+            report = with_material_findings(report, ledger, org_home, materials_store)
     finally:
         ledger.close()
     if as_json:
@@ -142,24 +156,43 @@ def serve(
 
 
 def _mount_subcommands() -> None:
-    from cli import client, db, jobs, log
+    from cli import client, db, follow, jobs, log
 
     jobs.register(app)
     client.register(app)
     log.register(app)
     db.register(app)
+    follow.register(app)
 
 
 def main() -> None:
     """Entry point: run the app behind the one error boundary."""
     _mount_subcommands()
+    debug = bool(os.environ.get("CASELEDGER_DEBUG"))
     try:
         app()
     except CaseLedgerError as exc:
-        if os.environ.get("CASELEDGER_DEBUG"):
+        if debug:
             raise
         typer.echo(f"error: {exc.code}: {exc.message}", err=True)
         sys.exit(1)
+    except OSError as exc:
+        if debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        reason = exc.strerror or type(exc).__name__
+        typer.echo(f"error: file.unavailable: 无法读写文件{where}（{reason}）", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        typer.echo("interrupted（已中断）", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # A bug, not bad input: say so plainly, keep the traceback for CASELEDGER_DEBUG=1.
+        if debug:
+            raise
+        typer.echo(
+            f"error: internal: 内部错误（{type(exc).__name__}），"
+            "设置 CASELEDGER_DEBUG=1 可查看详情",
+            err=True,
+        )
+        sys.exit(70)
