@@ -181,8 +181,8 @@ def _check_anchored(ledger: CaseLedger, trust: TrustFile) -> None:
         ledger.log.check_kept()
     if trust.witness_quorum == 0:
         log.warning(
-            "witness quorum 0: verifiers require no witness cosignature, so a rewritten log "
-            "is caught only by checkpoints already held outside this server"
+            "witness quorum 0 (见证法定数为 0): verifiers require no witness cosignature, so a "
+            "rewritten log is caught only by checkpoints already held outside this server"
         )
 
 

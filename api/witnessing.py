@@ -25,7 +25,9 @@ _STATUS = {"witness.unknown_checkpoint": 404, "witness.unknown": 403, "witness.i
 
 def _folder(services: Any) -> Any:
     if services.home is None or services.log is None:
-        raise ApiError(503, "log.unavailable", "this server keeps no transparency log")
+        raise ApiError(
+            503, "log.unavailable", "this server keeps no transparency log (本服务器不保存透明日志)"
+        )
     return services.log.keeper
 
 
@@ -37,17 +39,23 @@ def accept_cosignature(services: Any, body: bytes, size: int | None) -> str:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(400, "cosignature.malformed", "a cosignature is UTF-8 text") from None
+        raise ApiError(
+            400, "cosignature.malformed", "a cosignature is UTF-8 text (见证签名须为 UTF-8 文本)"
+        ) from None
     try:
         if text.startswith("\u2014 "):
             if size is None:
                 raise ApiError(
-                    422, "cosignature.size", "give ?size= of the checkpoint these lines cosign"
+                    422,
+                    "cosignature.size",
+                    "give ?size= of the checkpoint these lines cosign (请给出所见证检查点的 size)",
                 )
             kept = folder.text(f"{size}.note")
             if kept is None:
                 raise ApiError(
-                    404, "witness.unknown_checkpoint", f"no checkpoint of size {size} is kept"
+                    404,
+                    "witness.unknown_checkpoint",
+                    f"no checkpoint of size {size} is kept (未保存该大小的检查点)",
                 )
             note = parse_note(parse_checkpoint(kept).note.text + "\n" + text)
         else:
@@ -57,7 +65,11 @@ def accept_cosignature(services: Any, body: bytes, size: int | None) -> str:
         raise ApiError(400, "cosignature.malformed", exc.message) from None
     kept_text = folder.text(f"{size}.note")
     if kept_text is not None and parse_checkpoint(kept_text).note.text != note.text:
-        raise ApiError(422, "witness.invalid", "the cosigned text is not the kept checkpoint")
+        raise ApiError(
+            422,
+            "witness.invalid",
+            "the cosigned text is not the kept checkpoint (所签文本不是本日志的检查点)",
+        )
     try:
         return str(folder.add_cosignatures(size, note.signatures))
     except KeptCheckpointError as exc:
@@ -80,5 +92,9 @@ def cosigned_checkpoint(services: Any) -> str:
     """The newest checkpoint with enough trusted cosignatures; ApiError 404 if none."""
     text = _folder(services).text(COSIGNED)
     if text is None:
-        raise ApiError(404, "log.no_cosigned", "no checkpoint has been cosigned by witnesses yet")
+        raise ApiError(
+            404,
+            "log.no_cosigned",
+            "no checkpoint has been cosigned by witnesses yet (尚无见证方签署的检查点)",
+        )
     return str(text)

@@ -287,13 +287,18 @@ def _check_extends_last(
     last: Checkpoint, new: Checkpoint, hashes: Callable[[], list[bytes]]
 ) -> None:
     if last.origin != new.origin:
-        raise CaseLedgerError("the new checkpoint is for another log", code="witness.origin")
+        raise CaseLedgerError(
+            "the new checkpoint is for another log (检查点属于另一日志)", code="witness.origin"
+        )
     if new.size < last.size:
         raise CaseLedgerError(
-            f"the log shrank from {last.size} to {new.size} leaves", code="witness.rollback"
+            f"the log shrank from {last.size} to {new.size} leaves (日志回退)",
+            code="witness.rollback",
         )
     if new.size == last.size and new.root != last.root:
-        raise CaseLedgerError("same size, different root: the log forked", code="witness.fork")
+        raise CaseLedgerError(
+            "same size, different root: the log forked (日志分叉)", code="witness.fork"
+        )
     if last.size and new.size > last.size:
         merkle.verify_consistency(last.size, new.size, last.root, new.root, hashes())
 
@@ -306,7 +311,8 @@ def _proof_hashes(remote: _Remote | None, proof: Path | None, old: int, new: int
         items = json.loads(proof.read_text())["hashes"]
     else:
         raise CaseLedgerError(
-            f"give --proof: a consistency proof from {old} to {new}", code="witness.proof"
+            f"give --proof: a consistency proof from {old} to {new} (请给出一致性证明)",
+            code="witness.proof",
         )
     return [b64decode_strict(h, what="proof hash") for h in items]
 

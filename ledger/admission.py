@@ -64,7 +64,7 @@ def revoked_at_admission(
             Violation(
                 "key.revoked_at_admission",
                 f"key {actor.key} was void from {format_time(record.void_from)}, "
-                f"before this step arrived at {format_time(now)}",
+                f"before this step arrived at {format_time(now)} (密钥在提交时已作废)",
             )
         )
     matter = _matter_code(state, envelope)
@@ -77,7 +77,8 @@ def revoked_at_admission(
         found.append(
             Violation(
                 "role.revoked_at_admission",
-                f"{actor.id}'s {actor.role} grant was revoked before this step arrived",
+                f"{actor.id}'s {actor.role} grant was revoked before this step arrived "
+                "(授权在提交时已撤销)",
             )
         )
     return found

@@ -96,14 +96,17 @@ class CheckpointFolder:
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
-            raise KeptCheckpointError(f"{self.folder / name} cannot be read: {exc}") from None
+            raise KeptCheckpointError(
+                f"{self.folder / name} cannot be read (无法读取): {exc}"
+            ) from None
 
     def _verified(self, text: str, where: str) -> Checkpoint:
         try:
             return verify_checkpoint(text, [self.log_key], origin=self.origin)
         except CaseLedgerError as exc:
             raise KeptCheckpointError(
-                f"{where} in {self.folder} is not a checkpoint of {self.origin}: {exc.message}"
+                f"{where} in {self.folder} is not a checkpoint of {self.origin} "
+                f"(保存的检查点无效): {exc.message}"
             ) from None
 
     # --- witnesses ---------------------------------------------------------------------------
@@ -115,7 +118,8 @@ class CheckpointFolder:
         text = self.text(f"{size}.note")
         if text is None:
             raise KeptCheckpointError(
-                f"no checkpoint of size {size} is kept", code="witness.unknown_checkpoint"
+                f"no checkpoint of size {size} is kept (未保存该检查点)",
+                code="witness.unknown_checkpoint",
             )
         note = parse_checkpoint(text).note
         known = {(s.name, s.key_id) for s in note.signatures}
@@ -129,7 +133,8 @@ class CheckpointFolder:
         ids = {(k.name, k.key_id) for k in trusted}
         if not fresh or any((s.name, s.key_id) not in ids for s in fresh):
             raise KeptCheckpointError(
-                "the cosignature is not by a witness the trust file names", code="witness.unknown"
+                "the cosignature is not by a witness the trust file names (非信任文件所列见证方)",
+                code="witness.unknown",
             )
         try:
             found = verify_cosignatures(merged, trusted, 0)

@@ -229,7 +229,8 @@ def check_extends(
     checkpoint (``old_size``, ``old_root``)."""
     if old_size > size:
         raise LogError(
-            f"the log has {size} leaves but a checkpoint {where} has {old_size}",
+            f"the log has {size} leaves but a checkpoint {where} has {old_size} "
+            "(数据库中的日志未延续已签署的检查点)",
             code="log.inconsistent",
         )
     if old_size == 0:
@@ -240,6 +241,7 @@ def check_extends(
         merkle.verify_consistency(old_size, size, old_root, root, proof)
     except merkle.ProofInvalid:
         raise LogError(
-            f"the stored tree does not extend the checkpoint of size {old_size} {where}",
+            f"the stored tree does not extend the checkpoint of size {old_size} {where} "
+            "(数据库中的日志未延续已签署的检查点)",
             code="log.inconsistent",
         ) from None
