@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.checkpoints import CheckpointSchedule
 from api.deps import Clock, Services, open_services
 from api.errors import error_body, install_error_handlers
 from api.routes import admin, feed, log, materials, public, staff, supervision
@@ -108,10 +109,13 @@ def create_app(
     """
     settings = settings or get_settings()
     opened = services or open_services(settings, clock=clock)
+    schedule = CheckpointSchedule(opened, settings.checkpoint_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        schedule.start()
         yield
+        schedule.stop()
         opened.close()
 
     # The API's documentation pages (/docs, /redoc) serve Swagger UI and ReDoc from this
@@ -125,6 +129,7 @@ def create_app(
     )
     _include_redoc(app)
     app.state.services = opened
+    app.state.checkpoints = schedule
     install_error_handlers(app)
     for module in (staff, admin, supervision, public, log, feed, materials):
         app.include_router(module.router)
