@@ -44,6 +44,11 @@ class Receipt:
     checkpoint: str
     # The signed directory selection of a minimal receipt; None when the directory is whole.
     selection: dict[str, Any] | None = None
+    # The newest checkpoint witnesses had cosigned when the receipt was made, and the
+    # consistency proof (base64 hashes) from it to ``checkpoint``: a receipt sealed before
+    # its own checkpoint could be cosigned still shows the tree extends a witnessed one.
+    witnessed: str | None = None
+    witnessed_consistency: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Receipt:
@@ -87,6 +92,14 @@ class Receipt:
         selection = obj.get("selection")
         if selection is not None and not isinstance(selection, dict):
             raise ReceiptError("selection must be an object")
+        witnessed = obj.get("witnessed")
+        if witnessed is not None and not (
+            isinstance(witnessed, dict)
+            and isinstance(witnessed.get("checkpoint"), str)
+            and isinstance(witnessed.get("consistency"), list)
+            and all(isinstance(h, str) for h in witnessed["consistency"])
+        ):
+            raise ReceiptError("witnessed is {checkpoint: text, consistency: [base64 hashes]}")
         return cls(
             kind=obj["kind"],
             org=obj["org"],
@@ -96,9 +109,21 @@ class Receipt:
             proofs=dict(proofs),
             checkpoint=obj["checkpoint"],
             selection=selection,
+            witnessed=None if witnessed is None else witnessed["checkpoint"],
+            witnessed_consistency=() if witnessed is None else tuple(witnessed["consistency"]),
         )
 
     def to_json(self) -> dict[str, Any]:
+        witnessed = (
+            {}
+            if self.witnessed is None
+            else {
+                "witnessed": {
+                    "checkpoint": self.witnessed,
+                    "consistency": list(self.witnessed_consistency),
+                }
+            }
+        )
         out: dict[str, Any] = {
             "v": 1,
             "kind": self.kind,
@@ -108,6 +133,7 @@ class Receipt:
             "directory": [e.text for e in self.directory],
             "proofs": self.proofs,
             "checkpoint": self.checkpoint,
+            **witnessed,
         }
         if self.selection is not None:
             out["selection"] = self.selection
