@@ -125,7 +125,7 @@ class CaseOut(_Out):
     """A case as queues and lists show it."""
 
     case_id: str
-    case_number: str = Field(examples=["20261124-3F6C2A9B1D04"])
+    case_number: str = Field(examples=["20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11"])
     status: str = Field(examples=["accepted"])
     matter: str = Field(examples=["XK-370100-001"])
     matter_name: str = Field(examples=["食品经营许可证核发"])

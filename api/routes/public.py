@@ -27,7 +27,7 @@ VERDICT_EXAMPLE = {
     responses=error_responses(404, 422, 429),
 )
 def get_public_case(
-    case_number: Annotated[str, Path(max_length=32, examples=["20261124-3F6C2A9B1D04"])],
+    case_number: Annotated[str, Path(max_length=48, examples=["20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11"])],
     code: Annotated[str, Query(max_length=16, description="the query code (查询密码)")],
     _: ReadModelsDep,
     services: ServicesDep,
@@ -46,7 +46,7 @@ def get_public_case(
     ),
 )
 def get_public_result(
-    case_number: Annotated[str, Path(max_length=32, examples=["20261124-3F6C2A9B1D04"])],
+    case_number: Annotated[str, Path(max_length=48, examples=["20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11"])],
     code: Annotated[str, Query(max_length=16, description="the query code (查询密码)")],
     _: ReadModelsDep,
     services: ServicesDep,
