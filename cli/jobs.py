@@ -21,6 +21,7 @@ from ledger.store.application import CaseLedger
 from ledger.store.audit import AuditReport
 from ledger.store.bundles import build_bundle
 from ledger.store.log_audit import audit_log
+from ledger.store.read_models import set_aside_in
 
 __all__ = ["audit_with_log", "register"]
 
@@ -38,6 +39,12 @@ def audit_with_log(
         typer.echo(f"  … {count} envelopes replayed", err=True)
 
     report = ledger.audit(progress=show if progress else None)
+    engine = ledger.store.engine()
+    try:
+        aside = tuple(e.to_json() for e in set_aside_in(engine))
+    finally:
+        engine.dispose()
+    report = replace(report, set_aside=aside)
     if ledger.log is None:
         return report
     findings, summary = audit_log(ledger, ledger.log, log_verifier_key=log_verifier_key)

@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from apikit import T1, Api, open_api
 
 from ledger.client import Signer, StreamWriter
@@ -42,12 +41,6 @@ def reads_answer(api: Api, case_id: str) -> None:
     number, code = detail.json()["case"]["case_number"], detail.json()["query_code"]
     public = api.client.get(f"/v1/public/cases/{number}", params={"code": code})
     assert public.status_code == 200, public.text
-
-
-@pytest.fixture
-def loose_api(any_api: Api) -> Api:
-    """The API with the applicant limits out of the way of single-case tests."""
-    return any_api
 
 
 def test_a_300_character_applicant_name_is_read_back_whole(any_api: Api) -> None:
@@ -90,8 +83,27 @@ def test_a_flood_of_self_applications_is_refused_with_429(
         assert refused.status_code == 429
         assert refused.json()["code"] == "rate.applicants"
         assert int(refused.headers["retry-after"]) >= 1
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in refused.json()["message"])
         # Staff steps, signed by enrolled keys, are not held back by the applicants' flood.
         staff_case = office.case_until_decided(T1)[0]
         assert api.post(staff_case).status_code == 201
     finally:
         gen.close()
+
+
+def test_applicants_from_many_addresses_meet_the_overall_limit(
+    api_home: Path, office: SampleOffice
+) -> None:
+    for api in open_api(api_home, None, office, applicant_total_burst=5):
+        gate = api.services().applicants
+        for n in range(5):
+            gate.admit(f"192.0.2.{n}", 100)  # five other addresses took the whole allowance
+        reply = api.post(self_applied())
+        assert reply.status_code == 429 and reply.json()["code"] == "rate.applicants_overall"
+
+
+def test_an_applicant_envelope_over_the_cap_is_refused_with_413(any_api: Api) -> None:
+    envelope = self_applied(name="大" * 6000)  # ~18 KB of UTF-8, under the general body cap
+    reply = any_api.post(envelope)
+    assert reply.status_code == 413 and reply.json()["code"] == "applicant.too_large"
+    assert any_api.services().ledger.head(envelope.stream)[0] == 0

@@ -19,7 +19,7 @@ reads or the server's start; :meth:`ReadModels.retry_set_aside` (run on every st
 such cases back once they fold.
 """
 
-from ledger.store.read_models.set_aside import SetAside
+from ledger.store.read_models.set_aside import SetAside, set_aside_in
 from ledger.store.read_models.store import TRACKING_NAME, ReadModels
 from ledger.store.read_models.summary import (
     CaseFold,
@@ -48,6 +48,7 @@ __all__ = [
     "rm_cases",
     "rm_set_aside",
     "rm_tracking",
+    "set_aside_in",
     "summarise",
     "summary_of",
 ]

@@ -15,13 +15,22 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from ledger.envelope import format_time
 from ledger.errors import CaseLedgerError
 from ledger.store.read_models.tables import rm_cases, rm_set_aside
 
-__all__ = ["FOLD_ERRORS", "STORE_ERRORS", "SetAside", "record", "set_aside_streams"]
+__all__ = [
+    "FOLD_ERRORS",
+    "STORE_ERRORS",
+    "SetAside",
+    "forget",
+    "listing",
+    "record",
+    "set_aside_in",
+    "set_aside_streams",
+]
 
 # What a case's own data can raise while it is folded into a summary.
 FOLD_ERRORS: tuple[type[Exception], ...] = (
@@ -87,6 +96,14 @@ def record(conn: Connection, entries: Iterable[SetAside]) -> None:
         ).first()
         if known is None:
             conn.execute(rm_set_aside.insert().values(**entry.to_json()))
+
+
+def set_aside_in(engine: Engine) -> list[SetAside]:
+    """The cases set aside in ``engine``'s database; none if it keeps no read models."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table(rm_set_aside.name):
+            return []
+        return listing(conn)
 
 
 def forget(conn: Connection, stream: str) -> None:
