@@ -23,6 +23,7 @@ from ledger.clock import Clock, system_clock
 from ledger.errors import CaseLedgerError
 from ledger.store.application import CaseLedger
 from ledger.store.read_models import ReadModels
+from ledger.store.sessions import RevokedTokens
 from ledger.trust import TrustFile
 
 __all__ = [
@@ -154,6 +155,7 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         secret,
         token_minutes=settings.token_minutes,
         challenge_seconds=settings.challenge_seconds,
+        revocations=RevokedTokens(read_models.engine),
     )
     return Services(
         settings=settings,

@@ -132,6 +132,18 @@ def post_token(data: TokenIn, services: ServicesDep, now: NowDep) -> TokenOut:
     )
 
 
+@router.post(
+    "/auth/signout",
+    status_code=204,
+    responses=error_responses(401),
+    tags=["sign-in"],
+)
+def post_signout(who: IdentityDep, services: ServicesDep, now: NowDep) -> Response:
+    """Revoke the caller's token on the server: refused from now on (401 ``auth.signed_out``)."""
+    services.tokens.sign_out(who, now)
+    return Response(status_code=204)
+
+
 @router.get("/queues/{role}", response_model=QueueOut, responses=error_responses(401, 403, 422))
 def get_queue(
     role: str, who: IdentityDep, _: ReadModelsDep, services: ServicesDep, now: NowDep
