@@ -32,6 +32,7 @@ from ledger.store.read_models.summary import (
 from ledger.store.read_models.tables import (
     READ_MODEL_METADATA,
     rm_cases,
+    rm_results,
     rm_set_aside,
     rm_tracking,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "case_number",
     "fold_case",
     "rm_cases",
+    "rm_results",
     "rm_set_aside",
     "rm_tracking",
     "set_aside_in",

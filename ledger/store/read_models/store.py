@@ -22,8 +22,10 @@ from ledger.store.read_models.summary import CaseFold, CaseSummary, fold_case, s
 from ledger.store.read_models.tables import (
     READ_MODEL_METADATA,
     from_row,
+    index_result,
     position_of,
     rm_cases,
+    rm_results,
     rm_tracking,
     upsert,
 )
@@ -86,6 +88,11 @@ class _Batch:
         seq, position, at = self._last[stream]
         self.failed[stream] = SetAside.of(stream, seq, position, at, exc)
         self.touched.pop(stream, None)
+
+    def fail_at(self, envelope: Envelope, position: int, exc: Exception) -> None:
+        """Set the case aside at ``envelope`` (which may belong to a case already skipped)."""
+        self._last[envelope.stream] = (envelope.seq, position, envelope.at)
+        self.fail(envelope.stream, exc)
 
     def summaries(self, directory: DirectoryState) -> list[CaseSummary]:
         out = []
@@ -195,8 +202,11 @@ class ReadModels(TrackingRecorder):
         with self.engine.connect() as conn:
             skipped = set_aside.set_aside_streams(conn)
         batch = _Batch()
+        issued: list[tuple[Envelope, int]] = []
         for row in rows:
             envelope = Envelope.from_bytes(json.loads(row.state)["envelope"])
+            if envelope.type == "ResultIssued":
+                issued.append((envelope, row.id))
             if envelope.stream.startswith("directory:"):
                 self._directory = None
             elif envelope.stream not in skipped and envelope.stream not in batch.failed:
@@ -212,6 +222,12 @@ class ReadModels(TrackingRecorder):
                         upsert(conn, summary)
                 except STORE_ERRORS as exc:
                     batch.fail(summary.stream, exc)
+            for envelope, position in issued:
+                try:
+                    with conn.begin_nested():
+                        index_result(conn, envelope)
+                except STORE_ERRORS as exc:
+                    batch.fail_at(envelope, position, exc)
             set_aside.record(conn, batch.failed.values())
         self._remember(batch)
 
@@ -334,6 +350,20 @@ class ReadModels(TrackingRecorder):
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(rm_cases).where(where)).mappings().first()
         return from_row(row) if row is not None else None
+
+    def result_stream(self, sha256: str) -> str | None:
+        """The case stream whose ResultIssued recorded the document ``sha256``, or None."""
+        query = sa.select(rm_results.c.stream).where(rm_results.c.sha256 == sha256)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return str(row[0]) if row is not None else None
+
+    def result_of_document(self, document_id: str) -> str | None:
+        """The SHA-256 of the document whose QR code carries ``document_id``, or None."""
+        query = sa.select(rm_results.c.sha256).where(rm_results.c.document_id == document_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return str(row[0]) if row is not None else None
 
     def waiting_for(self, role: str, *, limit: int = 200) -> list[CaseSummary]:
         """Open cases whose next step needs ``role``, soonest deadline first."""

@@ -15,15 +15,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ledger.envelope import format_time, parse_time
+from ledger.envelope import Envelope, format_time, parse_time
 from ledger.store.read_models.summary import CaseSummary
 from ledger.timelimits import CaseTimes
 
 __all__ = [
     "READ_MODEL_METADATA",
     "from_row",
+    "index_result",
     "position_of",
     "rm_cases",
+    "rm_results",
     "rm_set_aside",
     "rm_tracking",
     "upsert",
@@ -63,6 +65,18 @@ rm_cases = sa.Table(
     sa.Column("decided_late", sa.Boolean),
     sa.Column("yellow_card", sa.Boolean, nullable=False),
     sa.Column("clock", sa.Text, nullable=False),
+)
+
+# Which case issued a sealed result: a document's status is found by its SHA-256 alone
+# (GET /v1/public/results/{sha256}); the status itself is read from the case's envelopes.
+rm_results = sa.Table(
+    "rm_results",
+    READ_MODEL_METADATA,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("stream", sa.String(48), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    # The id printed in the document's QR code (chosen before sealing, so not its hash).
+    sa.Column("document_id", sa.String(32), unique=True),
 )
 
 # Cases whose summary could not be made or stored: left out of the summaries (so one case
@@ -135,6 +149,23 @@ _UPDATE_NEWER = rm_cases.update().where(
     rm_cases.c.stream == sa.bindparam("b_stream"), rm_cases.c.seq < sa.bindparam("b_seq")
 )
 _SEQ_OF = sa.select(rm_cases.c.seq).where(rm_cases.c.stream == sa.bindparam("b_stream"))
+
+
+def index_result(conn: Connection, env: Envelope) -> None:
+    """Record which case issued the document of a ResultIssued ``env`` (once: replaying a
+    batch finds the row already there)."""
+    sha256 = env.body.get("pdf_sha256")
+    known = sa.select(rm_results.c.sha256).where(rm_results.c.sha256 == sha256)
+    document_id = env.body.get("document_id")
+    if isinstance(sha256, str) and conn.execute(known).first() is None:
+        conn.execute(
+            rm_results.insert().values(
+                sha256=sha256,
+                stream=env.stream,
+                seq=env.seq,
+                document_id=document_id if isinstance(document_id, str) else None,
+            )
+        )
 
 
 def upsert(conn: Connection, summary: CaseSummary) -> None:
