@@ -118,7 +118,7 @@ def _public_result(found: Any) -> str:
 def public_page(
     services: ServicesDep,
     read_models: ReadModelsDep,
-    number: Annotated[str, Query(max_length=32)] = "",
+    number: Annotated[str, Query(max_length=48)] = "",
     code: Annotated[str, Query(max_length=16)] = "",
 ) -> HTMLResponse:
     """Case lookup (办件查询) by number and query code, and the sealed-PDF check."""
@@ -150,7 +150,7 @@ def public_page(
 @router.get("/verify", response_class=HTMLResponse, dependencies=[Depends(public_rate)])
 def verify_page(
     services: ServicesDep,
-    case: Annotated[str, Query(max_length=32)] = "",
+    case: Annotated[str, Query(max_length=48)] = "",
 ) -> HTMLResponse:
     """Where a result's QR code points (``/verify?case=NUMBER``): the public page with the case
     number filled in, to check the PDF or look the case up with its query code."""

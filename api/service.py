@@ -31,6 +31,7 @@ from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Actor, Envelope, draft_envelope, format_time
 from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
 from ledger.policy import STEP_RULES
+from ledger.state import case_id_of_number
 from ledger.store.application import AppendResult
 from ledger.store.read_models import CaseSummary
 from ledger.timelimits import local_date
@@ -80,12 +81,24 @@ BODY_TEMPLATES: dict[str, dict[str, Any]] = {
 
 
 def append_envelope(
-    services: Services, raw: bytes, now: datetime, *, only_directory: bool = False
+    services: Services,
+    raw: bytes,
+    now: datetime,
+    *,
+    address: str = "unknown",
+    only_directory: bool = False,
 ) -> AppendOut:
-    """Parse and append one signed envelope with the server clock."""
+    """Parse and append one signed envelope with the server clock.
+
+    An envelope in the applicant role is signed by a key nobody enrolled (self-service, no
+    sign-in), so it first passes the applicants' size cap and rates (``address`` is the
+    caller's); staff envelopes are signed by directory keys and are not held back.
+    """
     envelope = Envelope.from_bytes(raw)
     if only_directory and not envelope.stream.startswith("directory:"):
         raise EnvelopeError("this endpoint takes directory envelopes only", code="envelope.stream")
+    if envelope.actor.role == "applicant":
+        services.applicants.admit(address, len(raw))
     try:
         result = services.ledger.append(envelope, now=now)
     except ClockSkew:
@@ -195,6 +208,10 @@ def queue(services: Services, who: Identity, role: str, now: datetime) -> list[C
 def _visible_case(services: Services, who: Identity, case_id: uuid.UUID) -> CaseSummary:
     summary = services.read_models.case(f"case:{case_id}")
     if summary is None:
+        if services.read_models.set_aside_case(f"case:{case_id}") is not None:
+            raise ApiError(
+                503, "case.set_aside", "该案件的摘要暂不可用（已搁置），管理员可在搁置列表中查看"
+            )
         raise StreamNotFound(f"no case {case_id}")
     if who.may("supervisor") or any(who.may(r, summary.matter_code) for r in CASE_ROLES):
         return summary
@@ -347,10 +364,21 @@ def _mask(name: str, kind: str) -> str:
 
 
 def _public_summary(services: Services, number: str, code: str) -> Any:
-    summary = services.read_models.by_number(number)
-    expected = query_code(services.secret, summary.case_id) if summary else "-"
-    if summary is None or not hmac.compare_digest(expected.encode(), code.encode()):
-        raise ApiError(404, "case.not_found", "no case with that number and query code")
+    """The case with that number if ``code`` is its query code; 404 if not, the same either
+    way; 429 once the number (or all lookups) has had too many wrong codes."""
+    services.queries.check(number)
+    case_id = case_id_of_number(number.upper())
+    expected = query_code(services.secret, case_id) if case_id else "-"
+    if case_id is None or not hmac.compare_digest(expected.encode(), code.encode()):
+        services.queries.missed(number)
+        raise ApiError(404, "case.not_found", "未找到该办件：请核对受理号和查询密码")
+    services.queries.found(number)
+    stream = f"case:{case_id}"
+    summary = services.read_models.case(stream)
+    if summary is None or summary.case_number != number.upper():
+        if summary is None and services.read_models.set_aside_case(stream) is not None:
+            raise ApiError(503, "case.set_aside", "该办件暂时无法查询，请稍后再试或联系办理窗口")
+        raise ApiError(404, "case.not_found", "未找到该办件：请核对受理号和查询密码")
     return summary
 
 

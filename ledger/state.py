@@ -20,7 +20,9 @@ __all__ = [
     "CaseState",
     "Participation",
     "SuspensionSpan",
+    "case_id_of_number",
     "case_number",
+    "legacy_case_number",
 ]
 
 OPEN_STATUSES = frozenset(
@@ -39,10 +41,39 @@ CLOSED_STATUSES = frozenset({"not_accepted", "withdrawn", "delivered", "revoked"
 
 def case_number(stream: str, applied_at: datetime) -> str:
     """The case number (受理回执号) shown to the applicant and printed on results: the
-    application's date in China and the first 12 hex digits of the case id, e.g.
-    ``20261124-3F6C2A9B1D04``. The verifier matches the printed one against this."""
+    application's date in China and the whole case id as 32 hex digits, e.g.
+    ``20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11``. The verifier matches the printed one
+    against this.
+
+    The case id is chosen by whoever signs the Applied step (an applicant may), so any part of
+    it could be made to collide on purpose; the whole id cannot, since the store keeps one
+    stream per id. The number is therefore unique by construction, and the case id can be read
+    back from it (:func:`case_id_of_number`).
+    """
+    digits = uuid.UUID(stream.removeprefix("case:")).hex.upper()
+    return f"{china_date(applied_at):%Y%m%d}-{digits}"
+
+
+def legacy_case_number(stream: str, applied_at: datetime) -> str:
+    """The first release's short case number (date and the id's first 12 hex digits).
+
+    Results sealed before the number carried the whole id print this form; the verifier still
+    accepts it on their pages (the receipt beside it names the whole case id). Nothing issues it
+    any more: two cases could share it.
+    """
     digits = uuid.UUID(stream.removeprefix("case:")).hex[:12].upper()
     return f"{china_date(applied_at):%Y%m%d}-{digits}"
+
+
+def case_id_of_number(number: str) -> str | None:
+    """The case id a case number names (lower-case, with hyphens), or None if it is not one."""
+    date_part, _, digits = number.partition("-")
+    if len(date_part) != 8 or not date_part.isdigit() or len(digits) != 32:
+        return None
+    try:
+        return str(uuid.UUID(hex=digits))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

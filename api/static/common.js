@@ -163,7 +163,12 @@ const CL = (() => {
     return new Date(value.expires_at) > new Date() ? value : null;
   }
 
-  function signOut() { sessionStorage.removeItem(TOKEN); }
+  // Sign out on the server too, so the token is refused from now on, not only forgotten here.
+  async function signOut() {
+    const current = session();
+    sessionStorage.removeItem(TOKEN);
+    if (current) await request("POST", "/v1/auth/signout", { token: current.token }).catch(() => null);
+  }
 
   // Sign a draft from GET /v1/cases/{id}/next after checking it names this key holder.
   async function signEnvelope(record, draft) {
@@ -236,7 +241,7 @@ const CL = (() => {
       $("signin-error").hidden = true;
       try { enter(record, await signIn(record)); } catch (error) { fail(error); }
     });
-    $("signout").addEventListener("click", () => { signOut(); location.reload(); });
+    $("signout").addEventListener("click", async () => { await signOut(); location.reload(); });
     const enter = (key, current) => {
       $("signin-panel").hidden = true;
       $("work").hidden = false;

@@ -32,6 +32,7 @@ from cli.client._common import (
 from cli.client._show import print_appended
 from cli.client._target import Appended, open_target, parse_when
 from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
+from ledger.state import case_id_of_number
 
 __all__ = ["case_app"]
 
@@ -62,7 +63,11 @@ _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
 def case_id_of(text: str) -> uuid.UUID:
-    """The UUID of ``<uuid>`` or ``case:<uuid>``; ClientError ``input.case`` otherwise."""
+    """The UUID of ``<uuid>``, ``case:<uuid>`` or a case number (which carries the whole id);
+    ClientError ``input.case`` otherwise."""
+    from_number = case_id_of_number(text.strip().upper())
+    if from_number is not None:
+        return uuid.UUID(from_number)
     try:
         return uuid.UUID(text.removeprefix("case:"))
     except ValueError:

@@ -60,6 +60,9 @@ class AuditReport:
     streams: int
     findings: tuple[Finding, ...]
     log: dict[str, Any] = field(default_factory=dict)
+    # Cases the read models set aside: the ledger holds their steps, only their summaries
+    # are missing, so they are reported beside the findings and do not fail the audit.
+    set_aside: tuple[dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -72,6 +75,7 @@ class AuditReport:
             "streams": self.streams,
             "findings": [f.to_json() for f in self.findings],
             "log": self.log,
+            "set_aside": list(self.set_aside),
         }
 
 
