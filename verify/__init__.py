@@ -11,18 +11,17 @@ from verify.pdf import verify_pdf
 from verify.trust import TrustFile, load_trust, read_trust_file
 from verify.verdict import (
     CHECK_IDS,
-    CaseSummary,
     Check,
     ExitCode,
     InputUnreadable,
     Status,
     TimelineEntry,
     Verdict,
+    VerifiedCase,
 )
 
 __all__ = [
     "CHECK_IDS",
-    "CaseSummary",
     "Check",
     "ExitCode",
     "InputUnreadable",
@@ -30,6 +29,7 @@ __all__ = [
     "TimelineEntry",
     "TrustFile",
     "Verdict",
+    "VerifiedCase",
     "load_trust",
     "parse_consistency_proof",
     "read_trust_file",
