@@ -31,7 +31,10 @@ __all__ = [
     "read_change",
 ]
 
-STAFF_ROLES = frozenset({"handler", "reviewer", "approver", "admin", "seal_service", "supervisor"})
+# "department": another department's system, which follows the feed of its matters' cases.
+STAFF_ROLES = frozenset(
+    {"handler", "reviewer", "approver", "admin", "seal_service", "supervisor", "department"}
+)
 
 
 @dataclass(frozen=True, slots=True)
