@@ -188,4 +188,3 @@ def test_each_hostile_directory_step_is_at_most_one_finding(
     found = audit_findings(directory, case)
     assert len([f for f in found if f[0].startswith("directory:")]) <= 1
     assert found == verifier_findings(directory, case)
-
