@@ -43,7 +43,6 @@ __all__ = [
     "STEPS",
     "State",
     "Step",
-    "capacity_for",
     "catalogue",
     "draft_next",
     "next_step",
@@ -288,12 +287,6 @@ def read_body(envelope: Envelope) -> Any:
         return STEPS[envelope.type].read(envelope.body)
     except EnvelopeError as exc:
         raise EnvelopeError(exc.message, code="body.invalid") from None
-
-
-def capacity_for(envelope: Envelope) -> str | None:
-    """The duty an envelope's actor takes on the case (``handler``, ``reviewer:<level>``,
-    ``approver``), or None for the applicant and the seal service."""
-    return STEPS[envelope.type].capacity_of(envelope.actor.role, read_body(envelope))
 
 
 def next_step(state: CaseState, matter: Matter | None) -> tuple[str, str, str | None] | None:
