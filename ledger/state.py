@@ -75,6 +75,7 @@ class CaseState:
     participants: tuple[Participation, ...] = ()
     suspensions: tuple[SuspensionSpan, ...] = ()
     supplement_requested_at: datetime | None = None
+    result_sha256: str | None = None  # the sealed result now in force (the latest issued)
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:

@@ -26,6 +26,7 @@ __all__ = [
     "ReasonedActBody",
     "RequestBody",
     "ReviewedBody",
+    "RevokedBody",
     "SealedBody",
     "SupplementBody",
     "describe_applied",
@@ -154,7 +155,7 @@ class ReasonBody:
 
 @dataclass(frozen=True, slots=True)
 class ReasonedActBody:
-    """An act against the applicant (不予受理, 撤销): the reason and its legal basis."""
+    """不予受理: the reason and its legal basis."""
 
     reason: str
     legal_basis: str
@@ -208,14 +209,38 @@ class DecidedBody:
         return cls(outcome, decision, legal_basis, span)
 
 
+def optional_text(body: Mapping[str, Any], name: str) -> str | None:
+    """``body[name]`` if it is a non-empty string, None if absent or null."""
+    return None if body.get(name) is None else text(body, name)
+
+
 @dataclass(frozen=True, slots=True)
 class SealedBody:
+    """A sealed result; a re-issue names the document it ``supersedes``."""
+
     pdf_sha256: str
     seal_serial: str
+    supersedes: str | None
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> SealedBody:
-        return cls(text(body, "pdf_sha256"), text(body, "seal_serial"))
+        return cls(
+            text(body, "pdf_sha256"), text(body, "seal_serial"), optional_text(body, "supersedes")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedBody:
+    """撤销: the reason, its legal basis, and the document revoked (``result``, when the case
+    issued one)."""
+
+    reason: str
+    legal_basis: str
+    result: str | None
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> RevokedBody:
+        return cls(text(body, "reason"), text(body, "legal_basis"), optional_text(body, "result"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from ledger.step_bodies import (
     ReasonedActBody,
     RequestBody,
     ReviewedBody,
+    RevokedBody,
     SealedBody,
     SupplementBody,
     describe_applied,
@@ -79,6 +80,7 @@ class Step:
     was before (the effect says where); ``order`` and ``actor`` name what else the rules ask
     of the step's place and signer (None = nothing); ``offer`` is the (role, capacity) a
     queue offers the step to in a given state, or None when a queue does not offer it;
+    ``drafted`` gives the body members a draft takes from the case (the next review level);
     ``answers`` marks the steps that answer an application (受理, 不予受理, 补正), which its
     first time limit counts to.
 
@@ -101,6 +103,7 @@ class Step:
     offer: Offer | None = None
     answers: bool = False
     describe: Callable[[dict[str, Any]], str] | None = None
+    drafted: Callable[[CaseState], dict[str, Any]] | None = None
 
     def capacity_of(self, role: str, body: Any) -> str | None:
         return self.capacity(role, body) if self.capacity else role_capacity(role)
@@ -166,6 +169,16 @@ def _resumed(state: CaseState, env: Envelope, body: ReasonBody | None) -> dict[s
     }
 
 
+def _revoked_document(state: CaseState) -> dict[str, Any]:
+    # The revocation names the document it ends.
+    return {"result": state.result_sha256} if state.result_sha256 else {}
+
+
+def _first_issue(state: CaseState, matter: Matter | None) -> bool:
+    # A queue offers the first issue; a re-issue is the seal service's own decision.
+    return state.status == "decided" and _needs_seal(state, matter)
+
+
 def _review_order(state: CaseState, matter: Matter | None, body: ReviewedBody) -> str | None:
     if body.level != state.reviews_done + 1 or body.level > _levels(matter):
         return f"review level {body.level} is not next (done {state.reviews_done})"
@@ -200,9 +213,23 @@ def _decide_order(state: CaseState, matter: Matter | None, body: DecidedBody) ->
 
 
 def _issue_order(state: CaseState, matter: Matter | None, body: SealedBody) -> str | None:
-    return (
-        None if state.outcome == "approved" else "a result is issued only for an approved decision"
-    )
+    # A re-issue names the document it supersedes, a revocation the document it ends: always
+    # the one in force, so that every document's fate can be told from the case alone.
+    if state.outcome != "approved":
+        return "a result is issued only for an approved decision"
+    if body.supersedes != state.result_sha256:
+        return f"body.supersedes must name the document in force ({state.result_sha256})"
+    if body.supersedes == body.pdf_sha256:
+        return "a document cannot supersede itself"
+    return None
+
+
+def _revoke_order(state: CaseState, matter: Matter | None, body: RevokedBody) -> str | None:
+    if body.result == state.result_sha256:
+        return None
+    if state.result_sha256 is None:
+        return "body.result names a document, but this case issued none"
+    return f"body.result must name the document revoked ({state.result_sha256})"
 
 
 def _deliver_order(
@@ -246,7 +273,7 @@ _TABLE = (
          {"level": 1, "opinion": "agree", "comments": "", "basis": ""},
          effect=lambda s, e, b: {"reviews_done": s.reviews_done + 1}, order=_review_order,
          actor=_review_actor, capacity=_review_capacity,
-         offer=_next_review,
+         offer=_next_review, drafted=lambda s: {"level": s.reviews_done + 1},
          describe=lambda b: f"level {b.get('level')} {b.get('opinion')}: {b.get('comments')}"),
     Step("Decided", "决定", "decided", frozenset({"accepted", "in_review"}), "decided",
          frozenset({"approver"}), DecidedBody.read,
@@ -255,9 +282,12 @@ _TABLE = (
          order=_decide_order,
          offer=_offered_to("approver", lambda s, m: s.reviews_done >= _levels(m)),
          describe=lambda b: f"{b.get('outcome')}: {b.get('decision')}"),
-    Step("ResultIssued", "出证", "result issued", frozenset({"decided"}), "result_issued",
-         frozenset({"seal_service"}), SealedBody.read, {"pdf_sha256": "", "seal_serial": ""},
-         order=_issue_order, offer=_offered_to("seal_service", _needs_seal),
+    # From result_issued only as a re-issue that names the document it supersedes.
+    Step("ResultIssued", "出证", "result issued", frozenset({"decided", "result_issued"}),
+         "result_issued", frozenset({"seal_service"}), SealedBody.read,
+         {"pdf_sha256": "", "seal_serial": ""}, order=_issue_order,
+         effect=lambda s, e, b: {"result_sha256": b.pdf_sha256} if b else {},
+         offer=_offered_to("seal_service", _first_issue),
          describe=lambda b: f"sealed result {str(b.get('pdf_sha256'))[:16]}…"),
     Step("Delivered", "送达", "delivered", frozenset({"decided", "result_issued"}), "delivered",
          _HANDLER, DeliveredBody.read, {"channel": "window", "recipient": ""},
@@ -271,7 +301,8 @@ _TABLE = (
     Step("Withdrawn", "撤回", "withdrawn", _OPEN_TO_WITHDRAW, "withdrawn", _PARTY,
          ReasonBody.read, {"reason": ""}),
     Step("ResultRevoked", "撤销", "result revoked", frozenset({"delivered"}), "revoked",
-         frozenset({"approver"}), ReasonedActBody.read, {"reason": "", "legal_basis": ""}),
+         frozenset({"approver"}), RevokedBody.read, {"reason": "", "legal_basis": ""},
+         order=_revoke_order, drafted=_revoked_document),
 )  # fmt: skip
 
 STEPS: dict[str, Step] = {step.name: step for step in _TABLE}
@@ -326,9 +357,7 @@ def draft_next(
         role = next((r for r in [*candidates, *sorted(step.roles)] if may(r)), None)
     if role is None:
         raise DraftRefused(f"{step_type} needs one of {sorted(step.roles)}", code="role.missing")
-    body = dict(step.template)
-    if step_type == "Reviewed":
-        body["level"] = state.reviews_done + 1
+    body = {**step.template, **(step.drafted(state) if step.drafted else {})}
     return draft_envelope(
         stream=state.stream,
         seq=state.seq + 1,

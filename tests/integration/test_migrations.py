@@ -25,7 +25,15 @@ from ledger.store.materials import MATERIAL_METADATA
 from ledger.store.read_models.store import READ_MODEL_METADATA, ReadModels
 from ledger.store.storage import Store, open_store
 
-OURS = {"log_leaves", "log_nodes", "log_checkpoints", "rm_tracking", "rm_cases", "mat_files"}
+OURS = {
+    "log_leaves",
+    "log_nodes",
+    "log_checkpoints",
+    "rm_tracking",
+    "rm_cases",
+    "mat_files",
+    "rm_results",
+}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
