@@ -26,12 +26,13 @@ from api.schemas import (
     TimingOut,
     WatchOut,
 )
+from ledger import steps
 from ledger.admission import sign_admission
 from ledger.directory import DirectoryState, Matter
-from ledger.envelope import Actor, Envelope, draft_envelope, format_time
-from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
-from ledger.policy import STEP_RULES
+from ledger.envelope import Envelope, format_time
+from ledger.errors import ClockSkew, DraftRefused, EnvelopeError, StreamNotFound
 from ledger.state import case_id_of_number
+from ledger.steps import STATES
 from ledger.store.application import AppendResult
 from ledger.store.read_models import CaseSummary
 from ledger.timelimits import local_date
@@ -48,33 +49,8 @@ __all__ = [
 ]
 
 CASE_ROLES = ("handler", "reviewer", "approver", "seal_service")
-STATUS_TEXT = {
-    "applied": "已申请，待受理",
-    "awaiting_supplement": "待补正",
-    "accepted": "已受理",
-    "in_review": "审查中",
-    "suspended": "中止（暂停计时）",
-    "decided": "已决定",
-    "result_issued": "已出证",
-    "delivered": "已送达（办结）",
-    "not_accepted": "不予受理",
-    "withdrawn": "已撤回",
-    "revoked": "已撤销",
-}
-BODY_TEMPLATES: dict[str, dict[str, Any]] = {
-    "SupplementRequested": {"items": [], "notice": ""},
-    "SupplementProvided": {"materials": []},
-    "Accepted": {"opinion": ""},
-    "NotAccepted": {"reason": "", "legal_basis": ""},
-    "Reviewed": {"level": 1, "opinion": "agree", "comments": "", "basis": ""},
-    "Decided": {"outcome": "approved", "decision": "", "legal_basis": ""},
-    "ResultIssued": {"pdf_sha256": "", "seal_serial": ""},
-    "Delivered": {"channel": "window", "recipient": ""},
-    "Suspended": {"reason": ""},
-    "Resumed": {"reason": ""},
-    "Withdrawn": {"reason": ""},
-    "ResultRevoked": {"reason": "", "legal_basis": ""},
-}
+# A refused draft's code and the HTTP status it stands for.
+DRAFT_STATUS = {"step.unknown": 422, "order.not_allowed": 409, "role.missing": 403}
 
 
 # Writing ------------------------------------------------------------------------------------
@@ -253,33 +229,20 @@ def draft_next(
 ) -> DraftOut:
     """The unsigned next envelope of a case for ``who`` to fill in and sign."""
     summary = _visible_case(services, who, case_id)
-    if step_type not in STEP_RULES:
-        raise ApiError(422, "step.unknown", f"{step_type!r} is not a case step")
-    allowed_from, roles = STEP_RULES[step_type]
     state = services.ledger.case_state(summary.stream)
-    if state.status not in allowed_from:
-        raise ApiError(409, "order.not_allowed", f"{step_type} may not follow {state.status}")
-    preferred = [summary.next_role] if summary.next_step == step_type else []
-    role = next(
-        (r for r in [*preferred, *sorted(roles)] if r and who.may(r, summary.matter_code)), None
-    )
-    if role is None:
-        raise ApiError(403, "role.missing", f"{step_type} needs one of {sorted(roles)}")
-    body = dict(BODY_TEMPLATES.get(step_type, {}))
-    if step_type == "Reviewed":
-        body["level"] = state.reviews_done + 1
-    if step_type == "ResultRevoked" and state.result_sha256:
-        body["result"] = state.result_sha256  # the revocation names the document it ends
-    draft = draft_envelope(
-        stream=summary.stream,
-        seq=state.seq + 1,
-        step_type=step_type,
-        at=now,
-        actor=Actor(who.principal, role, who.key_id),
-        prev=state.head_hash,
-        body=body,
-    )
-    return DraftOut(draft=draft, body_template=body)
+    offered = summary.next_role if summary.next_step == step_type else None
+    try:
+        draft = steps.draft_next(
+            state,
+            step_type,
+            signer=(who.principal, who.key_id),
+            at=now,
+            may=lambda role: who.may(role, summary.matter_code),
+            offered_role=offered,
+        )
+    except DraftRefused as exc:
+        raise ApiError(DRAFT_STATUS.get(exc.code, 422), exc.code, exc.message) from None
+    return DraftOut(draft=draft, body_template=draft["body"])
 
 
 def _when(at: datetime | None) -> str | None:
@@ -405,7 +368,7 @@ def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
         matter_name=summary.matter_name,
         unit=summary.unit,
         status=summary.status,
-        status_text=STATUS_TEXT.get(summary.status, summary.status),
+        status_text=_status_text(summary.status),
         applicant=_mask(summary.applicant_name, summary.applicant_kind),
         applied_at=format_time(summary.applied_at),
         accepted_at=format_time(times.accepted_at) if times.accepted_at else None,
@@ -413,3 +376,8 @@ def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
         outcome=summary.outcome,
         committed_deadline=_day(summary.assess(summary.last_at).committed_deadline),
     )
+
+
+def _status_text(status: str) -> str:
+    state = STATES.get(status)
+    return state.zh if state else status

@@ -12,9 +12,15 @@ const CL = (() => {
   const TOKEN = "caseledger.session";
   const ROLE_TEXT = { handler: "经办", reviewer: "审查", approver: "审批", admin: "管理员",
     supervisor: "监察", seal_service: "电子印章", applicant: "申请人" };
-  const STEP_TEXT = { Applied: "申请", SupplementRequested: "补正告知", SupplementProvided: "补正材料",
-    Accepted: "受理", NotAccepted: "不予受理", Reviewed: "审查", Decided: "决定", ResultIssued: "出证",
-    Delivered: "送达", Suspended: "中止", Resumed: "恢复计时", Withdrawn: "撤回", ResultRevoked: "撤销" };
+  // The step table as the server renders it into the page (ledger/steps.py): the names of
+  // steps and of case states are never kept here.
+  const TABLE = (() => {
+    const node = document.getElementById("caseledger-steps");
+    return node ? JSON.parse(node.textContent) : { steps: {}, states: {} };
+  })();
+  const names = (entries, field) => Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, v[field]]));
+  const STEP_TEXT = names(TABLE.steps, "zh");
+  const STATUS_TEXT = names(TABLE.states, "queue_zh");
 
   function b64(bytes) {
     let text = "";
@@ -255,6 +261,6 @@ const CL = (() => {
     }
   }
 
-  return { ROLE_TEXT, STEP_TEXT, b64, canonical, utcSeconds, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
+  return { ROLE_TEXT, STEP_TEXT, STATUS_TEXT, b64, canonical, utcSeconds, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
     request, signIn, session, signOut, signEnvelope, el, table, setupSignIn, ApiError };
 })();
