@@ -11,6 +11,7 @@ Layout::
     keys/log.key             the transparency log's checkpoint key
     keys/seal-service.key    the seal service's envelope key (signs ResultIssued)
     keys/status.key          signs result status statements (named in trust.json "status")
+    checkpoints/             every checkpoint the log signed, kept outside the database
     seal/                    the seal CA, seal certificate and their keys
     server.secret            secret for tokens and public query codes
 """
@@ -232,6 +233,19 @@ class OrgHome:
     def trust(self) -> TrustFile:
         return TrustFile.from_json((self.path / "trust.json").read_bytes())
 
+    def checkpoint_folder(self) -> Any:
+        """The checkpoints kept outside the database (ledger.store.anchor.CheckpointFolder)."""
+        from ledger.store.anchor import CheckpointFolder
+
+        trust = self.trust()
+        return CheckpointFolder(
+            self.path / "checkpoints",
+            origin=self.log_origin,
+            log_key=trust.log_verifier_key,
+            witness_keys=trust.witness_keys,
+            quorum=trust.witness_quorum,
+        )
+
     def db_url(self, db: str | None = None) -> str:
         return resolve_db_url(self.path, db)
 
@@ -261,10 +275,11 @@ def attach_log(ledger: CaseLedger, home: OrgHome, engine: Engine | None = None) 
 
     from ledger.store.log_store import LogStore, catch_up
 
+    keeper = home.checkpoint_folder()
     if engine is None:
-        log = LogStore(ledger.store.engine(), origin=home.log_origin)
+        log = LogStore(ledger.store.engine(), origin=home.log_origin, keeper=keeper)
     else:
-        log = LogStore(engine, origin=home.log_origin, create=False)
+        log = LogStore(engine, origin=home.log_origin, create=False, keeper=keeper)
     catch_up(ledger, log)
 
     def follow(led: CaseLedger, result: Any) -> Any:

@@ -26,6 +26,7 @@ from api.schemas import (
     TimingOut,
     WatchOut,
 )
+from ledger.admission import sign_admission
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Actor, Envelope, draft_envelope, format_time
 from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
@@ -100,7 +101,26 @@ def append_envelope(
         leaf_index=leaf_index,
         position=result.position,
         replayed=result.replayed,
+        receipt=_admission(services, result, leaf_index, now),
     )
+
+
+def _admission(
+    services: Services, result: AppendResult, leaf_index: int | None, now: datetime
+) -> dict[str, Any] | None:
+    """The receipt of admission signed by the log key (None without a log or its key)."""
+    key = services.log_signing_key()
+    if key is None or leaf_index is None:
+        return None
+    receipt = sign_admission(
+        key,
+        log=services.log.origin,
+        envelope=(result.stream, result.seq, result.hash),
+        leaf_index=leaf_index,
+        tree_size=services.log.size(),
+        admitted_at=now,
+    )
+    return receipt.to_json()
 
 
 def _stored(services: Services, envelope: Envelope) -> AppendResult:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     checkpoint_seconds: int = Field(
         default=10, ge=0, description="Sign a new log checkpoint on request at most this often."
     )
+    checkpoint_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Sign a checkpoint on this schedule when the log has grown (0: never).",
+    )
     page_limit: int = Field(
         default=200, ge=1, le=1000, description="Most items in one list response."
     )

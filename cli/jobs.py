@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +21,7 @@ from ledger.sample import SampleOffice, sample_material_files
 from ledger.store.application import CaseLedger
 from ledger.store.audit import AuditReport, Finding
 from ledger.store.bundles import build_bundle
-from ledger.store.log_audit import audit_log
+from ledger.store.log_audit import audit_commit_times, audit_log
 from ledger.store.materials import FolderMaterials
 
 __all__ = ["audit_with_log", "register"]
@@ -29,20 +30,45 @@ DEMO_MARKER = ".caseledger-demo"
 
 
 def audit_with_log(
-    ledger: CaseLedger, log_verifier_key: str, *, progress: bool = False
+    ledger: CaseLedger,
+    log_verifier_key: str,
+    *,
+    progress: bool = False,
+    held: Sequence[Path] = (),
 ) -> AuditReport:
-    """Replay every stream through the rules, then check the log against the ledger and its
-    checkpoints against ``log_verifier_key`` (the trust file's)."""
+    """Replay every stream through the rules, check commit order against signing times,
+    then check the log against the ledger, its checkpoints against ``log_verifier_key`` (the
+    trust file's), and the tree against the checkpoint kept outside the database and each
+    checkpoint file in ``held`` (the auditor's own)."""
     from dataclasses import replace
 
     def show(count: int) -> None:
         typer.echo(f"  … {count} envelopes replayed", err=True)
 
     report = ledger.audit(progress=show if progress else None)
-    if ledger.log is None:
-        return report
-    findings, summary = audit_log(ledger, ledger.log, log_verifier_key=log_verifier_key)
+    findings = audit_commit_times(ledger.all_notifications())
+    summary = report.log
+    if ledger.log is not None:
+        anchors = [(f"the checkpoint file {path}", _read_checkpoint(path)) for path in held]
+        keeper = ledger.log.keeper
+        kept = None if keeper is None else keeper.text("latest.note")
+        if kept is not None:
+            anchors.insert(0, ("the checkpoint kept outside the database", kept))
+        log_findings, summary = audit_log(
+            ledger, ledger.log, log_verifier_key=log_verifier_key, anchors=anchors
+        )
+        findings += log_findings
     return replace(report, findings=report.findings + tuple(findings), log=summary)
+
+
+def _read_checkpoint(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseLedgerError(
+            f"cannot read the checkpoint {path}: {exc} (无法读取检查点文件)",
+            code="input.checkpoint",
+        ) from None
 
 
 def register(app: typer.Typer) -> None:

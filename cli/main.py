@@ -114,6 +114,14 @@ def audit(
     home: HomeOption = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint you hold (signed note file); the log must still hold its tree. "
+            "Repeatable.",
+        ),
+    ] = None,
     materials: Annotated[
         bool,
         typer.Option("--materials", help="Also check that every signed material has its file."),
@@ -131,7 +139,12 @@ def audit(
     org_home = load_home(home)
     ledger = org_home.open_ledger(db)
     try:
-        report = audit_with_log(ledger, org_home.trust().log_verifier_key, progress=not as_json)
+        report = audit_with_log(
+            ledger,
+            org_home.trust().log_verifier_key,
+            progress=not as_json,
+            held=checkpoint or (),
+        )
         if materials:
             report = with_material_findings(report, ledger, org_home, materials_store)
     finally:

@@ -3,8 +3,8 @@ document id its QR code carries).
 
 Filled as the read models follow the ledger. A database upgraded from an earlier revision
 already holds results issued before the index existed, so the read models' tracked position is
-set back to the start: the next catch-up refolds every case (summaries are upserted, so
-nothing changes there) and indexes every ResultIssued on the way.
+set back to the start: the next catch-up refolds every case (summaries are upserted, so nothing
+changes there) and indexes every ResultIssued on the way.
 """
 
 from __future__ import annotations
