@@ -15,6 +15,7 @@ from api.deps import Clock, Services, open_services
 from api.errors import error_body, install_error_handlers
 from api.routes import admin, log, public, staff, supervision
 from api.settings import Settings, get_settings
+from api.verifying import make_checker
 
 __all__ = ["BodyLimit", "create_app"]
 
@@ -103,8 +104,12 @@ def create_app(
     settings = settings or get_settings()
     opened = services or open_services(settings, clock=clock)
 
+    checker = make_checker(settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if checker is not None:
+            checker.warm()
         yield
         opened.close()
 
@@ -115,6 +120,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = opened
+    app.state.pdf_checker = checker
     install_error_handlers(app)
     for module in (staff, admin, supervision, public, log):
         app.include_router(module.router)

@@ -20,10 +20,11 @@ from ledger.receipt import RECEIPT_KIND, Receipt, ReceiptError
 from ledger.trust import TrustFile
 from verify._attachments import RECEIPT_NAME, AttachmentProblem, find_receipt
 from verify._pdfstruct import signed_revision_end
+from verify._prescan import check_streams
 from verify._seal import check_seal
 from verify._text import match_problems, page_text
 from verify.bundle import ReceiptReport, check_receipt
-from verify.limits import MAX_PAGES, check_pdf_bytes, time_limit
+from verify.limits import MAX_PAGES, VerifyLimits, check_pdf_bytes
 from verify.trust import SealRoots, seal_roots
 from verify.verdict import (
     Check,
@@ -36,6 +37,8 @@ from verify.verdict import (
 
 __all__ = ["verify_pdf"]
 
+DEFAULT_LIMITS = VerifyLimits()
+
 _RECEIPT_CHECKS = (
     "receipt.signatures",
     "receipt.rules",
@@ -45,26 +48,34 @@ _RECEIPT_CHECKS = (
 )
 
 
-def verify_pdf(data: bytes, trust: TrustFile, *, at: datetime | None = None) -> Verdict:
+def verify_pdf(
+    data: bytes,
+    trust: TrustFile,
+    *,
+    at: datetime | None = None,
+    limits: VerifyLimits = DEFAULT_LIMITS,
+) -> Verdict:
     """The verdict on a sealed result PDF against ``trust``, judged at ``at`` (default now).
 
     Raises InputUnreadable only for bytes that are not a readable PDF at all (too large, no
-    PDF header, no readable cross-reference table, too slow to parse); anything else — a
-    missing, broken or foreign seal included — is a failed or indeterminate check.
+    PDF header, streams that inflate past ``limits``, CMaps with too many entries, no readable
+    cross-reference table); anything else — a missing, broken or foreign seal included — is a
+    failed or indeterminate check. This runs in the calling process with no bound on time or
+    memory: on input from anyone, use :func:`verify.sandbox.verify_pdf_sandboxed`.
     """
     check_pdf_bytes(data)
+    check_streams(data, limits)
     moment = at or system_clock()
     roots = seal_roots(trust)
-    with time_limit(what="PDF"):
-        try:
-            return _verify(data, trust, roots, moment)
-        except InputUnreadable:
-            raise
-        # Each check already turns what it cannot read into its own failed or indeterminate
-        # status; this is the last line, so that no input ever escapes as anything but
-        # InputUnreadable (bad input to the API, exit code 3 on the command line).
-        except Exception as exc:
-            raise InputUnreadable(f"the PDF could not be processed: {_short(exc)}") from None
+    try:
+        return _verify(data, trust, roots, moment)
+    except InputUnreadable:
+        raise
+    # Each check already turns what it cannot read into its own failed or indeterminate
+    # status; this is the last line, so that no input ever escapes as anything but
+    # InputUnreadable (bad input to the API, exit code 3 on the command line).
+    except Exception as exc:
+        raise InputUnreadable(f"the PDF could not be processed: {_short(exc)}") from None
 
 
 def _verify(data: bytes, trust: TrustFile, roots: SealRoots, moment: datetime) -> Verdict:

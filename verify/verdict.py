@@ -64,6 +64,7 @@ CHECK_IDS: tuple[str, ...] = (
     "checkpoint.witnesses",
     "checkpoint.consistency",
     "document.matches",
+    "verify.limits",
 )
 
 # What a failed (and an indeterminate) check means for someone relying on the document.
@@ -115,6 +116,11 @@ MEANINGS: dict[str, tuple[str, str]] = {
     "document.matches": (
         "the case number or result printed on the page does not match the case record",
         "the text printed on the page could not be read to compare it with the case record",
+    ),
+    "verify.limits": (
+        "the check could not be completed",
+        "the check was stopped by a limit on its time or memory before it reached a verdict; "
+        "try again later, or use the offline verifier with higher limits",
     ),
 }
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from api import service
 from api.deps import ReadModelsDep, ServicesDep, public_rate
-from api.errors import ApiError
 from api.schemas import PublicCaseOut, error_responses
+from api.verifying import PdfChecker, get_checker
 
 router = APIRouter(prefix="/v1", tags=["public"], dependencies=[Depends(public_rate)])
 
@@ -73,18 +73,18 @@ def get_public_result(
         },
     ),
 )
-def post_verify(
-    file: Annotated[UploadFile, File(description="a sealed result PDF")], services: ServicesDep
+async def post_verify(
+    request: Request,
+    file: Annotated[UploadFile, File(description="a sealed result PDF")],
+    services: ServicesDep,
+    checker: Annotated[PdfChecker, Depends(get_checker)],
 ) -> Any:
-    """Check a sealed result PDF against this organisation's trust file."""
-    try:
-        from verify import InputUnreadable, verify_pdf
-    except ImportError:
-        raise ApiError(503, "verify.unavailable", "the verifier is not installed here") from None
-    try:
-        verdict = verify_pdf(file.file.read(), services.trust, at=services.clock())
-    except InputUnreadable as exc:
-        raise ApiError(400, exc.code, exc.message) from None
+    """Check a sealed result PDF against this organisation's trust file, in a child process
+    bounded in time and memory; 503 ``verify.busy`` (with Retry-After) when the checks that may
+    run at once are running."""
+    verdict = await checker.check(
+        await file.read(), services.trust, at=services.clock(), gone=request.is_disconnected
+    )
     return JSONResponse(verdict.to_json())
 
 
