@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import anyio.to_thread
 from fastapi import Request
 
 from api.errors import ApiError
@@ -43,6 +44,9 @@ class PdfChecker:
         self.sandbox = Sandbox(limits, start_method="forkserver")
         self.slots = asyncio.Semaphore(settings.verify_concurrency)
 
+    def _start(self, data: bytes, trust: TrustFile, at: datetime) -> Any:
+        return self.sandbox.start("pdf", data, trust, at=at)
+
     def warm(self) -> None:
         """Start the fork server at start-up, so that the first upload does not wait for it."""
         self.sandbox.warm()
@@ -69,7 +73,10 @@ class PdfChecker:
             )
         async with self.slots:
             try:
-                return await self.sandbox.start("pdf", data, trust, at=at).wait_async(gone)
+                # Starting a child writes the upload down a pipe, which may block: not on the
+                # event loop.
+                running = await anyio.to_thread.run_sync(self._start, data, trust, at)
+                return await running.wait_async(gone)
             except InputUnreadable as exc:
                 raise ApiError(400, exc.code, exc.message) from None
             except CheckAbandoned:

@@ -43,6 +43,7 @@ _POLL_SECONDS = 0.25
 # What the fork server imports once, so that children start warm: the verifier, and what
 # pyHanko and cryptography import only at their first use.
 _PRELOAD = (
+    "__main__",
     "verify.sandbox",
     "pyhanko.pdf_utils.filters",
     "cryptography.hazmat.backends.openssl",
@@ -110,6 +111,10 @@ def _child(conn: Connection, job: _Job) -> None:
     with contextlib.suppress(OSError, MemoryError, ValueError):
         conn.send(outcome)
     conn.close()
+
+
+def _nothing() -> None:
+    """A child that does nothing: it only proves the fork server is ready."""
 
 
 def stopped_verdict(reason: str, limits: VerifyLimits) -> Verdict:
@@ -241,11 +246,12 @@ class Sandbox:
             self.context.set_forkserver_preload(list(_PRELOAD))
 
     def warm(self) -> None:
-        """Start the fork server now (a server calls this at start-up), not at the first check."""
+        """Start the fork server and have it fork one child now (a server calls this at
+        start-up), so that the first check does not wait for the fork server's imports."""
         if self.context.get_start_method() == "forkserver":
-            from multiprocessing import forkserver
-
-            forkserver.ensure_running()
+            process = self.context.Process(target=_nothing, daemon=True)
+            process.start()
+            process.join()
 
     def start(
         self, kind: Kind, data: bytes, trust: TrustFile, *, at: datetime | None = None
