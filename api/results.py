@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,14 +35,19 @@ class IssuedResult:
     appended: AppendResult
 
 
-def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetime) -> IssuedResult:
+def issue_result(
+    home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetime, supersede: bool = False
+) -> IssuedResult:
     """Seal the result of an approved case and record ResultIssued with the file's hash.
 
+    With ``supersede`` the case's document in force (issued, not yet delivered) is replaced
+    by a new one whose ResultIssued names it (``supersedes``); its status then says so.
     Raises CaseLedgerError (``case.not_approved``) unless the case is decided and approved,
     SealError if rendering or sealing fails, and the ledger's errors if the append is refused.
     """
     state = ledger.case_state(stream)
-    if state.status != "decided" or state.outcome != "approved" or state.applied_at is None:
+    ready = state.status == "decided" or (supersede and state.status == "result_issued")
+    if not ready or state.outcome != "approved" or state.applied_at is None:
         raise CaseLedgerError(
             f"{stream} is not an approved decision awaiting its result", code="case.not_approved"
         )
@@ -51,6 +57,9 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
         state.matter_code or "", state.matter_version or 0, state.applied_at
     )
     number = case_number(stream, state.applied_at)
+    # The QR code cannot carry the file's own hash (it is printed before sealing), so it
+    # carries a fresh document id that ResultIssued records next to the hash.
+    document_id = secrets.token_hex(16)
     validity = decided.body.get("validity") or {}
     document = ResultDocument(
         case_number=number,
@@ -62,7 +71,7 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
         legal_basis=str(decided.body["legal_basis"]),
         organisation=home.org_name,
         issued_on=now.date(),
-        verification_url=f"{home.public_base_url}/verify?case={number}",
+        verification_url=f"{home.public_base_url}/verify/{document_id}",
         valid_from=_date(validity.get("from")),
         valid_until=_date(validity.get("until")),
     )
@@ -83,6 +92,8 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
             "pdf_sha256": sealed.sha256,
             "seal_serial": format(sealed.certificate_serial, "x"),
             "case_number": number,
+            "document_id": document_id,
+            **({"supersedes": state.result_sha256} if supersede else {}),
         },
     )
     appended = ledger.append(envelope)

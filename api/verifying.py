@@ -44,8 +44,8 @@ class PdfChecker:
         self.sandbox = Sandbox(limits, start_method="forkserver")
         self.slots = asyncio.Semaphore(settings.verify_concurrency)
 
-    def _start(self, data: bytes, trust: TrustFile, at: datetime) -> Any:
-        return self.sandbox.start("pdf", data, trust, at=at)
+    def _start(self, data: bytes, trust: TrustFile, at: datetime, status: Any) -> Any:
+        return self.sandbox.start("pdf", data, trust, at=at, status=status)
 
     def warm(self) -> None:
         """Start the fork server at start-up, so that the first upload does not wait for it."""
@@ -57,10 +57,12 @@ class PdfChecker:
         trust: TrustFile,
         *,
         at: datetime,
+        status: Any = None,
         gone: Callable[[], Awaitable[bool]],
     ) -> Any:
-        """The verdict on ``data``; ApiError 503 when every slot is taken, 400 for unreadable
-        input, 499 when the client left before the answer (the check is killed then)."""
+        """The verdict on ``data`` (``status``: the verifier's StatusEvidence); ApiError 503
+        when every place is taken, 400 for unreadable input, 499 when the client left before
+        the answer (the check is killed then)."""
         from verify import InputUnreadable
         from verify.sandbox import CheckAbandoned
 
@@ -75,7 +77,7 @@ class PdfChecker:
             try:
                 # Starting a child writes the upload down a pipe, which may block: not on the
                 # event loop.
-                running = await anyio.to_thread.run_sync(self._start, data, trust, at)
+                running = await anyio.to_thread.run_sync(self._start, data, trust, at, status)
                 return await running.wait_async(gone)
             except InputUnreadable as exc:
                 raise ApiError(400, exc.code, exc.message) from None

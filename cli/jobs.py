@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -16,11 +17,12 @@ from ledger.client import StreamWriter
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
 from ledger.keyfile import KeyFile
-from ledger.sample import SampleOffice
+from ledger.sample import SampleOffice, sample_material_files
 from ledger.store.application import CaseLedger
-from ledger.store.audit import AuditReport
+from ledger.store.audit import AuditReport, Finding
 from ledger.store.bundles import build_bundle
-from ledger.store.log_audit import audit_log
+from ledger.store.log_audit import audit_commit_times, audit_log
+from ledger.store.materials import FolderMaterials
 
 __all__ = ["audit_with_log", "register"]
 
@@ -28,20 +30,45 @@ DEMO_MARKER = ".caseledger-demo"
 
 
 def audit_with_log(
-    ledger: CaseLedger, log_verifier_key: str, *, progress: bool = False
+    ledger: CaseLedger,
+    log_verifier_key: str,
+    *,
+    progress: bool = False,
+    held: Sequence[Path] = (),
 ) -> AuditReport:
-    """Replay every stream through the rules, then check the log against the ledger and its
-    checkpoints against ``log_verifier_key`` (the trust file's)."""
+    """Replay every stream through the rules, check commit order against signing times,
+    then check the log against the ledger, its checkpoints against ``log_verifier_key`` (the
+    trust file's), and the tree against the checkpoint kept outside the database and each
+    checkpoint file in ``held`` (the auditor's own)."""
     from dataclasses import replace
 
     def show(count: int) -> None:
         typer.echo(f"  … {count} envelopes replayed", err=True)
 
     report = ledger.audit(progress=show if progress else None)
-    if ledger.log is None:
-        return report
-    findings, summary = audit_log(ledger, ledger.log, log_verifier_key=log_verifier_key)
+    findings = audit_commit_times(ledger.all_notifications())
+    summary = report.log
+    if ledger.log is not None:
+        anchors = [(f"the checkpoint file {path}", _read_checkpoint(path)) for path in held]
+        keeper = ledger.log.keeper
+        kept = None if keeper is None else keeper.text("latest.note")
+        if kept is not None:
+            anchors.insert(0, ("the checkpoint kept outside the database", kept))
+        log_findings, summary = audit_log(
+            ledger, ledger.log, log_verifier_key=log_verifier_key, anchors=anchors
+        )
+        findings += log_findings
     return replace(report, findings=report.findings + tuple(findings), log=summary)
+
+
+def _read_checkpoint(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseLedgerError(
+            f"cannot read the checkpoint {path}: {exc} (无法读取检查点文件)",
+            code="input.checkpoint",
+        ) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -86,6 +113,9 @@ def demo(
         for envelope in case:
             ledger.append(envelope)
         stream = case[0].stream
+        kept = FolderMaterials(out / "materials")
+        for sha256, data in sample_material_files().items():
+            kept.put(sha256, data)
         typer.echo(f"3. case {stream}: Applied → Accepted → Reviewed → Decided (approved)")
         clock.now = case[-1].at
         from api.results import issue_result
@@ -112,6 +142,7 @@ def demo(
             f"6. checkpoint signed at tree size {ledger.log.size()}; "
             f"{len(bundle.proofs)} inclusion proofs in {out / 'case-bundle.json'}"
         )
+        _demo_status(home, ledger, stream, issued.sha256, out, clock())
         report = audit_with_log(ledger, home.trust().log_verifier_key)
     finally:
         ledger.close()
@@ -122,10 +153,28 @@ def demo(
     verdicts = _demo_verify(home, out)
     typer.echo(
         f"\nFolder {out}/ is an organisation folder: try `caseledger audit --home {out}` "
-        f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json`."
+        f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json "
+        f"--status {out}/status.json`."
     )
     if not report.ok or any(v != "PASSED" for v in verdicts):
         raise typer.Exit(1)
+
+
+def _demo_status(
+    home: OrgHome, ledger: CaseLedger, stream: str, sha256: str, out: Path, now: datetime
+) -> None:
+    """The result's signed status statement, saved as a verifier would fetch it with --online."""
+    from api.status import statement_of_case
+
+    key = home.status_key()
+    if key is None:
+        return
+    statement = statement_of_case(
+        ledger, stream, sha256, status_key=key, log_key=home.key("log"), now=now
+    )
+    if statement is not None:
+        (out / "status.json").write_bytes(statement.dumps())
+        typer.echo(f"   status statement: {statement.status}, signed, in {out / 'status.json'}")
 
 
 def _fresh_demo_folder(out: Path) -> None:
@@ -151,12 +200,14 @@ def _demo_office(home: OrgHome) -> SampleOffice:
 
 
 def _demo_verify(home: OrgHome, out: Path) -> list[str]:
-    from verify import verify_bundle, verify_pdf
+    from verify import StatusEvidence, verify_bundle, verify_pdf
 
     trust = home.trust()
+    saved = out / "status.json"
+    evidence = StatusEvidence(statement=saved.read_bytes()) if saved.is_file() else None
     verdicts = []
     for label, verdict in (
-        ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust)),
+        ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust, status=evidence)),
         ("case-bundle.json", verify_bundle((out / "case-bundle.json").read_bytes(), trust)),
     ):
         data = verdict.to_json()
@@ -215,3 +266,22 @@ class _Clock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=5)
         return self.now
+
+
+def with_material_findings(
+    report: AuditReport, ledger: CaseLedger, org_home: OrgHome, where: str
+) -> AuditReport:
+    """``report`` with a ``material.missing`` finding for every signed material hash whose
+    file the material store does not keep."""
+    from dataclasses import replace
+
+    from ledger.store.materials import missing_materials, open_materials
+
+    store = open_materials(where, home=org_home.path, engine=ledger.store.engine())
+    found = [
+        Finding(env.stream, env.seq, "material.missing", f"no file is kept for {sha}", position)
+        for position, env, sha in missing_materials(
+            ((p, e) for p, _, e in ledger.all_notifications()), store
+        )
+    ]
+    return replace(report, findings=report.findings + tuple(found))

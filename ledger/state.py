@@ -83,6 +83,7 @@ class CaseState:
     participants: tuple[Participation, ...] = ()
     suspensions: tuple[SuspensionSpan, ...] = ()
     supplement_requested_at: datetime | None = None
+    result_sha256: str | None = None  # the sealed result now in force (the latest issued)
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:
@@ -150,6 +151,10 @@ def _decided(state: CaseState, env: Envelope) -> dict[str, Any]:
     return {"status": "decided", "outcome": env.body["outcome"], "decided_at": env.at}
 
 
+def _result_issued(state: CaseState, env: Envelope) -> dict[str, Any]:
+    return {"status": "result_issued", "result_sha256": env.body["pdf_sha256"]}
+
+
 def _suspended(state: CaseState, env: Envelope) -> dict[str, Any]:
     span = SuspensionSpan(env.at, None, str(env.body.get("reason", "")))
     return {
@@ -176,7 +181,7 @@ _STEP_EFFECTS = {
     "NotAccepted": _to("not_accepted"),
     "Reviewed": _reviewed,
     "Decided": _decided,
-    "ResultIssued": _to("result_issued"),
+    "ResultIssued": _result_issued,
     "Delivered": _to("delivered"),
     "Suspended": _suspended,
     "Resumed": _resumed,

@@ -1,6 +1,6 @@
 """``caseledger-verify``: check a sealed result, an audit bundle or the log, offline.
 
-    caseledger-verify pdf FILE --trust trust.json [--json]
+    caseledger-verify pdf FILE --trust trust.json [--status STATEMENT | --online] [--json]
     caseledger-verify bundle FILE --trust trust.json [--json]
     caseledger-verify consistency OLD_CHECKPOINT NEW_CHECKPOINT PROOF --trust trust.json [--json]
 
@@ -12,6 +12,7 @@ every error into a plain message and exit code 3; a traceback is shown only with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -24,6 +25,7 @@ from typing import Annotated
 
 import typer
 
+from ledger.status import MAX_STATEMENT_BYTES
 from verify.consistency import parse_consistency_proof, verify_consistency
 from verify.limits import (
     MAX_BUNDLE_BYTES,
@@ -34,6 +36,7 @@ from verify.limits import (
     VerifyLimits,
 )
 from verify.sandbox import Sandbox
+from verify.status import StatusEvidence, fetch_status
 from verify.trust import read_trust_file
 from verify.verdict import ExitCode, InputUnreadable, Verdict
 
@@ -115,16 +118,39 @@ def pdf_command(
         str | None,
         typer.Option("--at", help="Judge as of this UTC time (YYYY-MM-DDTHH:MM:SSZ); default now."),
     ] = None,
+    status: Annotated[
+        Path | None,
+        typer.Option(
+            "--status",
+            help="A saved status statement of the document (GET /v1/public/results/SHA256).",
+        ),
+    ] = None,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Ask the office (the trust file's base URL) whether the document still holds. "
+            "The only network access the verifier makes.",
+        ),
+    ] = False,
     time_limit: TimeLimitOption = 30.0,
     memory_limit: MemoryLimitOption = 1024,
     max_inflated: InflatedOption = 64,
     max_cmap_entries: CMapOption = 50_000,
 ) -> None:
-    """Check a sealed result PDF: seal, certificate, changes, case receipt, page text."""
+    """Check a sealed result PDF: seal, certificate, changes, case receipt, page text, and
+    (with --status or --online) whether the office has since revoked or replaced it."""
+    if status is not None and online:
+        raise InputUnreadable("give either --status FILE or --online, not both")
     trust_file = read_trust_file(trust)
     data = _read(file, MAX_PDF_BYTES, "PDF")
+    evidence = None
+    if status is not None:
+        evidence = StatusEvidence(statement=_read(status, MAX_STATEMENT_BYTES, "status statement"))
+    elif online:
+        evidence = fetch_status(trust_file, hashlib.sha256(data).hexdigest())
     sandbox = _sandbox(time_limit, memory_limit, max_inflated * MIB, max_cmap_entries)
-    _emit(sandbox.verify_pdf(data, trust_file, at=_moment(at)), as_json)
+    _emit(sandbox.verify_pdf(data, trust_file, at=_moment(at), status=evidence), as_json)
 
 
 @app.command("bundle")

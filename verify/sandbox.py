@@ -32,6 +32,7 @@ from ledger.trust import TrustFile
 from verify.bundle import verify_bundle
 from verify.limits import MIB, VerifyLimits
 from verify.pdf import verify_pdf
+from verify.status import StatusEvidence
 from verify.trust import load_trust
 from verify.verdict import InputUnreadable, Verdict, indeterminate
 
@@ -63,6 +64,7 @@ class _Job:
     trust_json: str
     at: datetime | None
     limits: VerifyLimits
+    status: StatusEvidence | None = None
 
 
 def _confine(limits: VerifyLimits) -> None:
@@ -98,7 +100,8 @@ def _child(conn: Connection, job: _Job) -> None:
     try:
         trust = load_trust(job.trust_json)
         if job.kind == "pdf":
-            outcome = ("verdict", verify_pdf(job.data, trust, at=job.at, limits=job.limits))
+            verdict = verify_pdf(job.data, trust, at=job.at, status=job.status, limits=job.limits)
+            outcome = ("verdict", verdict)
         else:
             outcome = ("verdict", verify_bundle(job.data, trust))
     except InputUnreadable as exc:
@@ -254,10 +257,17 @@ class Sandbox:
             process.join()
 
     def start(
-        self, kind: Kind, data: bytes, trust: TrustFile, *, at: datetime | None = None
+        self,
+        kind: Kind,
+        data: bytes,
+        trust: TrustFile,
+        *,
+        at: datetime | None = None,
+        status: StatusEvidence | None = None,
     ) -> SandboxedCheck:
-        """Start checking ``data`` (a PDF or a bundle) against ``trust`` in a new child."""
-        job = _Job(kind, bytes(data), trust.dumps(), at, self.limits)
+        """Start checking ``data`` (a PDF, with the evidence ``status`` of whether it still
+        holds, or a bundle) against ``trust`` in a new child."""
+        job = _Job(kind, bytes(data), trust.dumps(), at, self.limits, status)
         receiver, sender = self.context.Pipe(duplex=False)
         process = self.context.Process(target=_child, args=(sender, job), daemon=True)
         process.start()
@@ -270,10 +280,11 @@ class Sandbox:
         trust: TrustFile,
         *,
         at: datetime | None = None,
+        status: StatusEvidence | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> Verdict:
         """:func:`verify.pdf.verify_pdf` in a child under this sandbox's limits."""
-        return self.start("pdf", data, trust, at=at).wait(cancelled)
+        return self.start("pdf", data, trust, at=at, status=status).wait(cancelled)
 
     def verify_bundle(self, data: bytes, trust: TrustFile) -> Verdict:
         """:func:`verify.bundle.verify_bundle` in a child under this sandbox's limits."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
@@ -57,6 +58,57 @@ def get_public_result(
     )
 
 
+STATUS_EXAMPLE = {
+    "v": 1,
+    "kind": "caseledger/result-status",
+    "org": "jinan-approval",
+    "document": {"sha256": "9f2c…", "case_number": "20261124-3F6C2A9B1D04"},
+    "status": "revoked",
+    "issued_at": "2026-11-24T02:00:00Z",
+    "stated_at": "2026-11-27T01:00:00Z",
+    "stated_at_china": "2026-11-27 09:00",
+    "revocation": {
+        "at": "2026-11-26T02:00:00Z",
+        "at_china": "2026-11-26 10:00",
+        "envelope": "5be1…",
+        "decided_by": {"name": "张伟", "role": "approver"},
+        "reason": "以欺骗手段取得行政许可",
+        "legal_basis": "《中华人民共和国行政许可法》第六十九条第二款",
+    },
+    "superseded_by": None,
+    "proof": {"envelope": "5be1…", "tlog_proof": "c2sp.org/tlog-proof@v1\n…"},
+    "sig": {"key_id": "3a9d0c2e5f1b7a64", "sig": "…"},
+}
+
+
+@router.get(
+    "/public/results/{sha256}",
+    responses=error_responses(
+        404,
+        422,
+        429,
+        503,
+        extra={
+            200: {
+                "description": "The signed status statement of the document",
+                "content": {"application/json": {"example": STATUS_EXAMPLE}},
+            }
+        },
+    ),
+)
+def get_result_status(
+    sha256: Annotated[str, Path(max_length=128, description="the document's SHA-256 (hex)")],
+    services: ServicesDep,
+) -> Any:
+    """Whether a sealed result is valid, revoked or superseded, signed by the status key.
+
+    Anyone holding the document can ask (its hash is the proof of holding it); no query code.
+    """
+    from api.status import result_status
+
+    return JSONResponse(result_status(services, sha256).to_json())
+
+
 @router.post(
     "/verify",
     responses=error_responses(
@@ -79,11 +131,16 @@ async def post_verify(
     services: ServicesDep,
     checker: Annotated[PdfChecker, Depends(get_checker)],
 ) -> Any:
-    """Check a sealed result PDF against this organisation's trust file, in a child process
+    """Check a sealed result PDF against this organisation's trust file, its status included
+    (the server always asks itself for the document's signed status), in a child process
     bounded in time and memory; 503 ``verify.busy`` (with Retry-After) when the checks that may
     run at once are running."""
+    from api.status import status_evidence
+
+    data = await file.read()
+    evidence = await anyio.to_thread.run_sync(status_evidence, services, data)
     verdict = await checker.check(
-        await file.read(), services.trust, at=services.clock(), gone=request.is_disconnected
+        data, services.trust, at=services.clock(), status=evidence, gone=request.is_disconnected
     )
     return JSONResponse(verdict.to_json())
 

@@ -39,13 +39,22 @@ def issue(
         Path | None,
         typer.Option("--out", help="Also write the sealed PDF here (it is kept in HOME/results/)."),
     ] = None,
+    supersede: Annotated[
+        bool,
+        typer.Option(
+            "--supersede",
+            help="Issue a corrected document replacing the one in force (before delivery); "
+            "the old one's status becomes superseded.",
+        ),
+    ] = False,
     home: HomeOption = None,
     db: DbOption = None,
 ) -> None:
     """Seal the result of an approved decision and record it (出证, ResultIssued).
 
     Runs on the organisation's host: it needs the seal service's key and the database. For
-    a result issued before, it gives the kept PDF again and changes nothing.
+    a result issued before, it gives the kept PDF again and changes nothing (unless
+    --supersede).
     """
     from api.results import issue_result, result_path
 
@@ -54,10 +63,10 @@ def issue(
     stream = f"case:{case_id_of(case)}"
     ledger = org_home.open_ledger(options.db)
     try:
-        kept = _already_issued(org_home, ledger, stream)
+        kept = None if supersede else _already_issued(org_home, ledger, stream)
         if kept is None:
             note("sealing the result: receipt and proofs, document, seal …")
-            issued = issue_result(org_home, ledger, stream, now=utc_now())
+            issued = issue_result(org_home, ledger, stream, now=utc_now(), supersede=supersede)
             result = issued.appended
             kept = (
                 Appended(result.stream, result.seq, result.hash, result.leaf_index, False),
@@ -88,9 +97,10 @@ def _already_issued(home: Any, ledger: Any, stream: str) -> tuple[Appended, byte
     from api.results import result_path
     from ledger.store.read_models import case_number
 
-    step = next((e for e in ledger.events(stream) if e.type == "ResultIssued"), None)
-    if step is None:
+    issued = [e for e in ledger.events(stream) if e.type == "ResultIssued"]
+    if not issued:
         return None
+    step = issued[-1]  # the document in force
     path = result_path(home, stream)
     pdf = path.read_bytes() if path.is_file() else b""
     if hashlib.sha256(pdf).hexdigest() != step.body.get("pdf_sha256"):

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from api.org import OrgHome
 from cli.main import _mount_subcommands, app
 from ledger.checkpoint import verify_cosignatures
-from verify import verify_bundle, verify_pdf
+from verify import StatusEvidence, verify_bundle, verify_pdf
 
 _mount_subcommands()
 runner = CliRunner()
@@ -31,8 +31,11 @@ def test_demo_leaves_an_organisation_folder_with_a_sealed_verified_result(demo_h
     for name in ("trust.json", "caseledger.db", "result.pdf", "case-bundle.json", "org.json"):
         assert (demo_home / name).is_file()
     trust = OrgHome.load(demo_home).trust()
-    pdf = verify_pdf((demo_home / "result.pdf").read_bytes(), trust).to_json()
+    statement = StatusEvidence(statement=(demo_home / "status.json").read_bytes())
+    pdf = verify_pdf((demo_home / "result.pdf").read_bytes(), trust, status=statement).to_json()
     assert pdf["verdict"] == "PASSED"
+    check = next(c for c in pdf["checks"] if c["id"] == "result.status")
+    assert check["status"] == "passed"
     assert pdf["case"]["outcome"] == "approved"
     bundle = json.loads((demo_home / "case-bundle.json").read_text())
     steps = [json.loads(e)["type"] for e in bundle["envelopes"]]
@@ -89,6 +92,24 @@ def test_audit_passes_then_names_a_rewritten_log_leaf(demo_home: Path, tmp_path:
     assert bad.exit_code == 1
     codes = {f["code"] for f in json.loads(bad.output)["findings"]}
     assert "log.leaf_mismatch" in codes
+
+
+def test_audit_with_materials_names_a_signed_file_that_is_not_kept(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    home = tmp_path / "copy"
+    shutil.copytree(demo_home, home)
+    ok = runner.invoke(app, ["audit", "--home", str(home), "--json", "--materials"])
+    assert ok.exit_code == 0, ok.output
+    kept = [p for p in (home / "materials").rglob("*") if p.is_file()]
+    assert len(kept) == 1
+    kept[0].unlink()
+    bad = runner.invoke(app, ["audit", "--home", str(home), "--json", "--materials"])
+    assert bad.exit_code == 1
+    found = json.loads(bad.output)["findings"]
+    assert [(f["code"], f["seq"]) for f in found] == [("material.missing", 1)]
 
 
 def test_export_writes_a_bundle_that_verifies(demo_home: Path, tmp_path: Path) -> None:
