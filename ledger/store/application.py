@@ -27,7 +27,7 @@ from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.errors import ClockSkew, RulesRefused, StaleVersion, StreamNotFound
 from ledger.personal import Opening
-from ledger.policy import capacity_for, check
+from ledger.policy import check
 from ledger.state import CaseState
 from ledger.store.audit import AuditReport, audit_records, record_from_state
 from ledger.store.personal_store import PersonalStore
@@ -222,7 +222,7 @@ class CaseLedger:
         if state is None:
             directory.apply(env)
         else:
-            self._remember(state.apply(env, capacity_for(env)))
+            self._remember(state.apply(env))
 
     # Reading -------------------------------------------------------------------------------
 
@@ -337,7 +337,7 @@ class CaseLedger:
     def _refreshed_case(self, stream: str) -> CaseState:
         state = self._cache.cases.get(stream) or CaseState.empty(stream)
         for env in self.events(stream, gt=state.seq):
-            state = state.apply(env, capacity_for(env))
+            state = state.apply(env)
         self._remember(state)
         return state
 
