@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ledger.client import StreamWriter
 from ledger.envelope import Envelope
+from ledger.personal import commit
 from ledger.receipt import BUNDLE_KIND, Receipt
 from ledger.sample import SampleOffice, applied_body, decided_body
 from ledger.store.audit import StoredRecord, audit_records
@@ -98,6 +99,9 @@ def case_of(steps: list[tuple[str, str, dict[str, Any]]]) -> list[Envelope]:
     ]
 
 
+_SOMEONE = commit("110101199003070003").commitment
+
+
 def sample_case(**bodies: dict[str, Any]) -> list[Envelope]:
     return case_of([(s, _STEPS[s][0], bodies.get(s, _STEPS[s][1])) for s in SAMPLE_CASE])
 
@@ -109,7 +113,10 @@ def test_the_sample_streams_have_no_finding_in_either() -> None:
 
 def test_two_bad_directory_steps_are_two_findings_in_both() -> None:
     directory = directory_with(
-        ("StaffEnrolled", {"staff": "staff:new", "name": "新人", "unit": "行政审批科"}),
+        (
+            "StaffEnrolled",
+            {"staff": "staff:new", "name": "", "unit": "行政审批科", "id_commitment": _SOMEONE},
+        ),
         ("KeyRevoked", {"key_id": "0123456789abcdef", "reason": "丢失"}),
     )
     case = sample_case()
@@ -137,7 +144,10 @@ def test_an_applicant_key_that_is_not_text_is_an_unreadable_body() -> None:
 
 
 HOSTILE_DIRECTORY = [
-    ("StaffEnrolled", {"staff": "staff:wang.li", "name": "王立", "unit": "科", "id_number": "1"}),
+    (
+        "StaffEnrolled",
+        {"staff": "staff:wang.li", "name": "王立", "unit": "科", "id_commitment": _SOMEONE},
+    ),
     ("KeyAdded", {"staff": "staff:nobody", "public_key": OFFICE.admin.key.public_key_b64}),
     ("KeyRevoked", {"key_id": OFFICE.handler.key.key_id, "reason": "丢失"}),
     ("KeyRevoked", {"key_id": "0123456789abcdef"}),
