@@ -29,6 +29,7 @@ from api.schemas import (
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Actor, Envelope, draft_envelope, format_time
 from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
+from ledger.masking import public_name
 from ledger.policy import STEP_RULES
 from ledger.store.application import AppendResult
 from ledger.store.read_models import CaseSummary
@@ -318,12 +319,6 @@ def watch(
     return WatchOut(as_of=today.isoformat(), cases=cases[: services.settings.page_limit])
 
 
-def _mask(name: str, kind: str) -> str:
-    if kind == "organisation" or not name:
-        return name
-    return name[0] + "*" * (len(name) - 1)
-
-
 def _public_summary(services: Services, number: str, code: str) -> Any:
     summary = services.read_models.by_number(number)
     expected = query_code(services.secret, summary.case_id) if summary else "-"
@@ -353,7 +348,7 @@ def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
         unit=summary.unit,
         status=summary.status,
         status_text=STATUS_TEXT.get(summary.status, summary.status),
-        applicant=_mask(summary.applicant_name, summary.applicant_kind),
+        applicant=public_name(summary.applicant_name, summary.applicant_kind),
         applied_at=format_time(summary.applied_at),
         accepted_at=format_time(times.accepted_at) if times.accepted_at else None,
         decided_at=format_time(times.decided_at) if times.decided_at else None,

@@ -352,7 +352,23 @@ def _decided_problem(body: dict[str, Any]) -> str | None:
         if not isinstance(validity, dict):
             return "body.validity must be an object with from and until"
         parse_time(validity.get("from")), parse_time(validity.get("until"))
-    return problem
+    return problem or _licence_problem(body)
+
+
+def _licence_problem(body: dict[str, Any]) -> str | None:
+    """The optional licence fields of an approval: its number and its scope (许可事项 /
+    经营项目), printed on the decision as signed."""
+    number = body.get("licence_number")
+    if number is not None and (not isinstance(number, str) or not number.strip()):
+        return "body.licence_number must be a non-empty text"
+    scope = body.get("scope")
+    if scope is not None and (
+        not isinstance(scope, list)
+        or not scope
+        or not all(isinstance(item, str) and item.strip() for item in scope)
+    ):
+        return "body.scope must list the licensed items (non-empty texts)"
+    return None
 
 
 def _supplement_problem(body: dict[str, Any]) -> str | None:

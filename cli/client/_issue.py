@@ -39,6 +39,14 @@ def issue(
         Path | None,
         typer.Option("--out", help="Also write the sealed PDF here (it is kept in HOME/results/)."),
     ] = None,
+    tsa_url: Annotated[
+        str | None,
+        typer.Option(
+            "--tsa-url",
+            envvar="CASELEDGER_TSA_URL",
+            help="RFC 3161 time-stamping authority: the seal gets its timestamp (PAdES-B-LT).",
+        ),
+    ] = None,
     home: HomeOption = None,
     db: DbOption = None,
 ) -> None:
@@ -48,6 +56,9 @@ def issue(
     a result issued before, it gives the kept PDF again and changes nothing.
     """
     from api.results import issue_result, result_path
+    from seals import timestamper_for_url
+
+    timestamper = timestamper_for_url(tsa_url) if tsa_url else None
 
     options = session(home=home, db=db)
     org_home = options.org_home()
@@ -57,7 +68,9 @@ def issue(
         kept = _already_issued(org_home, ledger, stream)
         if kept is None:
             note("sealing the result: receipt and proofs, document, seal …")
-            issued = issue_result(org_home, ledger, stream, now=utc_now())
+            issued = issue_result(
+                org_home, ledger, stream, now=utc_now(), timestamper=timestamper
+            )
             result = issued.appended
             kept = (
                 Appended(result.stream, result.seq, result.hash, result.leaf_index, False),
