@@ -33,7 +33,7 @@ from pyhanko.sign.general import SigningError, as_signing_certificate
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-from pyhanko.sign.timestamps.requests_client import HTTPTimeStamper
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
@@ -138,7 +138,7 @@ def timestamper_for_url(url: str, *, timeout: int = 10) -> TimeStamper:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SealingError(f"{url!r} is not an http(s) address of a TSA", code="seal.tsa_url")
-    return HTTPTimeStamper(url, timeout=timeout)  # type: ignore[no-untyped-call]
+    return RequestsHTTPTimeStamper(url, timeout=timeout)  # type: ignore[no-untyped-call]
 
 
 def keeps_pdf_version(signer: SealSigner) -> bool:
