@@ -3,7 +3,8 @@
 One set of rules for every place that prints a party:
 
 - an organisation's 统一社会信用代码 (GB 32100) is public registration data and is printed in
-  full on its own documents: a bank or a court matches it character for character;
+  full on its own documents: a bank or a court matches it character for character (unless it is
+  in fact a resident identity number, which is masked whatever kind of party it is filed under);
 - a natural person's 居民身份证号码 is shown as practice requires: the region code (first 6)
   and the last 4 characters, the birth date and sequence in between hidden (``110101********
   1234``); other identity numbers keep only their last 4 characters;
@@ -75,10 +76,17 @@ def mask_person_number(number: str) -> str:
     return "*" * (len(number) - _KEEP_TAIL) + number[-_KEEP_TAIL:]
 
 
+def _looks_personal(number: str) -> bool:
+    """A resident identity number (18 with a valid check character, or the old 15 digits)."""
+    number = number.strip()
+    return is_resident_id(number) or (len(number) == 15 and number.isdigit())
+
+
 def document_identifier(number: str, kind: str) -> str:
     """The identifier of a party as printed on a document addressed to it: an organisation's
-    code in full, a natural person's (or a party of unknown kind's) masked."""
-    if kind == "organisation":
+    code in full; a natural person's, a party of unknown kind's, or a person's number filed
+    under an organisation by mistake, masked."""
+    if kind == "organisation" and not _looks_personal(number):
         return number.strip()
     return mask_person_number(number)
 
@@ -87,9 +95,9 @@ def identifier_label(number: str, kind: str) -> str:
     """The field label for the identifier: 统一社会信用代码 for an organisation (every one
     has had one since 2015), 身份证号码 for a person's 15- or 18-character number, else
     证件号码 (a passport, a permit…)."""
-    if kind == "organisation":
+    if kind == "organisation" and not _looks_personal(number):
         return "统一社会信用代码"
-    if kind == "person" and len(number.strip()) in (15, 18):
+    if len(number.strip()) in (15, 18):
         return "身份证号码"
     return "证件号码"
 

@@ -59,8 +59,10 @@ def test_an_organisation_s_code_is_printed_in_full() -> None:
 
 
 def test_a_person_s_number_is_masked_whatever_its_kind_is_called() -> None:
-    for kind in ("person", "unknown"):
-        assert document_identifier("330106199003071234", kind) == "330106********1234"
+    for kind in ("person", "unknown", "organisation"):
+        assert document_identifier("11010519491231002X", kind) == "110105********002X"
+        assert identifier_label("11010519491231002X", kind) == "身份证号码"
+    assert document_identifier("330106199003071234", "person") == "330106********1234"
     assert identifier_label("330106********1234", "person") == "身份证号码"
     assert identifier_label("E12345678", "person") == "证件号码"
 
