@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Clock, Services, open_services
 from api.errors import error_body, install_error_handlers
-from api.routes import admin, log, public, staff, supervision
+from api.routes import admin, feed, log, public, staff, supervision
 from api.settings import Settings, get_settings
 
 __all__ = ["BodyLimit", "create_app"]
@@ -116,7 +116,7 @@ def create_app(
     )
     app.state.services = opened
     install_error_handlers(app)
-    for module in (staff, admin, supervision, public, log):
+    for module in (staff, admin, supervision, public, log, feed):
         app.include_router(module.router)
     _include_pages(app)
     app.add_middleware(

@@ -154,24 +154,43 @@ def serve(
 
 
 def _mount_subcommands() -> None:
-    from cli import client, db, jobs, log
+    from cli import client, db, follow, jobs, log
 
     jobs.register(app)
     client.register(app)
     log.register(app)
     db.register(app)
+    follow.register(app)
 
 
 def main() -> None:
     """Entry point: run the app behind the one error boundary."""
     _mount_subcommands()
+    debug = bool(os.environ.get("CASELEDGER_DEBUG"))
     try:
         app()
     except CaseLedgerError as exc:
-        if os.environ.get("CASELEDGER_DEBUG"):
+        if debug:
             raise
         typer.echo(f"error: {exc.code}: {exc.message}", err=True)
         sys.exit(1)
+    except OSError as exc:
+        if debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        reason = exc.strerror or type(exc).__name__
+        typer.echo(f"error: file.unavailable: 无法读写文件{where}（{reason}）", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        typer.echo("interrupted（已中断）", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # A bug, not bad input: say so plainly, keep the traceback for CASELEDGER_DEBUG=1.
+        if debug:
+            raise
+        typer.echo(
+            f"error: internal: 内部错误（{type(exc).__name__}），"
+            "设置 CASELEDGER_DEBUG=1 可查看详情",
+            err=True,
+        )
+        sys.exit(70)
