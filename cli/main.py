@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from api.org import OrgHome, resolve_home
-from cli.jobs import audit_with_log
+from cli.jobs import audit_with_log, with_material_findings
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
 from ledger.store.audit import AuditReport
@@ -105,12 +105,26 @@ def audit(
     home: HomeOption = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    materials: Annotated[
+        bool,
+        typer.Option("--materials", help="Also check that every signed material has its file."),
+    ] = False,
+    materials_store: Annotated[
+        str,
+        typer.Option(
+            "--materials-store",
+            envvar="CASELEDGER_MATERIALS",
+            help="Where the files are kept: folder, folder:PATH, database or s3://….",
+        ),
+    ] = "folder",
 ) -> None:
     """Replay every stream and the log; exit 0 only if nothing is wrong."""
     org_home = load_home(home)
     ledger = org_home.open_ledger(db)
     try:
         report = audit_with_log(ledger, org_home.trust().log_verifier_key, progress=not as_json)
+        if materials:
+            report = with_material_findings(report, ledger, org_home, materials_store)
     finally:
         ledger.close()
     if as_json:
