@@ -7,7 +7,6 @@ trust file and secrets; everything else asks for them through the ``Annotated`` 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,14 +17,17 @@ from fastapi import Depends, Request
 
 from api.auth import Identity, TokenService
 from api.errors import ApiError
+from api.limits import ApplicantGate, QueryGuard, RateLimiter, too_many
 from api.settings import Settings
 from ledger.clock import Clock, system_clock
 from ledger.errors import CaseLedgerError
 from ledger.store.application import CaseLedger
 from ledger.store.read_models import ReadModels
+from ledger.store.sessions import RevokedTokens
 from ledger.trust import TrustFile
 
 __all__ = [
+    "AddressDep",
     "Clock",
     "IdentityDep",
     "LedgerDep",
@@ -48,33 +50,6 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-class RateLimiter:
-    """A token bucket per client address: ``per_minute`` requests, refilled continuously."""
-
-    def __init__(self, per_minute: int, *, max_clients: int = 100_000) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self.max_clients = max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, client: str, now: float | None = None) -> float:
-        """0.0 if the request may go ahead, else the seconds to wait."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if len(self._buckets) >= self.max_clients:
-                self._buckets.clear()  # a flood of addresses: start afresh rather than grow
-            tokens, last = self._buckets.get(client, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[client] = (tokens, now)
-                return (1.0 - tokens) / self.rate
-            self._buckets[client] = (tokens - 1.0, now)
-            return 0.0
-
-
-
-
 @dataclass
 class Services:
     """Everything one organisation's service needs, opened once per app."""
@@ -87,6 +62,8 @@ class Services:
     secret: bytes
     home: Any = None
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(60))
+    applicants: ApplicantGate = field(default_factory=lambda: applicant_gate(Settings()))
+    queries: QueryGuard = field(default_factory=lambda: query_guard(Settings()))
     clock: Clock = system_clock
     _crl: tuple[float, bytes] | None = None
     # The material store (api.materials), opened on first use.
@@ -125,8 +102,19 @@ class Services:
             or now - _aware(latest.signed_at) < timedelta(seconds=self.settings.checkpoint_seconds)
         ):
             return latest
+        return self.sign_checkpoint()
+
+    def sign_checkpoint(self) -> Any:
+        """Sign a checkpoint of the whole log now if it grew (and this server holds the log
+        key); return the latest. Raises LogError if the log does not extend what was signed."""
         key = self._signing_key()
-        return log.sign_checkpoint(key, now) if key is not None else latest
+        if key is None:
+            return self.log.latest_checkpoint()
+        return self.log.sign_checkpoint(key, self.clock())
+
+    def log_signing_key(self) -> Any:
+        """The log key (ledger.signing.PrivateKey) when this server holds it and keeps a log."""
+        return None if self.log is None else self._signing_key()
 
     def _signing_key(self) -> Any:
         if self._log_key is None and self.home is not None:
@@ -165,9 +153,26 @@ def _open_organisation(settings: Settings) -> tuple[CaseLedger, TrustFile, bytes
     return CaseLedger(store, org=trust.org, root_keys=trust.root_keys), trust, secret, None
 
 
+def _check_anchored(ledger: CaseLedger, trust: TrustFile) -> None:
+    """Refuse to start on a database whose log does not extend the newest checkpoint kept
+    outside it (a restored old copy, a rebuilt or truncated log)."""
+    if ledger.log is not None:
+        ledger.log.check_kept()
+    if trust.witness_quorum == 0:
+        log.warning(
+            "witness quorum 0 (见证法定数为 0): verifiers require no witness cosignature, so a "
+            "rewritten log is caught only by checkpoints already held outside this server"
+        )
+
+
 def open_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     """Open the organisation named by ``settings``; raise a CaseLedgerError if it cannot be."""
     ledger, trust, secret, home = _open_organisation(settings)
+    try:
+        _check_anchored(ledger, trust)
+    except BaseException:
+        ledger.close()
+        raise
     read_models = ReadModels(ledger.store.engine())
     # Reads catch up before they answer, so appends need not wait for the summaries.
     read_models.attach(ledger, background=True)
@@ -182,6 +187,7 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         secret,
         token_minutes=settings.token_minutes,
         challenge_seconds=settings.challenge_seconds,
+        revocations=RevokedTokens(read_models.engine),
     )
     return Services(
         settings=settings,
@@ -192,7 +198,30 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         secret=secret,
         home=home,
         limiter=RateLimiter(settings.public_rate_per_minute),
+        applicants=applicant_gate(settings),
+        queries=query_guard(settings),
         clock=clock or system_clock,
+    )
+
+
+def applicant_gate(settings: Settings) -> ApplicantGate:
+    """The limits on applicants' self-service envelopes that ``settings`` set."""
+    return ApplicantGate(
+        max_bytes=settings.applicant_max_bytes,
+        per_minute=settings.applicant_rate_per_minute,
+        burst=settings.applicant_burst,
+        total_per_minute=settings.applicant_total_per_minute,
+        total_burst=settings.applicant_total_burst,
+    )
+
+
+def query_guard(settings: Settings) -> QueryGuard:
+    """The limits on wrong query codes that ``settings`` set."""
+    return QueryGuard(
+        per_case=settings.query_misses_per_case,
+        lockout_seconds=settings.query_lockout_minutes * 60,
+        total_per_minute=settings.query_misses_per_minute,
+        total_burst=settings.query_misses_per_minute,
     )
 
 
@@ -245,14 +274,16 @@ def get_identity(request: Request, services: ServicesDep, now: NowDep) -> Identi
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 
-def public_rate(request: Request, services: ServicesDep) -> None:
+def client_address(request: Request) -> str:
+    """The caller's address as the connection shows it (no proxy header is trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+AddressDep = Annotated[str, Depends(client_address)]
+
+
+def public_rate(address: AddressDep, services: ServicesDep) -> None:
     """Refuse (429) a client address that exceeds the public rate."""
-    client = request.client.host if request.client else "unknown"
-    wait = services.limiter.take(client)
+    wait = services.limiter.take(address)
     if wait > 0:
-        raise ApiError(
-            429,
-            "rate.limited",
-            f"too many requests; retry in {wait:.0f} s",
-            headers={"Retry-After": str(max(1, round(wait)))},
-        )
+        raise too_many("rate.limited", "请求", wait)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,11 +55,14 @@ def issue_result(
     stream: str,
     *,
     now: datetime,
+    supersede: bool = False,
     timestamper: TimeStamper | None = None,
     document_number: str | None = None,
 ) -> IssuedResult:
     """Seal the result of an approved case and record ResultIssued with the file's hash.
 
+    With ``supersede`` the case's document in force (issued, not yet delivered) is replaced
+    by a new one whose ResultIssued names it (``supersedes``); its status then says so.
     ``timestamper`` (an RFC 3161 TSA, see :func:`seals.timestamper_for_url`) makes the seal
     PAdES-B-LT; ``document_number`` is the 文号 printed under the title and recorded in
     ResultIssued. Raises CaseLedgerError (``case.not_approved``) unless the case is decided
@@ -66,12 +70,18 @@ def issue_result(
     append is refused.
     """
     state = ledger.case_state(stream)
-    if state.status != "decided" or state.outcome != "approved" or state.applied_at is None:
+    ready = state.status == "decided" or (supersede and state.status == "result_issued")
+    if not ready or state.outcome != "approved" or state.applied_at is None:
         raise CaseLedgerError(
             f"{stream} is not an approved decision awaiting its result", code="case.not_approved"
         )
     receipt = build_receipt(ledger, ledger.log, stream, log_key=home.key("log"), now=now)
-    document = result_document(home, ledger, state, receipt.envelopes, now, document_number)
+    # The QR code cannot carry the file's own hash (it is printed before sealing), so it
+    # carries a fresh document id that ResultIssued records next to the hash.
+    document_id = secrets.token_hex(16)
+    document = result_document(
+        home, ledger, state, receipt.envelopes, now, document_id, document_number
+    )
     authority = home.seal_authority()
     signer = FileKeySigner.from_authority(authority)
     archival = keeps_pdf_version(signer)
@@ -86,9 +96,10 @@ def issue_result(
         "pdf_sha256": sealed.sha256,
         "seal_serial": format(sealed.certificate_serial, "x"),
         "case_number": document.case_number,
+        "document_id": document_id,
+        **({"supersedes": state.result_sha256} if supersede else {}),
+        **({"document_number": document_number} if document_number else {}),
     }
-    if document_number:
-        body["document_number"] = document_number
     writer = StreamWriter(stream, state.seq, state.head_hash)
     signer_of_record = Signer(SEAL_SERVICE, "seal_service", home.key("seal-service"))
     appended = ledger.append(writer.sign("ResultIssued", signer_of_record, now, body))
@@ -103,6 +114,7 @@ def result_document(
     state: CaseState,
     envelopes: Sequence[Envelope],
     now: datetime,
+    document_id: str,
     document_number: str | None = None,
 ) -> ResultDocument:
     """What the decision letter of ``state`` says, every date a China date: issued on the
@@ -129,7 +141,7 @@ def result_document(
         issued_on=china_date(now),
         applied_on=china_date(applied_at),
         accepted_on=china_date(accepted.at) if accepted else None,
-        verification_url=f"{home.public_base_url}/verify?case={number}",
+        verification_url=f"{home.public_base_url}/verify/{document_id}",
         valid_from=valid_from,
         valid_until=valid_until,
         document_number=document_number,

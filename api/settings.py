@@ -37,6 +37,30 @@ class Settings(BaseSettings):
     public_rate_per_minute: int = Field(
         default=60, ge=1, description="Requests per minute per client address on public endpoints."
     )
+    applicant_max_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="Cap on one envelope signed by an applicant."
+    )
+    applicant_rate_per_minute: float = Field(
+        default=2, gt=0, description="Applicant envelopes per minute from one client address."
+    )
+    applicant_burst: int = Field(
+        default=10, ge=1, description="Applicant envelopes from one address at once."
+    )
+    applicant_total_per_minute: float = Field(
+        default=120, gt=0, description="Applicant envelopes per minute from all addresses."
+    )
+    applicant_total_burst: int = Field(
+        default=300, ge=1, description="Applicant envelopes from all addresses at once."
+    )
+    query_misses_per_case: int = Field(
+        default=5, ge=1, description="Wrong query codes that lock one case number's lookup."
+    )
+    query_lockout_minutes: float = Field(
+        default=15, gt=0, description="How long a case number's lookup stays locked."
+    )
+    query_misses_per_minute: int = Field(
+        default=60, ge=1, description="Wrong query codes per minute over all cases."
+    )
     token_minutes: int = Field(default=15, ge=1, le=60, description="Lifetime of a sign-in token.")
     challenge_seconds: int = Field(
         default=120, ge=10, le=600, description="Lifetime of a challenge."
@@ -51,6 +75,11 @@ class Settings(BaseSettings):
         default=None,
         description="RFC 3161 time-stamping authority for sealed results (PAdES-B-LT); "
         "without one, seals are B-B and the receipt's signed checkpoint dates them.",
+    )
+    checkpoint_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Sign a checkpoint on this schedule when the log has grown (0: never).",
     )
     page_limit: int = Field(
         default=200, ge=1, le=1000, description="Most items in one list response."

@@ -39,6 +39,14 @@ def issue(
         Path | None,
         typer.Option("--out", help="Also write the sealed PDF here (it is kept in HOME/results/)."),
     ] = None,
+    supersede: Annotated[
+        bool,
+        typer.Option(
+            "--supersede",
+            help="Issue a corrected document replacing the one in force (before delivery); "
+            "the old one's status becomes superseded.",
+        ),
+    ] = False,
     tsa_url: Annotated[
         str | None,
         typer.Option(
@@ -53,7 +61,8 @@ def issue(
     """Seal the result of an approved decision and record it (出证, ResultIssued).
 
     Runs on the organisation's host: it needs the seal service's key and the database. For
-    a result issued before, it gives the kept PDF again and changes nothing.
+    a result issued before, it gives the kept PDF again and changes nothing (unless
+    --supersede).
     """
     from api.results import issue_result, result_path
     from seals import timestamper_for_url
@@ -65,11 +74,16 @@ def issue(
     stream = f"case:{case_id_of(case)}"
     ledger = org_home.open_ledger(options.db)
     try:
-        kept = _already_issued(org_home, ledger, stream)
+        kept = None if supersede else _already_issued(org_home, ledger, stream)
         if kept is None:
             note("sealing the result: receipt and proofs, document, seal …")
             issued = issue_result(
-                org_home, ledger, stream, now=utc_now(), timestamper=timestamper
+                org_home,
+                ledger,
+                stream,
+                now=utc_now(),
+                supersede=supersede,
+                timestamper=timestamper,
             )
             result = issued.appended
             kept = (
@@ -101,9 +115,10 @@ def _already_issued(home: Any, ledger: Any, stream: str) -> tuple[Appended, byte
     from api.results import result_path
     from ledger.store.read_models import case_number
 
-    step = next((e for e in ledger.events(stream) if e.type == "ResultIssued"), None)
-    if step is None:
+    issued = [e for e in ledger.events(stream) if e.type == "ResultIssued"]
+    if not issued:
         return None
+    step = issued[-1]  # the document in force
     path = result_path(home, stream)
     pdf = path.read_bytes() if path.is_file() else b""
     if hashlib.sha256(pdf).hexdigest() != step.body.get("pdf_sha256"):

@@ -9,20 +9,24 @@ challenge, ``GET /v1/cases/{id}/next``, ``POST /v1/envelopes``; its error bodies
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
 from api.auth import SIGNIN_PREFIX, query_code, roles_now
 from cli.client._common import ClientError, Session, note, utc_now
+from ledger import steps
+from ledger.admission import AdmissionReceipt
 from ledger.clock import CHINA_TIME
-from ledger.envelope import Actor, Envelope, draft_envelope
-from ledger.errors import StreamNotFound
+from ledger.envelope import Envelope
+from ledger.errors import CaseLedgerError, DraftRefused, StreamNotFound
 from ledger.keyfile import KeyFile
-from ledger.policy import STEP_RULES
 from ledger.signing import b64encode
 from ledger.store.application import CaseLedger
 
@@ -123,53 +127,33 @@ class LocalTarget:
         return Appended(result.stream, result.seq, result.hash, leaf, result.replayed)
 
     def draft(self, case_id: uuid.UUID, step_type: str, role: str | None) -> dict[str, Any]:
-        from api.service import BODY_TEMPLATES
-
         signer = self._signer()
         stream = f"case:{case_id}"
         state = self.ledger.case_state(stream)
-        if step_type not in STEP_RULES:
-            raise ClientError(f"{step_type!r} is not a case step", code="step.unknown")
-        allowed_from, roles = STEP_RULES[step_type]
-        if state.status not in allowed_from:
-            raise ClientError(
-                f"{step_type} may not follow {state.status}", code="order.not_allowed"
+        now = utc_now()
+        summary = self._summary(stream) if state.seq else None
+        offered = summary.next_role if summary and summary.next_step == step_type else None
+        held = roles_now(self.ledger.directory(), signer.principal, now)
+        try:
+            draft = steps.draft_next(
+                state,
+                step_type,
+                signer=(signer.principal, signer.key.key_id),
+                at=now,
+                may=held.__contains__,
+                offered_role=offered,
+                role=role,
             )
-        summary = self._summary(stream)
-        body = dict(BODY_TEMPLATES.get(step_type, {}))
-        if step_type == "Reviewed":
-            body["level"] = state.reviews_done + 1
-        actor = Actor(
-            signer.principal, role or self._role(summary, step_type, roles), signer.key.key_id
-        )
-        return draft_envelope(
-            stream=stream,
-            seq=state.seq + 1,
-            step_type=step_type,
-            at=utc_now(),
-            actor=actor,
-            prev=state.head_hash,
-            body=body,
-        )
+        except DraftRefused as exc:
+            raise ClientError(exc.message, code=exc.code) from None
+        if summary is None:
+            raise StreamNotFound(f"no case {stream}")
+        return draft
 
     def _signer(self) -> KeyFile:
         if self.key_file is None:
             raise ClientError("give your key file with --key FILE", code="keyfile.missing")
         return self.key_file
-
-    def _role(self, summary: Any, step_type: str, roles: frozenset[str]) -> str:
-        """The role the key holder takes the step in: the one the case waits for if they
-        hold it, else the first allowed role they hold (as the server chooses)."""
-        principal = self._signer().principal
-        held = roles_now(self.ledger.directory(), principal, utc_now())
-        preferred = [summary.next_role] if summary.next_step == step_type else []
-        for candidate in [*preferred, *sorted(roles)]:
-            if candidate and candidate in held:
-                return str(candidate)
-        raise ClientError(
-            f"{principal} holds none of {sorted(roles)} for {step_type}",
-            code="role.missing",
-        )
 
     def _summary(self, stream: str) -> Any:
         from ledger.store.read_models import summarise
@@ -294,6 +278,7 @@ class RemoteTarget:
         result = self._call(
             "POST", path, content=envelope.raw, headers={"Content-Type": "application/json"}
         )
+        keep_receipt(result.get("receipt"))
         return Appended(
             result["stream"],
             int(result["seq"]),
@@ -311,6 +296,28 @@ class RemoteTarget:
         if signed_in:
             return self._authorised("GET", path, params=params)
         return self._call("GET", path, params=params)
+
+
+def receipts_folder() -> Path:
+    """Where the client keeps the server's receipts of admission (``CASELEDGER_RECEIPTS``,
+    default ``./caseledger-receipts``)."""
+    return Path(os.environ.get("CASELEDGER_RECEIPTS") or "caseledger-receipts")
+
+
+def keep_receipt(receipt: Any) -> Path | None:
+    """Keep a receipt of admission as ``<folder>/<stream>/<seq>.json``: the signer's proof
+    that the server's log took that step in (see docs/api.md)."""
+    if not isinstance(receipt, dict):
+        return None
+    try:
+        admitted = AdmissionReceipt.from_json(receipt)
+    except CaseLedgerError:
+        note("the server's receipt of admission is malformed; not kept (回执格式有误，未保存)")
+        return None
+    path = receipts_folder() / admitted.stream.replace(":", "_") / f"{admitted.seq}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(admitted.to_json(), indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def _error_from(response: httpx.Response) -> ClientError:

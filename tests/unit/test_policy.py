@@ -19,10 +19,11 @@ from ledger.client import Signer, StreamWriter, grant_body, matter_body
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope, seal_envelope
 from ledger.jcs import canonical
-from ledger.policy import STEP_RULES, capacity_for, check
+from ledger.policy import check
 from ledger.sample import SAMPLE_MATTER, SampleOffice, applied_body, decided_body
 from ledger.signing import PrivateKey
 from ledger.state import CaseState
+from ledger.steps import STEPS
 from ledger.violations import CODES
 
 T0 = datetime.fromisoformat("2026-11-23T01:00:00+00:00")
@@ -47,7 +48,11 @@ def body_for(step: str, level: int = 1, outcome: str = "approved") -> dict[str, 
         "Suspended": {"reason": "专家评审"},
         "Resumed": {"reason": "专家评审结束"},
         "Withdrawn": {"reason": "申请人撤回"},
-        "ResultRevoked": {"reason": "以欺骗手段取得", "legal_basis": "行政许可法第六十九条"},
+        "ResultRevoked": {
+            "reason": "以欺骗手段取得",
+            "legal_basis": "行政许可法第六十九条",
+            "result": hashlib.sha256(b"ResultIssued").hexdigest(),
+        },
     }
     return bodies[step]
 
@@ -165,7 +170,7 @@ class Case:
     def do(self, step: str, signer: Signer, body: dict[str, Any] | None = None, **kw: Any) -> Case:
         env = self.envelope(step, signer, body, **kw)
         assert codes(check(self.state, self.world.directory, env)) == [], step
-        self.state = self.state.apply(env, capacity_for(env))
+        self.state = self.state.apply(env)
         self.clock = env.at
         return self
 
@@ -286,9 +291,9 @@ def case_in(world: World, status: str | None) -> Case:
 
 WRONG = [
     (step, status)
-    for step, (allowed, _) in STEP_RULES.items()
+    for step, entry in STEPS.items()
     for status in PATHS
-    if status not in allowed
+    if status not in entry.follows
 ]
 
 
@@ -299,7 +304,7 @@ def test_a_step_from_a_wrong_state_is_not_allowed(world: World, step: str, statu
 
 
 def test_the_wrong_state_matrix_covers_every_step() -> None:
-    assert {step for step, _ in WRONG} == set(STEP_RULES)
+    assert {step for step, _ in WRONG} == set(STEPS)
 
 
 # Roles ----------------------------------------------------------------------------------------
