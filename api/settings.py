@@ -34,6 +34,21 @@ class Settings(BaseSettings):
         ge=1024,
         description="Cap on uploaded request bodies (POST /v1/verify, /v1/materials).",
     )
+    verify_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="Wall-clock (and CPU) limit of one PDF check."
+    )
+    verify_memory_mb: int = Field(
+        default=1024, ge=64, description="Memory one PDF check may take (MiB, RLIMIT_AS)."
+    )
+    verify_concurrency: int = Field(
+        default=2, ge=1, le=64, description="PDF checks that may run at once; more get 503."
+    )
+    verify_max_inflated_mb: int = Field(
+        default=64, ge=1, description="Refuse PDFs whose streams inflate to more (MiB)."
+    )
+    verify_max_cmap_entries: int = Field(
+        default=50_000, ge=1, description="Refuse PDFs whose CMaps hold more entries."
+    )
     public_rate_per_minute: int = Field(
         default=60, ge=1, description="Requests per minute per client address on public endpoints."
     )

@@ -68,6 +68,7 @@ CHECK_IDS: tuple[str, ...] = (
     "checkpoint.consistency",
     "document.matches",
     "result.status",
+    "verify.limits",
 )
 
 # What a failed (and an indeterminate) check means for someone relying on the document.
@@ -127,6 +128,11 @@ MEANINGS: dict[str, tuple[str, str]] = {
     "result.status": (
         "the office has revoked or replaced this document: it no longer holds",
         "whether the office has since revoked or replaced this document is not known",
+    ),
+    "verify.limits": (
+        "the check could not be completed",
+        "the check was stopped by a limit on its time or memory before it reached a verdict; "
+        "try again later, or use the offline verifier with higher limits",
     ),
 }
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
+import anyio.to_thread
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from api import service
 from api.deps import ReadModelsDep, ServicesDep, public_rate
 from api.schemas import PublicCaseOut, error_responses
+from api.verifying import PdfChecker, get_checker
 
 CaseNumber = Annotated[
     str, Path(max_length=48, examples=["20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11"])
@@ -129,14 +131,24 @@ def get_result_status(
         },
     ),
 )
-def post_verify(
-    file: Annotated[UploadFile, File(description="a sealed result PDF")], services: ServicesDep
+async def post_verify(
+    request: Request,
+    file: Annotated[UploadFile, File(description="a sealed result PDF")],
+    services: ServicesDep,
+    checker: Annotated[PdfChecker, Depends(get_checker)],
 ) -> Any:
     """Check a sealed result PDF against this organisation's trust file, its status included
-    (the server always asks itself for the document's signed status)."""
-    from api.status import verify_with_status
+    (the server always asks itself for the document's signed status), in a child process
+    bounded in time and memory; 503 ``verify.busy`` (with Retry-After) when the checks that may
+    run at once are running."""
+    from api.status import status_evidence
 
-    return JSONResponse(verify_with_status(services, file.file.read()).to_json())
+    data = await file.read()
+    evidence = await anyio.to_thread.run_sync(status_evidence, services, data)
+    verdict = await checker.check(
+        data, services.trust, at=services.clock(), status=evidence, gone=request.is_disconnected
+    )
+    return JSONResponse(verdict.to_json())
 
 
 @router.get(
