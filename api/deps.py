@@ -178,9 +178,11 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     read_models.attach(ledger, background=True)
     if home is not None:
         from api.results import auto_issue
+        from seals import timestamper_for_url
 
         # An approved decision gets its sealed result at once, signed by the seal service.
-        ledger.after_append.append(auto_issue(home, clock or system_clock))
+        timestamper = timestamper_for_url(settings.tsa_url) if settings.tsa_url else None
+        ledger.after_append.append(auto_issue(home, clock or system_clock, timestamper))
     tokens = TokenService(
         secret,
         token_minutes=settings.token_minutes,

@@ -31,6 +31,7 @@ from ledger.admission import sign_admission
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Envelope, format_time
 from ledger.errors import ClockSkew, DraftRefused, EnvelopeError, StreamNotFound
+from ledger.masking import public_name
 from ledger.state import case_id_of_number
 from ledger.steps import STATES
 from ledger.store.application import AppendResult
@@ -320,12 +321,6 @@ def watch(
     return WatchOut(as_of=today.isoformat(), cases=cases[: services.settings.page_limit])
 
 
-def _mask(name: str, kind: str) -> str:
-    if kind == "organisation" or not name:
-        return name
-    return name[0] + "*" * (len(name) - 1)
-
-
 def _public_summary(services: Services, number: str, code: str) -> Any:
     """The case with that number if ``code`` is its query code; 404 if not, the same either
     way; 429 once the number (or all lookups) has had too many wrong codes."""
@@ -369,7 +364,7 @@ def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
         unit=summary.unit,
         status=summary.status,
         status_text=_status_text(summary.status),
-        applicant=_mask(summary.applicant_name, summary.applicant_kind),
+        applicant=public_name(summary.applicant_name, summary.applicant_kind),
         applied_at=format_time(summary.applied_at),
         accepted_at=format_time(times.accepted_at) if times.accepted_at else None,
         decided_at=format_time(times.decided_at) if times.decided_at else None,

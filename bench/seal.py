@@ -44,7 +44,7 @@ def sample_document() -> ResultDocument:
     return ResultDocument(
         case_number="XH-2026-000123",
         applicant_name="杭州清河餐饮管理有限公司",
-        applicant_id_number="330106199003071234",
+        applicant_id_number="91330106MA2B000123",
         matter_name="食品经营许可（新办）",
         matter_code="330106-XK-0012",
         decision_text="你单位提出的申请符合法定条件、标准，决定准予行政许可，核发《食品经营许可证》。",
@@ -54,6 +54,14 @@ def sample_document() -> ResultDocument:
         verification_url="https://zwfw.example.gov.cn/v/3f6c2a1e-7b1d-4c55-9a0e-1234567890ab",
         valid_from=date(2026, 11, 23),
         valid_until=date(2031, 11, 22),
+        applicant_kind="organisation",
+        applied_on=date(2026, 11, 16),
+        accepted_on=date(2026, 11, 17),
+        document_number="西审批许准〔2026〕123号",
+        licence_number="JY13301060012345",
+        scope=("预包装食品（含冷藏冷冻食品）销售", "热食类食品制售"),
+        review_body="杭州市西湖区人民政府",
+        court="杭州市西湖区人民法院",
     )
 
 
@@ -132,7 +140,20 @@ def main() -> None:
     print(f"{'algorithm':<11}" + "".join(f"{c:>13}" for c in columns))
     for alg, figures in results.items():
         print(f"{alg:<11}" + "".join(f"{figures[c]:>13.2f}" for c in columns))
-    print(json.dumps({"bench": "seal", "n": args.n, "goal_ratio": 2.0, **results}))
+    office = results["rsa-3072"]  # the key an office's seal gets (its PDF/A-3b claim holds)
+    print(
+        json.dumps(
+            {
+                "bench": "seal",
+                "ours_render_attach_seal_ms": office["total_ms"],
+                "baseline_pyhanko_sign_ms": office["baseline_ms"],
+                "ratio": office["ratio"],
+                "goal_ratio": 2.0,
+                "n": args.n,
+                **results,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -102,6 +102,8 @@ def demo(
         org_name="济南市行政审批服务局",
         public_base_url="http://127.0.0.1:8000",
         now=clock(),
+        review_body="济南市人民政府",
+        court="济南市市中区人民法院",
     )
     (out / DEMO_MARKER).write_text("made by caseledger demo\n")
     typer.echo(

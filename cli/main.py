@@ -92,12 +92,29 @@ def init(
             "QR code and in trust.json, where verifiers ask for a result's status."
         ),
     ] = None,
+    review_body: Annotated[
+        str,
+        typer.Option(
+            "--review-body", help="The 行政复议机关 named in appeal notices, e.g. 济南市人民政府."
+        ),
+    ] = "",
+    court: Annotated[
+        str, typer.Option("--court", help="The court named in appeal notices (人民法院).")
+    ] = "",
 ) -> None:
     """Create a new organisation: root, admin, log, seal-service and status keys, the seal CA
     and certificate, the database and trust.json."""
     path = resolve_home(home)
     url = _public_url(url)
-    org_home = OrgHome.init(path, org=org, org_name=name, public_base_url=url, now=utc_now())
+    org_home = OrgHome.init(
+        path,
+        org=org,
+        org_name=name,
+        public_base_url=url,
+        now=utc_now(),
+        review_body=review_body,
+        court=court,
+    )
     ledger = org_home.open_ledger(db)
     try:
         for envelope in org_home.bootstrap_directory(utc_now()):
@@ -182,11 +199,19 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    tsa_url: Annotated[
+        str | None,
+        typer.Option(
+            "--tsa-url",
+            help="RFC 3161 time-stamping authority for sealed results "
+            "(default: CASELEDGER_TSA_URL, else none).",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API and web pages (uvicorn)."""
     from api.serve import run
 
-    run(home=resolve_home(home), db=db, host=host, port=port)
+    run(home=resolve_home(home), db=db, host=host, port=port, tsa_url=tsa_url)
 
 
 def _mount_subcommands() -> None:

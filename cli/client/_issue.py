@@ -47,6 +47,14 @@ def issue(
             "the old one's status becomes superseded.",
         ),
     ] = False,
+    tsa_url: Annotated[
+        str | None,
+        typer.Option(
+            "--tsa-url",
+            envvar="CASELEDGER_TSA_URL",
+            help="RFC 3161 time-stamping authority: the seal gets its timestamp (PAdES-B-LT).",
+        ),
+    ] = None,
     home: HomeOption = None,
     db: DbOption = None,
 ) -> None:
@@ -57,6 +65,9 @@ def issue(
     --supersede).
     """
     from api.results import issue_result, result_path
+    from seals import timestamper_for_url
+
+    timestamper = timestamper_for_url(tsa_url) if tsa_url else None
 
     options = session(home=home, db=db)
     org_home = options.org_home()
@@ -66,7 +77,14 @@ def issue(
         kept = None if supersede else _already_issued(org_home, ledger, stream)
         if kept is None:
             note("sealing the result: receipt and proofs, document, seal …")
-            issued = issue_result(org_home, ledger, stream, now=utc_now(), supersede=supersede)
+            issued = issue_result(
+                org_home,
+                ledger,
+                stream,
+                now=utc_now(),
+                supersede=supersede,
+                timestamper=timestamper,
+            )
             result = issued.appended
             kept = (
                 Appended(result.stream, result.seq, result.hash, result.leaf_index, False),
