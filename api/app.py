@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.checkpoints import CheckpointSchedule
 from api.deps import Clock, Services, open_services
-from api.errors import error_body, install_error_handlers
+from api.errors import RequestBoundary, error_body, install_error_handlers
 from api.routes import admin, feed, log, materials, public, staff, supervision
 from api.settings import Settings, get_settings
 from api.verifying import make_checker
@@ -144,6 +144,9 @@ def create_app(
     app.add_middleware(
         BodyLimit, default=settings.max_body_bytes, uploads=settings.max_upload_bytes
     )
+    # Added last, so it is outermost: request ids, access lines, and a 500 that keeps the
+    # connection for whatever fails below it.
+    app.add_middleware(RequestBoundary)
     return app
 
 

@@ -52,6 +52,30 @@ class Settings(BaseSettings):
     public_rate_per_minute: int = Field(
         default=60, ge=1, description="Requests per minute per client address on public endpoints."
     )
+    applicant_max_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="Cap on one envelope signed by an applicant."
+    )
+    applicant_rate_per_minute: float = Field(
+        default=2, gt=0, description="Applicant envelopes per minute from one client address."
+    )
+    applicant_burst: int = Field(
+        default=10, ge=1, description="Applicant envelopes from one address at once."
+    )
+    applicant_total_per_minute: float = Field(
+        default=120, gt=0, description="Applicant envelopes per minute from all addresses."
+    )
+    applicant_total_burst: int = Field(
+        default=300, ge=1, description="Applicant envelopes from all addresses at once."
+    )
+    query_misses_per_case: int = Field(
+        default=5, ge=1, description="Wrong query codes that lock one case number's lookup."
+    )
+    query_lockout_minutes: float = Field(
+        default=15, gt=0, description="How long a case number's lookup stays locked."
+    )
+    query_misses_per_minute: int = Field(
+        default=60, ge=1, description="Wrong query codes per minute over all cases."
+    )
     token_minutes: int = Field(default=15, ge=1, le=60, description="Lifetime of a sign-in token.")
     challenge_seconds: int = Field(
         default=120, ge=10, le=600, description="Lifetime of a challenge."

@@ -217,11 +217,15 @@ def match_problems(text: str, expected_number: str, case_id: str, outcome: str) 
 
     The page must print the case number (or the full case id) after every ``案件编号：`` and
     an outcome word of the decided outcome after every ``办理结果：``, at least once each.
+    Pages sealed before the number carried the whole case id print the first release's short
+    form (date and 12 hex digits, :func:`ledger.state.legacy_case_number`); it is accepted too,
+    being cut from this same receipt's case id.
     """
     flat = _SPACES.sub("", text)
     problems = []
     numbers = _NUMBER.findall(flat)
-    accepted = {expected_number.upper(), case_id.lower(), case_id.upper()}
+    legacy = expected_number.upper()[: len("YYYYMMDD-") + 12]
+    accepted = {expected_number.upper(), legacy, case_id.lower(), case_id.upper()}
     if not numbers:
         problems.append("the page shows no case number (案件编号)")
     elif any(n not in accepted for n in numbers):

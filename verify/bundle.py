@@ -12,17 +12,18 @@ from dataclasses import dataclass, replace
 
 from ledger.errors import CaseLedgerError
 from ledger.receipt import BUNDLE_KIND, Receipt, ReceiptError
+from ledger.replay import Finding
 from ledger.status import ending_of
 from ledger.trust import TrustFile
 from verify._log import check_log
-from verify._replay import Finding, Replay, replay
+from verify._replay import Replay, replay
 from verify.limits import MAX_BUNDLE_BYTES, check_size
 from verify.verdict import (
-    CaseSummary,
     Check,
     InputUnreadable,
     TimelineEntry,
     Verdict,
+    VerifiedCase,
     failed,
     passed,
 )
@@ -37,7 +38,7 @@ class ReceiptReport:
     """The receipt checks, the case they describe, and its readable history."""
 
     checks: tuple[Check, ...]
-    case: CaseSummary
+    case: VerifiedCase
     timeline: tuple[TimelineEntry, ...]
 
 

@@ -19,13 +19,13 @@ from ledger.errors import CaseLedgerError
 __all__ = [
     "CHECK_IDS",
     "MEANINGS",
-    "CaseSummary",
     "Check",
     "ExitCode",
     "InputUnreadable",
     "Status",
     "TimelineEntry",
     "Verdict",
+    "VerifiedCase",
 ]
 
 
@@ -170,7 +170,7 @@ def indeterminate(check_id: str, detail: str) -> Check:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseSummary:
+class VerifiedCase:
     """The case a document or bundle is about, as its receipt says."""
 
     id: str
@@ -241,7 +241,7 @@ class Verdict:
     """The checks made and the case they concern; the overall word follows from the checks."""
 
     checks: tuple[Check, ...]
-    case: CaseSummary | None = None
+    case: VerifiedCase | None = None
     timeline: tuple[TimelineEntry, ...] = field(default=())
 
     @property
@@ -292,7 +292,7 @@ class Verdict:
         return "\n".join(lines) + "\n"
 
 
-def _case_line(case: CaseSummary | None) -> str:
+def _case_line(case: VerifiedCase | None) -> str:
     if case is None:
         return ""
     parts = [f"case {case.number or case.id}"]

@@ -13,6 +13,11 @@ from api.deps import ReadModelsDep, ServicesDep, public_rate
 from api.schemas import PublicCaseOut, error_responses
 from api.verifying import PdfChecker, get_checker
 
+CaseNumber = Annotated[
+    str, Path(max_length=48, examples=["20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11"])
+]
+QueryCode = Annotated[str, Query(max_length=16, description="the query code (查询密码)")]
+
 router = APIRouter(prefix="/v1", tags=["public"], dependencies=[Depends(public_rate)])
 
 VERDICT_EXAMPLE = {
@@ -25,11 +30,11 @@ VERDICT_EXAMPLE = {
 @router.get(
     "/public/cases/{case_number}",
     response_model=PublicCaseOut,
-    responses=error_responses(404, 422, 429),
+    responses=error_responses(404, 422, 429, 503),
 )
 def get_public_case(
-    case_number: Annotated[str, Path(max_length=32, examples=["20261124-3F6C2A9B1D04"])],
-    code: Annotated[str, Query(max_length=16, description="the query code (查询密码)")],
+    case_number: CaseNumber,
+    code: QueryCode,
     _: ReadModelsDep,
     services: ServicesDep,
 ) -> PublicCaseOut:
@@ -43,12 +48,13 @@ def get_public_case(
         404,
         422,
         429,
+        503,
         extra={200: {"description": "the sealed result", "content": {"application/pdf": {}}}},
     ),
 )
 def get_public_result(
-    case_number: Annotated[str, Path(max_length=32, examples=["20261124-3F6C2A9B1D04"])],
-    code: Annotated[str, Query(max_length=16, description="the query code (查询密码)")],
+    case_number: CaseNumber,
+    code: QueryCode,
     _: ReadModelsDep,
     services: ServicesDep,
 ) -> Response:

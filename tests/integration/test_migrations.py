@@ -22,7 +22,8 @@ from cli import db as cli_db
 from ledger.store import migrate
 from ledger.store.log_store import LOG_METADATA, LogStore
 from ledger.store.materials import MATERIAL_METADATA
-from ledger.store.read_models.store import READ_MODEL_METADATA, ReadModels
+from ledger.store.read_models import READ_MODEL_METADATA, ReadModels
+from ledger.store.sessions import SESSION_METADATA
 from ledger.store.storage import Store, open_store
 
 OURS = {
@@ -31,6 +32,8 @@ OURS = {
     "log_checkpoints",
     "rm_tracking",
     "rm_cases",
+    "rm_set_aside",
+    "auth_revoked_tokens",
     "mat_files",
     "rm_results",
 }
@@ -65,7 +68,7 @@ def drift(engine: Engine) -> list[object]:
                 "compare_server_default": True,
             },
         )
-        ours = [LOG_METADATA, READ_MODEL_METADATA, MATERIAL_METADATA]
+        ours = [LOG_METADATA, READ_MODEL_METADATA, MATERIAL_METADATA, SESSION_METADATA]
         return list(compare_metadata(context, ours))
 
 

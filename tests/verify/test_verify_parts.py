@@ -18,6 +18,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from verifykit import CASE_ID, CHECK_AT, T1, Org, seal, status_statement
 
+from ledger.state import case_id_of_number, legacy_case_number
 from ledger.trust import TrustFile
 from verify import InputUnreadable, StatusEvidence, verify_bundle, verify_pdf
 from verify._cms import _der_framing
@@ -60,8 +61,20 @@ def test_text_only_in_metadata_does_not_count(genuine: bytes) -> None:
     assert problems == ["the page shows no case number (案件编号)"]
 
 
-def test_case_number_is_the_china_date_and_the_id_prefix() -> None:
-    assert case_number(f"case:{CASE_ID}", T1) == "20261124-3F6C2A9B1D04"
+def test_case_number_is_the_china_date_and_the_whole_id() -> None:
+    number = case_number(f"case:{CASE_ID}", T1)
+    assert number == "20261124-" + CASE_ID.hex.upper()
+    assert case_id_of_number(number) == str(CASE_ID)
+    assert case_id_of_number("20261124-3F6C2A9B1D04") is None
+
+
+def test_a_page_with_the_first_release_short_number_still_matches() -> None:
+    number = case_number(f"case:{CASE_ID}", T1)
+    legacy = legacy_case_number(f"case:{CASE_ID}", T1)
+    page = f"案件编号：{legacy}\n办理结果：准予行政许可"
+    assert match_problems(page, number, str(CASE_ID), "approved") == []
+    other = f"案件编号：20261124-{'0' * 12}\n办理结果：准予行政许可"
+    assert match_problems(other, number, str(CASE_ID), "approved") != []
 
 
 def test_tounicode_maps_read_bfchar_bfrange_and_two_byte_codes() -> None:
