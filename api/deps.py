@@ -90,6 +90,7 @@ class Services:
     clock: Clock = system_clock
     _crl: tuple[float, bytes] | None = None
     _log_key: Any = None
+    recovery: Any = None
 
     @property
     def log(self) -> Any:
@@ -135,6 +136,8 @@ class Services:
         return self._log_key
 
     def close(self) -> None:
+        if self.recovery is not None:
+            self.recovery.stop()
         self.read_models.close()
         self.ledger.close()
         self.read_models.engine.dispose()
@@ -179,7 +182,7 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         token_minutes=settings.token_minutes,
         challenge_seconds=settings.challenge_seconds,
     )
-    return Services(
+    services = Services(
         settings=settings,
         ledger=ledger,
         read_models=read_models,
@@ -190,6 +193,25 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         limiter=RateLimiter(settings.public_rate_per_minute),
         clock=clock or system_clock,
     )
+    if home is not None:
+        services.recovery = _start_recovery(services)
+    return services
+
+
+def _start_recovery(services: Services) -> Any:
+    """Seal, before the first request, what a crash left unsealed; then keep at it."""
+    from api.recovery import RecoveryRunner, awaiting_from_read_models, recover
+
+    def run() -> Any:
+        services.read_models.catch_up(services.ledger)
+        awaiting = awaiting_from_read_models(services.read_models.engine)
+        return recover(
+            services.home, services.ledger, now=services.clock(), awaiting=awaiting
+        )
+
+    runner = RecoveryRunner(run, services.settings.recovery_seconds)
+    runner.start()
+    return runner
 
 
 def get_services(request: Request) -> Services:

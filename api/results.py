@@ -1,27 +1,44 @@
-"""Issue a sealed result: receipt → render → attach → seal → ResultIssued.
+"""Issue a sealed result: 文号 → receipt → render → attach → seal → file → ResultIssued.
 
 The orchestration lives at the outer layer because it joins the ledger (application and
-log) with the seal machinery; ``seals/`` itself stays free of the ledger's storage.
+log) with the seal machinery; ``seals/`` itself stays free of the ledger's storage. The
+order of the steps and why it survives a crash are in :mod:`api.issuing`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from api.org import SEAL_SERVICE, OrgHome
-from ledger.client import Signer, StreamWriter
+from api.issuing import (
+    DocumentDraft,
+    RecordedDocument,
+    document_path,
+    issue_document,
+    recorded_documents,
+)
+from api.org import OrgHome
+from ledger.clock import china_date
+from ledger.envelope import Envelope, parse_time
 from ledger.errors import CaseLedgerError
+from ledger.state import CaseState
 from ledger.store.application import AfterAppend, AppendResult, CaseLedger
 from ledger.store.bundles import build_receipt
 from ledger.store.read_models.summary import case_number
-from seals import FileKeySigner, ResultDocument, attach_receipt, render_result, seal_pdf
+from seals import ResultDocument, render_result
 
-__all__ = ["IssuedResult", "auto_issue", "issue_result", "result_path"]
+__all__ = [
+    "IssuedResult",
+    "auto_issue",
+    "awaits_result",
+    "ensure_result",
+    "issue_result",
+    "legacy_result_path",
+    "result_file",
+]
 
 _log = logging.getLogger("caseledger.results")
 
@@ -32,6 +49,8 @@ class IssuedResult:
     sha256: str
     case_number: str
     appended: AppendResult
+    path: Path
+    document_number: str
 
 
 def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetime) -> IssuedResult:
@@ -41,18 +60,53 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
     SealError if rendering or sealing fails, and the ledger's errors if the append is refused.
     """
     state = ledger.case_state(stream)
-    if state.status != "decided" or state.outcome != "approved" or state.applied_at is None:
+    if not awaits_result(state):
         raise CaseLedgerError(
             f"{stream} is not an approved decision awaiting its result", code="case.not_approved"
         )
-    receipt = build_receipt(ledger, ledger.log, stream, log_key=home.key("log"), now=now)
-    decided = receipt.envelopes[-1]
-    matter = ledger.directory().matter_at(
-        state.matter_code or "", state.matter_version or 0, state.applied_at
+    decided = next(e for e in reversed(list(ledger.events(stream))) if e.type == "Decided")
+    number = case_number(stream, state.applied_at or decided.at)
+
+    def render(document_number: str, at: datetime) -> bytes:
+        return render_result(_document(home, ledger, state, decided, document_number, at))
+
+    draft = DocumentDraft(
+        stream=stream,
+        doc_type="approval",
+        answers=decided,
+        step="ResultIssued",
+        render=render,
+        receipt=lambda at: build_receipt(
+            ledger, ledger.log, stream, log_key=home.key("log"), now=at
+        ),
+        body={"case_number": number},
     )
-    number = case_number(stream, state.applied_at)
+    issued = issue_document(home, ledger, draft, now=now)
+    return IssuedResult(
+        issued.pdf, issued.sha256, number, issued.appended, issued.path, issued.document_number
+    )
+
+
+def awaits_result(state: CaseState) -> bool:
+    return (
+        state.status == "decided" and state.outcome == "approved" and state.applied_at is not None
+    )
+
+
+def _document(
+    home: OrgHome,
+    ledger: CaseLedger,
+    state: CaseState,
+    decided: Envelope,
+    document_number: str,
+    at: datetime,
+) -> ResultDocument:
+    matter = ledger.directory().matter_at(
+        state.matter_code or "", state.matter_version or 0, state.applied_at or decided.at
+    )
+    number = case_number(state.stream, state.applied_at or decided.at)
     validity = decided.body.get("validity") or {}
-    document = ResultDocument(
+    return ResultDocument(
         case_number=number,
         applicant_name=str(state.applicant.get("name", "")),
         applicant_id_number=str(state.applicant.get("id_number", "")),
@@ -61,82 +115,78 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
         decision_text=str(decided.body["decision"]),
         legal_basis=str(decided.body["legal_basis"]),
         organisation=home.org_name,
-        issued_on=now.date(),
+        issued_on=china_date(at),
         verification_url=f"{home.public_base_url}/verify?case={number}",
         valid_from=_date(validity.get("from")),
         valid_until=_date(validity.get("until")),
+        document_number=document_number,
     )
-    authority = home.seal_authority()
-    sealed = seal_pdf(
-        attach_receipt(render_result(document), receipt.dumps(), at=now),
-        FileKeySigner.from_authority(authority),
-        crl=authority.crl(now=now),
-        at=now,
-    )
-    writer = StreamWriter(stream, state.seq, state.head_hash)
-    signer = Signer(SEAL_SERVICE, "seal_service", home.key("seal-service"))
-    envelope = writer.sign(
-        "ResultIssued",
-        signer,
-        now,
-        {
-            "pdf_sha256": sealed.sha256,
-            "seal_serial": format(sealed.certificate_serial, "x"),
-            "case_number": number,
-        },
-    )
-    appended = ledger.append(envelope)
-    return IssuedResult(sealed.pdf, hashlib.sha256(sealed.pdf).hexdigest(), number, appended)
 
 
 def _date(text: object) -> date | None:
-    from ledger.envelope import parse_time
-
-    return parse_time(text).date() if isinstance(text, str) else None
+    return china_date(parse_time(text)) if isinstance(text, str) else None
 
 
-def results_folder(home: OrgHome) -> Path:
-    return home.path / "results"
+def ensure_result(
+    home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetime
+) -> IssuedResult | None:
+    """Issue the result of a case that awaits one (approved, of a matter that issues a sealed
+    result, none recorded yet); None if the case needs none."""
+    state = ledger.case_state(stream)
+    if not awaits_result(state):
+        return None
+    matter = ledger.directory().matter_at(
+        state.matter_code or "", state.matter_version or 0, state.applied_at or now
+    )
+    if matter is None or not matter.seal_issued:
+        return None
+    return issue_result(home, ledger, stream, now=now)
 
 
-def result_path(home: OrgHome, stream: str) -> Path:
-    """Where the sealed result of a case is kept (its hash is in the case's ResultIssued)."""
-    return results_folder(home) / f"{stream.removeprefix('case:')}.pdf"
+def legacy_result_path(home: OrgHome, stream: str) -> Path:
+    """Where earlier releases kept a case's sealed result (still read, never written)."""
+    return home.path / "results" / f"{stream.removeprefix('case:')}.pdf"
+
+
+def result_file(home: OrgHome, ledger: CaseLedger, stream: str) -> Path | None:
+    """The kept file of the case's recorded result (the last approval document); None if
+    none is recorded or its file is not kept (see api.recovery for re-deriving it)."""
+    results = [d for d in recorded_documents(ledger, stream) if d.doc_type == "approval"]
+    return kept_file(home, stream, results[-1]) if results else None
+
+
+def kept_file(home: OrgHome, stream: str, document: RecordedDocument) -> Path | None:
+    """The file holding exactly the recorded document, where this office keeps it."""
+    from api.recovery import file_matches
+
+    for path in (
+        document_path(home, stream, document.doc_type, document.sha256),
+        legacy_result_path(home, stream),
+    ):
+        if file_matches(path, document.sha256):
+            return path
+    return None
 
 
 def auto_issue(home: OrgHome, clock: Callable[[], datetime]) -> AfterAppend:
     """An after-append hook: when a case reaches an approved decision of a matter that issues
-    a sealed result, issue it at once and keep the PDF in the organisation folder."""
+    a sealed result, issue it at once. A retried decision (answered "replayed") that has no
+    result yet — the first attempt was cut short by a crash — gets it too."""
 
     seal_key_id = home.key("seal-service").key_id
 
     def hook(ledger: CaseLedger, result: AppendResult) -> AppendResult:
-        if result.replayed or not result.stream.startswith("case:"):
+        if not result.stream.startswith("case:"):
             return result
         record = ledger.directory().key(seal_key_id)
         if record is None or record.void_from is not None:
             return result  # this office's seal service is not enrolled: nothing to issue with
-        state = ledger.case_state(result.stream)
-        if state.status != "decided" or state.outcome != "approved" or state.applied_at is None:
-            return result
-        matter = ledger.directory().matter_at(
-            state.matter_code or "", state.matter_version or 0, state.applied_at
-        )
-        if matter is None or not matter.seal_issued:
-            return result
         try:
-            issued = issue_result(home, ledger, result.stream, now=clock())
+            ensure_result(home, ledger, result.stream, now=clock())
         except CaseLedgerError as exc:
-            # The decision is stored whatever happens here; a result that could not be issued
-            # now (the seal service not enrolled, a revoked seal certificate…) is issued later
-            # with `caseledger case issue` once that is mended.
-            _log.warning(
-                "no sealed result for %s yet: %s: %s", result.stream, exc.code, exc.message
-            )
-            return result
-        path = result_path(home, result.stream)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(issued.pdf)
+            # The decision is stored whatever happens here; the recovery at start and on its
+            # schedule issues the result once the cause is mended (see api.recovery).
+            _log.warning("no sealed result for %s yet: %s", result.stream, exc.code)
         return result
 
     return hook

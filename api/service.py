@@ -334,11 +334,12 @@ def _public_summary(services: Services, number: str, code: str) -> Any:
 
 def public_result(services: Services, number: str, code: str) -> bytes:
     """The kept sealed result PDF of a case; 404 if the code is wrong or none was issued."""
-    from api.results import result_path
+    from api.results import result_file
 
     summary = _public_summary(services, number, code)
-    path = result_path(services.home, f"case:{summary.case_id}") if services.home else None
-    if path is None or not path.is_file():
+    stream = f"case:{summary.case_id}"
+    path = result_file(services.home, services.ledger, stream) if services.home else None
+    if path is None:
         raise ApiError(404, "result.not_found", "no sealed result has been issued for this case")
     return path.read_bytes()
 

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     checkpoint_seconds: int = Field(
         default=10, ge=0, description="Sign a new log checkpoint on request at most this often."
     )
+    recovery_seconds: int = Field(
+        default=300,
+        ge=0,
+        description=(
+            "Seal what a crash left unsealed at start and then this often (0: at start only)."
+        ),
+    )
     page_limit: int = Field(
         default=200, ge=1, le=1000, description="Most items in one list response."
     )

@@ -89,11 +89,18 @@ def audit(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Replay every stream and the log; exit 0 only if nothing is wrong."""
+    """Replay every stream and the log, check every recorded document is kept; exit 0 only if
+    nothing is wrong."""
+    from dataclasses import replace
+
+    from api.recovery import document_findings
+
     org_home = load_home(home)
     ledger = org_home.open_ledger(db)
     try:
         report = audit_with_log(ledger, org_home.trust().log_verifier_key, progress=not as_json)
+        documents = tuple(document_findings(org_home, ledger))
+        report = replace(report, findings=report.findings + documents)
     finally:
         ledger.close()
     if as_json:
