@@ -73,8 +73,6 @@ class RateLimiter:
             return 0.0
 
 
-
-
 @dataclass
 class Services:
     """Everything one organisation's service needs, opened once per app."""
@@ -177,6 +175,7 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
 
         # An approved decision gets its sealed result at once, signed by the seal service.
         ledger.after_append.append(auto_issue(home, clock or system_clock))
+        _follow_with_notices(home, ledger, clock or system_clock)
     tokens = TokenService(
         secret,
         token_minutes=settings.token_minutes,
@@ -198,6 +197,15 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     return services
 
 
+def _follow_with_notices(home: Any, ledger: CaseLedger, clock: Clock) -> None:
+    """When the office asks for it, each step that calls for a notice gets it at once."""
+    from api.notices import auto_notices
+    from api.office_documents import OfficeDocuments
+
+    if OfficeDocuments.load(home.path, home.org_name).auto_notices:
+        ledger.after_append.append(auto_notices(home, clock))
+
+
 def _start_recovery(services: Services) -> Any:
     """Seal, before the first request, what a crash left unsealed; then keep at it."""
     from api.recovery import RecoveryRunner, awaiting_from_read_models, recover
@@ -205,9 +213,7 @@ def _start_recovery(services: Services) -> Any:
     def run() -> Any:
         services.read_models.catch_up(services.ledger)
         awaiting = awaiting_from_read_models(services.read_models.engine)
-        return recover(
-            services.home, services.ledger, now=services.clock(), awaiting=awaiting
-        )
+        return recover(services.home, services.ledger, now=services.clock(), awaiting=awaiting)
 
     runner = RecoveryRunner(run, services.settings.recovery_seconds)
     runner.start()

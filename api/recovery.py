@@ -15,6 +15,7 @@ office's numbers that no claim in flight explains.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import threading
 from collections import defaultdict
@@ -32,7 +33,14 @@ from ledger.store.application import CaseLedger
 from ledger.store.audit import Finding
 from ledger.store.doc_numbers import Claim
 
-__all__ = ["RecoveryReport", "RecoveryRunner", "document_findings", "file_matches", "recover"]
+__all__ = [
+    "RecoveryReport",
+    "RecoveryRunner",
+    "document_findings",
+    "file_matches",
+    "recover",
+    "settle_claims",
+]
 
 _log = logging.getLogger("caseledger.recovery")
 
@@ -81,6 +89,13 @@ def recover(
     return report
 
 
+def settle_claims(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetime) -> None:
+    """Finish the claims of one case left in flight (a client retrying after a crash)."""
+    report = RecoveryReport()
+    for claim in document_numbers(ledger, home).pending(stream):
+        _finish_claim(home, ledger, claim, now, report)
+
+
 def _finish_claim(
     home: OrgHome, ledger: CaseLedger, claim: Claim, now: datetime, report: RecoveryReport
 ) -> None:
@@ -100,7 +115,7 @@ def _finish_claim(
         elif claim.doc_type == "approval":
             if ensure_result(home, ledger, claim.stream, now=now) is not None:
                 report.issued.append(label)
-        elif (reissue := REISSUERS.get(claim.doc_type)) is not None:
+        elif (reissue := _reissuer(claim.doc_type)) is not None:
             reissue(home, ledger, claim, now)
             report.issued.append(label)
     except CaseLedgerError as exc:
@@ -109,6 +124,11 @@ def _finish_claim(
 
 
 REISSUERS: dict[str, Reissuer] = {}
+
+
+def _reissuer(doc_type: str) -> Reissuer | None:
+    importlib.import_module("api.notices")  # registers the notice types' reissuers
+    return REISSUERS.get(doc_type)
 
 
 def _recorded(

@@ -173,6 +173,8 @@ def auto_issue(home: OrgHome, clock: Callable[[], datetime]) -> AfterAppend:
     a sealed result, issue it at once. A retried decision (answered "replayed") that has no
     result yet — the first attempt was cut short by a crash — gets it too."""
 
+    from api.recovery import settle_claims
+
     seal_key_id = home.key("seal-service").key_id
 
     def hook(ledger: CaseLedger, result: AppendResult) -> AppendResult:
@@ -182,6 +184,8 @@ def auto_issue(home: OrgHome, clock: Callable[[], datetime]) -> AfterAppend:
         if record is None or record.void_from is not None:
             return result  # this office's seal service is not enrolled: nothing to issue with
         try:
+            if result.replayed:
+                settle_claims(home, ledger, result.stream, now=clock())
             ensure_result(home, ledger, result.stream, now=clock())
         except CaseLedgerError as exc:
             # The decision is stored whatever happens here; the recovery at start and on its

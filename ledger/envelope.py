@@ -43,6 +43,7 @@ CASE_STEP_TYPES = frozenset(
         "Reviewed",
         "Decided",
         "ResultIssued",
+        "DocumentIssued",
         "Delivered",
         "Suspended",
         "Resumed",

@@ -30,7 +30,26 @@ STEP_RULES: dict[str, tuple[frozenset[str | None], frozenset[str]]] = {
     "Reviewed": (frozenset({"accepted", "in_review"}), frozenset({"reviewer", "approver"})),
     "Decided": (frozenset({"accepted", "in_review"}), frozenset({"approver"})),
     "ResultIssued": (frozenset({"decided"}), frozenset({"seal_service"})),
-    "Delivered": (frozenset({"decided", "result_issued"}), frozenset({"handler"})),
+    # A sealed notice answering an earlier step; it leaves the case where it stands.
+    "DocumentIssued": (
+        frozenset(
+            {
+                "applied",
+                "awaiting_supplement",
+                "accepted",
+                "in_review",
+                "suspended",
+                "decided",
+                "result_issued",
+                "delivered",
+                "not_accepted",
+                "withdrawn",
+                "revoked",
+            }
+        ),
+        frozenset({"seal_service"}),
+    ),
+    "Delivered": (frozenset({"decided", "result_issued", "not_accepted"}), frozenset({"handler"})),
     "Suspended": (frozenset({"accepted", "in_review"}), frozenset({"handler"})),
     "Resumed": (frozenset({"suspended"}), frozenset({"handler"})),
     "Withdrawn": (
@@ -206,6 +225,11 @@ def _order(state: CaseState, matter: Matter | None, env: Envelope) -> list[Viola
         problem = f"{levels - state.reviews_done} review level(s) still open"
     elif env.type == "ResultIssued" and state.outcome != "approved":
         problem = "a result is issued only for an approved decision"
+    elif env.type == "DocumentIssued":
+        problem = _notice_problem(state, env)
+    elif env.type == "Delivered" and "document" in env.body:
+        if env.body["document"] not in state.documents:
+            problem = "body.document must be the hash of a document issued on this case"
     elif (
         env.type == "Delivered"
         and state.status == "decided"
@@ -214,6 +238,25 @@ def _order(state: CaseState, matter: Matter | None, env: Envelope) -> list[Viola
     ):
         problem = "an approved result is delivered after it is issued"
     return [Violation("order.not_allowed", problem)] if problem else []
+
+
+# Which case a notice may be issued on: the step it answers must have happened.
+_NOTICE_WHEN: dict[str, Callable[[CaseState], bool]] = {
+    "acceptance": lambda s: s.accepted_at is not None,
+    "supplement": lambda s: s.supplement_requested_at is not None,
+    "not_accepted": lambda s: s.status == "not_accepted",
+    "denial": lambda s: s.outcome == "denied",
+    "revocation": lambda s: s.status == "revoked",
+}
+
+
+def _notice_problem(state: CaseState, env: Envelope) -> str | None:
+    kind = env.body["document"]
+    if not _NOTICE_WHEN[kind](state):
+        return f"a {kind} notice answers a step this case has not taken"
+    if env.body["pdf_sha256"] in state.documents:
+        return "this document is recorded already"
+    return None
 
 
 def _actor(
@@ -371,8 +414,14 @@ _BODY_READERS: dict[str, _Reader] = {
     "Reviewed": _reviewed_problem,
     "Decided": _decided_problem,
     "ResultIssued": lambda b: _need_text(b, "pdf_sha256", "seal_serial"),
+    "DocumentIssued": lambda b: (
+        _need_choice(b, "document", set(_NOTICE_WHEN))
+        or _need_text(b, "document_number", "pdf_sha256", "seal_serial", "answers")
+    ),
     "Delivered": lambda b: (
-        _need_choice(b, "channel", {"window", "post", "electronic"}) or _need_text(b, "recipient")
+        _need_choice(b, "channel", {"window", "post", "electronic"})
+        or _need_text(b, "recipient")
+        or (_need_text(b, "document") if "document" in b else None)
     ),
     "Suspended": lambda b: _need_text(b, "reason"),
     "Resumed": lambda b: _need_text(b, "reason"),

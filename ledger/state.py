@@ -83,6 +83,8 @@ class CaseState:
     participants: tuple[Participation, ...] = ()
     suspensions: tuple[SuspensionSpan, ...] = ()
     supplement_requested_at: datetime | None = None
+    # The SHA-256 of every sealed document recorded on the case (result and notices).
+    documents: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:
@@ -168,6 +170,10 @@ def _resumed(state: CaseState, env: Envelope) -> dict[str, Any]:
     }
 
 
+def _document_kept(state: CaseState, env: Envelope) -> dict[str, Any]:
+    return {"documents": (*state.documents, str(env.body.get("pdf_sha256", "")))}
+
+
 _STEP_EFFECTS = {
     "Applied": _applied,
     "SupplementRequested": _supplement_requested,
@@ -176,8 +182,9 @@ _STEP_EFFECTS = {
     "NotAccepted": _to("not_accepted"),
     "Reviewed": _reviewed,
     "Decided": _decided,
-    "ResultIssued": _to("result_issued"),
-    "Delivered": _to("delivered"),
+    "ResultIssued": lambda s, e: {**_to("result_issued")(s, e), **_document_kept(s, e)},
+    "DocumentIssued": lambda s, e: _document_kept(s, e),
+    "Delivered": lambda s, e: {} if s.status == "not_accepted" else _to("delivered")(s, e),
     "Suspended": _suspended,
     "Resumed": _resumed,
     "Withdrawn": _to("withdrawn"),

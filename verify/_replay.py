@@ -168,6 +168,10 @@ _READINGS: dict[str, Callable[[dict[str, Any]], str]] = {
     "Reviewed": lambda b: f"level {b.get('level')} {b.get('opinion')}: {b.get('comments')}",
     "Decided": lambda b: f"{b.get('outcome')}: {b.get('decision')}",
     "ResultIssued": lambda b: f"sealed result {str(b.get('pdf_sha256'))[:16]}…",
+    "DocumentIssued": lambda b: (
+        f"sealed {b.get('document')} notice {b.get('document_number')} "
+        f"{str(b.get('pdf_sha256'))[:16]}…"
+    ),
     "Delivered": lambda b: f"delivered by {b.get('channel')} to {b.get('recipient')}",
 }
 

@@ -23,7 +23,15 @@ _NUMBER = re.compile(r"案件编号[：:]\s*([0-9A-Za-z-]{4,64})")
 _OUTCOME = re.compile(r"办理结果[：:]\s*([^\s：:]{2,40})")
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 # What the printed outcome begins with, for each outcome a Decided step can record.
-OUTCOME_PREFIXES = {"approved": ("准予", "同意", "批准"), "denied": ("不予", "驳回")}
+OUTCOME_PREFIXES = {
+    "approved": ("准予", "同意", "批准"),
+    "denied": ("不予", "驳回"),
+    # What a notice prints for the step it answers (see verify.pdf NOTICE_OUTCOMES).
+    "accepted": ("予以受理",),
+    "supplement": ("需补正", "补正"),
+    "not_accepted": ("不予受理",),
+    "revoked": ("撤销",),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ STEP_TEXT = {
     "Reviewed": "审查",
     "Decided": "决定",
     "ResultIssued": "出证（电子印章）",
+    "DocumentIssued": "出具文书（电子印章）",
     "Delivered": "送达",
     "Suspended": "中止",
     "Resumed": "恢复",

@@ -128,14 +128,16 @@ class DocumentNumbers:
                 .values(pdf_sha256=pdf_sha256)
             )
 
-    def pending(self) -> list[Claim]:
-        """Claims whose document is not recorded yet (in flight, or cut short by a crash)."""
+    def pending(self, stream: str | None = None) -> list[Claim]:
+        """Claims whose document is not recorded yet (in flight, or cut short by a crash),
+        of one case if ``stream`` is given."""
+        query = sa.select(doc_numbers).where(
+            doc_numbers.c.office == self.office, doc_numbers.c.pdf_sha256.is_(None)
+        )
+        if stream is not None:
+            query = query.where(doc_numbers.c.stream == stream)
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(doc_numbers)
-                .where(doc_numbers.c.office == self.office, doc_numbers.c.pdf_sha256.is_(None))
-                .order_by(doc_numbers.c.claimed_at)
-            ).all()
+            rows = conn.execute(query.order_by(doc_numbers.c.claimed_at)).all()
         return [_claim(row) for row in rows]
 
     def all(self) -> list[Claim]:
