@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from api.office_documents import OfficeDocuments
 from api.org import OrgError, OrgHome, resolve_home
 from ledger.client import StreamWriter
 from ledger.clock import system_clock
@@ -25,6 +26,12 @@ from ledger.store.log_audit import audit_log
 __all__ = ["audit_with_log", "register"]
 
 DEMO_MARKER = ".caseledger-demo"
+DEMO_DOCUMENTS = {
+    "prefix": "济审批",
+    "review_body": "济南市人民政府",
+    "court": "济南市历下区人民法院",
+    "contact": "0531-12345",
+}
 
 
 def audit_with_log(
@@ -70,6 +77,7 @@ def demo(
         now=clock(),
     )
     (out / DEMO_MARKER).write_text("made by caseledger demo\n")
+    OfficeDocuments.save(out, DEMO_DOCUMENTS)
     typer.echo(
         f"1. organisation 济南市行政审批服务局 created in {out}/ (trust.json, keys, seal CA)"
     )
@@ -93,16 +101,22 @@ def demo(
         issued = issue_result(home, ledger, stream, now=clock())
         (out / "result.pdf").write_bytes(issued.pdf)
         typer.echo(
-            f"4. result {issued.case_number} sealed: {out / 'result.pdf'} "
-            f"(sha-256 {issued.sha256[:16]}…, ResultIssued seq {issued.appended.seq})"
+            f"4. result {issued.case_number} {issued.document_number} sealed: "
+            f"{out / 'result.pdf'} (sha-256 {issued.sha256[:16]}…, "
+            f"ResultIssued seq {issued.appended.seq})"
         )
+        documents = _demo_notice(home, ledger, stream, clock()) + [issued.path]
         writer = StreamWriter(stream, *ledger.head(stream))
         ledger.append(
             writer.sign(
                 "Delivered",
                 office.handler,
                 clock(),
-                {"channel": "electronic", "recipient": "济南泉城食品有限公司"},
+                {
+                    "channel": "electronic",
+                    "recipient": "济南泉城食品有限公司",
+                    "document": issued.sha256,
+                },
             )
         )
         typer.echo("5. delivered electronically by the handler")
@@ -119,7 +133,7 @@ def demo(
         f"7. audit: {'PASSED' if report.ok else 'FAILED'} "
         f"({report.envelopes} envelopes, {len(report.findings)} findings)"
     )
-    verdicts = _demo_verify(home, out)
+    verdicts = _demo_verify(home, out, documents)
     typer.echo(
         f"\nFolder {out}/ is an organisation folder: try `caseledger audit --home {out}` "
         f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json`."
@@ -150,15 +164,29 @@ def _demo_office(home: OrgHome) -> SampleOffice:
     return office
 
 
-def _demo_verify(home: OrgHome, out: Path) -> list[str]:
+def _demo_notice(home: OrgHome, ledger: CaseLedger, stream: str, now: datetime) -> list[Path]:
+    """The 受理通知书 of the demo case, issued once the case is decided (its receipt holds the
+    steps up to the acceptance it answers)."""
+    from api.notices import issue_notice
+
+    notice = issue_notice(home, ledger, stream, "acceptance", now=now)
+    typer.echo(
+        f"   受理通知书 {notice.document_number} sealed: {notice.path.relative_to(home.path)}"
+    )
+    return [notice.path]
+
+
+def _demo_verify(home: OrgHome, out: Path, documents: list[Path]) -> list[str]:
     from verify import verify_bundle, verify_pdf
 
     trust = home.trust()
     verdicts = []
-    for label, verdict in (
+    checked = [
         ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust)),
+        *((str(p.relative_to(out)), verify_pdf(p.read_bytes(), trust)) for p in documents),
         ("case-bundle.json", verify_bundle((out / "case-bundle.json").read_bytes(), trust)),
-    ):
+    ]
+    for label, verdict in checked:
         data = verdict.to_json()
         verdicts.append(data["verdict"])
         typer.echo(f"8. verify {label}: {data['verdict']}")

@@ -11,6 +11,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from api.notices import auto_notices
+from api.office_documents import OfficeDocuments
 from api.org import OrgHome
 from api.recovery import recover
 from api.results import auto_issue
@@ -29,6 +31,8 @@ def main() -> None:
             print(json.dumps({"issued": report.issued, "finished": report.finished}))
             return
         ledger.after_append.append(auto_issue(home, FixedClock(now)))
+        if OfficeDocuments.load(home.path, home.org_name).auto_notices:
+            ledger.after_append.append(auto_notices(home, FixedClock(now)))
         for text in job["envelopes"]:
             result = ledger.append(Envelope.from_bytes(text.encode()))
             print(json.dumps({"seq": result.seq, "replayed": result.replayed}))

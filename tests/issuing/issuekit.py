@@ -85,3 +85,39 @@ def run_child(
         timeout=300,
         check=False,
     )
+
+
+def pyhanko_accepts(pdf: bytes, ca_pem: bytes) -> bool:
+    """pyHanko's own judgement of the seal: intact, valid, trusted from the seal CA alone."""
+    from io import BytesIO
+
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    ca_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"ca-{os.getpid()}.pem"
+    ca_file.write_bytes(ca_pem)
+    root = load_cert_from_pemder(str(ca_file))
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    context = ValidationContext(
+        trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail"
+    )
+    status = validate_pdf_signature(reader.embedded_signatures[0], context)
+    return bool(status.intact and status.valid and status.trusted)
+
+
+def pdfsig_report(path: Path, ca_pem: Path, nss: Path) -> str:
+    """poppler's pdfsig on ``path`` with an NSS database trusting the seal CA."""
+    if not nss.exists():
+        nss.mkdir(parents=True)
+        spec = f"sql:{nss}"
+        subprocess.run(["certutil", "-N", "--empty-password", "-d", spec], check=True)
+        subprocess.run(
+            ["certutil", "-A", "-n", "ca", "-t", "CT,C,C", "-i", str(ca_pem), "-d", spec],
+            check=True,
+        )
+    done = subprocess.run(
+        ["pdfsig", "-nssdir", f"sql:{nss}", str(path)], capture_output=True, text=True, check=False
+    )
+    return done.stdout + done.stderr

@@ -114,8 +114,9 @@ def test_an_approver_clock_ahead_does_not_block_the_result(tmp_path: Path) -> No
     ledger = office.home.open_ledger(office.db)
     try:
         ledger.after_append.append(auto_issue(office.home, FixedClock(server_now)))
-        for envelope in case:
-            ledger.append(envelope, now=server_now)
+        for envelope in case[:-1]:
+            ledger.append(envelope)
+        ledger.append(case[-1], now=server_now)  # within the 5 minutes allowed
         issued = [e for e in ledger.events(case[0].stream) if e.type == "ResultIssued"]
         assert len(issued) == 1
         assert issued[0].at == case[-1].at

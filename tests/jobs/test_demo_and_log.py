@@ -36,7 +36,15 @@ def test_demo_leaves_an_organisation_folder_with_a_sealed_verified_result(demo_h
     assert pdf["case"]["outcome"] == "approved"
     bundle = json.loads((demo_home / "case-bundle.json").read_text())
     steps = [json.loads(e)["type"] for e in bundle["envelopes"]]
-    assert steps == ["Applied", "Accepted", "Reviewed", "Decided", "ResultIssued", "Delivered"]
+    assert steps == [
+        "Applied",
+        "Accepted",
+        "Reviewed",
+        "Decided",
+        "ResultIssued",
+        "DocumentIssued",
+        "Delivered",
+    ]
     signers = {json.loads(e)["actor"]["id"] for e in bundle["envelopes"][:4]}
     assert len(signers) == 3
     assert (
