@@ -13,12 +13,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Clock, Services, open_services
 from api.errors import error_body, install_error_handlers
-from api.routes import admin, log, public, staff, supervision
+from api.routes import admin, feed, log, materials, public, staff, supervision
 from api.settings import Settings, get_settings
 
 __all__ = ["BodyLimit", "create_app"]
 
-UPLOAD_PATHS = ("/v1/verify",)
+UPLOAD_PATHS = ("/v1/verify", "/v1/materials")
 
 DESCRIPTION = """\
 caseledger's HTTP API: signed case steps for administrative approval, their queues and time
@@ -116,7 +116,7 @@ def create_app(
     )
     app.state.services = opened
     install_error_handlers(app)
-    for module in (staff, admin, supervision, public, log):
+    for module in (staff, admin, supervision, public, log, feed, materials):
         app.include_router(module.router)
     _include_pages(app)
     app.add_middleware(

@@ -87,6 +87,8 @@ class Services:
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(60))
     clock: Clock = system_clock
     _crl: tuple[float, bytes] | None = None
+    # The material store (api.materials), opened on first use.
+    materials: Any = None
     _log_key: Any = None
     recovery: Any = None
 

@@ -30,7 +30,9 @@ class Settings(BaseSettings):
         default=64 * 1024, ge=1024, description="Cap on JSON request bodies."
     )
     max_upload_bytes: int = Field(
-        default=20 * 1024 * 1024, ge=1024, description="Cap on uploaded PDFs (POST /v1/verify)."
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Cap on uploaded request bodies (POST /v1/verify, /v1/materials).",
     )
     public_rate_per_minute: int = Field(
         default=60, ge=1, description="Requests per minute per client address on public endpoints."
@@ -54,6 +56,19 @@ class Settings(BaseSettings):
     )
     page_limit: int = Field(
         default=200, ge=1, le=1000, description="Most items in one list response."
+    )
+    materials: str = Field(
+        default="folder",
+        description="Where application files are kept: folder (HOME/materials), folder:PATH, "
+        "database, or s3://bucket[/prefix]?endpoint=URL.",
+    )
+    max_material_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Cap on one uploaded material file."
+    )
+    material_scan_command: str | None = Field(
+        default=None,
+        description="A virus scanner run with each uploaded file on its standard input "
+        "(exit 0 clean, 1 infected), e.g. `clamdscan --no-summary -`.",
     )
 
 

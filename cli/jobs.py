@@ -17,11 +17,12 @@ from ledger.client import StreamWriter
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
 from ledger.keyfile import KeyFile
-from ledger.sample import SampleOffice
+from ledger.sample import SampleOffice, sample_material_files
 from ledger.store.application import CaseLedger
-from ledger.store.audit import AuditReport
+from ledger.store.audit import AuditReport, Finding
 from ledger.store.bundles import build_bundle
 from ledger.store.log_audit import audit_log
+from ledger.store.materials import FolderMaterials
 
 __all__ = ["audit_with_log", "register"]
 
@@ -94,6 +95,9 @@ def demo(
         for envelope in case:
             ledger.append(envelope)
         stream = case[0].stream
+        kept = FolderMaterials(out / "materials")
+        for sha256, data in sample_material_files().items():
+            kept.put(sha256, data)
         typer.echo(f"3. case {stream}: Applied → Accepted → Reviewed → Decided (approved)")
         clock.now = case[-1].at
         from api.results import issue_result
@@ -105,7 +109,7 @@ def demo(
             f"{out / 'result.pdf'} (sha-256 {issued.sha256[:16]}…, "
             f"ResultIssued seq {issued.appended.seq})"
         )
-        documents = _demo_notice(home, ledger, stream, clock()) + [issued.path]
+        documents = [*_demo_notice(home, ledger, stream, clock()), issued.path]
         writer = StreamWriter(stream, *ledger.head(stream))
         ledger.append(
             writer.sign(
@@ -243,3 +247,22 @@ class _Clock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=5)
         return self.now
+
+
+def with_material_findings(
+    report: AuditReport, ledger: CaseLedger, org_home: OrgHome, where: str
+) -> AuditReport:
+    """``report`` with a ``material.missing`` finding for every signed material hash whose
+    file the material store does not keep."""
+    from dataclasses import replace
+
+    from ledger.store.materials import missing_materials, open_materials
+
+    store = open_materials(where, home=org_home.path, engine=ledger.store.engine())
+    found = [
+        Finding(env.stream, env.seq, "material.missing", f"no file is kept for {sha}", position)
+        for position, env, sha in missing_materials(
+            ((p, e) for p, _, e in ledger.all_notifications()), store
+        )
+    ]
+    return replace(report, findings=report.findings + tuple(found))

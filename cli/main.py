@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from api.org import OrgHome, resolve_home
-from cli.jobs import audit_with_log
+from cli.jobs import audit_with_log, with_material_findings
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
 from ledger.store.audit import AuditReport
@@ -88,6 +88,18 @@ def audit(
     home: HomeOption = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    materials: Annotated[
+        bool,
+        typer.Option("--materials", help="Also check that every signed material has its file."),
+    ] = False,
+    materials_store: Annotated[
+        str,
+        typer.Option(
+            "--materials-store",
+            envvar="CASELEDGER_MATERIALS",
+            help="Where the files are kept: folder, folder:PATH, database or s3://….",
+        ),
+    ] = "folder",
 ) -> None:
     """Replay every stream and the log, check every recorded document is kept; exit 0 only if
     nothing is wrong."""
@@ -99,6 +111,8 @@ def audit(
     ledger = org_home.open_ledger(db)
     try:
         report = audit_with_log(ledger, org_home.trust().log_verifier_key, progress=not as_json)
+        if materials:
+            report = with_material_findings(report, ledger, org_home, materials_store)
         documents = tuple(document_findings(org_home, ledger))
         report = replace(report, findings=report.findings + documents)
     finally:
@@ -136,24 +150,43 @@ def serve(
 
 
 def _mount_subcommands() -> None:
-    from cli import client, db, jobs, log
+    from cli import client, db, follow, jobs, log
 
     jobs.register(app)
     client.register(app)
     log.register(app)
     db.register(app)
+    follow.register(app)
 
 
 def main() -> None:
     """Entry point: run the app behind the one error boundary."""
     _mount_subcommands()
+    debug = bool(os.environ.get("CASELEDGER_DEBUG"))
     try:
         app()
     except CaseLedgerError as exc:
-        if os.environ.get("CASELEDGER_DEBUG"):
+        if debug:
             raise
         typer.echo(f"error: {exc.code}: {exc.message}", err=True)
         sys.exit(1)
+    except OSError as exc:
+        if debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        reason = exc.strerror or type(exc).__name__
+        typer.echo(f"error: file.unavailable: 无法读写文件{where}（{reason}）", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        typer.echo("interrupted（已中断）", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # A bug, not bad input: say so plainly, keep the traceback for CASELEDGER_DEBUG=1.
+        if debug:
+            raise
+        typer.echo(
+            f"error: internal: 内部错误（{type(exc).__name__}），"
+            "设置 CASELEDGER_DEBUG=1 可查看详情",
+            err=True,
+        )
+        sys.exit(70)

@@ -27,7 +27,10 @@ __all__ = [
     "Staff",
 ]
 
-STAFF_ROLES = frozenset({"handler", "reviewer", "approver", "admin", "seal_service", "supervisor"})
+# "department": another department's system, which follows the feed of its matters' cases.
+STAFF_ROLES = frozenset(
+    {"handler", "reviewer", "approver", "admin", "seal_service", "supervisor", "department"}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,8 +148,18 @@ class SampleOffice:
         ]
 
 
+SAMPLE_MATERIAL = "食品经营许可申请书.pdf"
+
+
+def sample_material_files() -> dict[str, bytes]:
+    """The sample application's files by SHA-256, as the office keeps them. (The sample's
+    one file is a stand-in whose bytes are its name.)"""
+    data = SAMPLE_MATERIAL.encode()
+    return {hashlib.sha256(data).hexdigest(): data}
+
+
 def applied_body(applicant_name: str) -> dict[str, Any]:
-    material = "食品经营许可申请书.pdf"
+    material = SAMPLE_MATERIAL
     return {
         "matter": {"code": SAMPLE_MATTER, "version": 1},
         "applicant": {

@@ -306,6 +306,12 @@ class RemoteTarget:
         detail: dict[str, Any] = self._authorised("GET", f"/v1/cases/{case_id}")
         return detail
 
+    def get_json(self, path: str, params: dict[str, Any], *, signed_in: bool) -> Any:
+        """GET ``path`` and answer its JSON, signing in first when ``signed_in``."""
+        if signed_in:
+            return self._authorised("GET", path, params=params)
+        return self._call("GET", path, params=params)
+
 
 def _error_from(response: httpx.Response) -> ClientError:
     """The server's JSON error as a ClientError (the same code, every violation)."""

@@ -232,6 +232,14 @@ class CaseLedger:
         )
         return [(n.id, bytes.fromhex(_state_field(n.state, "hash"))) for n in rows]
 
+    def envelopes_after(self, last_position: int, limit: int) -> list[tuple[int, Envelope]]:
+        """(position, envelope) of up to ``limit`` stored envelopes after ``last_position``,
+        in commit order (the feed's page)."""
+        rows = self._app.recorder.select_notifications(
+            start=last_position, limit=limit, inclusive_of_start=False
+        )
+        return [(n.id, Envelope.from_bytes(_state_field(n.state, "envelope"))) for n in rows]
+
     def all_notifications(self, batch: int = 1000) -> Iterator[tuple[int, str, Envelope]]:
         """Every stored envelope in commit order: (position, stream, envelope)."""
         for n in self._iter_raw_notifications(batch):

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from ledger.clock import CHINA_TIME
 from ledger.timelimits import (
-    CHINA_TIME,
     CaseTimes,
     Pause,
     TimeLimitError,

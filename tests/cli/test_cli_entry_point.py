@@ -40,3 +40,12 @@ def test_installed_script_makes_a_key_and_refuses_plainly(tmp_path: Path) -> Non
     assert refused.returncode == 1
     assert refused.stderr.startswith("error: org.invalid: ")
     assert "Traceback" not in refused.stderr
+
+
+def test_a_file_that_cannot_be_written_is_a_plain_line_not_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    made = _run("demo", "--out", str(blocker / "demo"), env={})
+    assert made.returncode == 1
+    assert made.stderr.startswith("error: file.unavailable: "), made.stderr
+    assert "Traceback" not in made.stderr

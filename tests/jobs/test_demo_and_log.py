@@ -99,6 +99,24 @@ def test_audit_passes_then_names_a_rewritten_log_leaf(demo_home: Path, tmp_path:
     assert "log.leaf_mismatch" in codes
 
 
+def test_audit_with_materials_names_a_signed_file_that_is_not_kept(
+    demo_home: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    home = tmp_path / "copy"
+    shutil.copytree(demo_home, home)
+    ok = runner.invoke(app, ["audit", "--home", str(home), "--json", "--materials"])
+    assert ok.exit_code == 0, ok.output
+    kept = [p for p in (home / "materials").rglob("*") if p.is_file()]
+    assert len(kept) == 1
+    kept[0].unlink()
+    bad = runner.invoke(app, ["audit", "--home", str(home), "--json", "--materials"])
+    assert bad.exit_code == 1
+    found = json.loads(bad.output)["findings"]
+    assert [(f["code"], f["seq"]) for f in found] == [("material.missing", 1)]
+
+
 def test_export_writes_a_bundle_that_verifies(demo_home: Path, tmp_path: Path) -> None:
     case = json.loads((demo_home / "case-bundle.json").read_text())["case"]
     out = tmp_path / "bundle.json"
