@@ -89,7 +89,7 @@ def test_audit_passes_then_names_a_rewritten_log_leaf(demo_home: Path, tmp_path:
     shutil.copytree(demo_home, home)
     ok = runner.invoke(app, ["audit", "--home", str(home), "--json"])
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.output)["log"]["size"] == 22
+    assert json.loads(ok.output)["log"]["size"] == 23  # the demo case records 7 steps
     engine = sa.create_engine(f"sqlite:///{home / 'caseledger.db'}")
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE log_leaves SET envelope_hash = zeroblob(32) WHERE idx = 5")
