@@ -6,11 +6,18 @@ import importlib.util
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html
+from fastapi.responses import HTMLResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.checkpoints import CheckpointSchedule
 from api.deps import Clock, Services, open_services
 from api.errors import error_body, install_error_handlers
 from api.routes import admin, feed, log, materials, public, staff, supervision
@@ -102,19 +109,27 @@ def create_app(
     """
     settings = settings or get_settings()
     opened = services or open_services(settings, clock=clock)
+    schedule = CheckpointSchedule(opened, settings.checkpoint_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        schedule.start()
         yield
+        schedule.stop()
         opened.close()
 
-    app = FastAPI(
+    # The API's documentation pages (/docs, /redoc) serve Swagger UI and ReDoc from this
+    # server: an office's network often reaches no CDN.
+    app = FastAPIOffline(
         title="caseledger",
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        redoc_url=None,
     )
+    _include_redoc(app)
     app.state.services = opened
+    app.state.checkpoints = schedule
     install_error_handlers(app)
     for module in (staff, admin, supervision, public, log, feed, materials):
         app.include_router(module.router)
@@ -125,11 +140,41 @@ def create_app(
     return app
 
 
+# ReDoc's bundle draws its footer logo from the vendor's CDN; the copy served here points it
+# at an inline image instead, so the page needs nothing from another host.
+_REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+_INLINE_LOGO = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
+
+
+def _include_redoc(app: FastAPI) -> None:
+    """/redoc, with ReDoc's script served by this server (see _REDOC_LOGO)."""
+    bundle = Path(fastapi_offline.__file__).parent / "static" / "redoc.standalone.js"
+
+    @lru_cache(maxsize=1)
+    def script() -> bytes:
+        return bundle.read_text("utf-8").replace(_REDOC_LOGO, _INLINE_LOGO).encode("utf-8")
+
+    @app.get("/docs-assets/redoc.standalone.js", include_in_schema=False)
+    def redoc_script() -> Response:
+        return Response(script(), media_type="text/javascript")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc_page() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="caseledger - ReDoc",
+            redoc_js_url="/docs-assets/redoc.standalone.js",
+            redoc_favicon_url="/static-offline-docs/favicon.png",
+            with_google_fonts=False,
+        )
+
+
 def _include_pages(app: FastAPI) -> None:
-    """Mount the web pages (api/pages.py) when that module is present."""
-    if importlib.util.find_spec("api.pages") is None:
-        return
-    pages: Any = importlib.import_module("api.pages")
-    router = getattr(pages, "router", None)
-    if router is not None:
-        app.include_router(router)
+    """Mount the web pages (api/pages.py, api/status_page.py) when those modules are present."""
+    for name in ("api.pages", "api.status_page"):
+        if importlib.util.find_spec(name) is None:
+            continue
+        pages: Any = importlib.import_module(name)
+        router = getattr(pages, "router", None)
+        if router is not None:
+            app.include_router(router)

@@ -124,8 +124,19 @@ class Services:
             or now - _aware(latest.signed_at) < timedelta(seconds=self.settings.checkpoint_seconds)
         ):
             return latest
+        return self.sign_checkpoint()
+
+    def sign_checkpoint(self) -> Any:
+        """Sign a checkpoint of the whole log now if it grew (and this server holds the log
+        key); return the latest. Raises LogError if the log does not extend what was signed."""
         key = self._signing_key()
-        return log.sign_checkpoint(key, now) if key is not None else latest
+        if key is None:
+            return self.log.latest_checkpoint()
+        return self.log.sign_checkpoint(key, self.clock())
+
+    def log_signing_key(self) -> Any:
+        """The log key (ledger.signing.PrivateKey) when this server holds it and keeps a log."""
+        return None if self.log is None else self._signing_key()
 
     def _signing_key(self) -> Any:
         if self._log_key is None and self.home is not None:
@@ -166,9 +177,26 @@ def _open_organisation(settings: Settings) -> tuple[CaseLedger, TrustFile, bytes
     return CaseLedger(store, org=trust.org, root_keys=trust.root_keys), trust, secret, None
 
 
+def _check_anchored(ledger: CaseLedger, trust: TrustFile) -> None:
+    """Refuse to start on a database whose log does not extend the newest checkpoint kept
+    outside it (a restored old copy, a rebuilt or truncated log)."""
+    if ledger.log is not None:
+        ledger.log.check_kept()
+    if trust.witness_quorum == 0:
+        log.warning(
+            "witness quorum 0 (见证法定数为 0): verifiers require no witness cosignature, so a "
+            "rewritten log is caught only by checkpoints already held outside this server"
+        )
+
+
 def open_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     """Open the organisation named by ``settings``; raise a CaseLedgerError if it cannot be."""
     ledger, trust, secret, home = _open_organisation(settings)
+    try:
+        _check_anchored(ledger, trust)
+    except BaseException:
+        ledger.close()
+        raise
     read_models = ReadModels(ledger.store.engine())
     # Reads catch up before they answer, so appends need not wait for the summaries.
     read_models.attach(ledger, background=True)

@@ -10,6 +10,8 @@ Layout::
     keys/admin.key           the first admin's key
     keys/log.key             the transparency log's checkpoint key
     keys/seal-service.key    the seal service's envelope key (signs ResultIssued)
+    keys/status.key          signs result status statements (named in trust.json "status")
+    checkpoints/             every checkpoint the log signed, kept outside the database
     seal/                    the seal CA, seal certificate and their keys
     server.secret            secret for tokens and public query codes
 """
@@ -97,6 +99,7 @@ class OrgHome:
             ("admin", ADMIN),
             ("log", "log"),
             ("seal-service", SEAL_SERVICE),
+            ("status", "status"),
         ):
             KeyFile(principal, PrivateKey.generate()).save(path / "keys" / f"{name}.key")
         SealAuthority.create(org_name, now=now, crl_url=f"{home.public_base_url}/v1/crl").save(
@@ -202,6 +205,7 @@ class OrgHome:
 
     def write_trust(self, witness_keys: tuple[str, ...] = (), quorum: int = 0) -> TrustFile:
         root = self.key("root")
+        status = self.status_key()
         trust = TrustFile(
             org=self.org,
             org_name=self.org_name,
@@ -212,15 +216,35 @@ class OrgHome:
             witness_keys=witness_keys,
             witness_quorum=quorum,
             public_base_url=self.public_base_url,
+            status_keys={status.key_id: status.public_key} if status else {},
         )
         (self.path / "trust.json").write_text(trust.dumps(), encoding="utf-8")
         return trust
+
+    def status_key(self) -> PrivateKey | None:
+        """The key that signs result status statements; None in a folder made before them."""
+        if not (self.path / "keys" / "status.key").exists():
+            return None
+        return self.key("status")
 
     def _seal_ca_pem(self) -> str:
         return (self.path / "seal" / "seal-ca.pem").read_text(encoding="ascii")
 
     def trust(self) -> TrustFile:
         return TrustFile.from_json((self.path / "trust.json").read_bytes())
+
+    def checkpoint_folder(self) -> Any:
+        """The checkpoints kept outside the database (ledger.store.anchor.CheckpointFolder)."""
+        from ledger.store.anchor import CheckpointFolder
+
+        trust = self.trust()
+        return CheckpointFolder(
+            self.path / "checkpoints",
+            origin=self.log_origin,
+            log_key=trust.log_verifier_key,
+            witness_keys=trust.witness_keys,
+            quorum=trust.witness_quorum,
+        )
 
     def db_url(self, db: str | None = None) -> str:
         return resolve_db_url(self.path, db)
@@ -251,10 +275,11 @@ def attach_log(ledger: CaseLedger, home: OrgHome, engine: Engine | None = None) 
 
     from ledger.store.log_store import LogStore, catch_up
 
+    keeper = home.checkpoint_folder()
     if engine is None:
-        log = LogStore(ledger.store.engine(), origin=home.log_origin)
+        log = LogStore(ledger.store.engine(), origin=home.log_origin, keeper=keeper)
     else:
-        log = LogStore(engine, origin=home.log_origin, create=False)
+        log = LogStore(engine, origin=home.log_origin, create=False, keeper=keeper)
     catch_up(ledger, log)
 
     def follow(led: CaseLedger, result: Any) -> Any:

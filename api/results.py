@@ -8,8 +8,9 @@ order of the steps and why it survives a crash are in :mod:`api.issuing`.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -53,22 +54,35 @@ class IssuedResult:
     document_number: str
 
 
-def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetime) -> IssuedResult:
+def issue_result(
+    home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetime, supersede: bool = False
+) -> IssuedResult:
     """Seal the result of an approved case and record ResultIssued with the file's hash.
+
+    With ``supersede`` the case's document in force (issued, not yet delivered) is replaced
+    by a new one whose ResultIssued names it (``supersedes``) and keeps its 文号.
 
     Raises CaseLedgerError (``case.not_approved``) unless the case is decided and approved,
     SealError if rendering or sealing fails, and the ledger's errors if the append is refused.
     """
     state = ledger.case_state(stream)
-    if not awaits_result(state):
+    ready = awaits_result(state) or (
+        supersede and state.status == "result_issued" and state.outcome == "approved"
+    )
+    if not ready:
         raise CaseLedgerError(
             f"{stream} is not an approved decision awaiting its result", code="case.not_approved"
         )
     decided = next(e for e in reversed(list(ledger.events(stream))) if e.type == "Decided")
     number = case_number(stream, state.applied_at or decided.at)
+    # The QR code cannot carry the file's own hash (it is printed before sealing), so it
+    # carries a fresh document id that ResultIssued records next to the hash.
+    document_id = secrets.token_hex(16)
 
     def render(document_number: str, at: datetime) -> bytes:
-        return render_result(_document(home, ledger, state, decided, document_number, at))
+        document = _document(home, ledger, state, decided, document_number, at)
+        url = f"{home.public_base_url}/verify/{document_id}"
+        return render_result(replace(document, verification_url=url))
 
     draft = DocumentDraft(
         stream=stream,
@@ -79,7 +93,11 @@ def issue_result(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetim
         receipt=lambda at: build_receipt(
             ledger, ledger.log, stream, log_key=home.key("log"), now=at
         ),
-        body={"case_number": number},
+        body={
+            "case_number": number,
+            "document_id": document_id,
+            **({"supersedes": state.result_sha256} if supersede else {}),
+        },
     )
     issued = issue_document(home, ledger, draft, now=now)
     return IssuedResult(
@@ -116,7 +134,7 @@ def _document(
         legal_basis=str(decided.body["legal_basis"]),
         organisation=home.org_name,
         issued_on=china_date(at),
-        verification_url=f"{home.public_base_url}/verify?case={number}",
+        verification_url="",
         valid_from=_date(validity.get("from")),
         valid_until=_date(validity.get("until")),
         document_number=document_number,

@@ -81,6 +81,11 @@ class AppendOut(_Out):
     leaf_index: int | None = Field(None, examples=[41], description="index in the Merkle log")
     position: int | None = Field(None, examples=[57], description="notification id")
     replayed: bool = Field(False, description="true if this exact envelope was already stored")
+    receipt: dict[str, Any] | None = Field(
+        None,
+        description="receipt of admission signed by the log key (docs/api.md): stream, seq, "
+        "envelope_hash, leaf_index, tree_size, admitted_at, sig",
+    )
 
 
 class ChallengeIn(BaseModel):

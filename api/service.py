@@ -26,6 +26,7 @@ from api.schemas import (
     TimingOut,
     WatchOut,
 )
+from ledger.admission import sign_admission
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Actor, Envelope, draft_envelope, format_time
 from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
@@ -100,7 +101,26 @@ def append_envelope(
         leaf_index=leaf_index,
         position=result.position,
         replayed=result.replayed,
+        receipt=_admission(services, result, leaf_index, now),
     )
+
+
+def _admission(
+    services: Services, result: AppendResult, leaf_index: int | None, now: datetime
+) -> dict[str, Any] | None:
+    """The receipt of admission signed by the log key (None without a log or its key)."""
+    key = services.log_signing_key()
+    if key is None or leaf_index is None:
+        return None
+    receipt = sign_admission(
+        key,
+        log=services.log.origin,
+        envelope=(result.stream, result.seq, result.hash),
+        leaf_index=leaf_index,
+        tree_size=services.log.size(),
+        admitted_at=now,
+    )
+    return receipt.to_json()
 
 
 def _stored(services: Services, envelope: Envelope) -> AppendResult:
@@ -233,6 +253,8 @@ def draft_next(
     body = dict(BODY_TEMPLATES.get(step_type, {}))
     if step_type == "Reviewed":
         body["level"] = state.reviews_done + 1
+    if step_type == "ResultRevoked" and state.result_sha256:
+        body["result"] = state.result_sha256  # the revocation names the document it ends
     draft = draft_envelope(
         stream=summary.stream,
         seq=state.seq + 1,
@@ -339,6 +361,9 @@ def public_result(services: Services, number: str, code: str) -> bytes:
     from api.results import result_file
 
     summary = _public_summary(services, number, code)
+    if summary.status == "revoked":
+        # A revoked result is not handed out again as if it held; its status says why.
+        raise ApiError(409, "result.revoked", "该办理结果已被撤销 (the result was revoked)")
     stream = f"case:{summary.case_id}"
     path = result_file(services.home, services.ledger, stream) if services.home else None
     if path is None:

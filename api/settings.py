@@ -54,6 +54,11 @@ class Settings(BaseSettings):
             "Seal what a crash left unsealed at start and then this often (0: at start only)."
         ),
     )
+    checkpoint_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Sign a checkpoint on this schedule when the log has grown (0: never).",
+    )
     page_limit: int = Field(
         default=200, ge=1, le=1000, description="Most items in one list response."
     )

@@ -8,9 +8,14 @@ the CMS container, revocation from the embedded CRLs, the attached receipt (ever
 signature, the rules replayed, every inclusion proof, the checkpoint and its witness) and the
 page text against the receipt. Goal: within 1.5x of the baseline.
 
+The status check (``--status FILE``: a signed statement, its log proof and checkpoint) is
+timed as the same verification with and without a statement, and the server's answer to
+``GET /v1/public/results/{sha256}`` (index lookup, the case's envelopes, a log proof, the
+signature) against ``GET /v1/log/checkpoint`` on the same in-process server (a demo office).
+
     .venv/bin/python bench/verify.py [--n 30]
 
-Prints a table, then one JSON line with the medians (ms) and the ratio to the baseline.
+Prints a table, then JSON lines with the medians (ms) and the ratios to the baselines.
 """
 
 from __future__ import annotations
@@ -55,9 +60,9 @@ def main() -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
-    from verifykit import CHECK_AT, Org, make_bundle, sealed_pdf
+    from verifykit import CHECK_AT, Org, make_bundle, sealed_pdf, status_statement
 
-    from verify import verify_bundle, verify_pdf
+    from verify import StatusEvidence, verify_bundle, verify_pdf
     from verify.trust import seal_roots
 
     org = Org.create()
@@ -65,7 +70,7 @@ def main() -> None:
     pdf = sealed_pdf(org)
     bundle = make_bundle(org)
     roots = list(seal_roots(trust).asn1)
-    assert verify_pdf(pdf, trust, at=CHECK_AT).verdict == "PASSED"
+    assert verify_pdf(pdf, trust, at=CHECK_AT).verdict == "INDETERMINATE"  # no status given
 
     def bare() -> object:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
@@ -74,17 +79,21 @@ def main() -> None:
         assert status.bottom_line
         return status
 
-    baseline, ours, bundle_ms = medians_ms(
+    evidence = StatusEvidence(statement=status_statement(org, pdf).dumps())
+    assert verify_pdf(pdf, trust, at=CHECK_AT, status=evidence).verdict == "PASSED"
+    baseline, ours, with_status, bundle_ms = medians_ms(
         [
             bare,
             lambda: verify_pdf(pdf, trust, at=CHECK_AT),
+            lambda: verify_pdf(pdf, trust, at=CHECK_AT, status=evidence),
             lambda: verify_bundle(bundle, trust),
         ],
         args.n,
     )
     rows = [
         ("pyHanko validate_pdf_signature (baseline)", baseline),
-        ("caseledger verify_pdf (all 11 checks)", ours),
+        ("caseledger verify_pdf, no status", ours),
+        ("caseledger verify_pdf --status (all checks)", with_status),
         ("caseledger verify_bundle (20 envelopes)", bundle_ms),
     ]
     print(f"sealed result: {len(pdf)} bytes, median of {args.n} runs")
@@ -100,8 +109,58 @@ def main() -> None:
                 "baseline_pyhanko_ms": round(baseline, 2),
                 "verify_pdf_ms": round(ours, 2),
                 "verify_bundle_ms": round(bundle_ms, 2),
-                "ratio": round(ours / baseline, 3),
+                "verify_pdf_with_status_ms": round(with_status, 2),
+                "status_check_ratio": round(with_status / ours, 3),
+                "ratio": round(with_status / baseline, 3),
                 "goal_ratio": 1.5,
+            }
+        )
+    )
+    status_answer(args.n)
+
+
+def status_answer(n: int) -> None:
+    """The server's status answer against its checkpoint answer, on a demo office."""
+    import contextlib
+    import io
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+    from cli.jobs import demo
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "office"
+        # The demo prints its steps and ends with an exit code; only its folder is wanted.
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+            demo(out)
+        sha = json.loads((out / "status.json").read_text())["document"]["sha256"]
+        settings = Settings(home=out, public_rate_per_minute=10**7)
+        with TestClient(create_app(settings)) as client:
+
+            def ask(path: str) -> Callable[[], object]:
+                def call() -> object:
+                    reply = client.get(path)
+                    assert reply.status_code == 200, reply.text
+                    return reply
+
+                return call
+
+            checkpoint_ms, status_ms = medians_ms(
+                [ask("/v1/log/checkpoint"), ask(f"/v1/public/results/{sha}")], n
+            )
+    print(f"{'GET /v1/log/checkpoint (baseline)':<44} {checkpoint_ms:8.1f}")
+    print(f"{'GET /v1/public/results/{sha256}':<44} {status_ms:8.1f}")
+    print(
+        json.dumps(
+            {
+                "bench": "status",
+                "n": n,
+                "ours_status_answer_ms": round(status_ms, 2),
+                "baseline_checkpoint_answer_ms": round(checkpoint_ms, 2),
+                "ratio": round(status_ms / checkpoint_ms, 3),
             }
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ from ledger.sample import SampleOffice, sample_material_files
 from ledger.store.application import CaseLedger
 from ledger.store.audit import AuditReport, Finding
 from ledger.store.bundles import build_bundle
-from ledger.store.log_audit import audit_log
+from ledger.store.log_audit import audit_commit_times, audit_log
 from ledger.store.materials import FolderMaterials
 
 __all__ = ["audit_with_log", "register"]
@@ -36,20 +37,45 @@ DEMO_DOCUMENTS = {
 
 
 def audit_with_log(
-    ledger: CaseLedger, log_verifier_key: str, *, progress: bool = False
+    ledger: CaseLedger,
+    log_verifier_key: str,
+    *,
+    progress: bool = False,
+    held: Sequence[Path] = (),
 ) -> AuditReport:
-    """Replay every stream through the rules, then check the log against the ledger and its
-    checkpoints against ``log_verifier_key`` (the trust file's)."""
+    """Replay every stream through the rules, check commit order against signing times,
+    then check the log against the ledger, its checkpoints against ``log_verifier_key`` (the
+    trust file's), and the tree against the checkpoint kept outside the database and each
+    checkpoint file in ``held`` (the auditor's own)."""
     from dataclasses import replace
 
     def show(count: int) -> None:
         typer.echo(f"  … {count} envelopes replayed", err=True)
 
     report = ledger.audit(progress=show if progress else None)
-    if ledger.log is None:
-        return report
-    findings, summary = audit_log(ledger, ledger.log, log_verifier_key=log_verifier_key)
+    findings = audit_commit_times(ledger.all_notifications())
+    summary = report.log
+    if ledger.log is not None:
+        anchors = [(f"the checkpoint file {path}", _read_checkpoint(path)) for path in held]
+        keeper = ledger.log.keeper
+        kept = None if keeper is None else keeper.text("latest.note")
+        if kept is not None:
+            anchors.insert(0, ("the checkpoint kept outside the database", kept))
+        log_findings, summary = audit_log(
+            ledger, ledger.log, log_verifier_key=log_verifier_key, anchors=anchors
+        )
+        findings += log_findings
     return replace(report, findings=report.findings + tuple(findings), log=summary)
+
+
+def _read_checkpoint(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseLedgerError(
+            f"cannot read the checkpoint {path}: {exc} (无法读取检查点文件)",
+            code="input.checkpoint",
+        ) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -130,6 +156,7 @@ def demo(
             f"6. checkpoint signed at tree size {ledger.log.size()}; "
             f"{len(bundle.proofs)} inclusion proofs in {out / 'case-bundle.json'}"
         )
+        _demo_status(home, ledger, stream, issued.sha256, out, clock())
         report = audit_with_log(ledger, home.trust().log_verifier_key)
     finally:
         ledger.close()
@@ -140,10 +167,28 @@ def demo(
     verdicts = _demo_verify(home, out, documents)
     typer.echo(
         f"\nFolder {out}/ is an organisation folder: try `caseledger audit --home {out}` "
-        f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json`."
+        f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json "
+        f"--status {out}/status.json`."
     )
     if not report.ok or any(v != "PASSED" for v in verdicts):
         raise typer.Exit(1)
+
+
+def _demo_status(
+    home: OrgHome, ledger: CaseLedger, stream: str, sha256: str, out: Path, now: datetime
+) -> None:
+    """The result's signed status statement, saved as a verifier would fetch it with --online."""
+    from api.status import statement_of_case
+
+    key = home.status_key()
+    if key is None:
+        return
+    statement = statement_of_case(
+        ledger, stream, sha256, status_key=key, log_key=home.key("log"), now=now
+    )
+    if statement is not None:
+        (out / "status.json").write_bytes(statement.dumps())
+        typer.echo(f"   status statement: {statement.status}, signed, in {out / 'status.json'}")
 
 
 def _fresh_demo_folder(out: Path) -> None:
@@ -181,12 +226,14 @@ def _demo_notice(home: OrgHome, ledger: CaseLedger, stream: str, now: datetime) 
 
 
 def _demo_verify(home: OrgHome, out: Path, documents: list[Path]) -> list[str]:
-    from verify import verify_bundle, verify_pdf
+    from verify import StatusEvidence, verify_bundle, verify_pdf
 
     trust = home.trust()
+    saved = out / "status.json"
+    evidence = StatusEvidence(statement=saved.read_bytes()) if saved.is_file() else None
     verdicts = []
     checked = [
-        ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust)),
+        ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust, status=evidence)),
         *((str(p.relative_to(out)), verify_pdf(p.read_bytes(), trust)) for p in documents),
         ("case-bundle.json", verify_bundle((out / "case-bundle.json").read_bytes(), trust)),
     ]

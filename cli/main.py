@@ -54,6 +54,27 @@ def utc_now() -> datetime:
     return system_clock()
 
 
+LOCAL_URL = "http://127.0.0.1:8000"
+
+
+def _public_url(url: str | None) -> str:
+    """The public base URL; a local one is allowed, but never silently: it goes into every
+    QR code and trust.json, and nobody else can reach it."""
+    chosen = url or LOCAL_URL
+    host = chosen.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    if host in ("127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"):  # noqa: S104 - compared, not bound
+        given = "given" if url else "not given: using"
+        typer.echo(
+            f"WARNING 警告: --url {given} {chosen}, which only this machine can reach. It is "
+            "printed in every result's QR code and in trust.json; a person scanning a printed "
+            "result or checking its status cannot reach it. Use --url https://<your public "
+            "address> for an office that issues results.\n"
+            "公网地址未设置：二维码和信任文件中的地址仅本机可访问。",
+            err=True,
+        )
+    return chosen
+
+
 @app.command()
 def init(
     home: HomeOption = None,
@@ -65,12 +86,17 @@ def init(
         str, typer.Option(help="Organisation name as printed on results.")
     ] = "行政审批服务局",
     url: Annotated[
-        str, typer.Option(help="Public base URL of this office's caseledger server.")
-    ] = "http://127.0.0.1:8000",
+        str | None,
+        typer.Option(
+            help="Public base URL of this office's caseledger server: printed in every result's "
+            "QR code and in trust.json, where verifiers ask for a result's status."
+        ),
+    ] = None,
 ) -> None:
-    """Create a new organisation: root, admin, log and seal-service keys, the seal CA and
-    certificate, the database and trust.json."""
+    """Create a new organisation: root, admin, log, seal-service and status keys, the seal CA
+    and certificate, the database and trust.json."""
     path = resolve_home(home)
+    url = _public_url(url)
     org_home = OrgHome.init(path, org=org, org_name=name, public_base_url=url, now=utc_now())
     ledger = org_home.open_ledger(db)
     try:
@@ -88,6 +114,14 @@ def audit(
     home: HomeOption = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint you hold (signed note file); the log must still hold its tree. "
+            "Repeatable.",
+        ),
+    ] = None,
     materials: Annotated[
         bool,
         typer.Option("--materials", help="Also check that every signed material has its file."),
@@ -110,7 +144,12 @@ def audit(
     org_home = load_home(home)
     ledger = org_home.open_ledger(db)
     try:
-        report = audit_with_log(ledger, org_home.trust().log_verifier_key, progress=not as_json)
+        report = audit_with_log(
+            ledger,
+            org_home.trust().log_verifier_key,
+            progress=not as_json,
+            held=checkpoint or (),
+        )
         if materials:
             report = with_material_findings(report, ledger, org_home, materials_store)
         documents = tuple(document_findings(org_home, ledger))

@@ -29,7 +29,8 @@ STEP_RULES: dict[str, tuple[frozenset[str | None], frozenset[str]]] = {
     "NotAccepted": (frozenset({"applied"}), frozenset({"handler"})),
     "Reviewed": (frozenset({"accepted", "in_review"}), frozenset({"reviewer", "approver"})),
     "Decided": (frozenset({"accepted", "in_review"}), frozenset({"approver"})),
-    "ResultIssued": (frozenset({"decided"}), frozenset({"seal_service"})),
+    # From result_issued only as a re-issue that names the document it supersedes.
+    "ResultIssued": (frozenset({"decided", "result_issued"}), frozenset({"seal_service"})),
     # A sealed notice answering an earlier step; it leaves the case where it stands.
     "DocumentIssued": (
         frozenset(
@@ -225,11 +226,16 @@ def _order(state: CaseState, matter: Matter | None, env: Envelope) -> list[Viola
         problem = f"{levels - state.reviews_done} review level(s) still open"
     elif env.type == "ResultIssued" and state.outcome != "approved":
         problem = "a result is issued only for an approved decision"
+    elif env.type in ("ResultIssued", "ResultRevoked"):
+        problem = _lineage_problem(state, env)
     elif env.type == "DocumentIssued":
         problem = _notice_problem(state, env)
-    elif env.type == "Delivered" and "document" in env.body:
-        if env.body["document"] not in state.documents:
-            problem = "body.document must be the hash of a document issued on this case"
+    elif (
+        env.type == "Delivered"
+        and "document" in env.body
+        and env.body["document"] not in state.documents
+    ):
+        problem = "body.document must be the hash of a document issued on this case"
     elif (
         env.type == "Delivered"
         and state.status == "decided"
@@ -238,6 +244,23 @@ def _order(state: CaseState, matter: Matter | None, env: Envelope) -> list[Viola
     ):
         problem = "an approved result is delivered after it is issued"
     return [Violation("order.not_allowed", problem)] if problem else []
+
+
+def _lineage_problem(state: CaseState, env: Envelope) -> str | None:
+    """A re-issue names the document it supersedes, a revocation the document it ends: always
+    the one in force, so that every document's fate can be told from the case alone."""
+    if env.type == "ResultIssued":
+        named = env.body.get("supersedes")
+        if named != state.result_sha256:
+            return f"body.supersedes must name the document in force ({state.result_sha256})"
+        if named == env.body.get("pdf_sha256"):
+            return "a document cannot supersede itself"
+        return None
+    if env.body.get("result") != state.result_sha256:
+        if state.result_sha256 is None:
+            return "body.result names a document, but this case issued none"
+        return f"body.result must name the document revoked ({state.result_sha256})"
+    return None
 
 
 # Which case a notice may be issued on: the step it answers must have happened.

@@ -50,6 +50,11 @@ class Receipt:
     directory: tuple[Envelope, ...]
     proofs: dict[str, str]
     checkpoint: str
+    # The newest checkpoint witnesses had cosigned when the receipt was made, and the
+    # consistency proof (base64 hashes) from it to ``checkpoint``: a receipt sealed before
+    # its own checkpoint could be cosigned still shows the tree extends a witnessed one.
+    witnessed: str | None = None
+    witnessed_consistency: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Receipt:
@@ -90,6 +95,14 @@ class Receipt:
         for name in ("org", "case", "checkpoint"):
             if not isinstance(obj[name], str):
                 raise ReceiptError(f"{name} must be text")
+        witnessed = obj.get("witnessed")
+        if witnessed is not None and not (
+            isinstance(witnessed, dict)
+            and isinstance(witnessed.get("checkpoint"), str)
+            and isinstance(witnessed.get("consistency"), list)
+            and all(isinstance(h, str) for h in witnessed["consistency"])
+        ):
+            raise ReceiptError("witnessed is {checkpoint: text, consistency: [base64 hashes]}")
         return cls(
             kind=obj["kind"],
             org=obj["org"],
@@ -98,9 +111,21 @@ class Receipt:
             directory=tuple(Envelope.from_bytes(t) for t in directory_texts),
             proofs=dict(proofs),
             checkpoint=obj["checkpoint"],
+            witnessed=None if witnessed is None else witnessed["checkpoint"],
+            witnessed_consistency=() if witnessed is None else tuple(witnessed["consistency"]),
         )
 
     def to_json(self) -> dict[str, Any]:
+        witnessed = (
+            {}
+            if self.witnessed is None
+            else {
+                "witnessed": {
+                    "checkpoint": self.witnessed,
+                    "consistency": list(self.witnessed_consistency),
+                }
+            }
+        )
         return {
             "v": 1,
             "kind": self.kind,
@@ -110,6 +135,7 @@ class Receipt:
             "directory": [e.text for e in self.directory],
             "proofs": self.proofs,
             "checkpoint": self.checkpoint,
+            **witnessed,
         }
 
     def dumps(self) -> bytes:

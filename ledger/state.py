@@ -83,6 +83,7 @@ class CaseState:
     participants: tuple[Participation, ...] = ()
     suspensions: tuple[SuspensionSpan, ...] = ()
     supplement_requested_at: datetime | None = None
+    result_sha256: str | None = None  # the sealed result now in force (the latest issued)
     # The SHA-256 of every sealed document recorded on the case (result and notices).
     documents: tuple[str, ...] = ()
 
@@ -152,6 +153,10 @@ def _decided(state: CaseState, env: Envelope) -> dict[str, Any]:
     return {"status": "decided", "outcome": env.body["outcome"], "decided_at": env.at}
 
 
+def _result_issued(state: CaseState, env: Envelope) -> dict[str, Any]:
+    return {"status": "result_issued", "result_sha256": env.body["pdf_sha256"]}
+
+
 def _suspended(state: CaseState, env: Envelope) -> dict[str, Any]:
     span = SuspensionSpan(env.at, None, str(env.body.get("reason", "")))
     return {
@@ -182,7 +187,7 @@ _STEP_EFFECTS = {
     "NotAccepted": _to("not_accepted"),
     "Reviewed": _reviewed,
     "Decided": _decided,
-    "ResultIssued": lambda s, e: {**_to("result_issued")(s, e), **_document_kept(s, e)},
+    "ResultIssued": lambda s, e: {**_result_issued(s, e), **_document_kept(s, e)},
     "DocumentIssued": lambda s, e: _document_kept(s, e),
     "Delivered": lambda s, e: {} if s.status == "not_accepted" else _to("delivered")(s, e),
     "Suspended": _suspended,

@@ -6,7 +6,7 @@ Parsed at the edge into a :class:`TrustFile` that cannot be malformed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.errors import CaseLedgerError
@@ -36,6 +36,10 @@ class TrustFile:
     witness_keys: tuple[str, ...]
     witness_quorum: int
     public_base_url: str
+    # Keys that sign result status statements (ledger.status), by key id; a trust file
+    # written before statements existed names none, and every status check is then
+    # indeterminate rather than trusting an unnamed key.
+    status_keys: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: bytes | str) -> TrustFile:
@@ -54,12 +58,7 @@ class TrustFile:
     def _from_obj(cls, obj: Any) -> TrustFile:
         if not isinstance(obj, dict) or obj.get("v") != 1:
             raise TrustFileError('trust file must be a JSON object with "v": 1')
-        root_keys = {}
-        for item in obj["root_keys"]:
-            public_key = public_key_from_b64(item["public_key"])
-            if key_id(public_key) != item["key_id"]:
-                raise TrustFileError("a root key's key_id does not match its key")
-            root_keys[item["key_id"]] = public_key
+        root_keys = _keys(obj["root_keys"], "root")
         witnesses = obj.get("witnesses") or {"quorum": 0, "keys": []}
         trust = cls(
             org=_text(obj["organisation"]["id"]),
@@ -71,6 +70,7 @@ class TrustFile:
             witness_keys=tuple(_text(k) for k in witnesses["keys"]),
             witness_quorum=int(witnesses["quorum"]),
             public_base_url=_text(obj["public_base_url"]),
+            status_keys=_keys(obj.get("status", {"keys": []})["keys"], "status"),
         )
         if not trust.root_keys:
             raise TrustFileError("trust file names no root key")
@@ -89,10 +89,26 @@ class TrustFile:
             "seal_ca": list(self.seal_ca_pems),
             "witnesses": {"quorum": self.witness_quorum, "keys": list(self.witness_keys)},
             "public_base_url": self.public_base_url,
+            "status": {
+                "keys": [
+                    {"key_id": kid, "public_key": b64encode(pk)}
+                    for kid, pk in self.status_keys.items()
+                ]
+            },
         }
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=2) + "\n"
+
+
+def _keys(items: Any, what: str) -> dict[str, bytes]:
+    keys = {}
+    for item in items:
+        public_key = public_key_from_b64(item["public_key"])
+        if key_id(public_key) != item["key_id"]:
+            raise TrustFileError(f"a {what} key's key_id does not match its key")
+        keys[item["key_id"]] = public_key
+    return keys
 
 
 def _text(value: object) -> str:

@@ -23,6 +23,8 @@ CODES: dict[str, str] = {
     "role.qualification": "the matter requires a qualification the actor's grant lacks",
     "role.wrong_for_step": "the step needs another role than the one the actor claims",
     "key.revoked": "the key was revoked before this signature's time",
+    "key.revoked_at_admission": "the key had been revoked when the step reached the server",
+    "role.revoked_at_admission": "the actor's grant had been revoked when the step arrived",
     "key.not_yet_active": "the key was added after this signature's time",
     "key.wrong_owner": "the key belongs to someone else",
     "duty.same_person": "one person would act in two capacities on the case",

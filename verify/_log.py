@@ -20,10 +20,11 @@ from ledger.checkpoint import (
 )
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
-from ledger.merkle import ProofInvalid, leaf_hash, verify_inclusion
+from ledger.merkle import ProofInvalid, leaf_hash, verify_consistency, verify_inclusion
 from ledger.receipt import Receipt
+from ledger.signing import b64decode_strict
 from ledger.trust import TrustFile
-from verify.verdict import Check, InputUnreadable, failed, indeterminate, passed
+from verify.verdict import Check, InputUnreadable, Status, failed, indeterminate, passed
 
 __all__ = ["check_checkpoint", "check_log", "log_keys"]
 
@@ -80,9 +81,35 @@ def _witnesses(text: str, trust: TrustFile, witnesses: tuple[VerifierKey, ...]) 
     )
 
 
+def _witnessed(receipt: Receipt, trust: TrustFile, checkpoint: Checkpoint) -> Check | None:
+    """checkpoint.witnesses from the receipt's witnessed checkpoint: cosigned by the quorum
+    and extended by the receipt's own checkpoint (consistency proof). None if it has none."""
+    if receipt.witnessed is None:
+        return None
+    log_key, witnesses = log_keys(trust)
+    try:
+        seen = verify_checkpoint(receipt.witnessed, [log_key], origin=trust.log_origin)
+        found = verify_cosignatures(receipt.witnessed, witnesses, trust.witness_quorum)
+        hashes = [b64decode_strict(h, what="a proof hash") for h in receipt.witnessed_consistency]
+        if seen.size == 0 or seen.size > checkpoint.size:
+            raise ProofInvalid("the witnessed checkpoint is not an earlier tree of this one")
+        verify_consistency(seen.size, checkpoint.size, seen.root, checkpoint.root, hashes)
+    except CaseLedgerError as exc:
+        return failed("checkpoint.witnesses", f"the witnessed checkpoint: {exc.message}")
+    names = ", ".join(c.name for c in found)
+    return passed(
+        "checkpoint.witnesses",
+        f"{len(found)} trusted witnesses ({names}; {trust.witness_quorum} required) cosigned "
+        f"the log at tree size {seen.size}, which the receipt's tree of {checkpoint.size} "
+        "extends",
+    )
+
+
 def check_log(receipt: Receipt, trust: TrustFile) -> tuple[Check, Check, Check]:
     """receipt.inclusion, checkpoint.signature and checkpoint.witnesses for ``receipt``."""
     signature, witnesses, checkpoint = check_checkpoint(receipt.checkpoint, trust)
+    if checkpoint is not None and witnesses.status is not Status.PASSED:
+        witnesses = _witnessed(receipt, trust, checkpoint) or witnesses
     if checkpoint is None:
         # Without a trusted root, a proof would only prove membership in a tree anyone made.
         try:

@@ -159,10 +159,12 @@ def later_revision_problems(reader: PdfFileReader, signed_revision: int) -> list
     """Every change after the signed revision that is not validation data, as plain text.
 
     Allowed after the seal: new objects (the DSS and its certificates, CRLs and OCSP
-    responses), and rewriting three existing objects in ways that change nothing shown: the
-    catalog (only /DSS and /Extensions may differ), the document information dictionary, and
-    the XMP metadata stream. Anything else — a page, its content or annotations, a form, an
-    attached file, a freed object — is a change to the sealed document.
+    responses), and rewriting three existing objects in ways that change nothing a reader
+    sees: the catalog (only /DSS and /Extensions may differ), the document information
+    dictionary and the XMP metadata (only the modification date, metadata date and producer
+    may differ: what a PDF writer updates when it adds validation data). Anything else — a
+    page, its content or annotations, a form, an attached file, a freed object, the title,
+    subject, author or keywords — is a change to the sealed document.
     """
     problems: list[str] = []
     total = reader.xrefs.total_revisions
@@ -172,10 +174,13 @@ def later_revision_problems(reader: PdfFileReader, signed_revision: int) -> list
     signed_trailer = reader.trailer.flatten(signed_revision)
     root_ref = _ref(signed_trailer.raw_get("/Root"))
     allowed = _maintenance_refs(signed, signed_trailer, root_ref)
+    info_ref = _ref(signed_trailer.raw_get("/Info")) if "/Info" in signed_trailer else None
     for revision in range(signed_revision + 1, total):
         trailer = reader.trailer.flatten(revision)
         if _ref(trailer.raw_get("/Root")) != root_ref:
             problems.append(f"revision {revision + 1} replaces the document catalog")
+        if "/Info" in trailer and _ref(trailer.raw_get("/Info")) != info_ref:
+            problems.append(f"revision {revision + 1} replaces the document's metadata (/Info)")
         if "/Encrypt" in trailer:
             problems.append(f"revision {revision + 1} adds encryption")
         freed = reader.xrefs.refs_freed_in_revision(revision)
@@ -188,6 +193,11 @@ def later_revision_problems(reader: PdfFileReader, signed_revision: int) -> list
                 problems.append(f"revision {revision + 1} rewrites sealed object {ref.idnum}")
             elif ref == root_ref and not _catalog_only_maintenance(reader, ref, revision, signed):
                 problems.append(f"revision {revision + 1} changes the catalog beyond the DSS")
+            elif ref != root_ref and not _metadata_maintenance(reader, ref, revision, signed):
+                problems.append(
+                    f"revision {revision + 1} changes the document's metadata (/Info or XMP: "
+                    "title, subject, author, keywords) after sealing"
+                )
     return problems
 
 
@@ -241,6 +251,32 @@ def _catalog_only_maintenance(
     return all(_same(before.raw_get(k), after.raw_get(k)) for k in keys if k in before) and all(
         k in before for k in keys
     )
+
+
+# What a writer adding validation data updates in the metadata, and nothing else may change.
+_INFO_MAINTENANCE = frozenset({"/ModDate", "/Producer"})
+_XMP_MAINTENANCE = re.compile(
+    rb'\s(?:xmp:ModifyDate|xmp:MetadataDate|pdf:Producer|x:xmptk)="[^"]*"'
+    rb"|<(xmp:ModifyDate|xmp:MetadataDate|pdf:Producer)>[^<]*</\1>"
+)
+
+
+def _metadata_maintenance(
+    reader: PdfFileReader, ref: generic.Reference, revision: int, signed: Any
+) -> bool:
+    """Whether the rewrite of the /Info or XMP object ``ref`` changes only dates and producer."""
+    before = signed.get_object(ref)
+    after = reader.get_historical_resolver(revision).get_object(ref)
+    if isinstance(before, generic.StreamObject) and isinstance(after, generic.StreamObject):
+        try:
+            old, new = before.data, after.data
+        except Exception:  # an undecodable stream cannot be shown to be unchanged
+            return False
+        return _XMP_MAINTENANCE.sub(b"", old) == _XMP_MAINTENANCE.sub(b"", new)
+    if isinstance(before, generic.DictionaryObject) and isinstance(after, generic.DictionaryObject):
+        keys = (set(before.keys()) | set(after.keys())) - _INFO_MAINTENANCE
+        return all(k in before and k in after and before[k] == after[k] for k in keys)
+    return False
 
 
 def _same(a: object, b: object) -> bool:

@@ -8,10 +8,11 @@ signature and witness cosignatures against the trust file's keys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ledger.errors import CaseLedgerError
 from ledger.receipt import BUNDLE_KIND, Receipt, ReceiptError
+from ledger.status import ending_of
 from ledger.trust import TrustFile
 from verify._log import check_log
 from verify._replay import Finding, Replay, replay
@@ -74,12 +75,38 @@ def check_receipt(receipt: Receipt, trust: TrustFile, *, require_decision: bool)
     and checkpoint.witnesses for ``receipt``. With ``require_decision`` (a sealed result) the
     record must end in a decision. Never raises."""
     result = replay(receipt, trust)
-    checks = (
+    checks: tuple[Check, ...] = (
         _signatures(result),
         _rules(result, receipt, require_decision=require_decision),
         *check_log(receipt, trust),
     )
-    return ReceiptReport(checks, result.summary(), result.timeline)
+    summary = result.summary()
+    if not require_decision:
+        # A bundle holds the whole case: what became of its result is part of the verdict.
+        standing, revoked = _standing(result, receipt)
+        checks = (*checks, standing)
+        summary = replace(summary, revoked=revoked)
+    return ReceiptReport(checks, summary, result.timeline)
+
+
+def _standing(result: Replay, receipt: Receipt) -> tuple[Check, str | None]:
+    """``result.status`` of a bundle: FAILED when the record holds the result's revocation."""
+    revocation = next((e for e in receipt.envelopes if e.type == "ResultRevoked"), None)
+    if revocation is not None:
+        line = ending_of(revocation, result.directory).line()
+        return failed("result.status", f"the record holds the result's revocation: {line}"), line
+    issued = [e for e in receipt.envelopes if e.type == "ResultIssued"]
+    if not issued:
+        return passed("result.status", "no sealed result was issued in this record"), None
+    current = str(issued[-1].body.get("pdf_sha256", ""))
+    replaced = f"; {len(issued) - 1} earlier document(s) superseded" if len(issued) > 1 else ""
+    return (
+        passed(
+            "result.status",
+            f"the result in force is {current[:16]}…, not revoked in this record{replaced}",
+        ),
+        None,
+    )
 
 
 def _listed(findings: tuple[Finding, ...]) -> str:

@@ -1,6 +1,6 @@
 """``caseledger-verify``: check a sealed result, an audit bundle or the log, offline.
 
-    caseledger-verify pdf FILE --trust trust.json [--json]
+    caseledger-verify pdf FILE --trust trust.json [--status STATEMENT | --online] [--json]
     caseledger-verify bundle FILE --trust trust.json [--json]
     caseledger-verify consistency OLD_CHECKPOINT NEW_CHECKPOINT PROOF --trust trust.json [--json]
 
@@ -11,6 +11,7 @@ shown only with ``--verbose``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
@@ -21,10 +22,12 @@ from typing import Annotated
 
 import typer
 
+from ledger.status import MAX_STATEMENT_BYTES
 from verify.bundle import verify_bundle
 from verify.consistency import parse_consistency_proof, verify_consistency
 from verify.limits import MAX_BUNDLE_BYTES, MAX_CHECKPOINT_BYTES, MAX_PDF_BYTES, MAX_PROOF_BYTES
 from verify.pdf import verify_pdf
+from verify.status import StatusEvidence, fetch_status
 from verify.trust import read_trust_file
 from verify.verdict import ExitCode, InputUnreadable, Verdict
 
@@ -70,11 +73,34 @@ def pdf_command(
         str | None,
         typer.Option("--at", help="Judge as of this UTC time (YYYY-MM-DDTHH:MM:SSZ); default now."),
     ] = None,
+    status: Annotated[
+        Path | None,
+        typer.Option(
+            "--status",
+            help="A saved status statement of the document (GET /v1/public/results/SHA256).",
+        ),
+    ] = None,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Ask the office (the trust file's base URL) whether the document still holds. "
+            "The only network access the verifier makes.",
+        ),
+    ] = False,
 ) -> None:
-    """Check a sealed result PDF: seal, certificate, changes, case receipt, page text."""
+    """Check a sealed result PDF: seal, certificate, changes, case receipt, page text, and
+    (with --status or --online) whether the office has since revoked or replaced it."""
+    if status is not None and online:
+        raise InputUnreadable("give either --status FILE or --online, not both")
     trust_file = read_trust_file(trust)
     data = _read(file, MAX_PDF_BYTES, "PDF")
-    _emit(verify_pdf(data, trust_file, at=_moment(at)), as_json)
+    evidence = None
+    if status is not None:
+        evidence = StatusEvidence(statement=_read(status, MAX_STATEMENT_BYTES, "status statement"))
+    elif online:
+        evidence = fetch_status(trust_file, hashlib.sha256(data).hexdigest())
+    _emit(verify_pdf(data, trust_file, at=_moment(at), status=evidence), as_json)
 
 
 @app.command("bundle")

@@ -3,12 +3,14 @@
 One call, :func:`verify_pdf`, gives one :class:`~verify.verdict.Verdict` with the checks of
 the design: seal.integrity, seal.chain, seal.revocation, seal.modifications, receipt.present,
 receipt.signatures, receipt.rules, receipt.inclusion, checkpoint.signature,
-checkpoint.witnesses and document.matches. Everything is read from the revision the seal
-covers; trust comes only from the trust file; nothing is fetched.
+checkpoint.witnesses, document.matches and result.status. Everything is read from the revision
+the seal covers; trust comes only from the trust file; nothing is fetched here (the status
+evidence is handed in: see :mod:`verify.status`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from io import BytesIO
 
@@ -19,11 +21,13 @@ from ledger.clock import system_clock
 from ledger.receipt import NOTICE_KIND, RECEIPT_KIND, Receipt, ReceiptError
 from ledger.trust import TrustFile
 from verify._attachments import RECEIPT_NAME, AttachmentProblem, find_receipt
+from verify._issuer import foreign_issuer
 from verify._pdfstruct import signed_revision_end
 from verify._seal import check_seal
 from verify._text import match_problems, page_text
 from verify.bundle import ReceiptReport, check_receipt
 from verify.limits import MAX_PAGES, check_pdf_bytes, time_limit
+from verify.status import StatusEvidence, check_status
 from verify.trust import SealRoots, seal_roots
 from verify.verdict import (
     Check,
@@ -54,8 +58,16 @@ _RECEIPT_CHECKS = (
 )
 
 
-def verify_pdf(data: bytes, trust: TrustFile, *, at: datetime | None = None) -> Verdict:
-    """The verdict on a sealed result PDF against ``trust``, judged at ``at`` (default now).
+def verify_pdf(
+    data: bytes,
+    trust: TrustFile,
+    *,
+    at: datetime | None = None,
+    status: StatusEvidence | None = None,
+) -> Verdict:
+    """The verdict on a sealed result PDF against ``trust``, judged at ``at`` (default now),
+    with ``status`` the evidence of whether it is still in force (None: not asked, so the
+    verdict is at best INDETERMINATE).
 
     Raises InputUnreadable only for bytes that are not a readable PDF at all (too large, no
     PDF header, no readable cross-reference table, too slow to parse); anything else — a
@@ -66,7 +78,7 @@ def verify_pdf(data: bytes, trust: TrustFile, *, at: datetime | None = None) -> 
     roots = seal_roots(trust)
     with time_limit(what="PDF"):
         try:
-            return _verify(data, trust, roots, moment)
+            return _verify(data, trust, roots, moment, status)
         except InputUnreadable:
             raise
         # Each check already turns what it cannot read into its own failed or indeterminate
@@ -76,7 +88,13 @@ def verify_pdf(data: bytes, trust: TrustFile, *, at: datetime | None = None) -> 
             raise InputUnreadable(f"the PDF could not be processed: {_short(exc)}") from None
 
 
-def _verify(data: bytes, trust: TrustFile, roots: SealRoots, moment: datetime) -> Verdict:
+def _verify(
+    data: bytes,
+    trust: TrustFile,
+    roots: SealRoots,
+    moment: datetime,
+    status: StatusEvidence | None,
+) -> Verdict:
     reader = _open(data)
     seal, problem = _find_seal(reader)
     if seal is None:
@@ -85,8 +103,28 @@ def _verify(data: bytes, trust: TrustFile, roots: SealRoots, moment: datetime) -
     signed_end = _signed_end(seal, len(data))
     receipt_checks, report, answered = _receipt(reader, seal, trust)
     document = _document(data[:signed_end], report, answered)
-    checks = (*seal_checks, *receipt_checks, document)
-    return Verdict(checks, report.case if report else None)
+    standing = check_status(
+        status,
+        trust,
+        hashlib.sha256(data).hexdigest(),
+        sealed_at=_sealed_at(seal),
+        moment=moment,
+    )
+    checks = (*seal_checks, *receipt_checks, document, standing)
+    issuer = foreign_issuer(seal, trust)
+    if issuer is not None:
+        checks = (issuer, *checks)
+    if report is None:
+        return Verdict(checks)
+    return Verdict(checks, report.case, report.timeline)
+
+
+def _sealed_at(seal: EmbeddedPdfSignature) -> datetime | None:
+    try:
+        when = seal.self_reported_timestamp
+    except Exception:  # a crafted signing time is simply not evidence of when
+        return None
+    return when if isinstance(when, datetime) and when.tzinfo is not None else None
 
 
 def _open(data: bytes) -> PdfFileReader:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from ledger.clock import china_minute_text
+from ledger.envelope import parse_time
 from ledger.errors import CaseLedgerError
 
 __all__ = [
@@ -52,6 +54,7 @@ class ExitCode(IntEnum):
 
 # Stable check ids, in the order a reader meets them.
 CHECK_IDS: tuple[str, ...] = (
+    "document.issuer",
     "seal.integrity",
     "seal.chain",
     "seal.revocation",
@@ -64,10 +67,15 @@ CHECK_IDS: tuple[str, ...] = (
     "checkpoint.witnesses",
     "checkpoint.consistency",
     "document.matches",
+    "result.status",
 )
 
 # What a failed (and an indeterminate) check means for someone relying on the document.
 MEANINGS: dict[str, tuple[str, str]] = {
+    "document.issuer": (
+        "the document is another office's: check it against that office's trust file",
+        "which office issued the document could not be told",
+    ),
     "seal.integrity": (
         "the document was changed after it was sealed, or its seal is not a genuine signature",
         "the seal could not be checked",
@@ -116,6 +124,10 @@ MEANINGS: dict[str, tuple[str, str]] = {
         "the case number or result printed on the page does not match the case record",
         "the text printed on the page could not be read to compare it with the case record",
     ),
+    "result.status": (
+        "the office has revoked or replaced this document: it no longer holds",
+        "whether the office has since revoked or replaced this document is not known",
+    ),
 }
 
 
@@ -160,6 +172,7 @@ class CaseSummary:
     outcome: str | None
     decided_at: str | None
     number: str | None = None
+    revoked: str | None = None  # when, by whom and why the result was revoked, if it was
 
     def to_json(self) -> dict[str, str | None]:
         return {
@@ -168,7 +181,26 @@ class CaseSummary:
             "matter": self.matter,
             "outcome": self.outcome,
             "decided_at": self.decided_at,
+            "revoked": self.revoked,
         }
+
+
+# How the steps' signers are named for people (王立 受理 · 李娜 审查 · 张伟 审批).
+ROLE_TEXT = {
+    "applicant": "申请",
+    "handler": "受理",
+    "reviewer": "审查",
+    "approver": "审批",
+    "seal_service": "用印",
+    "admin": "管理",
+}
+
+
+def _china(at: str) -> str:
+    try:
+        return china_minute_text(parse_time(at)) + " 北京时间"
+    except CaseLedgerError:
+        return at
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +225,9 @@ class TimelineEntry:
         }
 
     def line(self) -> str:
-        return f"{self.seq:>3}  {self.at}  {self.step:<20} {self.actor} ({self.role}): {self.what}"
+        """One line for people: China time, the step, who signed it in which role, what."""
+        role = ROLE_TEXT.get(self.role, self.role)
+        return f"{self.seq:>3}  {_china(self.at)}  {self.step:<20} {self.actor} {role}: {self.what}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +281,7 @@ class Verdict:
                 lines.append(f"      means: {check.meaning}")
         if self.timeline:
             lines.append("")
-            lines.append("Case history:")
+            lines.append("Signed steps (case history):")
             lines.extend("  " + entry.line() for entry in self.timeline)
         return "\n".join(lines) + "\n"
 
@@ -262,4 +296,6 @@ def _case_line(case: CaseSummary | None) -> str:
         parts.append(f"outcome {case.outcome}")
     if case.decided_at:
         parts.append(f"decided {case.decided_at}")
+    if case.revoked:
+        parts.append(f"result {case.revoked}")
     return " — " + ", ".join(parts)

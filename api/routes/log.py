@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from api import witnessing
 from api.deps import ServicesDep, public_rate
 from api.errors import ApiError
 from api.schemas import ConsistencyOut, InclusionOut, LeavesOut, error_responses
@@ -54,7 +55,46 @@ def get_checkpoint(_: Log, services: ServicesDep) -> PlainTextResponse:
     latest = services.checkpoint()
     if latest is None:
         raise ApiError(404, "log.no_checkpoint", "no checkpoint has been signed yet")
-    return PlainTextResponse(latest.note)
+    return PlainTextResponse(witnessing.served_checkpoint(services, latest))
+
+
+NOTE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+        "description": "C2SP signed note with witness cosignatures",
+    }
+}
+
+
+@router.get(
+    "/log/checkpoint/cosigned", responses=error_responses(404, 429, 503, extra=NOTE_RESPONSE)
+)
+def get_cosigned(_: Log, services: ServicesDep) -> PlainTextResponse:
+    """The newest checkpoint cosigned by the trust file's quorum of witnesses (at least one)."""
+    return PlainTextResponse(witnessing.cosigned_checkpoint(services))
+
+
+@router.post(
+    "/log/cosignature",
+    responses=error_responses(400, 403, 404, 413, 422, 429, 503, extra=NOTE_RESPONSE),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def post_cosignature(
+    request: Request,
+    _: Log,
+    services: ServicesDep,
+    size: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> PlainTextResponse:
+    """A witness hands back its cosignature line(s) (cosignature/v1) of the checkpoint of
+    ``size`` leaves, or the whole cosigned note; answers the checkpoint with every
+    cosignature kept so far."""
+    body = await request.body()
+    return PlainTextResponse(witnessing.accept_cosignature(services, body, size))
 
 
 @router.get("/log/inclusion", response_model=InclusionOut, responses=error_responses(422, 429, 503))

@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse, Response
 
 from api import service
 from api.deps import ReadModelsDep, ServicesDep, public_rate
-from api.errors import ApiError
 from api.schemas import PublicCaseOut, error_responses
 
 router = APIRouter(prefix="/v1", tags=["public"], dependencies=[Depends(public_rate)])
@@ -55,6 +54,57 @@ def get_public_result(
     return Response(
         service.public_result(services, case_number, code), media_type="application/pdf"
     )
+
+
+STATUS_EXAMPLE = {
+    "v": 1,
+    "kind": "caseledger/result-status",
+    "org": "jinan-approval",
+    "document": {"sha256": "9f2c…", "case_number": "20261124-3F6C2A9B1D04"},
+    "status": "revoked",
+    "issued_at": "2026-11-24T02:00:00Z",
+    "stated_at": "2026-11-27T01:00:00Z",
+    "stated_at_china": "2026-11-27 09:00",
+    "revocation": {
+        "at": "2026-11-26T02:00:00Z",
+        "at_china": "2026-11-26 10:00",
+        "envelope": "5be1…",
+        "decided_by": {"name": "张伟", "role": "approver"},
+        "reason": "以欺骗手段取得行政许可",
+        "legal_basis": "《中华人民共和国行政许可法》第六十九条第二款",
+    },
+    "superseded_by": None,
+    "proof": {"envelope": "5be1…", "tlog_proof": "c2sp.org/tlog-proof@v1\n…"},
+    "sig": {"key_id": "3a9d0c2e5f1b7a64", "sig": "…"},
+}
+
+
+@router.get(
+    "/public/results/{sha256}",
+    responses=error_responses(
+        404,
+        422,
+        429,
+        503,
+        extra={
+            200: {
+                "description": "The signed status statement of the document",
+                "content": {"application/json": {"example": STATUS_EXAMPLE}},
+            }
+        },
+    ),
+)
+def get_result_status(
+    sha256: Annotated[str, Path(max_length=128, description="the document's SHA-256 (hex)")],
+    services: ServicesDep,
+) -> Any:
+    """Whether a sealed result is valid, revoked or superseded, signed by the status key.
+
+    Anyone holding the document can ask (its hash is the proof of holding it); no query code.
+    """
+    from api.status import result_status
+
+    return JSONResponse(result_status(services, sha256).to_json())
 
 
 @router.get(
@@ -106,16 +156,11 @@ def get_public_document(
 def post_verify(
     file: Annotated[UploadFile, File(description="a sealed result PDF")], services: ServicesDep
 ) -> Any:
-    """Check a sealed result PDF against this organisation's trust file."""
-    try:
-        from verify import InputUnreadable, verify_pdf
-    except ImportError:
-        raise ApiError(503, "verify.unavailable", "the verifier is not installed here") from None
-    try:
-        verdict = verify_pdf(file.file.read(), services.trust, at=services.clock())
-    except InputUnreadable as exc:
-        raise ApiError(400, exc.code, exc.message) from None
-    return JSONResponse(verdict.to_json())
+    """Check a sealed result PDF against this organisation's trust file, its status included
+    (the server always asks itself for the document's signed status)."""
+    from api.status import verify_with_status
+
+    return JSONResponse(verify_with_status(services, file.file.read()).to_json())
 
 
 @router.get(

@@ -11,8 +11,10 @@
     "receipt.present": "附带办件凭证", "receipt.signatures": "各步骤签名",
     "receipt.rules": "办理规则（顺序、角色、职责分离）", "receipt.inclusion": "已记入公开日志",
     "checkpoint.signature": "日志检查点签名", "checkpoint.witnesses": "见证方联署",
-    "document.matches": "文档内容与凭证一致",
+    "document.matches": "文档内容与凭证一致", "result.status": "当前状态（未被撤销或替代）",
+    "document.issuer": "出具机关",
   };
+  const ROLE = { applicant: "申请人", handler: "受理", reviewer: "审查", approver: "审批", seal_service: "用印" };
   const OUTCOME = { approved: "准予许可", denied: "不予许可" };
 
   function show(verdict) {
@@ -20,12 +22,24 @@
       el("td", {}, CHECKS[check.id] || check.id), el("td", { class: "status" }, STATUS[check.status] || check.status),
       el("td", { class: "detail-text" }, check.detail)));
     const parts = [el("p", { class: "verdict verdict-" + verdict.verdict, id: "verdict-text" }, VERDICT[verdict.verdict] || verdict.verdict)];
-    if (verdict.case) {
+    if (verdict.case && verdict.verdict === "PASSED") {
       parts.push(el("table", { class: "detail" },
         el("tr", {}, el("th", {}, "受理号"), el("td", {}, verdict.case.number || verdict.case.id || "—")),
         el("tr", {}, el("th", {}, "事项"), el("td", {}, verdict.case.matter || "—")),
         el("tr", {}, el("th", {}, "办理结果"), el("td", {}, OUTCOME[verdict.case.outcome] || verdict.case.outcome || "—")),
         el("tr", {}, el("th", {}, "决定时间"), el("td", {}, CL.chinaTime(verdict.case.decided_at)))));
+    } else if (verdict.case) {
+      // A document that did not pass is not shown as if its result held.
+      parts.push(el("p", { class: "notice bad", id: "not-relied" },
+        "该文件未通过核验，其所载办理结果不能作为依据。受理号：" + (verdict.case.number || verdict.case.id || "—")));
+    }
+    if (verdict.timeline && verdict.timeline.length) {
+      const steps = verdict.timeline.map((step) => el("tr", { "data-step": step.step },
+        el("td", {}, step.step), el("td", {}, step.actor), el("td", {}, ROLE[step.role] || step.role),
+        el("td", {}, CL.chinaTime(step.at))));
+      parts.push(el("h3", {}, "签署步骤"), el("table", { class: "list", id: "verdict-steps" },
+        el("thead", {}, el("tr", {}, el("th", {}, "步骤"), el("th", {}, "签署人"), el("th", {}, "角色"), el("th", {}, "时间（北京时间）"))),
+        el("tbody", {}, ...steps)));
     }
     parts.push(el("table", { class: "list" }, el("thead", {}, el("tr", {}, el("th", {}, "检查项"), el("th", {}, "结果"), el("th", {}, "说明"))),
       el("tbody", {}, ...rows)));

@@ -97,6 +97,8 @@ def take_step(
         body = dict(fields)
         if step_type == "Reviewed":
             body["level"] = draft["body"].get("level", 1)
+        if step_type == "ResultRevoked" and "result" in draft["body"]:
+            body["result"] = draft["body"]["result"]  # the document it ends, as drafted
         draft["body"] = body
         result = target.append(seal_envelope(draft, key_file.key))
     finally:

@@ -44,13 +44,22 @@ def issue(
             "--out", help="Also write the sealed PDF here (it is kept in HOME/documents/)."
         ),
     ] = None,
+    supersede: Annotated[
+        bool,
+        typer.Option(
+            "--supersede",
+            help="Issue a corrected document replacing the one in force (before delivery); "
+            "the old one's status becomes superseded.",
+        ),
+    ] = False,
     home: HomeOption = None,
     db: DbOption = None,
 ) -> None:
     """Seal the result of an approved decision and record it (出证, ResultIssued).
 
     Runs on the organisation's host: it needs the seal service's key and the database. For
-    a result issued before, it gives the kept PDF again and changes nothing.
+    a result issued before, it gives the kept PDF again and changes nothing (unless
+    --supersede).
     """
     from api.results import issue_result
 
@@ -59,10 +68,10 @@ def issue(
     stream = f"case:{case_id_of(case)}"
     ledger = org_home.open_ledger(options.db)
     try:
-        kept = _already_issued(org_home, ledger, stream)
+        kept = None if supersede else _already_issued(org_home, ledger, stream)
         if kept is None:
             note("sealing the result: receipt and proofs, document, seal …")
-            issued = issue_result(org_home, ledger, stream, now=utc_now())
+            issued = issue_result(org_home, ledger, stream, now=utc_now(), supersede=supersede)
             result = issued.appended
             kept = (
                 Appended(result.stream, result.seq, result.hash, result.leaf_index, False),
@@ -95,9 +104,10 @@ def _already_issued(home: Any, ledger: Any, stream: str) -> _Kept | None:
     from api.results import result_file
     from ledger.store.read_models import case_number
 
-    step = next((e for e in ledger.events(stream) if e.type == "ResultIssued"), None)
-    if step is None:
+    issued = [e for e in ledger.events(stream) if e.type == "ResultIssued"]
+    if not issued:
         return None
+    step = issued[-1]  # the document in force
     path = result_file(home, ledger, stream)
     if path is None:
         raise ClientError(

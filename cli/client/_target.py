@@ -9,18 +9,22 @@ challenge, ``GET /v1/cases/{id}/next``, ``POST /v1/envelopes``; its error bodies
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
 from api.auth import SIGNIN_PREFIX, query_code, roles_now
 from cli.client._common import ClientError, Session, note, utc_now
+from ledger.admission import AdmissionReceipt
 from ledger.clock import CHINA_TIME
 from ledger.envelope import Actor, Envelope, draft_envelope
-from ledger.errors import StreamNotFound
+from ledger.errors import CaseLedgerError, StreamNotFound
 from ledger.keyfile import KeyFile
 from ledger.policy import STEP_RULES
 from ledger.signing import b64encode
@@ -139,6 +143,8 @@ class LocalTarget:
         body = dict(BODY_TEMPLATES.get(step_type, {}))
         if step_type == "Reviewed":
             body["level"] = state.reviews_done + 1
+        if step_type == "ResultRevoked" and state.result_sha256:
+            body["result"] = state.result_sha256
         actor = Actor(
             signer.principal, role or self._role(summary, step_type, roles), signer.key.key_id
         )
@@ -294,6 +300,7 @@ class RemoteTarget:
         result = self._call(
             "POST", path, content=envelope.raw, headers={"Content-Type": "application/json"}
         )
+        keep_receipt(result.get("receipt"))
         return Appended(
             result["stream"],
             int(result["seq"]),
@@ -311,6 +318,28 @@ class RemoteTarget:
         if signed_in:
             return self._authorised("GET", path, params=params)
         return self._call("GET", path, params=params)
+
+
+def receipts_folder() -> Path:
+    """Where the client keeps the server's receipts of admission (``CASELEDGER_RECEIPTS``,
+    default ``./caseledger-receipts``)."""
+    return Path(os.environ.get("CASELEDGER_RECEIPTS") or "caseledger-receipts")
+
+
+def keep_receipt(receipt: Any) -> Path | None:
+    """Keep a receipt of admission as ``<folder>/<stream>/<seq>.json``: the signer's proof
+    that the server's log took that step in (see docs/api.md)."""
+    if not isinstance(receipt, dict):
+        return None
+    try:
+        admitted = AdmissionReceipt.from_json(receipt)
+    except CaseLedgerError:
+        note("the server's receipt of admission is malformed; not kept (回执格式有误，未保存)")
+        return None
+    path = receipts_folder() / admitted.stream.replace(":", "_") / f"{admitted.seq}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(admitted.to_json(), indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def _error_from(response: httpx.Response) -> ClientError:

@@ -22,6 +22,7 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import register_topic
 
+from ledger.admission import revoked_at_admission
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.errors import ClockSkew, RulesRefused, StaleVersion, StreamNotFound
@@ -121,8 +122,9 @@ class CaseLedger:
         """Check ``envelope`` against its stream and the directory and store it.
 
         ``now`` is the receiving clock; when given, an ``at`` more than 5 minutes away is
-        refused (ClockSkew). Raises StaleVersion if the stream's head has moved past
-        ``seq - 1``, RulesRefused with the violations if the rules do not admit the step.
+        refused (ClockSkew), and so is a step whose key or grant had been revoked by ``now``
+        (RulesRefused). Raises StaleVersion if the stream's head has moved past ``seq - 1``,
+        RulesRefused with the violations if the rules do not admit the step.
         Appending an envelope that is already stored returns its original result.
         """
         if now is not None and abs(envelope.at - now) > MAX_CLOCK_SKEW:
@@ -147,6 +149,10 @@ class CaseLedger:
             if envelope.seq <= head:
                 return self._replayed_or_stale(envelope)
             violations = check(state, directory, envelope)
+            if not violations and now is not None:
+                # An append-time rule (the audit cannot know when a step arrived): a key or
+                # grant revoked by now signs nothing more, whatever date the step carries.
+                violations = revoked_at_admission(state, directory, envelope, now)
             if violations:
                 if envelope.seq > head + 1 or envelope.prev != (
                     directory.head_hash if state is None else state.head_hash

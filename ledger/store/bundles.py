@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ledger.checkpoint import parse_checkpoint
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError, StreamNotFound
 from ledger.receipt import BUNDLE_KIND, NOTICE_KIND, RECEIPT_KIND, Receipt
-from ledger.signing import PrivateKey
+from ledger.signing import PrivateKey, b64encode
 from ledger.store.application import CaseLedger
 from ledger.store.log_store import LogStore, StoredCheckpoint, catch_up
 
@@ -74,6 +75,7 @@ def _build(
     proofs = {
         e.hash: log.tlog_proof(bytes.fromhex(e.hash), checkpoint) for e in [*directory, *envelopes]
     }
+    witnessed, consistency = _witnessed(log, checkpoint)
     return Receipt(
         kind=kind,
         org=ledger.org,
@@ -82,4 +84,19 @@ def _build(
         directory=tuple(directory),
         proofs=proofs,
         checkpoint=checkpoint.note,
+        witnessed=witnessed,
+        witnessed_consistency=consistency,
     )
+
+
+def _witnessed(log: LogStore, checkpoint: StoredCheckpoint) -> tuple[str | None, tuple[str, ...]]:
+    """The newest checkpoint witnesses cosigned (kept outside the database) and the
+    consistency proof from it to ``checkpoint``; (None, ()) if none is cosigned yet."""
+    cosigned = None if log.keeper is None else getattr(log.keeper, "cosigned", lambda: None)()
+    if cosigned is None:
+        return None, ()
+    size = parse_checkpoint(cosigned).checkpoint.size
+    if size > checkpoint.size:
+        return None, ()  # cannot happen while we sign under the lock; never claim it
+    hashes = log.consistency_proof(size, checkpoint.size) if size > 0 else []
+    return cosigned, tuple(b64encode(h) for h in hashes)

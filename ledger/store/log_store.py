@@ -14,9 +14,8 @@ so no interleaving can log a leaf twice or leave a hole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -24,14 +23,27 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger import merkle
-from ledger.checkpoint import format_tlog_proof, sign_checkpoint
-from ledger.errors import CaseLedgerError
-from ledger.merkle import Subtree, TreeRangeError
+from ledger.checkpoint import Checkpoint, format_tlog_proof, sign_checkpoint
+from ledger.merkle import TreeRangeError
 from ledger.note import SignerKey
 from ledger.signing import PrivateKey
+from ledger.store import log_sql as sql
+from ledger.store.log_sql import (
+    CHECKPOINTS,
+    LEAVES,
+    LOG_METADATA,
+    NODES,
+    LogConflict,
+    LogError,
+    StoredCheckpoint,
+)
 
 __all__ = [
+    "CHECKPOINTS",
+    "LEAVES",
     "LOG_METADATA",
+    "NODES",
+    "CheckpointKeeper",
     "LogConflict",
     "LogError",
     "LogStore",
@@ -40,67 +52,25 @@ __all__ = [
     "catch_up",
 ]
 
-LOG_METADATA = sa.MetaData()
-_Edge = tuple[int, int, bytes]  # (level, index, hash) of a perfect subtree on the right edge
-_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
-
-LEAVES = sa.Table(
-    "log_leaves",
-    LOG_METADATA,
-    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("envelope_hash", sa.LargeBinary(32), nullable=False, unique=True),
-    sa.Column("position", sa.BigInteger, nullable=False, unique=True),
-)
-NODES = sa.Table(
-    "log_nodes",
-    LOG_METADATA,
-    sa.Column("level", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("hash", sa.LargeBinary(32), nullable=False),
-)
-CHECKPOINTS = sa.Table(
-    "log_checkpoints",
-    LOG_METADATA,
-    sa.Column("id", _ID, primary_key=True, autoincrement=True),
-    sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("root", sa.LargeBinary(32), nullable=False),
-    sa.Column("note", sa.Text, nullable=False),
-    sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-
-class LogError(CaseLedgerError):
-    """The log refuses an append or a signature (codes ``log.order``, ``log.inconsistent``,
-    ``log.corrupt``, ``log.time``)."""
-
-    code = "log.error"
-
-
-class LogConflict(LogError):
-    """A position or envelope hash is already logged with different data."""
-
-    code = "log.conflict"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCheckpoint:
-    """A checkpoint the log signed: tree size, root hash, the signed note text, when."""
-
-    size: int
-    root: bytes
-    note: str
-    signed_at: datetime
-
-    @property
-    def text(self) -> str:
-        return self.note
-
 
 class NotificationSource(Protocol):
     """What the log follows: the ledger's envelopes in commit order."""
 
     def notifications_after(self, last_position: int, limit: int) -> list[tuple[int, bytes]]:
         """(position, 32-byte envelope hash) after ``last_position``, at most ``limit``."""
+        ...
+
+
+class CheckpointKeeper(Protocol):
+    """Where signed checkpoints are also kept, outside the database (see
+    :class:`ledger.store.anchor.CheckpointFolder`)."""
+
+    def latest(self) -> Checkpoint | None:
+        """The newest kept checkpoint (verified), or None."""
+        ...
+
+    def keep(self, note: str) -> None:
+        """Keep a newly signed checkpoint durably."""
         ...
 
 
@@ -120,12 +90,22 @@ def catch_up(ledger: NotificationSource, log: LogStore, batch: int = 500) -> int
 class LogStore:
     """The Merkle log of one origin on ``engine``; creates its tables if they are missing."""
 
-    def __init__(self, engine: Engine, *, origin: str, create: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        origin: str,
+        create: bool = True,
+        keeper: CheckpointKeeper | None = None,
+    ) -> None:
         self.engine = engine
         self.origin = origin
+        # Checkpoints kept outside the database: signing refuses a tree that does not extend
+        # the newest kept one, and each new checkpoint is kept before it is committed.
+        self.keeper = keeper
         # The right edge after our last append: stored hashes never change, so while the
         # log's size is still the one we left it at, the edge need not be read again.
-        self._edge: tuple[int, tuple[_Edge, ...]] = (-1, ())
+        self._edge: tuple[int, tuple[sql.Edge, ...]] = (-1, ())
         if create:
             LOG_METADATA.create_all(engine, checkfirst=True)
 
@@ -152,16 +132,16 @@ class LogStore:
         one that are not logged, LogConflict if a position or hash is logged differently.
         One transaction: after a crash either all of a call's leaves are logged or none.
         """
-        _check_entries(entries)
+        sql.check_entries(entries)
         if not entries:
             return 0
         with self._writing() as conn:
-            size, last = _head(conn)
-            fresh = _fresh_entries(conn, entries, last)
+            size, last = sql.head(conn)
+            fresh = sql.fresh_entries(conn, entries, last)
             if not fresh:
                 return 0
-            edge = self._edge if self._edge[0] == size else (size, _frontier(conn, size))
-            leaf_rows, node_rows, new_edge = _grow(size, edge[1], fresh)
+            edge = self._edge if self._edge[0] == size else (size, sql.frontier(conn, size))
+            leaf_rows, node_rows, new_edge = sql.grow(size, edge[1], fresh)
             try:
                 conn.execute(sa.insert(LEAVES), leaf_rows)
                 if node_rows:
@@ -176,8 +156,10 @@ class LogStore:
         """Sign and store a checkpoint of the whole tree at time ``now``; return it.
 
         Before signing, check with a consistency proof built from the stored hashes that the
-        tree extends the last checkpoint signed; raise LogError (``log.inconsistent``) if not.
-        If the tree has not grown since, return the last checkpoint unchanged.
+        tree extends the last checkpoint signed and the newest one kept outside the database;
+        raise LogError (``log.inconsistent``) if not. If the tree has not grown since, return
+        the last checkpoint unchanged. A new checkpoint is kept (file written and synced)
+        before its row is committed, so none is stored that is not also kept.
         """
         key, name = (
             (signer.private_key, signer.name) if isinstance(signer, SignerKey) else (signer, None)
@@ -185,12 +167,15 @@ class LogStore:
         if now.tzinfo is None:
             raise LogError("the signing time must be timezone-aware", code="log.time")
         with self._writing() as conn:
-            size, _ = _head(conn)
-            root = merkle.root(size, _reader(conn, merkle.root_subtrees(size)))
-            last = _latest(conn)
+            size, _ = sql.head(conn)
+            root = merkle.root(size, sql.reader(conn, merkle.root_subtrees(size)))
+            kept = self._kept_extended_by(conn, size, root)
+            last = sql.latest(conn)
             if last is not None:
-                _check_extends(conn, last, size, root)
+                sql.check_extends(conn, last.size, last.root, size, root)
                 if last.size == size:
+                    if self.keeper is not None and (kept is None or kept.size < size):
+                        self.keeper.keep(last.note)
                     return last
             note = sign_checkpoint(self.origin, size, root, key, name)
             signed_at = now.astimezone(UTC)
@@ -198,19 +183,37 @@ class LogStore:
                 sa.insert(CHECKPOINTS),
                 {"size": size, "root": root, "note": note, "signed_at": signed_at},
             )
+            if self.keeper is not None:
+                self.keeper.keep(note)
         return StoredCheckpoint(size, root, note, signed_at)
+
+    def check_kept(self) -> Checkpoint | None:
+        """Raise LogError (``log.inconsistent``) unless the stored tree extends the newest
+        checkpoint kept outside the database; return that checkpoint (None if none is kept)."""
+        with self.engine.connect() as conn:
+            size, _ = sql.head(conn)
+            root = merkle.root(size, sql.reader(conn, merkle.root_subtrees(size)))
+            return self._kept_extended_by(conn, size, root)
+
+    def _kept_extended_by(self, conn: Connection, size: int, root: bytes) -> Checkpoint | None:
+        kept = None if self.keeper is None else self.keeper.latest()
+        if kept is not None:
+            sql.check_extends(
+                conn, kept.size, kept.root, size, root, where="kept outside the database"
+            )
+        return kept
 
     # --- reading ------------------------------------------------------------------------
 
     def size(self) -> int:
         """The number of leaves logged."""
         with self.engine.connect() as conn:
-            return _head(conn)[0]
+            return sql.head(conn)[0]
 
     def last_position(self) -> int:
         """The source position of the last leaf logged (0 when the log is empty)."""
         with self.engine.connect() as conn:
-            return _head(conn)[1]
+            return sql.head(conn)[1]
 
     def leaf_index(self, envelope_hash: bytes) -> int | None:
         """The leaf index of an envelope hash, or None if it is not logged."""
@@ -224,7 +227,7 @@ class LogStore:
         """The leaf data (envelope hashes) of leaves start <= i < end, for monitors that
         rebuild the tree. Raise TreeRangeError unless 0 <= start <= end <= size."""
         with self.engine.connect() as conn:
-            _within(conn, end, start <= end and start >= 0)
+            sql.within(conn, end, start <= end and start >= 0)
             rows = conn.execute(
                 sa.select(LEAVES.c.envelope_hash)
                 .where(LEAVES.c.idx >= start, LEAVES.c.idx < end)
@@ -235,35 +238,51 @@ class LogStore:
     def root(self, size: int | None = None) -> bytes:
         """The root hash of the first ``size`` leaves (default: all)."""
         with self.engine.connect() as conn:
-            size = _head(conn)[0] if size is None else _within(conn, size)
-            return merkle.root(size, _reader(conn, merkle.root_subtrees(size)))
+            size = sql.head(conn)[0] if size is None else sql.within(conn, size)
+            return merkle.root(size, sql.reader(conn, merkle.root_subtrees(size)))
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         """Inclusion proof of leaf ``index`` in the tree of ``size`` leaves; raise
         TreeRangeError unless 0 <= index < size <= the log's size."""
         with self.engine.connect() as conn:
-            _within(conn, size)
+            sql.within(conn, size)
             need = merkle.inclusion_subtrees(index, size)
-            return merkle.inclusion_proof(index, size, _reader(conn, need))
+            return merkle.inclusion_proof(index, size, sql.reader(conn, need))
 
     def consistency_proof(self, old: int, new: int) -> list[bytes]:
         """Consistency proof from ``old`` to ``new`` leaves; raise TreeRangeError unless
         0 < old <= new <= the log's size."""
         with self.engine.connect() as conn:
-            _within(conn, new)
+            sql.within(conn, new)
             need = merkle.consistency_subtrees(old, new)
-            return merkle.consistency_proof(old, new, _reader(conn, need))
+            return merkle.consistency_proof(old, new, sql.reader(conn, need))
+
+    def stored_nodes(self, level: int, start: int, end: int) -> dict[int, bytes]:
+        """The stored hashes of level ``level`` (>= 1) with start <= index < end, for audits
+        that recompute the tree."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(NODES.c.idx, NODES.c.hash).where(
+                    NODES.c.level == level, NODES.c.idx >= start, NODES.c.idx < end
+                )
+            )
+            return {int(i): bytes(h) for i, h in rows}
+
+    def node_count(self) -> int:
+        """How many node rows are stored (a log of n leaves needs n - popcount(n))."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(NODES)).scalar() or 0)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The last checkpoint signed, or None."""
         with self.engine.connect() as conn:
-            return _latest(conn)
+            return sql.latest(conn)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every checkpoint signed, oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(CHECKPOINTS).order_by(CHECKPOINTS.c.id)).all()
-        return [_checkpoint(r) for r in rows]
+        return [sql.stored_checkpoint(r) for r in rows]
 
     def tlog_proof(self, envelope_hash: bytes, checkpoint: StoredCheckpoint) -> str:
         """The C2SP tlog-proof text showing ``envelope_hash`` in ``checkpoint``'s tree;
@@ -274,142 +293,3 @@ class LogStore:
         return format_tlog_proof(
             index, self.inclusion_proof(index, checkpoint.size), checkpoint.note
         )
-
-
-# --- statements ---------------------------------------------------------------------------
-
-
-def _check_entries(entries: Sequence[tuple[int, bytes]]) -> None:
-    previous = 0
-    for position, envelope_hash in entries:
-        if len(envelope_hash) != merkle.HASH_SIZE:
-            raise LogError("an envelope hash is 32 bytes", code="log.order")
-        if position <= previous:
-            raise LogError("positions must be positive and increasing", code="log.order")
-        previous = position
-
-
-def _head(conn: Connection) -> tuple[int, int]:
-    """(size, last position): leaf indexes are dense and positions increase with them, so
-    the last row by index has both (one index probe; two max() aggregates in one query
-    would scan the table on SQLite)."""
-    row = conn.execute(
-        sa.select(LEAVES.c.idx, LEAVES.c.position).order_by(LEAVES.c.idx.desc()).limit(1)
-    ).first()
-    return (0, 0) if row is None else (int(row[0]) + 1, int(row[1]))
-
-
-def _within(conn: Connection, size: int, ok: bool = True) -> int:
-    have = _head(conn)[0]
-    if not ok or not 0 <= size <= have:
-        raise TreeRangeError(f"the log holds {have} leaves; {size} is beyond it")
-    return size
-
-
-def _fresh_entries(
-    conn: Connection, entries: Sequence[tuple[int, bytes]], last: int
-) -> list[tuple[int, bytes]]:
-    """The entries not yet logged; refuse any that would rewrite or reorder the log."""
-    old = [e for e in entries if e[0] <= last]
-    if old:
-        rows = conn.execute(
-            sa.select(LEAVES.c.position, LEAVES.c.envelope_hash).where(
-                LEAVES.c.position.in_([p for p, _ in old])
-            )
-        )
-        logged = {int(p): bytes(h) for p, h in rows}  # dict(result) would treat it as a mapping
-        for position, envelope_hash in old:
-            if position not in logged:
-                raise LogError(
-                    f"position {position} comes before the last logged ({last})", code="log.order"
-                )
-            if logged[position] != envelope_hash:
-                raise LogConflict(f"position {position} is logged with another envelope hash")
-    return [e for e in entries if e[0] > last]
-
-
-def _reader(conn: Connection, need: Iterable[Subtree]) -> merkle.SubtreeReader:
-    """Fetch the named subtree hashes in (at most) two queries and serve them from memory."""
-    need = list(need)
-    got: dict[tuple[int, int], bytes] = {}
-    leaves = [s.index for s in need if s.level == 0]
-    nodes = [(s.level, s.index) for s in need if s.level > 0]
-    if leaves:
-        rows = conn.execute(
-            sa.select(LEAVES.c.idx, LEAVES.c.envelope_hash).where(LEAVES.c.idx.in_(leaves))
-        )
-        got |= {(0, int(i)): merkle.leaf_hash(bytes(h)) for i, h in rows}
-    if nodes:
-        node_rows = conn.execute(
-            # OR of key equalities, not a row-value IN: SQLite plans the latter as a scan.
-            sa.select(NODES.c.level, NODES.c.idx, NODES.c.hash).where(
-                sa.or_(*(sa.and_(NODES.c.level == lv, NODES.c.idx == i) for lv, i in nodes))
-            )
-        )
-        got |= {(int(lv), int(i)): bytes(h) for lv, i, h in node_rows}
-
-    def read(level: int, index: int) -> bytes:
-        try:
-            return got[(level, index)]
-        except KeyError:
-            raise LogError(
-                f"stored subtree ({level}, {index}) is missing", code="log.corrupt"
-            ) from None
-
-    return read
-
-
-def _frontier(conn: Connection, size: int) -> tuple[_Edge, ...]:
-    """The right edge of the tree: (level, index, hash) of its perfect subtrees, left first."""
-    edge = merkle.root_subtrees(size)
-    read = _reader(conn, edge)
-    return tuple((s.level, s.index, read(s.level, s.index)) for s in edge)
-
-
-def _grow(
-    size: int, frontier: Sequence[_Edge], fresh: Sequence[tuple[int, bytes]]
-) -> tuple[list[dict[str, object]], list[dict[str, object]], tuple[_Edge, ...]]:
-    """Rows for the new leaves and for every perfect subtree they complete, and the new
-    right edge."""
-    leaf_rows: list[dict[str, object]] = []
-    node_rows: list[dict[str, object]] = []
-    stack = list(frontier)
-    for offset, (position, envelope_hash) in enumerate(fresh):
-        index = size + offset
-        leaf_rows.append({"idx": index, "envelope_hash": envelope_hash, "position": position})
-        level, i, h = 0, index, merkle.leaf_hash(envelope_hash)
-        while i & 1:  # a right child: its left sibling is the top of the right edge
-            _, _, left = stack.pop()
-            level, i, h = level + 1, i >> 1, merkle.node_hash(left, h)
-            node_rows.append({"level": level, "idx": i, "hash": h})
-        stack.append((level, i, h))
-    return leaf_rows, node_rows, tuple(stack)
-
-
-def _checkpoint(row: sa.Row[tuple[object, ...]]) -> StoredCheckpoint:
-    signed_at = row.signed_at
-    if signed_at.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
-        signed_at = signed_at.replace(tzinfo=UTC)
-    return StoredCheckpoint(int(row.size), bytes(row.root), str(row.note), signed_at)
-
-
-def _latest(conn: Connection) -> StoredCheckpoint | None:
-    row = conn.execute(sa.select(CHECKPOINTS).order_by(CHECKPOINTS.c.id.desc()).limit(1)).first()
-    return None if row is None else _checkpoint(row)
-
-
-def _check_extends(conn: Connection, last: StoredCheckpoint, size: int, root: bytes) -> None:
-    """Refuse to sign unless the stored tree is consistent with the last checkpoint."""
-    if last.size > size:
-        raise LogError(f"the log has {size} leaves but signed {last.size}", code="log.inconsistent")
-    if last.size == 0:
-        return  # every tree extends the empty one
-    need = merkle.consistency_subtrees(last.size, size)
-    proof = merkle.consistency_proof(last.size, size, _reader(conn, need))
-    try:
-        merkle.verify_consistency(last.size, size, last.root, root, proof)
-    except merkle.ProofInvalid:
-        raise LogError(
-            f"the stored tree does not extend the checkpoint of size {last.size}",
-            code="log.inconsistent",
-        ) from None

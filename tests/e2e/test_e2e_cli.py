@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import Result
+from typer.testing import CliRunner, Result
 
 from api.org import OrgHome
 from cli.client import ClientError
@@ -40,6 +40,7 @@ from tests.e2e.e2ekit import (
     serve,
 )
 from verify import verify_pdf
+from verify.cli import app as verify_app
 
 
 def _runnew_office(tmp_path: Path, db: str | None) -> None:
@@ -72,14 +73,16 @@ def _runnew_office(tmp_path: Path, db: str | None) -> None:
         # The server's seal service issues the result as soon as the approval is stored.
         public = get_json(f"{server}/v1/public/cases/{number}", code=code)
         assert public["status"] == "result_issued" and public["outcome"] == "approved"
-        _fetch_verify_deliver(cli, server, (case, number, code), wang)
+        pdf = _fetch_verify_deliver(cli, server, (case, number, code), wang)
+        _revoke_and_check(cli, server, (case, number, code), pdf, zhang)
         history = wang("history", case, "--json").stdout.splitlines()
         envelopes = [Envelope.from_bytes(line) for line in history]
-        steps = ["Applied", "Accepted", "Reviewed", "Decided", "ResultIssued", "Delivered"]
+        steps = ["Applied", "Accepted", "Reviewed", "Decided", "ResultIssued", "ResultIssued",
+                 "Delivered", "ResultRevoked"]  # fmt: skip
         assert [e.type for e in envelopes] == steps
         assert len({e.actor.id for e in envelopes}) == 4  # three staff and the seal service
         shown = zhang("show", case).stdout
-        assert "delivered (approved)" in shown and "staff:li.na (reviewer:1)" in shown
+        assert "revoked (approved)" in shown and "staff:li.na (reviewer:1)" in shown
 
         denied, number2, code2 = apply(wang, "历下区某餐饮店")
         _race_to_accept(server, keys["staff:wang.li"], denied)
@@ -94,7 +97,9 @@ def _runnew_office(tmp_path: Path, db: str | None) -> None:
     _audit(cli, db)
 
 
-def _fetch_verify_deliver(cli: Cli, server: str, ids: tuple[str, str, str], handler: Staff) -> None:
+def _fetch_verify_deliver(
+    cli: Cli, server: str, ids: tuple[str, str, str], handler: Staff
+) -> bytes:
     """The sealed result, fetched with the query code, passes the offline verifier and the
     server's public check; issuing again appends nothing; the handler delivers it."""
     case, number, code = ids
@@ -107,11 +112,76 @@ def _fetch_verify_deliver(cli: Cli, server: str, ids: tuple[str, str, str], hand
     assert "already stored" in again.stdout
     assert field_of(again, "pdf sha256") == hashlib.sha256(pdf).hexdigest()
     _assert_logged(server, again)
-    verdict = verify_pdf(pdf, TrustFile.from_json(httpx.get(f"{server}/v1/trust.json").content))
-    assert verdict.verdict == "PASSED", verdict.to_json()
+    trust = TrustFile.from_json(httpx.get(f"{server}/v1/trust.json").content)
+    offline = verify_pdf(pdf, trust)
+    # Without asking the office, nothing says the document still holds.
+    assert offline.verdict == "INDETERMINATE", offline.to_json()
+    assert {c.id for c in offline.checks if c.status != "passed"} == {"result.status"}
+    assert _online(cli, pdf)[0] == 0
     checked = httpx.post(f"{server}/v1/verify", files={"file": ("result.pdf", pdf)}, timeout=60)
     assert checked.status_code == 200 and checked.json()["verdict"] == "PASSED"
+    # A corrected document supersedes the first before delivery; the first no longer holds.
+    corrected = cli("case", "issue", case, "--supersede", "--out", str(cli.home / "new.pdf"))
+    newer = (cli.home / "new.pdf").read_bytes()
+    assert field_of(corrected, "pdf sha256") == hashlib.sha256(newer).hexdigest()
+    code_old, out_old = _online(cli, pdf)
+    assert (
+        code_old == 1
+        and "superseded on" in out_old
+        and hashlib.sha256(newer).hexdigest()[:16] in out_old
+    )
+    old_status = get_json(f"{server}/v1/public/results/{hashlib.sha256(pdf).hexdigest()}")
+    assert old_status["status"] == "superseded"
+    assert old_status["superseded_by"]["sha256"] == hashlib.sha256(newer).hexdigest()  # type: ignore[index]
+    assert _online(cli, newer)[0] == 0
     handler("deliver", case, "--recipient", "济南泉城食品有限公司", "--channel", "electronic")
+    return newer
+
+
+def _online(cli: Cli, pdf: bytes) -> tuple[int, str]:
+    """``caseledger-verify pdf FILE --trust T --online`` against the running server."""
+    path = cli.home / "checked.pdf"
+    path.write_bytes(pdf)
+    runner = CliRunner()
+    done = runner.invoke(
+        verify_app, ["pdf", str(path), "--trust", str(cli.home / "trust.json"), "--online"]
+    )
+    return done.exit_code, done.stdout
+
+
+def _revoke_and_check(
+    cli: Cli, server: str, ids: tuple[str, str, str], pdf: bytes, zhang: Staff
+) -> None:
+    """Revoking the delivered result: online, offline with the saved statement, and the
+    server's check all fail with when, why and who; the PDF is no longer handed out."""
+    case, number, code = ids
+    sha = hashlib.sha256(pdf).hexdigest()
+    zhang("revoke", case, "--reason", "以欺骗手段取得行政许可",
+          "--legal-basis", "《中华人民共和国行政许可法》第六十九条第二款")  # fmt: skip
+    exit_code, out = _online(cli, pdf)
+    assert exit_code == 1 and out.startswith("FAILED")
+    assert "revoked on" in out and "张伟 (approver)" in out and "以欺骗手段取得行政许可" in out
+    statement = httpx.get(f"{server}/v1/public/results/{sha}")
+    assert statement.status_code == 200 and statement.json()["status"] == "revoked"
+    saved = cli.home / "status.json"
+    saved.write_bytes(statement.content)
+    offline = CliRunner().invoke(
+        verify_app,
+        ["pdf", str(cli.home / "checked.pdf"), "--trust", str(cli.home / "trust.json"),
+         "--status", str(saved), "--json"],
+    )  # fmt: skip
+    assert offline.exit_code == 1
+    standing = next(c for c in json.loads(offline.stdout)["checks"] if c["id"] == "result.status")
+    assert standing["status"] == "failed" and "张伟" in standing["detail"]
+    checked = httpx.post(f"{server}/v1/verify", files={"file": ("r.pdf", pdf)}, timeout=60)
+    assert checked.status_code == 200 and checked.json()["verdict"] == "FAILED"
+    assert "以欺骗手段取得行政许可" in json.dumps(checked.json(), ensure_ascii=False)
+    gone = httpx.get(f"{server}/v1/public/cases/{number}/result.pdf", params={"code": code})
+    assert gone.status_code == 409 and gone.json()["code"] == "result.revoked"
+    unknown = httpx.get(f"{server}/v1/public/results/{'0' * 64}")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "result.not_found"
+    malformed = httpx.get(f"{server}/v1/public/results/not-a-hash")
+    assert malformed.status_code == 422 and malformed.json()["code"] == "status.bad_hash"
 
 
 def _race_to_accept(server: str, key_path: Path, case: str) -> None:

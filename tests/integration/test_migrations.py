@@ -33,6 +33,7 @@ OURS = {
     "rm_tracking",
     "rm_cases",
     "mat_files",
+    "rm_results",
     "doc_numbers",
 }
 

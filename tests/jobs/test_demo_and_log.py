@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from api.org import OrgHome
 from cli.main import _mount_subcommands, app
 from ledger.checkpoint import verify_cosignatures
-from verify import verify_bundle, verify_pdf
+from verify import StatusEvidence, verify_bundle, verify_pdf
 
 _mount_subcommands()
 runner = CliRunner()
@@ -31,8 +31,11 @@ def test_demo_leaves_an_organisation_folder_with_a_sealed_verified_result(demo_h
     for name in ("trust.json", "caseledger.db", "result.pdf", "case-bundle.json", "org.json"):
         assert (demo_home / name).is_file()
     trust = OrgHome.load(demo_home).trust()
-    pdf = verify_pdf((demo_home / "result.pdf").read_bytes(), trust).to_json()
+    statement = StatusEvidence(statement=(demo_home / "status.json").read_bytes())
+    pdf = verify_pdf((demo_home / "result.pdf").read_bytes(), trust, status=statement).to_json()
     assert pdf["verdict"] == "PASSED"
+    check = next(c for c in pdf["checks"] if c["id"] == "result.status")
+    assert check["status"] == "passed"
     assert pdf["case"]["outcome"] == "approved"
     bundle = json.loads((demo_home / "case-bundle.json").read_text())
     steps = [json.loads(e)["type"] for e in bundle["envelopes"]]

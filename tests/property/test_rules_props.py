@@ -119,7 +119,11 @@ def body_for(
         "Suspended": {"reason": "专家评审"},
         "Resumed": {"reason": "评审结束"},
         "Withdrawn": {"reason": "撤回"},
-        "ResultRevoked": {"reason": "撤销", "legal_basis": "第六十九条"},
+        "ResultRevoked": {
+            "reason": "撤销",
+            "legal_basis": "第六十九条",
+            "result": hashlib.sha256(b"ResultIssued").hexdigest(),
+        },
     }[step]
 
 
@@ -156,6 +160,7 @@ class Model:
     resume_to: str | None = None
     reviews_done: int = 0
     outcome: str | None = None
+    issued: bool = False  # a sealed result was issued (a revocation then names it)
     by_applicant: bool = False
     capacities: dict[str, set[str]] = field(default_factory=dict)
     last_at: datetime | None = None
@@ -186,6 +191,8 @@ class Model:
             return self.outcome != "approved"
         if step == "Delivered" and self.status == "decided":
             return self.outcome == "approved" and self.seal_issued
+        if step == "ResultRevoked":
+            return not self.issued  # the body names the issued document
         return False
 
     def actor_problems(self, step: str, actor: str, role: str, at: datetime) -> set[str]:
@@ -237,6 +244,8 @@ class Model:
             self.reviews_done += 1
         if step == "Decided":
             self.outcome = outcome
+        if step == "ResultIssued":
+            self.issued = True
         if step == "Suspended":
             self.resume_to = self.status
         self.status = self.resume_to if step == "Resumed" else NEXT_STATUS[step]

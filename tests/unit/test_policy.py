@@ -54,7 +54,11 @@ def body_for(step: str, level: int = 1, outcome: str = "approved") -> dict[str, 
         "Suspended": {"reason": "专家评审"},
         "Resumed": {"reason": "专家评审结束"},
         "Withdrawn": {"reason": "申请人撤回"},
-        "ResultRevoked": {"reason": "以欺骗手段取得", "legal_basis": "行政许可法第六十九条"},
+        "ResultRevoked": {
+            "reason": "以欺骗手段取得",
+            "legal_basis": "行政许可法第六十九条",
+            "result": hashlib.sha256(b"ResultIssued").hexdigest(),
+        },
     }
     return bodies[step]
 

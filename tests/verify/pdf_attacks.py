@@ -274,3 +274,50 @@ def signature_padding_used(pdf: bytes) -> bytes:
     _, _, c, _, _ = byte_range(pdf)
     hidden = b"464F52474544"  # "FORGED"
     return pdf[: c - 1 - len(hidden)] + hidden + pdf[c - 1 :]
+
+
+# --- Metadata changed after the seal ---------------------------------------------------------
+
+RETITLED = "准予行政许可决定书（有效期至2099年12月31日）"
+
+
+def metadata_retitled(pdf: bytes) -> bytes:
+    """An update that rewrites the document information's title (what a viewer shows in its
+    title bar and properties), leaving pages and the sealed revision alone."""
+
+    def change(writer: IncrementalPdfFileWriter) -> None:
+        info_ref = writer.trailer.raw_get("/Info")
+        assert isinstance(info_ref, generic.IndirectObject)
+        info = generic.DictionaryObject(dict(info_ref.get_object()))
+        info["/Title"] = generic.TextStringObject(RETITLED)
+        writer.objects[(info_ref.generation, info_ref.idnum)] = info
+
+    return incremental(pdf, change)
+
+
+def xmp_retitled(pdf: bytes) -> bytes:
+    """An update that rewrites the XMP metadata stream with another dc:title."""
+
+    def change(writer: IncrementalPdfFileWriter) -> None:
+        xmp_ref = writer.root.raw_get("/Metadata")
+        assert isinstance(xmp_ref, generic.IndirectObject)
+        xmp = xmp_ref.get_object()
+        data = xmp.data.replace("准予行政许可决定书".encode(), RETITLED.encode(), 1)
+        stream = generic.StreamObject(dict(xmp), stream_data=data)
+        writer.objects[(xmp_ref.generation, xmp_ref.idnum)] = stream
+
+    return incremental(pdf, change)
+
+
+def metadata_dates_updated(pdf: bytes) -> bytes:
+    """What a validation-data writer does: only /ModDate and /Producer of /Info change."""
+
+    def change(writer: IncrementalPdfFileWriter) -> None:
+        info_ref = writer.trailer.raw_get("/Info")
+        assert isinstance(info_ref, generic.IndirectObject)
+        info = generic.DictionaryObject(dict(info_ref.get_object()))
+        info["/ModDate"] = generic.TextStringObject("D:20261125080000Z")
+        info["/Producer"] = generic.TextStringObject("another PDF library 1.0")
+        writer.objects[(info_ref.generation, info_ref.idnum)] = info
+
+    return incremental(pdf, change)

@@ -23,6 +23,7 @@ def test_the_genuine_bundle_passes_with_its_timeline(bundle: bytes, trust: Trust
         "receipt.inclusion",
         "checkpoint.signature",
         "checkpoint.witnesses",
+        "result.status",
     ]
     steps = [(t.step, t.role) for t in verdict.timeline]
     assert steps == [
@@ -36,8 +37,35 @@ def test_the_genuine_bundle_passes_with_its_timeline(bundle: bytes, trust: Trust
     assert verdict.case.outcome == "approved"
     assert verdict.case.number == "20261124-3F6C2A9B1D04"
     text = verdict.render_text()
-    assert "Case history:" in text
+    assert "Signed steps (case history):" in text
     assert "张伟 (staff:zhang.wei)" in text
+
+
+def test_a_bundle_of_a_revoked_result_fails_and_says_so_in_its_headline(
+    org: Org, trust: TrustFile
+) -> None:
+    from verifykit import after_issue, make_bundle
+
+    case = after_issue(org, b"the sealed result", "revoked")
+    verdict = verify_bundle(make_bundle(org, case=case), trust)
+    assert verdict.verdict == "FAILED", verdict.render_text()
+    assert verdict.failed_ids() == {"result.status"}
+    assert verdict.case is not None and verdict.case.revoked is not None
+    headline = verdict.render_text().splitlines()[0]
+    assert "result revoked on 2026-11-25 10:00 by 张伟 (approver)" in headline
+
+
+def test_a_bundle_with_a_superseded_document_passes_naming_the_one_in_force(
+    org: Org, trust: TrustFile
+) -> None:
+    from verifykit import after_issue, make_bundle
+
+    case = after_issue(org, b"the sealed result", "superseded")
+    verdict = verify_bundle(make_bundle(org, case=case), trust)
+    assert verdict.verdict == "PASSED", verdict.render_text()
+    standing = verdict.check("result.status")
+    assert standing is not None and "abababababababab" in standing.detail
+    assert "1 earlier document(s) superseded" in standing.detail
 
 
 def test_a_bare_case_receipt_is_checked_as_a_bundle(org: Org, trust: TrustFile) -> None:

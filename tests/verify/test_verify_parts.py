@@ -16,10 +16,10 @@ import pikepdf
 import pypdf
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from verifykit import CASE_ID, CHECK_AT, T1, Org, seal
+from verifykit import CASE_ID, CHECK_AT, T1, Org, seal, status_statement
 
 from ledger.trust import TrustFile
-from verify import InputUnreadable, verify_bundle, verify_pdf
+from verify import InputUnreadable, StatusEvidence, verify_bundle, verify_pdf
 from verify._cms import _der_framing
 from verify._pdfstruct import (
     byte_range_problem,
@@ -142,7 +142,7 @@ def test_the_time_limit_stops_slow_work() -> None:
 
 
 def test_verification_needs_no_network(
-    genuine: bytes, bundle: bytes, trust: TrustFile, monkeypatch: pytest.MonkeyPatch
+    org: Org, genuine: bytes, bundle: bytes, trust: TrustFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Offline by construction: with every way to open a connection made to fail, the
     # genuine result and bundle still pass.
@@ -152,7 +152,8 @@ def test_verification_needs_no_network(
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    assert verify_pdf(genuine, trust, at=CHECK_AT).verdict == "PASSED"
+    statement = StatusEvidence(statement=status_statement(org, genuine).dumps())
+    assert verify_pdf(genuine, trust, at=CHECK_AT, status=statement).verdict == "PASSED"
     assert verify_bundle(bundle, trust).verdict == "PASSED"
 
 

@@ -25,6 +25,7 @@ from verifykit import (
     make_receipt,
     seal,
     sealed_pdf,
+    status_statement,
     unsealed_pdf,
 )
 
@@ -32,7 +33,7 @@ from ledger.receipt import BUNDLE_KIND
 from ledger.trust import TrustFile
 from seals import SealAuthority, add_revocation_info
 from seals.render import render_result
-from verify import CHECK_IDS, InputUnreadable, Verdict, verify_pdf
+from verify import CHECK_IDS, InputUnreadable, StatusEvidence, Verdict, verify_pdf
 
 UNREADABLE = "input.unreadable"
 
@@ -46,6 +47,7 @@ class Ctx:
     with_overlay: bytes
     with_shadow: tuple[bytes, int]
     genuine_other_org: bytes
+    genuine_far_org: bytes  # a genuine document of an office with another name
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Row:
     make: Callable[[Ctx], bytes]
     expected: str  # the check id that must fail, or UNREADABLE
     receipt_field: str | None = None  # the receipt field the row tampers with, if any
+    ending: str = "valid"  # what the office's status statement says of the file
 
     def __str__(self) -> str:
         return self.name
@@ -117,6 +120,33 @@ def _set(key: str, value: object) -> Callable[[dict[str, object]], None]:
 
 
 ROWS: tuple[Row, ...] = (
+    # The office's own word on the document, and its issuer
+    Row(
+        "revoked by the office after delivery",
+        lambda c: c.genuine,
+        "result.status",
+        None,
+        "revoked",
+    ),
+    Row(
+        "superseded by a re-issued document",
+        lambda c: c.genuine,
+        "result.status",
+        None,
+        "superseded",
+    ),
+    Row("a genuine document of another office", lambda c: c.genuine_far_org, "document.issuer"),
+    # Metadata changed after the seal (pages untouched)
+    Row(
+        "/Info title rewritten after the seal",
+        lambda c: attacks.metadata_retitled(c.genuine),
+        "seal.modifications",
+    ),
+    Row(
+        "XMP title rewritten after the seal",
+        lambda c: attacks.xmp_retitled(c.genuine),
+        "seal.modifications",
+    ),
     # Published PDF attack classes
     Row(
         "universal signature forgery: signature value zeroed",
@@ -323,19 +353,23 @@ def ctx(
     with_shadow: tuple[bytes, int],
     genuine_other_org: bytes,
 ) -> Ctx:
-    return Ctx(org, other_org, genuine, unsealed, with_overlay, with_shadow, genuine_other_org)
+    far = sealed_pdf(Org.create(org="qingdao-approval", name="青岛市行政审批服务局"))
+    return Ctx(org, other_org, genuine, unsealed, with_overlay, with_shadow, genuine_other_org, far)
 
 
-def _judge(data: bytes, trust: TrustFile) -> Verdict | str:
+def _judge(data: bytes, trust: TrustFile, org: Org, ending: str = "valid") -> Verdict | str:
+    # Each file comes with the office's signed statement about exactly its bytes, so that
+    # every row fails by its own check, not by a missing status.
+    statement = StatusEvidence(statement=status_statement(org, data, ending).dumps())
     try:
-        return verify_pdf(data, trust, at=CHECK_AT)
+        return verify_pdf(data, trust, at=CHECK_AT, status=statement)
     except InputUnreadable:
         return UNREADABLE
 
 
 @pytest.mark.parametrize("row", ROWS, ids=str)
 def test_every_tampered_document_fails_with_its_check(row: Row, ctx: Ctx, trust: TrustFile) -> None:
-    result = _judge(row.make(ctx), trust)
+    result = _judge(row.make(ctx), trust, ctx.org, row.ending)
     if row.expected == UNREADABLE:
         assert result == UNREADABLE
         return
@@ -344,10 +378,12 @@ def test_every_tampered_document_fails_with_its_check(row: Row, ctx: Ctx, trust:
     assert row.expected in result.failed_ids(), result.render_text()
 
 
-def test_the_genuine_document_passes_every_check(genuine: bytes, trust: TrustFile) -> None:
-    verdict = verify_pdf(genuine, trust, at=CHECK_AT)
-    assert verdict.verdict == "PASSED", verdict.render_text()
-    expected = set(CHECK_IDS) - {"checkpoint.consistency"}
+def test_the_genuine_document_passes_every_check(
+    genuine: bytes, trust: TrustFile, org: Org
+) -> None:
+    verdict = _judge(genuine, trust, org)
+    assert isinstance(verdict, Verdict) and verdict.verdict == "PASSED", verdict
+    expected = set(CHECK_IDS) - {"checkpoint.consistency", "document.issuer"}
     assert {c.id for c in verdict.checks} == expected
     assert verdict.exit_code == 0
 
@@ -363,6 +399,10 @@ def test_the_matrix_covers_every_check_and_every_receipt_field(org: Org) -> None
 GENUINE_VARIANTS: tuple[tuple[str, Callable[[Ctx], bytes]], ...] = (
     ("sealed B-B with a CRL, no timestamp", lambda c: seal(c.org, c.unsealed, timestamp=False)),
     ("revoked after the timestamped seal", _revoked(+1)),
+    (
+        "metadata dates and producer updated later",
+        lambda c: attacks.metadata_dates_updated(c.genuine),
+    ),
 )
 
 
@@ -370,8 +410,8 @@ GENUINE_VARIANTS: tuple[tuple[str, Callable[[Ctx], bytes]], ...] = (
 def test_genuine_variants_pass(
     name: str, make: Callable[[Ctx], bytes], ctx: Ctx, trust: TrustFile
 ) -> None:
-    verdict = verify_pdf(make(ctx), trust, at=CHECK_AT)
-    assert verdict.verdict == "PASSED", verdict.render_text()
+    verdict = _judge(make(ctx), trust, ctx.org)
+    assert isinstance(verdict, Verdict) and verdict.verdict == "PASSED", verdict
 
 
 def test_a_seal_without_revocation_data_is_indeterminate(ctx: Ctx, trust: TrustFile) -> None:
@@ -395,7 +435,9 @@ def test_an_expired_certificate_without_timestamp_is_indeterminate(
 def test_an_expired_certificate_with_a_timestamp_passes(ctx: Ctx, trust: TrustFile) -> None:
     short = ctx.org.authority.issue_seal(now=SEALED_AT - timedelta(days=1), days=2)
     sealed = seal(ctx.org, ctx.unsealed, authority=short)
-    verdict = verify_pdf(sealed, trust, at=SEALED_AT + timedelta(days=10))
+    statement = status_statement(ctx.org, sealed, stated_at=SEALED_AT + timedelta(days=9))
+    evidence = StatusEvidence(statement=statement.dumps())
+    verdict = verify_pdf(sealed, trust, at=SEALED_AT + timedelta(days=10), status=evidence)
     assert verdict.verdict == "PASSED", verdict.render_text()
 
 
@@ -437,5 +479,5 @@ def test_a_genuine_rsa_seal_passes(trust: TrustFile, org: Org) -> None:
         org.log_key,
         org.witness_key,
     )
-    verdict = verify_pdf(seal(rsa_org, unsealed_pdf(org)), rsa_org.trust(), at=CHECK_AT)
-    assert verdict.verdict == "PASSED", verdict.render_text()
+    verdict = _judge(seal(rsa_org, unsealed_pdf(org)), rsa_org.trust(), rsa_org)
+    assert isinstance(verdict, Verdict) and verdict.verdict == "PASSED", verdict

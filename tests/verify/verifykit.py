@@ -8,6 +8,7 @@ be swapped for a tampered one, so a tamper case changes exactly what it names.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,11 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ledger.checkpoint import cosign, format_tlog_proof, sign_checkpoint, verifier_key_string
+from ledger.client import StreamWriter
+from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.merkle import MemoryTree
 from ledger.receipt import BUNDLE_KIND, RECEIPT_KIND, Receipt
 from ledger.sample import SampleOffice
 from ledger.signing import PrivateKey
+from ledger.status import StatusStatement, derive_status
 from ledger.trust import TrustFile
 from seals import FileKeySigner, InProcessTimeStamper, SealAuthority, seal_pdf
 from seals.attach import attach_receipt
@@ -48,6 +52,7 @@ class Org:
     tsa: SealCredentials
     log_key: PrivateKey = field(default_factory=PrivateKey.generate)
     witness_key: PrivateKey = field(default_factory=PrivateKey.generate)
+    status_key: PrivateKey = field(default_factory=PrivateKey.generate)
 
     @classmethod
     def create(cls, org: str = "jinan-approval", name: str = "济南市行政审批服务局") -> Org:
@@ -72,6 +77,7 @@ class Org:
             ),
             witness_quorum=1,
             public_base_url="https://zwfw.example.gov.cn",
+            status_keys={self.status_key.key_id: self.status_key.public_key},
         )
         return replace(trust, **changes)  # type: ignore[arg-type]
 
@@ -198,3 +204,60 @@ def seal(
 def sealed_pdf(org: Org, receipt: bytes | None = None, **doc_changes: object) -> bytes:
     """A genuine sealed result of the sample case."""
     return seal(org, unsealed_pdf(org, receipt, **doc_changes))
+
+
+STATED_AT = CHECK_AT - timedelta(hours=1)
+REVOKED_AT = SEALED_AT + timedelta(days=1)
+
+
+def after_issue(org: Org, pdf: bytes, ending: str = "valid") -> list[Envelope]:
+    """The case of ``pdf`` after Decided: ResultIssued, then (for ``ending``) Delivered and
+    ResultRevoked, or a superseding ResultIssued."""
+    case = org.case()
+    writer = StreamWriter(case[-1].stream, case[-1].seq, case[-1].hash)
+    office = org.office
+    sha = hashlib.sha256(pdf).hexdigest()
+    number = case_number(f"case:{CASE_ID}", T1)
+    body = {"pdf_sha256": sha, "seal_serial": "01", "case_number": number}
+    steps = [writer.sign("ResultIssued", office.seal_service, SEALED_AT, body)]
+    if ending == "revoked":
+        delivered = {"channel": "window", "recipient": "申请人"}
+        steps.append(
+            writer.sign("Delivered", office.handler, SEALED_AT + timedelta(hours=1), delivered)
+        )
+        revoked = {
+            "reason": "以欺骗手段取得行政许可",
+            "legal_basis": "行政许可法第六十九条",
+            "result": sha,
+        }
+        steps.append(writer.sign("ResultRevoked", office.approver, REVOKED_AT, revoked))
+    elif ending == "superseded":
+        newer = {**body, "pdf_sha256": "ab" * 32, "supersedes": sha}
+        steps.append(writer.sign("ResultIssued", office.seal_service, REVOKED_AT, newer))
+    return [*case, *steps]
+
+
+def status_statement(
+    org: Org,
+    pdf: bytes,
+    ending: str = "valid",
+    *,
+    stated_at: datetime = STATED_AT,
+    key: PrivateKey | None = None,
+    log_key: PrivateKey | None = None,
+) -> StatusStatement:
+    """The office's signed status statement of ``pdf``, as the server would answer it."""
+    directory_envelopes = org.directory()
+    directory = DirectoryState(
+        org.office.org, {org.office.root_key.key_id: org.office.root_key.public_key}
+    )
+    for env in directory_envelopes:
+        directory.apply(env)
+    case = after_issue(org, pdf, ending)
+    facts = derive_status(case, hashlib.sha256(pdf).hexdigest(), directory)
+    assert facts is not None
+    log = make_log(org, [*directory_envelopes, *case], log_key=log_key)
+    statement = StatusStatement.of(
+        org.office.org, facts, stated_at=stated_at, tlog_proof=log.proof(facts.deciding.hash)
+    )
+    return statement.signed(key or org.status_key)

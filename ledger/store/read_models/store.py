@@ -19,7 +19,14 @@ from ledger.envelope import Envelope, format_time, parse_time
 from ledger.store.read_models.summary import CaseFold, CaseSummary, fold_case, summary_of
 from ledger.timelimits import CaseTimes
 
-__all__ = ["READ_MODEL_METADATA", "TRACKING_NAME", "ReadModels", "rm_cases", "rm_tracking"]
+__all__ = [
+    "READ_MODEL_METADATA",
+    "TRACKING_NAME",
+    "ReadModels",
+    "rm_cases",
+    "rm_results",
+    "rm_tracking",
+]
 
 log = logging.getLogger("caseledger.read_models")
 
@@ -58,6 +65,18 @@ rm_cases = sa.Table(
     sa.Column("decided_late", sa.Boolean),
     sa.Column("yellow_card", sa.Boolean, nullable=False),
     sa.Column("clock", sa.Text, nullable=False),
+)
+
+# Which case issued a sealed result: a document's status is found by its SHA-256 alone
+# (GET /v1/public/results/{sha256}); the status itself is read from the case's envelopes.
+rm_results = sa.Table(
+    "rm_results",
+    READ_MODEL_METADATA,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("stream", sa.String(48), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    # The id printed in the document's QR code (chosen before sealing, so not its hash).
+    sa.Column("document_id", sa.String(32), unique=True),
 )
 
 # Statuses in which the decision clock runs (or is stopped by a suspension).
@@ -179,8 +198,11 @@ class ReadModels(TrackingRecorder):
 
     def _apply_batch(self, source: EnvelopeSource, start: int, rows: Sequence[Any]) -> None:
         touched: dict[str, CaseFold] = {}
+        issued: list[Envelope] = []
         for row in rows:
             envelope = Envelope.from_bytes(json.loads(row.state)["envelope"])
+            if envelope.type == "ResultIssued":
+                issued.append(envelope)
             if envelope.stream.startswith("directory:"):
                 self._directory = None
                 continue
@@ -196,6 +218,7 @@ class ReadModels(TrackingRecorder):
             self._move(conn, start, rows[-1].id)
             for summary in summaries:
                 _upsert(conn, summary)
+            _index_results(conn, issued)
         for stream, fold in touched.items():
             self._folds[stream] = fold
             self._folds.move_to_end(stream)
@@ -262,6 +285,20 @@ class ReadModels(TrackingRecorder):
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(rm_cases).where(where)).mappings().first()
         return _from_row(row) if row is not None else None
+
+    def result_stream(self, sha256: str) -> str | None:
+        """The case stream whose ResultIssued recorded the document ``sha256``, or None."""
+        query = sa.select(rm_results.c.stream).where(rm_results.c.sha256 == sha256)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return str(row[0]) if row is not None else None
+
+    def result_of_document(self, document_id: str) -> str | None:
+        """The SHA-256 of the document whose QR code carries ``document_id``, or None."""
+        query = sa.select(rm_results.c.sha256).where(rm_results.c.document_id == document_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return str(row[0]) if row is not None else None
 
     def waiting_for(self, role: str, *, limit: int = 200) -> list[CaseSummary]:
         """Open cases whose next step needs ``role``, soonest deadline first."""
@@ -392,6 +429,23 @@ _UPDATE_NEWER = rm_cases.update().where(
     rm_cases.c.stream == sa.bindparam("b_stream"), rm_cases.c.seq < sa.bindparam("b_seq")
 )
 _SEQ_OF = sa.select(rm_cases.c.seq).where(rm_cases.c.stream == sa.bindparam("b_stream"))
+
+
+def _index_results(conn: Connection, issued: list[Envelope]) -> None:
+    # Replaying a batch (another follower, a rebuilt position) finds the rows already there.
+    for env in issued:
+        sha256 = env.body.get("pdf_sha256")
+        known = sa.select(rm_results.c.sha256).where(rm_results.c.sha256 == sha256)
+        document_id = env.body.get("document_id")
+        if isinstance(sha256, str) and conn.execute(known).first() is None:
+            conn.execute(
+                rm_results.insert().values(
+                    sha256=sha256,
+                    stream=env.stream,
+                    seq=env.seq,
+                    document_id=document_id if isinstance(document_id, str) else None,
+                )
+            )
 
 
 def _upsert(conn: Connection, summary: CaseSummary) -> None:
