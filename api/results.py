@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -80,9 +80,8 @@ def issue_result(
     document_id = secrets.token_hex(16)
 
     def render(document_number: str, at: datetime) -> bytes:
-        document = _document(home, ledger, state, decided, document_number, at)
         url = f"{home.public_base_url}/verify/{document_id}"
-        return render_result(replace(document, verification_url=url))
+        return render_result(_document(home, ledger, state, decided, (document_number, url), at))
 
     draft = DocumentDraft(
         stream=stream,
@@ -116,9 +115,11 @@ def _document(
     ledger: CaseLedger,
     state: CaseState,
     decided: Envelope,
-    document_number: str,
+    numbering: tuple[str, str],
     at: datetime,
 ) -> ResultDocument:
+    """The result's fields; ``numbering`` is (文号, the verification URL of its QR code)."""
+    document_number, verification_url = numbering
     matter = ledger.directory().matter_at(
         state.matter_code or "", state.matter_version or 0, state.applied_at or decided.at
     )
@@ -134,7 +135,7 @@ def _document(
         legal_basis=str(decided.body["legal_basis"]),
         organisation=home.org_name,
         issued_on=china_date(at),
-        verification_url="",
+        verification_url=verification_url,
         valid_from=_date(validity.get("from")),
         valid_until=_date(validity.get("until")),
         document_number=document_number,

@@ -234,7 +234,10 @@ def _demo_verify(home: OrgHome, out: Path, documents: list[Path]) -> list[str]:
     verdicts = []
     checked = [
         ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust, status=evidence)),
-        *((str(p.relative_to(out)), verify_pdf(p.read_bytes(), trust)) for p in documents),
+        *(
+            (str(p.relative_to(out)), verify_pdf(p.read_bytes(), trust, status=evidence))
+            for p in documents
+        ),
         ("case-bundle.json", verify_bundle((out / "case-bundle.json").read_bytes(), trust)),
     ]
     for label, verdict in checked:

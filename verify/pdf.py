@@ -103,13 +103,18 @@ def _verify(
     signed_end = _signed_end(seal, len(data))
     receipt_checks, report, answered = _receipt(reader, seal, trust)
     document = _document(data[:signed_end], report, answered)
-    standing = check_status(
-        status,
-        trust,
-        hashlib.sha256(data).hexdigest(),
-        sealed_at=_sealed_at(seal),
-        moment=moment,
-    )
+    if answered is not None or (report is not None and report.case.outcome == "denied"):
+        # A notice answers a step and grants nothing: no later step revokes or supersedes
+        # it, so its receipt is all there is to its standing.
+        standing = passed("result.status", "a notice, not a licence: it has no status to change")
+    else:
+        standing = check_status(
+            status,
+            trust,
+            hashlib.sha256(data).hexdigest(),
+            sealed_at=_sealed_at(seal),
+            moment=moment,
+        )
     checks = (*seal_checks, *receipt_checks, document, standing)
     issuer = foreign_issuer(seal, trust)
     if issuer is not None:

@@ -51,7 +51,9 @@ def assert_one_good_result(office: Office, stream: str) -> None:
         assert document_findings(office.home, ledger) == []
         assert ledger.audit().ok
         verdict = verify_pdf(path.read_bytes(), office.home.trust()).to_json()
-        assert verdict["verdict"] == "PASSED", verdict
+        # Offline and without a status statement only result.status stays open.
+        open_checks = {c["id"] for c in verdict["checks"] if c["status"] != "passed"}
+        assert open_checks <= {"result.status"}, verdict
     finally:
         ledger.close()
 

@@ -78,7 +78,11 @@ def steps_to(office: Office, ledger: CaseLedger, doc_type: str) -> Case:
     case.do("Decided", o.approver, {**decided_body(T1), "outcome": outcome})
     if doc_type == "revocation":
         case.do("Delivered", o.handler, {"channel": "window", "recipient": "申请人"})
-        revoke = {"reason": "以欺骗手段取得许可。", "legal_basis": "《行政许可法》第六十九条"}
+        revoke = {
+            "reason": "以欺骗手段取得许可。",
+            "legal_basis": "《行政许可法》第六十九条",
+            "result": ledger.case_state(case.stream).result_sha256,
+        }
         case.do("ResultRevoked", o.approver, revoke)
     return case
 
