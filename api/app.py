@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import fastapi_offline
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html
@@ -19,9 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.checkpoints import CheckpointSchedule
 from api.deps import Clock, Services, open_services
-from api.errors import error_body, install_error_handlers
+from api.errors import RequestBoundary, error_body, install_error_handlers
 from api.routes import admin, feed, log, materials, public, staff, supervision
 from api.settings import Settings, get_settings
+from api.verifying import make_checker
 
 __all__ = ["BodyLimit", "create_app"]
 
@@ -111,8 +113,12 @@ def create_app(
     opened = services or open_services(settings, clock=clock)
     schedule = CheckpointSchedule(opened, settings.checkpoint_interval_seconds)
 
+    checker = make_checker(settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if checker is not None:
+            await anyio.to_thread.run_sync(checker.warm)
         schedule.start()
         yield
         schedule.stop()
@@ -129,6 +135,7 @@ def create_app(
     )
     _include_redoc(app)
     app.state.services = opened
+    app.state.pdf_checker = checker
     app.state.checkpoints = schedule
     install_error_handlers(app)
     for module in (staff, admin, supervision, public, log, feed, materials):
@@ -137,6 +144,9 @@ def create_app(
     app.add_middleware(
         BodyLimit, default=settings.max_body_bytes, uploads=settings.max_upload_bytes
     )
+    # Added last, so it is outermost: request ids, access lines, and a 500 that keeps the
+    # connection for whatever fails below it.
+    app.add_middleware(RequestBoundary)
     return app
 
 

@@ -10,7 +10,9 @@ HMAC-SHA256 under a key derived from the organisation's server secret, so any se
 process of the organisation can check them. A challenge is taken once per process (a used
 set remembers it until it expires). Tokens live ``token_minutes`` (15 by default); every
 request re-checks the key and the roles against the directory, so a revoked key or role
-stops working at once.
+stops working at once. Each token names a random id; signing out records it as revoked in
+the database (``ledger.store.sessions``), so the token is refused from then on by every
+process of the organisation, before and after a restart.
 
 Query codes (查询密码) for the public case lookup are derived, not stored:
 ``HMAC-SHA256(secret, "caseledger/query-code/v1\\n" + case id)`` read as a number,
@@ -26,27 +28,62 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from api.errors import ApiError
 from ledger.directory import DirectoryState
 from ledger.errors import CaseLedgerError
 from ledger.signing import b64decode_strict, verify_signature
 
-__all__ = ["SIGNIN_PREFIX", "Identity", "TokenService", "query_code", "roles_now"]
+__all__ = [
+    "SIGNIN_PREFIX",
+    "Identity",
+    "Revocations",
+    "TokenService",
+    "query_code",
+    "roles_now",
+]
 
 SIGNIN_PREFIX = b"caseledger/signin/v1\n"
+
+
+class Revocations(Protocol):
+    """Where revoked token ids are kept (``ledger.store.sessions.RevokedTokens``)."""
+
+    def revoke(self, token_id: str, expires_at: datetime, now: datetime) -> None: ...
+
+    def is_revoked(self, token_id: str) -> bool: ...
+
+
+class _InMemory:
+    """Revocations kept by this process only (a service without a database of its own)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def revoke(self, token_id: str, expires_at: datetime, now: datetime) -> None:
+        with self._lock:
+            self._ids = {t: exp for t, exp in self._ids.items() if exp >= now}
+            self._ids[token_id] = expires_at
+
+    def is_revoked(self, token_id: str) -> bool:
+        with self._lock:
+            return token_id in self._ids
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
     """Who is signed in, with which key, holding which roles now (role → matter codes;
-    ``*`` means every matter)."""
+    ``*`` means every matter), and which token they hold (its id and expiry)."""
 
     principal: str
     key_id: str
     roles: dict[str, frozenset[str]]
     unit: str
+    token_id: str = ""
+    expires_at: datetime | None = None
 
     def may(self, role: str, matter: str | None = None) -> bool:
         matters = self.roles.get(role)
@@ -108,8 +145,16 @@ def active_key(directory: DirectoryState, principal: str, key_id: str, at: datet
 class TokenService:
     """Issues and checks challenges and tokens under the organisation's server secret."""
 
-    def __init__(self, secret: bytes, *, token_minutes: int, challenge_seconds: int) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        *,
+        token_minutes: int,
+        challenge_seconds: int,
+        revocations: Revocations | None = None,
+    ) -> None:
         self._key = _derive(secret, "token")
+        self.revocations: Revocations = revocations or _InMemory()
         self.token_life = timedelta(minutes=token_minutes)
         self.challenge_life = timedelta(seconds=challenge_seconds)
         self._used: dict[str, datetime] = {}
@@ -164,9 +209,13 @@ class TokenService:
             ) from None
         self._take(challenge, now)
         expires = now + self.token_life
-        token = self._seal(
-            "token", {"sub": principal, "key": key_id, "exp": int(expires.timestamp())}
-        )
+        payload = {
+            "sub": principal,
+            "key": key_id,
+            "exp": int(expires.timestamp()),
+            "jti": secrets.token_hex(16),
+        }
+        token = self._seal("token", payload)
         return token, expires, principal
 
     def _take(self, challenge: str, now: datetime) -> None:
@@ -181,9 +230,17 @@ class TokenService:
         """Who holds ``token`` now; ApiError 401 if the token, key or roles do not stand."""
         payload = self._open("token", token, now)
         principal, key_id = str(payload["sub"]), str(payload["key"])
+        token_id = payload.get("jti")
+        if not isinstance(token_id, str) or self.revocations.is_revoked(token_id):
+            raise ApiError(401, "auth.signed_out", "已退出登录，请重新登录")
         active_key(directory, principal, key_id, now)
         roles = roles_now(directory, principal, now)
         if not roles:
             raise ApiError(401, "auth.no_role", f"{principal} holds no role now")
         staff = directory.staff.get(principal)
-        return Identity(principal, key_id, roles, staff.unit if staff else "")
+        expires = datetime.fromtimestamp(int(str(payload["exp"])), UTC)
+        return Identity(principal, key_id, roles, staff.unit if staff else "", token_id, expires)
+
+    def sign_out(self, who: Identity, now: datetime) -> None:
+        """Revoke the token ``who`` signed in with: refused from now on."""
+        self.revocations.revoke(who.token_id, who.expires_at or now, now)

@@ -7,7 +7,6 @@ trust file and secrets; everything else asks for them through the ``Annotated`` 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,14 +17,17 @@ from fastapi import Depends, Request
 
 from api.auth import Identity, TokenService
 from api.errors import ApiError
+from api.limits import ApplicantGate, QueryGuard, RateLimiter, too_many
 from api.settings import Settings
 from ledger.clock import Clock, system_clock
 from ledger.errors import CaseLedgerError
 from ledger.store.application import CaseLedger
 from ledger.store.read_models import ReadModels
+from ledger.store.sessions import RevokedTokens
 from ledger.trust import TrustFile
 
 __all__ = [
+    "AddressDep",
     "Clock",
     "IdentityDep",
     "LedgerDep",
@@ -48,31 +50,6 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-class RateLimiter:
-    """A token bucket per client address: ``per_minute`` requests, refilled continuously."""
-
-    def __init__(self, per_minute: int, *, max_clients: int = 100_000) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self.max_clients = max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, client: str, now: float | None = None) -> float:
-        """0.0 if the request may go ahead, else the seconds to wait."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if len(self._buckets) >= self.max_clients:
-                self._buckets.clear()  # a flood of addresses: start afresh rather than grow
-            tokens, last = self._buckets.get(client, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[client] = (tokens, now)
-                return (1.0 - tokens) / self.rate
-            self._buckets[client] = (tokens - 1.0, now)
-            return 0.0
-
-
 @dataclass
 class Services:
     """Everything one organisation's service needs, opened once per app."""
@@ -85,6 +62,8 @@ class Services:
     secret: bytes
     home: Any = None
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(60))
+    applicants: ApplicantGate = field(default_factory=lambda: applicant_gate(Settings()))
+    queries: QueryGuard = field(default_factory=lambda: query_guard(Settings()))
     clock: Clock = system_clock
     _crl: tuple[float, bytes] | None = None
     # The material store (api.materials), opened on first use.
@@ -210,6 +189,7 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         secret,
         token_minutes=settings.token_minutes,
         challenge_seconds=settings.challenge_seconds,
+        revocations=RevokedTokens(read_models.engine),
     )
     services = Services(
         settings=settings,
@@ -220,6 +200,8 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         secret=secret,
         home=home,
         limiter=RateLimiter(settings.public_rate_per_minute),
+        applicants=applicant_gate(settings),
+        queries=query_guard(settings),
         clock=clock or system_clock,
     )
     if home is not None:
@@ -248,6 +230,27 @@ def _start_recovery(services: Services) -> Any:
     runner = RecoveryRunner(run, services.settings.recovery_seconds)
     runner.start()
     return runner
+
+
+def applicant_gate(settings: Settings) -> ApplicantGate:
+    """The limits on applicants' self-service envelopes that ``settings`` set."""
+    return ApplicantGate(
+        max_bytes=settings.applicant_max_bytes,
+        per_minute=settings.applicant_rate_per_minute,
+        burst=settings.applicant_burst,
+        total_per_minute=settings.applicant_total_per_minute,
+        total_burst=settings.applicant_total_burst,
+    )
+
+
+def query_guard(settings: Settings) -> QueryGuard:
+    """The limits on wrong query codes that ``settings`` set."""
+    return QueryGuard(
+        per_case=settings.query_misses_per_case,
+        lockout_seconds=settings.query_lockout_minutes * 60,
+        total_per_minute=settings.query_misses_per_minute,
+        total_burst=settings.query_misses_per_minute,
+    )
 
 
 def get_services(request: Request) -> Services:
@@ -299,14 +302,16 @@ def get_identity(request: Request, services: ServicesDep, now: NowDep) -> Identi
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 
-def public_rate(request: Request, services: ServicesDep) -> None:
+def client_address(request: Request) -> str:
+    """The caller's address as the connection shows it (no proxy header is trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+AddressDep = Annotated[str, Depends(client_address)]
+
+
+def public_rate(address: AddressDep, services: ServicesDep) -> None:
     """Refuse (429) a client address that exceeds the public rate."""
-    client = request.client.host if request.client else "unknown"
-    wait = services.limiter.take(client)
+    wait = services.limiter.take(address)
     if wait > 0:
-        raise ApiError(
-            429,
-            "rate.limited",
-            f"too many requests; retry in {wait:.0f} s",
-            headers={"Retry-After": str(max(1, round(wait)))},
-        )
+        raise too_many("rate.limited", "请求", wait)

@@ -12,17 +12,28 @@
 | ApiError | its own status |
 | any other CaseLedgerError | 422 |
 | anything unexpected | 500 ``internal`` (no details leak) |
+
+:class:`RequestBoundary` wraps the whole app: every request gets an id (``X-Request-Id``,
+also in a 500's body), one access line is logged (id, method, path without its query, status,
+error code), and an unexpected exception becomes the 500 answer right there, without being
+raised on to the server — so the server keeps the connection open. What is logged about such
+an exception is its kind and where it was raised (file, line, function), never its message,
+which may quote a body or an applicant's data.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.errors import (
     CaseLedgerError,
@@ -33,9 +44,10 @@ from ledger.errors import (
     StreamNotFound,
 )
 
-__all__ = ["ApiError", "error_body", "install_error_handlers"]
+__all__ = ["ApiError", "RequestBoundary", "error_body", "install_error_handlers", "where_raised"]
 
 log = logging.getLogger("caseledger.api")
+access = logging.getLogger("caseledger.access")
 
 
 class ApiError(CaseLedgerError):
@@ -128,9 +140,82 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     return _json(exc.status_code, error_body(code, str(exc.detail)), dict(exc.headers or {}))
 
 
-def _internal(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error", exc_info=exc)
-    return _json(500, error_body("internal", "the server failed; the error has been logged"))
+def where_raised(exc: BaseException) -> str:
+    """The exception's kind and the frames it passed (file:line function), no message."""
+    frames = traceback.extract_tb(exc.__traceback__)[-8:]
+    path = " < ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames)
+    return f"{type(exc).__name__} at {path or '?'}"
+
+
+def _internal_body(request_id: str) -> dict[str, Any]:
+    return error_body(
+        "internal", "服务器内部错误，已记录（编号 " + request_id + "）", request_id=request_id
+    )
+
+
+def _internal(request: Request, exc: Exception) -> JSONResponse:
+    request_id = str(request.scope.get("caseledger.request_id", "-"))
+    log.error("internal error in request %s: %s", request_id, where_raised(exc))
+    return _json(500, _internal_body(request_id))
+
+
+class RequestBoundary:
+    """The outermost layer of the app (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        scope["caseledger.request_id"] = request_id
+        seen: dict[str, Any] = {"status": 0, "code": "-"}
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+                headers = [*message.get("headers", ()), (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and seen["status"] >= 400:
+                seen["code"] = _code_of(message.get("body", b""), seen["code"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            log.error("internal error in request %s: %s", request_id, where_raised(exc))
+            if not seen["status"]:
+                await _send_json(send, 500, _internal_body(request_id), request_id)
+                seen.update(status=500, code="internal")
+        access.info(
+            "%s %s %s %s %s",
+            request_id,
+            scope.get("method", "-"),
+            scope.get("path", "-"),
+            seen["status"],
+            seen["code"],
+        )
+
+
+def _code_of(body: bytes, default: str) -> str:
+    try:
+        code = json.loads(body).get("code") if body.startswith(b"{") else None
+    except (ValueError, UnicodeDecodeError):
+        return default
+    return str(code)[:64] if code else default
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any], request_id: str) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def install_error_handlers(app: FastAPI) -> None:

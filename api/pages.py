@@ -16,6 +16,7 @@ sent with a Content-Security-Policy that allows scripts from this server only.
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -29,6 +30,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from api.deps import ReadModelsDep, ServicesDep, public_rate
 from api.errors import ApiError
 from ledger.clock import china_minute_text
+from ledger.steps import catalogue
 
 __all__ = ["register_pages", "router"]
 
@@ -60,9 +62,20 @@ def render(
     """The page ``name`` inside the layout. ``parts`` are HTML already escaped by the caller."""
     content = _template(name).safe_substitute(parts)
     tags = "".join(f'<script src="/static/{s}" defer></script>' for s in scripts)
+    if scripts:
+        tags = _steps_data() + tags
     return _template("layout.html").safe_substitute(
         title=html.escape(title), org_name=html.escape(org_name), content=content, scripts=tags
     )
+
+
+@lru_cache(maxsize=1)
+def _steps_data() -> str:
+    """The step table as a JSON data block the page scripts read (names of steps and
+    states), so the pages never keep a copy of their own. ``<`` is escaped so that no text
+    in it can close the element."""
+    data = json.dumps(catalogue(), ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
+    return f'<script type="application/json" id="caseledger-steps">{data}</script>'
 
 
 def _signin_panel(heading: str, example: str) -> str:
@@ -118,7 +131,7 @@ def _public_result(found: Any) -> str:
 def public_page(
     services: ServicesDep,
     read_models: ReadModelsDep,
-    number: Annotated[str, Query(max_length=32)] = "",
+    number: Annotated[str, Query(max_length=48)] = "",
     code: Annotated[str, Query(max_length=16)] = "",
 ) -> HTMLResponse:
     """Case lookup (办件查询) by number and query code, and the sealed-PDF check."""
@@ -150,7 +163,7 @@ def public_page(
 @router.get("/verify", response_class=HTMLResponse, dependencies=[Depends(public_rate)])
 def verify_page(
     services: ServicesDep,
-    case: Annotated[str, Query(max_length=32)] = "",
+    case: Annotated[str, Query(max_length=48)] = "",
 ) -> HTMLResponse:
     """Where a result's QR code points (``/verify?case=NUMBER``): the public page with the case
     number filled in, to check the PDF or look the case up with its query code."""

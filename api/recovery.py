@@ -152,7 +152,7 @@ def _awaiting_from_ledger(ledger: CaseLedger) -> list[str]:
 
 def awaiting_from_read_models(engine: sa.Engine) -> list[str]:
     """Approved cases without a result, as the case summaries know them."""
-    from ledger.store.read_models.store import rm_cases
+    from ledger.store.read_models.tables import rm_cases
 
     with engine.connect() as conn:
         rows = conn.execute(

@@ -130,7 +130,7 @@ class CaseOut(_Out):
     """A case as queues and lists show it."""
 
     case_id: str
-    case_number: str = Field(examples=["20261124-3F6C2A9B1D04"])
+    case_number: str = Field(examples=["20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11"])
     status: str = Field(examples=["accepted"])
     matter: str = Field(examples=["XK-370100-001"])
     matter_name: str = Field(examples=["食品经营许可证核发"])
@@ -250,3 +250,23 @@ class LeavesOut(_Out):
     start: int
     end: int
     leaves: list[str] = Field(description="base64 32-byte envelope hashes (the leaf data)")
+
+
+class SetAsideItem(_Out):
+    """A case the read models left out: where projecting it failed, and a stable code."""
+
+    stream: str = Field(examples=["case:3f6c2a9b-1d04-4e4b-9a51-0c7d2e8f6a11"])
+    seq: int = Field(examples=[1], description="the step whose summary failed")
+    position: int = Field(description="the store's notification id of that step")
+    code: str = Field(examples=["projection.conflict"])
+    detail: str = Field(examples=["IntegrityError"], description="the kind of error only")
+    step_at: str = Field(description="the step's signed time")
+
+
+class SetAsideOut(_Out):
+    """Cases set aside by the read models (their steps are stored; only summaries lack)."""
+
+    cases: list[SetAsideItem]
+    taken_back: list[str] = Field(
+        default_factory=list, description="streams a retry took back into the summaries"
+    )

@@ -26,11 +26,13 @@ from api.schemas import (
     TimingOut,
     WatchOut,
 )
+from ledger import steps
 from ledger.admission import sign_admission
 from ledger.directory import DirectoryState, Matter
-from ledger.envelope import Actor, Envelope, draft_envelope, format_time
-from ledger.errors import ClockSkew, EnvelopeError, StreamNotFound
-from ledger.policy import STEP_RULES
+from ledger.envelope import Envelope, format_time
+from ledger.errors import ClockSkew, DraftRefused, EnvelopeError, StreamNotFound
+from ledger.state import case_id_of_number
+from ledger.steps import STATES
 from ledger.store.application import AppendResult
 from ledger.store.read_models import CaseSummary
 from ledger.timelimits import local_date
@@ -47,45 +49,32 @@ __all__ = [
 ]
 
 CASE_ROLES = ("handler", "reviewer", "approver", "seal_service")
-STATUS_TEXT = {
-    "applied": "已申请，待受理",
-    "awaiting_supplement": "待补正",
-    "accepted": "已受理",
-    "in_review": "审查中",
-    "suspended": "中止（暂停计时）",
-    "decided": "已决定",
-    "result_issued": "已出证",
-    "delivered": "已送达（办结）",
-    "not_accepted": "不予受理",
-    "withdrawn": "已撤回",
-    "revoked": "已撤销",
-}
-BODY_TEMPLATES: dict[str, dict[str, Any]] = {
-    "SupplementRequested": {"items": [], "notice": ""},
-    "SupplementProvided": {"materials": []},
-    "Accepted": {"opinion": ""},
-    "NotAccepted": {"reason": "", "legal_basis": ""},
-    "Reviewed": {"level": 1, "opinion": "agree", "comments": "", "basis": ""},
-    "Decided": {"outcome": "approved", "decision": "", "legal_basis": ""},
-    "ResultIssued": {"pdf_sha256": "", "seal_serial": ""},
-    "Delivered": {"channel": "window", "recipient": ""},
-    "Suspended": {"reason": ""},
-    "Resumed": {"reason": ""},
-    "Withdrawn": {"reason": ""},
-    "ResultRevoked": {"reason": "", "legal_basis": ""},
-}
+# A refused draft's code and the HTTP status it stands for.
+DRAFT_STATUS = {"step.unknown": 422, "order.not_allowed": 409, "role.missing": 403}
 
 
 # Writing ------------------------------------------------------------------------------------
 
 
 def append_envelope(
-    services: Services, raw: bytes, now: datetime, *, only_directory: bool = False
+    services: Services,
+    raw: bytes,
+    now: datetime,
+    *,
+    address: str = "unknown",
+    only_directory: bool = False,
 ) -> AppendOut:
-    """Parse and append one signed envelope with the server clock."""
+    """Parse and append one signed envelope with the server clock.
+
+    An envelope in the applicant role is signed by a key nobody enrolled (self-service, no
+    sign-in), so it first passes the applicants' size cap and rates (``address`` is the
+    caller's); staff envelopes are signed by directory keys and are not held back.
+    """
     envelope = Envelope.from_bytes(raw)
     if only_directory and not envelope.stream.startswith("directory:"):
         raise EnvelopeError("this endpoint takes directory envelopes only", code="envelope.stream")
+    if envelope.actor.role == "applicant":
+        services.applicants.admit(address, len(raw))
     try:
         result = services.ledger.append(envelope, now=now)
     except ClockSkew:
@@ -197,6 +186,10 @@ def queue(services: Services, who: Identity, role: str, now: datetime) -> list[C
 def _visible_case(services: Services, who: Identity, case_id: uuid.UUID) -> CaseSummary:
     summary = services.read_models.case(f"case:{case_id}")
     if summary is None:
+        if services.read_models.set_aside_case(f"case:{case_id}") is not None:
+            raise ApiError(
+                503, "case.set_aside", "该案件的摘要暂不可用（已搁置），管理员可在搁置列表中查看"
+            )
         raise StreamNotFound(f"no case {case_id}")
     if who.may("supervisor") or any(who.may(r, summary.matter_code) for r in CASE_ROLES):
         return summary
@@ -238,33 +231,20 @@ def draft_next(
 ) -> DraftOut:
     """The unsigned next envelope of a case for ``who`` to fill in and sign."""
     summary = _visible_case(services, who, case_id)
-    if step_type not in STEP_RULES:
-        raise ApiError(422, "step.unknown", f"{step_type!r} is not a case step")
-    allowed_from, roles = STEP_RULES[step_type]
     state = services.ledger.case_state(summary.stream)
-    if state.status not in allowed_from:
-        raise ApiError(409, "order.not_allowed", f"{step_type} may not follow {state.status}")
-    preferred = [summary.next_role] if summary.next_step == step_type else []
-    role = next(
-        (r for r in [*preferred, *sorted(roles)] if r and who.may(r, summary.matter_code)), None
-    )
-    if role is None:
-        raise ApiError(403, "role.missing", f"{step_type} needs one of {sorted(roles)}")
-    body = dict(BODY_TEMPLATES.get(step_type, {}))
-    if step_type == "Reviewed":
-        body["level"] = state.reviews_done + 1
-    if step_type == "ResultRevoked" and state.result_sha256:
-        body["result"] = state.result_sha256  # the revocation names the document it ends
-    draft = draft_envelope(
-        stream=summary.stream,
-        seq=state.seq + 1,
-        step_type=step_type,
-        at=now,
-        actor=Actor(who.principal, role, who.key_id),
-        prev=state.head_hash,
-        body=body,
-    )
-    return DraftOut(draft=draft, body_template=body)
+    offered = summary.next_role if summary.next_step == step_type else None
+    try:
+        draft = steps.draft_next(
+            state,
+            step_type,
+            signer=(who.principal, who.key_id),
+            at=now,
+            may=lambda role: who.may(role, summary.matter_code),
+            offered_role=offered,
+        )
+    except DraftRefused as exc:
+        raise ApiError(DRAFT_STATUS.get(exc.code, 422), exc.code, exc.message) from None
+    return DraftOut(draft=draft, body_template=draft["body"])
 
 
 def _when(at: datetime | None) -> str | None:
@@ -349,10 +329,21 @@ def _mask(name: str, kind: str) -> str:
 
 
 def _public_summary(services: Services, number: str, code: str) -> Any:
-    summary = services.read_models.by_number(number)
-    expected = query_code(services.secret, summary.case_id) if summary else "-"
-    if summary is None or not hmac.compare_digest(expected.encode(), code.encode()):
-        raise ApiError(404, "case.not_found", "no case with that number and query code")
+    """The case with that number if ``code`` is its query code; 404 if not, the same either
+    way; 429 once the number (or all lookups) has had too many wrong codes."""
+    services.queries.check(number)
+    case_id = case_id_of_number(number.upper())
+    expected = query_code(services.secret, case_id) if case_id else "-"
+    if case_id is None or not hmac.compare_digest(expected.encode(), code.encode()):
+        services.queries.missed(number)
+        raise ApiError(404, "case.not_found", "未找到该办件：请核对受理号和查询密码")
+    services.queries.found(number)
+    stream = f"case:{case_id}"
+    summary = services.read_models.case(stream)
+    if summary is None or summary.case_number != number.upper():
+        if summary is None and services.read_models.set_aside_case(stream) is not None:
+            raise ApiError(503, "case.set_aside", "该办件暂时无法查询，请稍后再试或联系办理窗口")
+        raise ApiError(404, "case.not_found", "未找到该办件：请核对受理号和查询密码")
     return summary
 
 
@@ -395,7 +386,7 @@ def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
         matter_name=summary.matter_name,
         unit=summary.unit,
         status=summary.status,
-        status_text=STATUS_TEXT.get(summary.status, summary.status),
+        status_text=_status_text(summary.status),
         applicant=_mask(summary.applicant_name, summary.applicant_kind),
         applied_at=format_time(summary.applied_at),
         accepted_at=format_time(times.accepted_at) if times.accepted_at else None,
@@ -403,3 +394,8 @@ def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
         outcome=summary.outcome,
         committed_deadline=_day(summary.assess(summary.last_at).committed_deadline),
     )
+
+
+def _status_text(status: str) -> str:
+    state = STATES.get(status)
+    return state.zh if state else status

@@ -34,8 +34,47 @@ class Settings(BaseSettings):
         ge=1024,
         description="Cap on uploaded request bodies (POST /v1/verify, /v1/materials).",
     )
+    verify_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="Wall-clock (and CPU) limit of one PDF check."
+    )
+    verify_memory_mb: int = Field(
+        default=1024, ge=64, description="Memory one PDF check may take (MiB, RLIMIT_AS)."
+    )
+    verify_concurrency: int = Field(
+        default=2, ge=1, le=64, description="PDF checks that may run at once; more get 503."
+    )
+    verify_max_inflated_mb: int = Field(
+        default=64, ge=1, description="Refuse PDFs whose streams inflate to more (MiB)."
+    )
+    verify_max_cmap_entries: int = Field(
+        default=50_000, ge=1, description="Refuse PDFs whose CMaps hold more entries."
+    )
     public_rate_per_minute: int = Field(
         default=60, ge=1, description="Requests per minute per client address on public endpoints."
+    )
+    applicant_max_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="Cap on one envelope signed by an applicant."
+    )
+    applicant_rate_per_minute: float = Field(
+        default=2, gt=0, description="Applicant envelopes per minute from one client address."
+    )
+    applicant_burst: int = Field(
+        default=10, ge=1, description="Applicant envelopes from one address at once."
+    )
+    applicant_total_per_minute: float = Field(
+        default=120, gt=0, description="Applicant envelopes per minute from all addresses."
+    )
+    applicant_total_burst: int = Field(
+        default=300, ge=1, description="Applicant envelopes from all addresses at once."
+    )
+    query_misses_per_case: int = Field(
+        default=5, ge=1, description="Wrong query codes that lock one case number's lookup."
+    )
+    query_lockout_minutes: float = Field(
+        default=15, gt=0, description="How long a case number's lookup stays locked."
+    )
+    query_misses_per_minute: int = Field(
+        default=60, ge=1, description="Wrong query codes per minute over all cases."
     )
     token_minutes: int = Field(default=15, ge=1, le=60, description="Lifetime of a sign-in token.")
     challenge_seconds: int = Field(

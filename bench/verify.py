@@ -13,6 +13,10 @@ timed as the same verification with and without a statement, and the server's an
 ``GET /v1/public/results/{sha256}`` (index lookup, the case's envelopes, a log proof, the
 signature) against ``GET /v1/log/checkpoint`` on the same in-process server (a demo office).
 
+The full check is also timed as the server and the command line run it: in a child process
+under the default limits (verify.sandbox, forked by multiprocessing's fork server), to show
+what the sandbox costs a normal document (``sandbox_ratio``: sandboxed / in-process).
+
     .venv/bin/python bench/verify.py [--n 30]
 
 Prints a table, then JSON lines with the medians (ms) and the ratios to the baselines.
@@ -63,6 +67,7 @@ def main() -> None:
     from verifykit import CHECK_AT, Org, make_bundle, sealed_pdf, status_statement
 
     from verify import StatusEvidence, verify_bundle, verify_pdf
+    from verify.sandbox import Sandbox
     from verify.trust import seal_roots
 
     org = Org.create()
@@ -71,6 +76,8 @@ def main() -> None:
     bundle = make_bundle(org)
     roots = list(seal_roots(trust).asn1)
     assert verify_pdf(pdf, trust, at=CHECK_AT).verdict == "INDETERMINATE"  # no status given
+    sandbox = Sandbox()
+    sandbox.warm()
 
     def bare() -> object:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
@@ -81,11 +88,12 @@ def main() -> None:
 
     evidence = StatusEvidence(statement=status_statement(org, pdf).dumps())
     assert verify_pdf(pdf, trust, at=CHECK_AT, status=evidence).verdict == "PASSED"
-    baseline, ours, with_status, bundle_ms = medians_ms(
+    baseline, ours, with_status, sandboxed, bundle_ms = medians_ms(
         [
             bare,
             lambda: verify_pdf(pdf, trust, at=CHECK_AT),
             lambda: verify_pdf(pdf, trust, at=CHECK_AT, status=evidence),
+            lambda: sandbox.verify_pdf(pdf, trust, at=CHECK_AT, status=evidence),
             lambda: verify_bundle(bundle, trust),
         ],
         args.n,
@@ -94,6 +102,7 @@ def main() -> None:
         ("pyHanko validate_pdf_signature (baseline)", baseline),
         ("caseledger verify_pdf, no status", ours),
         ("caseledger verify_pdf --status (all checks)", with_status),
+        ("the same in the sandbox (child process)", sandboxed),
         ("caseledger verify_bundle (20 envelopes)", bundle_ms),
     ]
     print(f"sealed result: {len(pdf)} bytes, median of {args.n} runs")
@@ -108,6 +117,8 @@ def main() -> None:
                 "pdf_bytes": len(pdf),
                 "baseline_pyhanko_ms": round(baseline, 2),
                 "verify_pdf_ms": round(ours, 2),
+                "verify_pdf_sandboxed_ms": round(sandboxed, 2),
+                "sandbox_ratio": round(sandboxed / with_status, 3),
                 "verify_bundle_ms": round(bundle_ms, 2),
                 "verify_pdf_with_status_ms": round(with_status, 2),
                 "status_check_ratio": round(with_status / ours, 3),

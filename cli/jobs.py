@@ -24,6 +24,7 @@ from ledger.store.audit import AuditReport, Finding
 from ledger.store.bundles import build_bundle
 from ledger.store.log_audit import audit_commit_times, audit_log
 from ledger.store.materials import FolderMaterials
+from ledger.store.read_models import set_aside_in
 
 __all__ = ["audit_with_log", "register"]
 
@@ -53,6 +54,12 @@ def audit_with_log(
         typer.echo(f"  … {count} envelopes replayed", err=True)
 
     report = ledger.audit(progress=show if progress else None)
+    engine = ledger.store.engine()
+    try:
+        aside = tuple(e.to_json() for e in set_aside_in(engine))
+    finally:
+        engine.dispose()
+    report = replace(report, set_aside=aside)
     findings = audit_commit_times(ledger.all_notifications())
     summary = report.log
     if ledger.log is not None:

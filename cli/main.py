@@ -173,6 +173,14 @@ def print_audit(report: AuditReport) -> None:
         typer.echo(
             f"  {finding['code']:<22} {finding['stream']} seq {finding['seq']}: {finding['detail']}"
         )
+    if data["set_aside"]:
+        count = len(data["set_aside"])
+        typer.echo(f"read models: {count} case(s) set aside (steps stored, summaries missing)")
+    for entry in data["set_aside"]:
+        typer.echo(
+            f"  {entry['code']:<22} {entry['stream']} seq {entry['seq']}"
+            f" (position {entry['position']})"
+        )
 
 
 @app.command()

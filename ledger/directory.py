@@ -9,7 +9,8 @@ are void, and an audit must honour that even for signatures made before it was r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +20,15 @@ from ledger.signing import public_key_from_b64
 
 __all__ = [
     "STAFF_ROLES",
+    "DirectoryChange",
     "DirectoryState",
     "Grant",
     "KeyRecord",
     "Matter",
     "ReviewLevel",
     "Staff",
+    "matter_from_body",
+    "read_change",
 ]
 
 # "department": another department's system, which follows the feed of its matters' cases.
@@ -143,17 +147,22 @@ class DirectoryState:
     # Folding -----------------------------------------------------------------------------
 
     def apply(self, envelope: Envelope) -> None:
-        """Fold an admitted directory envelope into the state.
+        """Fold a directory envelope into the state.
 
-        Raises EnvelopeError if the body cannot be read (``body.invalid``) or names a key or
-        grant the directory lacks (``directory.invalid``); the policy checks bodies first, so
-        this happens only when folding an envelope the rules did not admit.
+        Raises EnvelopeError if the body cannot be read (``body.invalid``, as
+        :func:`read_change` says) or names a key or grant the directory lacks
+        (``directory.invalid``). A readable change the rules refused (a second enrolment, a
+        matter version out of turn) is still folded, so that an audit reports one bad step
+        once rather than every later step that leans on it.
         """
-        handler = _APPLY[envelope.type]
-        handler(self, envelope.body, envelope.at)
+        change = read_change(envelope)
+        _APPLY[type(change)](self, change, envelope.at)
         self.seq = envelope.seq
         self.head_hash = envelope.hash
         self.last_at = envelope.at
+
+
+# Bodies, read once into typed values -------------------------------------------------------
 
 
 def _text(body: dict[str, Any], name: str, *, optional: bool = False) -> Any:
@@ -172,81 +181,152 @@ def _int(body: dict[str, Any], name: str) -> int:
     return value
 
 
-def _time(body: dict[str, Any], name: str, *, optional: bool = False) -> datetime | None:
-    value = body.get(name)
-    if value is None and optional:
-        return None
-    return parse_time(value)
+@dataclass(frozen=True, slots=True)
+class StaffEnrolledBody:
+    staff: str
+    name: str
+    unit: str
+    id_number: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> StaffEnrolledBody:
+        return cls(*(_text(body, n) for n in ("staff", "name", "unit", "id_number")))
 
 
-def _enrol(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
-    staff_id = _text(body, "staff")
-    state.staff[staff_id] = Staff(
-        id=staff_id,
-        name=_text(body, "name"),
-        unit=_text(body, "unit"),
-        id_number=_text(body, "id_number"),
-        recorded_at=at,
-    )
+@dataclass(frozen=True, slots=True)
+class KeyAddedBody:
+    staff: str
+    public_key: bytes
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> KeyAddedBody:
+        return cls(_text(body, "staff"), public_key_from_b64(_text(body, "public_key")))
 
 
-def _add_key(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
+@dataclass(frozen=True, slots=True)
+class KeyRevokedBody:
+    key_id: str
+    reason: str
+    void_from: datetime | None
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> KeyRevokedBody:
+        key, reason = _text(body, "key_id"), _text(body, "reason")
+        void_from = parse_time(body["void_from"]) if "void_from" in body else None
+        return cls(key, reason, void_from)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrantedBody:
+    grant: str
+    staff: str
+    role: str
+    unit: str
+    matters: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime | None
+    qualification: str | None
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> RoleGrantedBody:
+        grant, staff, role, unit = (_text(body, n) for n in ("grant", "staff", "role", "unit"))
+        if role not in STAFF_ROLES:
+            raise EnvelopeError(
+                f"role {role!r} is not one of {sorted(STAFF_ROLES)}", code="body.invalid"
+            )
+        valid_from = parse_time(body.get("valid_from"))
+        until = body.get("valid_until")
+        valid_until = parse_time(until) if until is not None else None
+        matters = body.get("matters")
+        if (
+            not isinstance(matters, list)
+            or not matters
+            or not all(isinstance(m, str) for m in matters)
+        ):
+            raise EnvelopeError(
+                "body.matters must be a list of matter codes or ['*']", code="body.invalid"
+            )
+        qualification = _text(body, "qualification", optional=True)
+        return cls(grant, staff, role, unit, tuple(matters), valid_from, valid_until, qualification)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRevokedBody:
+    grant: str
+    reason: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> RoleRevokedBody:
+        return cls(_text(body, "grant"), _text(body, "reason"))
+
+
+DirectoryChange = (
+    StaffEnrolledBody | KeyAddedBody | KeyRevokedBody | RoleGrantedBody | RoleRevokedBody | Matter
+)
+
+
+def read_change(envelope: Envelope) -> DirectoryChange:
+    """A directory envelope's body as its typed value; raise EnvelopeError (``body.invalid``)
+    if a field is missing or ill-typed."""
+    try:
+        if envelope.type in ("MatterDefined", "MatterRevised"):
+            return matter_from_body(envelope.body, envelope.at)
+        return _READERS[envelope.type](envelope.body)
+    except EnvelopeError as exc:
+        raise EnvelopeError(exc.message, code="body.invalid") from None
+
+
+_READERS: dict[str, Callable[[dict[str, Any]], DirectoryChange]] = {
+    "StaffEnrolled": StaffEnrolledBody.read,
+    "KeyAdded": KeyAddedBody.read,
+    "KeyRevoked": KeyRevokedBody.read,
+    "RoleGranted": RoleGrantedBody.read,
+    "RoleRevoked": RoleRevokedBody.read,
+}
+
+
+def _enrol(state: DirectoryState, body: StaffEnrolledBody, at: datetime) -> None:
+    state.staff[body.staff] = Staff(body.staff, body.name, body.unit, body.id_number, at)
+
+
+def _add_key(state: DirectoryState, body: KeyAddedBody, at: datetime) -> None:
     from ledger.signing import key_id
 
-    public_key = public_key_from_b64(_text(body, "public_key"))
-    kid = key_id(public_key)
-    state.keys[kid] = KeyRecord(kid, _text(body, "staff"), public_key, at)
+    kid = key_id(body.public_key)
+    state.keys[kid] = KeyRecord(kid, body.staff, body.public_key, at)
 
 
-def _revoke_key(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
-    record = state.keys.get(_text(body, "key_id"))
+def _revoke_key(state: DirectoryState, body: KeyRevokedBody, at: datetime) -> None:
+    record = state.keys.get(body.key_id)
     if record is None:
-        raise EnvelopeError(f"no key {body['key_id']}", code="directory.invalid")
-    void_from = _time(body, "void_from", optional=True) or at
+        raise EnvelopeError(f"no key {body.key_id}", code="directory.invalid")
+    void_from = body.void_from or at
     if record.void_from is None or void_from < record.void_from:
-        state.keys[record.key_id] = KeyRecord(
-            record.key_id, record.owner, record.public_key, record.recorded_at, void_from
-        )
+        state.keys[record.key_id] = replace(record, void_from=void_from)
 
 
-def _grant(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
-    matters = body.get("matters")
-    if not isinstance(matters, list) or not matters or not all(isinstance(m, str) for m in matters):
-        raise EnvelopeError(
-            "body.matters must be a list of matter codes or ['*']", code="body.invalid"
-        )
+def _grant(state: DirectoryState, body: RoleGrantedBody, at: datetime) -> None:
     grant = Grant(
-        grant_id=_text(body, "grant"),
-        staff=_text(body, "staff"),
-        role=_text(body, "role"),
-        matters=tuple(matters),
-        unit=_text(body, "unit"),
-        valid_from=_time(body, "valid_from") or at,
-        valid_until=_time(body, "valid_until", optional=True),
-        qualification=_text(body, "qualification", optional=True),
+        grant_id=body.grant,
+        staff=body.staff,
+        role=body.role,
+        matters=body.matters,
+        unit=body.unit,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        qualification=body.qualification,
         recorded_at=at,
     )
     state.grants[grant.grant_id] = grant
     state.grants_by_staff.setdefault(grant.staff, []).append(grant.grant_id)
 
 
-def _revoke_grant(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
-    grant = state.grants.get(_text(body, "grant"))
+def _revoke_grant(state: DirectoryState, body: RoleRevokedBody, at: datetime) -> None:
+    grant = state.grants.get(body.grant)
     if grant is None:
-        raise EnvelopeError(f"no grant {body['grant']}", code="directory.invalid")
+        raise EnvelopeError(f"no grant {body.grant}", code="directory.invalid")
     if grant.revoked_at is None:
-        state.grants[grant.grant_id] = Grant(
-            grant.grant_id,
-            grant.staff,
-            grant.role,
-            grant.matters,
-            grant.unit,
-            grant.valid_from,
-            grant.valid_until,
-            grant.qualification,
-            grant.recorded_at,
-            at,
-        )
+        state.grants[grant.grant_id] = replace(grant, revoked_at=at)
 
 
 def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
@@ -286,17 +366,15 @@ def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
     )
 
 
-def _define_matter(state: DirectoryState, body: dict[str, Any], at: datetime) -> None:
-    matter = matter_from_body(body, at)
+def _define_matter(state: DirectoryState, matter: Matter, at: datetime) -> None:
     state.matters.setdefault(matter.code, []).append(matter)
 
 
-_APPLY = {
-    "StaffEnrolled": _enrol,
-    "KeyAdded": _add_key,
-    "KeyRevoked": _revoke_key,
-    "RoleGranted": _grant,
-    "RoleRevoked": _revoke_grant,
-    "MatterDefined": _define_matter,
-    "MatterRevised": _define_matter,
+_APPLY: dict[type, Callable[[DirectoryState, Any, datetime], None]] = {
+    StaffEnrolledBody: _enrol,
+    KeyAddedBody: _add_key,
+    KeyRevokedBody: _revoke_key,
+    RoleGrantedBody: _grant,
+    RoleRevokedBody: _revoke_grant,
+    Matter: _define_matter,
 }

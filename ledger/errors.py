@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "CaseLedgerError",
     "ClockSkew",
+    "DraftRefused",
     "EnvelopeError",
     "RulesRefused",
     "SignatureInvalid",
@@ -83,3 +84,9 @@ class ClockSkew(CaseLedgerError):
     """The envelope's ``at`` is too far from the receiving server's clock."""
 
     code = "time.skew"
+
+
+class DraftRefused(CaseLedgerError):
+    """No draft of that step can be made: unknown step, wrong place, or no role to take it."""
+
+    code = "draft.refused"

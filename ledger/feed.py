@@ -26,7 +26,7 @@ from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.merkle import ProofInvalid, leaf_hash, verify_consistency, verify_inclusion
-from ledger.policy import capacity_for, check
+from ledger.policy import check
 from ledger.state import CaseState
 from ledger.trust import TrustFile
 
@@ -227,7 +227,7 @@ class FeedFollower:
         if env.stream.startswith("directory:"):
             self.directory.apply(env)
         else:
-            self.cases[env.stream] = self._case(env.stream).apply(env, capacity_for(env))
+            self.cases[env.stream] = self._case(env.stream).apply(env)
 
     def _case(self, stream: str) -> CaseState:
         return self.cases.get(stream) or CaseState.empty(stream)

@@ -13,6 +13,8 @@ from typing import Any
 
 from ledger.clock import china_date
 from ledger.envelope import Envelope
+from ledger.errors import EnvelopeError
+from ledger.steps import STATES, STEPS, read_body
 
 __all__ = [
     "CLOSED_STATUSES",
@@ -20,29 +22,50 @@ __all__ = [
     "CaseState",
     "Participation",
     "SuspensionSpan",
+    "case_id_of_number",
     "case_number",
+    "legacy_case_number",
 ]
 
-OPEN_STATUSES = frozenset(
-    {
-        "applied",
-        "awaiting_supplement",
-        "accepted",
-        "in_review",
-        "suspended",
-        "decided",
-        "result_issued",
-    }
-)
-CLOSED_STATUSES = frozenset({"not_accepted", "withdrawn", "delivered", "revoked"})
+OPEN_STATUSES = frozenset(name for name, state in STATES.items() if state.open)
+CLOSED_STATUSES = frozenset(name for name, state in STATES.items() if not state.open)
 
 
 def case_number(stream: str, applied_at: datetime) -> str:
     """The case number (受理回执号) shown to the applicant and printed on results: the
-    application's date in China and the first 12 hex digits of the case id, e.g.
-    ``20261124-3F6C2A9B1D04``. The verifier matches the printed one against this."""
+    application's date in China and the whole case id as 32 hex digits, e.g.
+    ``20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11``. The verifier matches the printed one
+    against this.
+
+    The case id is chosen by whoever signs the Applied step (an applicant may), so any part of
+    it could be made to collide on purpose; the whole id cannot, since the store keeps one
+    stream per id. The number is therefore unique by construction, and the case id can be read
+    back from it (:func:`case_id_of_number`).
+    """
+    digits = uuid.UUID(stream.removeprefix("case:")).hex.upper()
+    return f"{china_date(applied_at):%Y%m%d}-{digits}"
+
+
+def legacy_case_number(stream: str, applied_at: datetime) -> str:
+    """The first release's short case number (date and the id's first 12 hex digits).
+
+    Results sealed before the number carried the whole id print this form; the verifier still
+    accepts it on their pages (the receipt beside it names the whole case id). Nothing issues it
+    any more: two cases could share it.
+    """
     digits = uuid.UUID(stream.removeprefix("case:")).hex[:12].upper()
     return f"{china_date(applied_at):%Y%m%d}-{digits}"
+
+
+def case_id_of_number(number: str) -> str | None:
+    """The case id a case number names (lower-case, with hyphens), or None if it is not one."""
+    date_part, _, digits = number.partition("-")
+    if len(date_part) != 8 or not date_part.isdigit() or len(digits) != 32:
+        return None
+    try:
+        return str(uuid.UUID(hex=digits))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +117,22 @@ class CaseState:
     def capacities_of(self, person: str) -> set[str]:
         return {p.capacity for p in self.participants if p.person == person}
 
-    def apply(self, envelope: Envelope, capacity: str | None) -> CaseState:
-        """The state after an admitted ``envelope``; ``capacity`` is the actor's duty on the case
-        (None for the applicant and the seal service), as :func:`ledger.policy.capacity_for` says.
+    def apply(self, envelope: Envelope) -> CaseState:
+        """The state after ``envelope``, as its entry in :data:`ledger.steps.STEPS` says.
+
+        The rules admit a step before it is folded. An audit also folds the steps they
+        refused, so that one bad step is one finding; a body that cannot be read then folds
+        as far as the step type alone says (its status, the times it marks).
         """
-        changes = _STEP_EFFECTS[envelope.type](self, envelope)
+        step = STEPS[envelope.type]
+        try:
+            body = read_body(envelope)
+        except EnvelopeError:
+            body = None
+        changes: dict[str, Any] = {"status": step.leads_to}
+        if step.effect is not None:
+            changes.update(step.effect(self, envelope, body))
+        capacity = step.capacity_of(envelope.actor.role, body)
         participants = self.participants
         if capacity is not None and capacity not in self.capacities_of(envelope.actor.id):
             participants = (*participants, Participation(envelope.actor.id, capacity))
@@ -110,88 +144,3 @@ class CaseState:
             participants=participants,
             **changes,
         )
-
-
-def _applied(state: CaseState, env: Envelope) -> dict[str, Any]:
-    from ledger.signing import public_key_from_b64
-
-    matter = env.body["matter"]
-    applicant_key = None
-    if env.actor.role == "applicant":
-        applicant_key = public_key_from_b64(env.body["applicant_key"])
-    return {
-        "status": "applied",
-        "matter_code": matter["code"],
-        "matter_version": matter["version"],
-        "applicant": dict(env.body["applicant"]),
-        "applicant_actor": env.actor.id if env.actor.role == "applicant" else None,
-        "applicant_key": applicant_key,
-        "applied_at": env.at,
-    }
-
-
-def _to(status: str) -> Any:
-    def effect(state: CaseState, env: Envelope) -> dict[str, Any]:
-        return {"status": status}
-
-    return effect
-
-
-def _supplement_requested(state: CaseState, env: Envelope) -> dict[str, Any]:
-    return {"status": "awaiting_supplement", "supplement_requested_at": env.at}
-
-
-def _accepted(state: CaseState, env: Envelope) -> dict[str, Any]:
-    return {"status": "accepted", "accepted_at": env.at}
-
-
-def _reviewed(state: CaseState, env: Envelope) -> dict[str, Any]:
-    return {"status": "in_review", "reviews_done": state.reviews_done + 1}
-
-
-def _decided(state: CaseState, env: Envelope) -> dict[str, Any]:
-    return {"status": "decided", "outcome": env.body["outcome"], "decided_at": env.at}
-
-
-def _result_issued(state: CaseState, env: Envelope) -> dict[str, Any]:
-    return {"status": "result_issued", "result_sha256": env.body["pdf_sha256"]}
-
-
-def _suspended(state: CaseState, env: Envelope) -> dict[str, Any]:
-    span = SuspensionSpan(env.at, None, str(env.body.get("reason", "")))
-    return {
-        "status": "suspended",
-        "resume_to": state.status,
-        "suspensions": (*state.suspensions, span),
-    }
-
-
-def _resumed(state: CaseState, env: Envelope) -> dict[str, Any]:
-    *earlier, last = state.suspensions
-    return {
-        "status": state.resume_to,
-        "resume_to": None,
-        "suspensions": (*earlier, replace(last, end=env.at)),
-    }
-
-
-def _document_kept(state: CaseState, env: Envelope) -> dict[str, Any]:
-    return {"documents": (*state.documents, str(env.body.get("pdf_sha256", "")))}
-
-
-_STEP_EFFECTS = {
-    "Applied": _applied,
-    "SupplementRequested": _supplement_requested,
-    "SupplementProvided": _to("applied"),
-    "Accepted": _accepted,
-    "NotAccepted": _to("not_accepted"),
-    "Reviewed": _reviewed,
-    "Decided": _decided,
-    "ResultIssued": lambda s, e: {**_result_issued(s, e), **_document_kept(s, e)},
-    "DocumentIssued": lambda s, e: _document_kept(s, e),
-    "Delivered": lambda s, e: {} if s.status == "not_accepted" else _to("delivered")(s, e),
-    "Suspended": _suspended,
-    "Resumed": _resumed,
-    "Withdrawn": _to("withdrawn"),
-    "ResultRevoked": _to("revoked"),
-}

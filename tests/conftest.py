@@ -25,6 +25,12 @@ T0 = datetime(2026, 11, 23, 1, 0, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def receipts_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client keeps receipts of admission in the test's own folder, never the checkout."""
+    monkeypatch.setenv("CASELEDGER_RECEIPTS", str(tmp_path / "receipts"))
+
+
 @pytest.fixture
 def t0() -> datetime:
     return T0

@@ -13,18 +13,17 @@ from verify.status import StatusEvidence, check_status, fetch_status
 from verify.trust import TrustFile, load_trust, read_trust_file
 from verify.verdict import (
     CHECK_IDS,
-    CaseSummary,
     Check,
     ExitCode,
     InputUnreadable,
     Status,
     TimelineEntry,
     Verdict,
+    VerifiedCase,
 )
 
 __all__ = [
     "CHECK_IDS",
-    "CaseSummary",
     "Check",
     "ExitCode",
     "InputUnreadable",
@@ -33,6 +32,7 @@ __all__ = [
     "TimelineEntry",
     "TrustFile",
     "Verdict",
+    "VerifiedCase",
     "check_status",
     "fetch_status",
     "load_trust",

@@ -10,6 +10,7 @@ ToUnicode map, so a value written only into metadata and not drawn on a page doe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -17,11 +18,22 @@ import pikepdf
 
 from ledger.state import case_number
 
-__all__ = ["PageText", "case_number", "match_problems", "page_text"]
+__all__ = [
+    "CMAP_READ_BYTES",
+    "MAX_CONTENT_BYTES",
+    "PageText",
+    "case_number",
+    "cmap_entries",
+    "match_problems",
+    "page_text",
+]
 
 _NUMBER = re.compile(r"案件编号[：:]\s*([0-9A-Za-z-]{4,64})")
 _OUTCOME = re.compile(r"办理结果[：:]\s*([^\s：:]{2,40})")
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
+# How much of a ToUnicode stream is read, and how much content a page or form may draw.
+CMAP_READ_BYTES = 4 * 1024 * 1024
+MAX_CONTENT_BYTES = 16 * 1024 * 1024
 # What the printed outcome begins with, for each outcome a Decided step can record.
 OUTCOME_PREFIXES = {
     "approved": ("准予", "同意", "批准"),
@@ -66,6 +78,7 @@ def _drawn_text(container: pikepdf.Object, depth: int) -> str:
     """Text shown by a page or form XObject's content stream (forms nested at most 3 deep)."""
     fonts = _resource(container, "/Font")
     xobjects = _resource(container, "/XObject")
+    _check_content_size(container)
     cmaps: dict[str, _CMap] = {}
     current: _CMap | None = None
     out: list[str] = []
@@ -93,6 +106,16 @@ def _drawn_text(container: pikepdf.Object, depth: int) -> str:
     return _BLANK_LINES.sub("\n", "".join(out))
 
 
+def _check_content_size(container: pikepdf.Object) -> None:
+    """Raise ValueError if what ``container`` draws is over MAX_CONTENT_BYTES: the content
+    parser makes an object of every token, so its memory grows many times the stream's size."""
+    contents = container.get("/Contents") if "/Contents" in container else container
+    streams = contents if isinstance(contents, pikepdf.Array) else [contents]
+    size = sum(len(s.read_bytes()) for s in streams if isinstance(s, pikepdf.Stream))
+    if size > MAX_CONTENT_BYTES:
+        raise ValueError(f"a page draws {size} bytes of content, more than {MAX_CONTENT_BYTES}")
+
+
 def _resource(container: pikepdf.Object, kind: str) -> pikepdf.Dictionary | None:
     resources = container.get("/Resources")
     if resources is None and isinstance(container, pikepdf.Dictionary):
@@ -108,8 +131,35 @@ _BREAK = frozenset({"BT", "ET", "Td", "TD", "T*", "Tm", "'", '"'})
 _HEX = r"<([0-9A-Fa-f]+)>"
 _BFCHAR = re.compile(rf"{_HEX}\s*{_HEX}")
 _BFRANGE = re.compile(rf"{_HEX}\s*{_HEX}\s*(?:{_HEX}|\[((?:\s*<[0-9A-Fa-f]+>)*)\s*\])")
-_BLOCK = re.compile(r"begin(bfchar|bfrange|codespacerange)(.*?)end\1", re.S)
+_CIDCHAR = re.compile(rf"{_HEX}\s*\d+")
+_CIDRANGE = re.compile(rf"{_HEX}\s*{_HEX}\s*\d+")
+_ENTRY = {"bfchar": _BFCHAR, "bfrange": _BFRANGE, "cidchar": _CIDCHAR, "cidrange": _CIDRANGE}
+_MARK = re.compile(r"(begin|end)(bfchar|bfrange|cidchar|cidrange|codespacerange)")
 _MAX_RANGE = 65_536
+# Codes one CMap may expand to in all (a 2-byte CMap has 65,536): ranges that repeat or
+# overlap cannot make the parser do more work than this.
+_MAX_CODES = 4 * 65_536
+
+
+def _blocks(text: str) -> Iterator[tuple[str, str]]:
+    """Each ``begin<kind> … end<kind>`` block of a CMap as (kind, body), in one pass (a
+    lazy regex over unterminated blocks would rescan the text for every ``begin``)."""
+    kind, start = "", 0
+    for mark in _MARK.finditer(text):
+        if mark.group(1) == "begin":
+            kind, start = mark.group(2), mark.end()
+        elif mark.group(2) == kind:
+            yield kind, text[start : mark.start()]
+            kind = ""
+
+
+def cmap_entries(text: str) -> int:
+    """How many bfchar, bfrange, cidchar and cidrange entries the CMap ``text`` holds."""
+    return sum(
+        sum(1 for _ in _ENTRY[kind].finditer(body))
+        for kind, body in _blocks(text)
+        if kind in _ENTRY
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,28 +175,31 @@ class _CMap:
         stream = font.get("/ToUnicode") if isinstance(font, pikepdf.Dictionary) else None
         if not isinstance(stream, pikepdf.Stream):
             return cls(1, {})
-        return cls.parse(stream.read_bytes()[: 4 * 1024 * 1024].decode("latin-1"))
+        return cls.parse(stream.read_bytes()[:CMAP_READ_BYTES].decode("latin-1"))
 
     @classmethod
     def parse(cls, text: str) -> _CMap:
-        width, table = 1, {}
-        for kind, body in _BLOCK.findall(text):
+        width, table, budget = 1, {}, _MAX_CODES
+        for kind, body in _blocks(text):
             if kind == "codespacerange":
                 first = _BFCHAR.search(body)
                 width = max(1, len(first.group(1)) // 2) if first else width
             elif kind == "bfchar":
-                for code, uni in _BFCHAR.findall(body):
+                for code, uni in _BFCHAR.findall(body)[:budget]:
                     table[int(code, 16)] = _utf16(uni)
-            else:
-                cls._ranges(body, table)
+                    budget -= 1
+            elif kind == "bfrange":
+                budget = cls._ranges(body, table, budget)
         return cls(width, table)
 
     @staticmethod
-    def _ranges(body: str, table: dict[int, str]) -> None:
+    def _ranges(body: str, table: dict[int, str], budget: int) -> int:
+        """Add the bfrange entries of ``body`` to ``table``; return the budget left."""
         for low, high, start, listed in _BFRANGE.findall(body):
             lo, hi = int(low, 16), int(high, 16)
-            if hi < lo or hi - lo > _MAX_RANGE:
+            if hi < lo or hi - lo > _MAX_RANGE or hi - lo >= budget:
                 continue
+            budget -= hi - lo + 1
             if listed:
                 for offset, uni in enumerate(re.findall(_HEX, listed)[: hi - lo + 1]):
                     table[lo + offset] = _utf16(uni)
@@ -154,6 +207,7 @@ class _CMap:
                 base = _utf16(start)
                 for offset in range(hi - lo + 1):
                     table[lo + offset] = base[:-1] + chr(ord(base[-1]) + offset) if base else ""
+        return budget
 
     def decode(self, data: bytes) -> str:
         w = self.width
@@ -171,11 +225,15 @@ def match_problems(text: str, expected_number: str, case_id: str, outcome: str) 
 
     The page must print the case number (or the full case id) after every ``案件编号：`` and
     an outcome word of the decided outcome after every ``办理结果：``, at least once each.
+    Pages sealed before the number carried the whole case id print the first release's short
+    form (date and 12 hex digits, :func:`ledger.state.legacy_case_number`); it is accepted too,
+    being cut from this same receipt's case id.
     """
     flat = _SPACES.sub("", text)
     problems = []
     numbers = _NUMBER.findall(flat)
-    accepted = {expected_number.upper(), case_id.lower(), case_id.upper()}
+    legacy = expected_number.upper()[: len("YYYYMMDD-") + 12]
+    accepted = {expected_number.upper(), legacy, case_id.lower(), case_id.upper()}
     if not numbers:
         problems.append("the page shows no case number (案件编号)")
     elif any(n not in accepted for n in numbers):

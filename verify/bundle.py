@@ -12,17 +12,18 @@ from dataclasses import dataclass, replace
 
 from ledger.errors import CaseLedgerError
 from ledger.receipt import BUNDLE_KIND, Receipt, ReceiptError
+from ledger.replay import Finding
 from ledger.status import ending_of
 from ledger.trust import TrustFile
 from verify._log import check_log
-from verify._replay import Finding, Replay, replay
-from verify.limits import MAX_BUNDLE_BYTES, check_size, time_limit
+from verify._replay import Replay, replay
+from verify.limits import MAX_BUNDLE_BYTES, check_size
 from verify.verdict import (
-    CaseSummary,
     Check,
     InputUnreadable,
     TimelineEntry,
     Verdict,
+    VerifiedCase,
     failed,
     passed,
 )
@@ -37,7 +38,7 @@ class ReceiptReport:
     """The receipt checks, the case they describe, and its readable history."""
 
     checks: tuple[Check, ...]
-    case: CaseSummary
+    case: VerifiedCase
     timeline: tuple[TimelineEntry, ...]
 
 
@@ -59,14 +60,13 @@ def verify_bundle(data: bytes, trust: TrustFile) -> Verdict:
     Raises InputUnreadable only if the bundle cannot be read at all; every failed check is in
     the verdict.
     """
-    with time_limit(what="case record"):
-        receipt = parse_receipt(data)
-        try:
-            report = check_receipt(receipt, trust, require_decision=False)
-        # The checks turn every fault they know into a failed check; this last line keeps the
-        # contract (a verdict or InputUnreadable) for anything a crafted record still trips.
-        except (CaseLedgerError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise InputUnreadable(f"the case record could not be processed: {exc}") from None
+    receipt = parse_receipt(data)
+    try:
+        report = check_receipt(receipt, trust, require_decision=False)
+    # The checks turn every fault they know into a failed check; this last line keeps the
+    # contract (a verdict or InputUnreadable) for anything a crafted record still trips.
+    except (CaseLedgerError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InputUnreadable(f"the case record could not be processed: {exc}") from None
     return Verdict(report.checks, report.case, report.timeline)
 
 

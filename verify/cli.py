@@ -4,9 +4,10 @@
     caseledger-verify bundle FILE --trust trust.json [--json]
     caseledger-verify consistency OLD_CHECKPOINT NEW_CHECKPOINT PROOF --trust trust.json [--json]
 
-Exit codes: 0 passed, 1 failed, 2 indeterminate, 3 input unreadable (or a usage error). One
-boundary, :func:`main`, turns every error into a plain message and exit code 3; a traceback is
-shown only with ``--verbose``.
+Exit codes: 0 passed, 1 failed, 2 indeterminate (a check stopped at its time or memory limit
+included), 3 input unreadable (or a usage error). PDFs and bundles are checked in a child
+process bounded by ``--time-limit`` and ``--memory-limit``. One boundary, :func:`main`, turns
+every error into a plain message and exit code 3; a traceback is shown only with ``--verbose``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import sys
 import traceback
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -23,10 +26,16 @@ from typing import Annotated
 import typer
 
 from ledger.status import MAX_STATEMENT_BYTES
-from verify.bundle import verify_bundle
 from verify.consistency import parse_consistency_proof, verify_consistency
-from verify.limits import MAX_BUNDLE_BYTES, MAX_CHECKPOINT_BYTES, MAX_PDF_BYTES, MAX_PROOF_BYTES
-from verify.pdf import verify_pdf
+from verify.limits import (
+    MAX_BUNDLE_BYTES,
+    MAX_CHECKPOINT_BYTES,
+    MAX_PDF_BYTES,
+    MAX_PROOF_BYTES,
+    MIB,
+    VerifyLimits,
+)
+from verify.sandbox import Sandbox
 from verify.status import StatusEvidence, fetch_status
 from verify.trust import read_trust_file
 from verify.verdict import ExitCode, InputUnreadable, Verdict
@@ -52,6 +61,42 @@ TrustOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")]
+TimeLimitOption = Annotated[
+    float,
+    typer.Option(
+        "--time-limit",
+        envvar="CASELEDGER_VERIFY_SECONDS",
+        min=0.1,
+        help="Stop the check after this many seconds (wall clock and CPU): exit 2.",
+    ),
+]
+MemoryLimitOption = Annotated[
+    int,
+    typer.Option(
+        "--memory-limit",
+        envvar="CASELEDGER_VERIFY_MEMORY_MB",
+        min=64,
+        help="Stop the check when it needs more than this many MiB of memory: exit 2.",
+    ),
+]
+InflatedOption = Annotated[
+    int,
+    typer.Option(
+        "--max-inflated",
+        envvar="CASELEDGER_VERIFY_MAX_INFLATED_MB",
+        min=1,
+        help="Refuse a PDF whose streams inflate to more than this many MiB: exit 3.",
+    ),
+]
+CMapOption = Annotated[
+    int,
+    typer.Option(
+        "--max-cmap-entries",
+        envvar="CASELEDGER_VERIFY_MAX_CMAP_ENTRIES",
+        min=1,
+        help="Refuse a PDF whose CMaps hold more entries than this: exit 3.",
+    ),
+]
 _state = {"verbose": False}
 
 
@@ -88,6 +133,10 @@ def pdf_command(
             "The only network access the verifier makes.",
         ),
     ] = False,
+    time_limit: TimeLimitOption = 30.0,
+    memory_limit: MemoryLimitOption = 1024,
+    max_inflated: InflatedOption = 64,
+    max_cmap_entries: CMapOption = 50_000,
 ) -> None:
     """Check a sealed result PDF: seal, certificate, changes, case receipt, page text, and
     (with --status or --online) whether the office has since revoked or replaced it."""
@@ -100,7 +149,8 @@ def pdf_command(
         evidence = StatusEvidence(statement=_read(status, MAX_STATEMENT_BYTES, "status statement"))
     elif online:
         evidence = fetch_status(trust_file, hashlib.sha256(data).hexdigest())
-    _emit(verify_pdf(data, trust_file, at=_moment(at), status=evidence), as_json)
+    sandbox = _sandbox(time_limit, memory_limit, max_inflated * MIB, max_cmap_entries)
+    _emit(sandbox.verify_pdf(data, trust_file, at=_moment(at), status=evidence), as_json)
 
 
 @app.command("bundle")
@@ -108,11 +158,13 @@ def bundle_command(
     file: Annotated[Path, typer.Argument(help="The audit bundle (or case receipt) JSON.")],
     trust: TrustOption = Path("trust.json"),
     as_json: JsonOption = False,
+    time_limit: TimeLimitOption = 30.0,
+    memory_limit: MemoryLimitOption = 1024,
 ) -> None:
     """Check an audit bundle: every signature, the rules, log inclusion, the checkpoint."""
     trust_file = read_trust_file(trust)
     data = _read(file, MAX_BUNDLE_BYTES, "bundle")
-    _emit(verify_bundle(data, trust_file), as_json)
+    _emit(_sandbox(time_limit, memory_limit).verify_bundle(data, trust_file), as_json)
 
 
 @app.command("consistency")
@@ -132,6 +184,18 @@ def consistency_command(
     new_note = _read(new, MAX_CHECKPOINT_BYTES, "new checkpoint")
     hashes = parse_consistency_proof(_read(proof, MAX_PROOF_BYTES, "proof", allow_empty=True))
     _emit(verify_consistency(old_note, new_note, hashes, trust_file), as_json)
+
+
+def _sandbox(seconds: float, memory_mib: int, *caps: int) -> Sandbox:
+    """Checks run in a child process that is killed at the limits (pikepdf's and pyHanko's
+    parsers cannot be interrupted from inside); ``caps`` are the inflated bytes and CMap
+    entries a PDF may hold."""
+    limits = VerifyLimits(
+        wall_seconds=seconds, cpu_seconds=max(1, math.ceil(seconds)), memory_bytes=memory_mib * MIB
+    )
+    if caps:
+        limits = replace(limits, max_inflated_bytes=caps[0], max_cmap_entries=caps[1])
+    return Sandbox(limits, start_method="auto")
 
 
 def _read(path: Path, limit: int, what: str, *, allow_empty: bool = False) -> bytes:

@@ -1,17 +1,15 @@
 """Bounds on what the verifier reads: anyone may hand it any bytes, so nothing is unbounded.
 
-Sizes and counts are checked before a parser sees the input; a wall-clock bound stops a parser
-that is slow on a crafted file. Every bound, when hit, raises :class:`InputUnreadable` with a
-plain message, which the command line turns into exit code 3.
+Sizes and counts are checked before a parser sees the input, and so is what the file's
+streams inflate to and how many entries its CMaps hold (:mod:`verify._prescan`); the time and
+memory a check may take are enforced around it, in a child process (:mod:`verify.sandbox`).
+Every bound on the input, when hit, raises :class:`InputUnreadable` with a plain message,
+which the command line turns into exit code 3.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
+from dataclasses import dataclass
 
 from verify.verdict import InputUnreadable
 
@@ -23,10 +21,9 @@ __all__ = [
     "MAX_PDF_OBJECTS",
     "MAX_PROOF_BYTES",
     "MAX_REVISIONS",
-    "TIME_LIMIT_SECONDS",
+    "VerifyLimits",
     "check_pdf_bytes",
     "check_size",
-    "time_limit",
 ]
 
 MAX_PDF_BYTES = 50 * 1024 * 1024
@@ -36,7 +33,30 @@ MAX_PROOF_BYTES = 64 * 1024
 MAX_PDF_OBJECTS = 200_000
 MAX_REVISIONS = 64
 MAX_PAGES = 100
-TIME_LIMIT_SECONDS = 30.0
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyLimits:
+    """What one check may cost. The defaults are generous for any document an office seals
+    (the sample result inflates to about 130 KB, with one CMap of about 250 entries)."""
+
+    wall_seconds: float = 30.0
+    """Wall-clock time from start to verdict; at the deadline the check is killed."""
+    cpu_seconds: int = 30
+    """CPU time of the checking process (RLIMIT_CPU): it bounds the work even if nobody waits."""
+    memory_bytes: int = 1024 * MIB
+    """Address space of the checking process (RLIMIT_AS)."""
+    max_inflated_bytes: int = 64 * MIB
+    """What all the file's deflated streams may inflate to, together."""
+    max_cmap_entries: int = 50_000
+    """bfchar, bfrange, cidchar and cidrange entries of all the file's CMaps, together."""
+
+    def __post_init__(self) -> None:
+        if self.wall_seconds <= 0 or self.cpu_seconds < 1 or self.memory_bytes < 64 * MIB:
+            raise ValueError("limits need a positive time, 1 s of CPU and 64 MiB of memory")
+        if self.max_inflated_bytes < 1 or self.max_cmap_entries < 1:
+            raise ValueError("the caps on inflated bytes and CMap entries must be positive")
 
 
 def check_size(data: bytes, limit: int, what: str) -> None:
@@ -63,40 +83,3 @@ def check_pdf_bytes(data: bytes) -> None:
         raise InputUnreadable(f"the PDF holds about {count} objects, more than {MAX_PDF_OBJECTS}")
     if data.count(b"%%EOF") > MAX_REVISIONS:
         raise InputUnreadable(f"the PDF has more than {MAX_REVISIONS} revisions")
-
-
-class _TimeUp(BaseException):
-    """Raised inside the guarded code when its time is up (never escapes :func:`time_limit`).
-
-    A BaseException, so that the broad ``except Exception`` a parser or a check uses for
-    malformed input does not swallow it.
-    """
-
-
-@contextmanager
-def time_limit(seconds: float = TIME_LIMIT_SECONDS, what: str = "input") -> Iterator[None]:
-    """Run the body with a wall-clock bound; raise InputUnreadable when it is exceeded.
-
-    The bound uses SIGALRM, which only the main thread of a POSIX process can receive; in any
-    other thread (a web server's worker) the body runs unbounded in time and the size and
-    count limits are what protect it.
-    """
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable or seconds <= 0:
-        yield
-        return
-
-    def on_alarm(_signum: int, _frame: FrameType | None) -> None:
-        raise _TimeUp
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    except _TimeUp:
-        raise InputUnreadable(
-            f"reading the {what} took longer than {seconds:g} s; it is not processed"
-        ) from None
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)

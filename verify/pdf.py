@@ -23,10 +23,11 @@ from ledger.trust import TrustFile
 from verify._attachments import RECEIPT_NAME, AttachmentProblem, find_receipt
 from verify._issuer import foreign_issuer
 from verify._pdfstruct import signed_revision_end
+from verify._prescan import check_streams
 from verify._seal import check_seal
 from verify._text import match_problems, page_text
 from verify.bundle import ReceiptReport, check_receipt
-from verify.limits import MAX_PAGES, check_pdf_bytes, time_limit
+from verify.limits import MAX_PAGES, VerifyLimits, check_pdf_bytes
 from verify.status import StatusEvidence, check_status
 from verify.trust import SealRoots, seal_roots
 from verify.verdict import (
@@ -49,6 +50,8 @@ NOTICE_OUTCOMES = {
     "ResultRevoked": "revoked",
 }
 
+DEFAULT_LIMITS = VerifyLimits()
+
 _RECEIPT_CHECKS = (
     "receipt.signatures",
     "receipt.rules",
@@ -64,28 +67,31 @@ def verify_pdf(
     *,
     at: datetime | None = None,
     status: StatusEvidence | None = None,
+    limits: VerifyLimits = DEFAULT_LIMITS,
 ) -> Verdict:
     """The verdict on a sealed result PDF against ``trust``, judged at ``at`` (default now),
     with ``status`` the evidence of whether it is still in force (None: not asked, so the
     verdict is at best INDETERMINATE).
 
     Raises InputUnreadable only for bytes that are not a readable PDF at all (too large, no
-    PDF header, no readable cross-reference table, too slow to parse); anything else — a
-    missing, broken or foreign seal included — is a failed or indeterminate check.
+    PDF header, streams that inflate past ``limits``, CMaps with too many entries, no readable
+    cross-reference table); anything else — a missing, broken or foreign seal included — is a
+    failed or indeterminate check. This runs in the calling process with no bound on time or
+    memory: on input from anyone, use :class:`verify.sandbox.Sandbox`.
     """
     check_pdf_bytes(data)
+    check_streams(data, limits)
     moment = at or system_clock()
     roots = seal_roots(trust)
-    with time_limit(what="PDF"):
-        try:
-            return _verify(data, trust, roots, moment, status)
-        except InputUnreadable:
-            raise
-        # Each check already turns what it cannot read into its own failed or indeterminate
-        # status; this is the last line, so that no input ever escapes as anything but
-        # InputUnreadable (bad input to the API, exit code 3 on the command line).
-        except Exception as exc:
-            raise InputUnreadable(f"the PDF could not be processed: {_short(exc)}") from None
+    try:
+        return _verify(data, trust, roots, moment, status)
+    except InputUnreadable:
+        raise
+    # Each check already turns what it cannot read into its own failed or indeterminate
+    # status; this is the last line, so that no input ever escapes as anything but
+    # InputUnreadable (bad input to the API, exit code 3 on the command line).
+    except Exception as exc:
+        raise InputUnreadable(f"the PDF could not be processed: {_short(exc)}") from None
 
 
 def _verify(

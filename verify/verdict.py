@@ -19,13 +19,13 @@ from ledger.errors import CaseLedgerError
 __all__ = [
     "CHECK_IDS",
     "MEANINGS",
-    "CaseSummary",
     "Check",
     "ExitCode",
     "InputUnreadable",
     "Status",
     "TimelineEntry",
     "Verdict",
+    "VerifiedCase",
 ]
 
 
@@ -68,6 +68,7 @@ CHECK_IDS: tuple[str, ...] = (
     "checkpoint.consistency",
     "document.matches",
     "result.status",
+    "verify.limits",
 )
 
 # What a failed (and an indeterminate) check means for someone relying on the document.
@@ -128,6 +129,11 @@ MEANINGS: dict[str, tuple[str, str]] = {
         "the office has revoked or replaced this document: it no longer holds",
         "whether the office has since revoked or replaced this document is not known",
     ),
+    "verify.limits": (
+        "the check could not be completed",
+        "the check was stopped by a limit on its time or memory before it reached a verdict; "
+        "try again later, or use the offline verifier with higher limits",
+    ),
 }
 
 
@@ -164,7 +170,7 @@ def indeterminate(check_id: str, detail: str) -> Check:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseSummary:
+class VerifiedCase:
     """The case a document or bundle is about, as its receipt says."""
 
     id: str
@@ -235,7 +241,7 @@ class Verdict:
     """The checks made and the case they concern; the overall word follows from the checks."""
 
     checks: tuple[Check, ...]
-    case: CaseSummary | None = None
+    case: VerifiedCase | None = None
     timeline: tuple[TimelineEntry, ...] = field(default=())
 
     @property
@@ -286,7 +292,7 @@ class Verdict:
         return "\n".join(lines) + "\n"
 
 
-def _case_line(case: CaseSummary | None) -> str:
+def _case_line(case: VerifiedCase | None) -> str:
     if case is None:
         return ""
     parts = [f"case {case.number or case.id}"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api import service
-from api.deps import IdentityDep, NowDep, ServicesDep
+from api.auth import Identity
+from api.deps import AddressDep, IdentityDep, NowDep, ServicesDep
 from api.errors import ApiError
 from api.routes.staff import APPEND_RESPONSES, ENVELOPE_BODY, RawBody
-from api.schemas import AppendOut, DirectoryOut, error_responses
+from api.schemas import AppendOut, DirectoryOut, SetAsideItem, SetAsideOut, error_responses
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 
@@ -16,8 +17,7 @@ router = APIRouter(prefix="/v1", tags=["admin"])
 @router.get("/directory", response_model=DirectoryOut, responses=error_responses(401, 403))
 def get_directory(who: IdentityDep, services: ServicesDep) -> DirectoryOut:
     """Staff, keys, grants and matters (admins only)."""
-    if not who.may("admin"):
-        raise ApiError(403, "role.missing", "only admins see the directory")
+    _admin(who, "see the directory")
     return service.directory_out(services.ledger.directory())
 
 
@@ -29,10 +29,36 @@ def get_directory(who: IdentityDep, services: ServicesDep) -> DirectoryOut:
     responses=APPEND_RESPONSES,
 )
 def post_directory(
-    raw: RawBody, services: ServicesDep, now: NowDep, response: Response
+    raw: RawBody, services: ServicesDep, now: NowDep, address: AddressDep, response: Response
 ) -> AppendOut:
     """Append a signed directory envelope (signed by an admin, or the root key for seq 1)."""
-    result = service.append_envelope(services, raw, now, only_directory=True)
+    result = service.append_envelope(services, raw, now, address=address, only_directory=True)
     if result.replayed:
         response.status_code = 200
     return result
+
+
+def _admin(who: Identity, what: str) -> None:
+    if not who.may("admin"):
+        raise ApiError(403, "role.missing", f"only admins {what}")
+
+
+@router.get(
+    "/read-models/set-aside", response_model=SetAsideOut, responses=error_responses(401, 403)
+)
+def get_set_aside(who: IdentityDep, services: ServicesDep) -> SetAsideOut:
+    """Cases the read models set aside (their summaries failed; their steps are stored)."""
+    _admin(who, "see the cases set aside")
+    items = [SetAsideItem(**e.to_json()) for e in services.read_models.set_aside()]
+    return SetAsideOut(cases=items)
+
+
+@router.post(
+    "/read-models/set-aside/retry", response_model=SetAsideOut, responses=error_responses(401, 403)
+)
+def retry_set_aside(who: IdentityDep, services: ServicesDep) -> SetAsideOut:
+    """Fold every set-aside case again; those that now fold are taken back."""
+    _admin(who, "retry the cases set aside")
+    taken = services.read_models.retry_set_aside(services.ledger)
+    items = [SetAsideItem(**e.to_json()) for e in services.read_models.set_aside()]
+    return SetAsideOut(cases=items, taken_back=taken)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
+import anyio.to_thread
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from api import service
 from api.deps import ReadModelsDep, ServicesDep, public_rate
 from api.schemas import PublicCaseOut, error_responses
+from api.verifying import PdfChecker, get_checker
+
+CaseNumber = Annotated[
+    str, Path(max_length=48, examples=["20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11"])
+]
+QueryCode = Annotated[str, Query(max_length=16, description="the query code (查询密码)")]
 
 router = APIRouter(prefix="/v1", tags=["public"], dependencies=[Depends(public_rate)])
 
@@ -23,11 +30,11 @@ VERDICT_EXAMPLE = {
 @router.get(
     "/public/cases/{case_number}",
     response_model=PublicCaseOut,
-    responses=error_responses(404, 422, 429),
+    responses=error_responses(404, 422, 429, 503),
 )
 def get_public_case(
-    case_number: Annotated[str, Path(max_length=32, examples=["20261124-3F6C2A9B1D04"])],
-    code: Annotated[str, Query(max_length=16, description="the query code (查询密码)")],
+    case_number: CaseNumber,
+    code: QueryCode,
     _: ReadModelsDep,
     services: ServicesDep,
 ) -> PublicCaseOut:
@@ -41,12 +48,13 @@ def get_public_case(
         404,
         422,
         429,
+        503,
         extra={200: {"description": "the sealed result", "content": {"application/pdf": {}}}},
     ),
 )
 def get_public_result(
-    case_number: Annotated[str, Path(max_length=32, examples=["20261124-3F6C2A9B1D04"])],
-    code: Annotated[str, Query(max_length=16, description="the query code (查询密码)")],
+    case_number: CaseNumber,
+    code: QueryCode,
     _: ReadModelsDep,
     services: ServicesDep,
 ) -> Response:
@@ -153,14 +161,24 @@ def get_public_document(
         },
     ),
 )
-def post_verify(
-    file: Annotated[UploadFile, File(description="a sealed result PDF")], services: ServicesDep
+async def post_verify(
+    request: Request,
+    file: Annotated[UploadFile, File(description="a sealed result PDF")],
+    services: ServicesDep,
+    checker: Annotated[PdfChecker, Depends(get_checker)],
 ) -> Any:
     """Check a sealed result PDF against this organisation's trust file, its status included
-    (the server always asks itself for the document's signed status)."""
-    from api.status import verify_with_status
+    (the server always asks itself for the document's signed status), in a child process
+    bounded in time and memory; 503 ``verify.busy`` (with Retry-After) when the checks that may
+    run at once are running."""
+    from api.status import status_evidence
 
-    return JSONResponse(verify_with_status(services, file.file.read()).to_json())
+    data = await file.read()
+    evidence = await anyio.to_thread.run_sync(status_evidence, services, data)
+    verdict = await checker.check(
+        data, services.trust, at=services.clock(), status=evidence, gone=request.is_disconnected
+    )
+    return JSONResponse(verdict.to_json())
 
 
 @router.get(

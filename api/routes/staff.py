@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api import service
 from api.auth import active_key, roles_now
-from api.deps import IdentityDep, NowDep, ReadModelsDep, ServicesDep
+from api.deps import AddressDep, IdentityDep, NowDep, ReadModelsDep, ServicesDep
 from api.errors import ApiError
 from api.schemas import (
     AppendOut,
@@ -70,6 +70,7 @@ APPEND_RESPONSES = error_responses(
     409,
     413,
     422,
+    429,
     extra={200: {"model": AppendOut, "description": "Already stored: the original result"}},
 )
 
@@ -82,10 +83,14 @@ APPEND_RESPONSES = error_responses(
     responses=APPEND_RESPONSES,
 )
 def post_envelope(
-    raw: RawBody, services: ServicesDep, now: NowDep, response: Response
+    raw: RawBody, services: ServicesDep, now: NowDep, address: AddressDep, response: Response
 ) -> AppendOut:
-    """Append any signed envelope (case step or directory change), checked by the rules."""
-    result = service.append_envelope(services, raw, now)
+    """Append any signed envelope (case step or directory change), checked by the rules.
+
+    Envelopes in the applicant role (self-service, signed by the applicant's own key) are
+    capped in size (413 ``applicant.too_large``) and rate, per address and overall (429
+    ``rate.applicants`` / ``rate.applicants_overall``)."""
+    result = service.append_envelope(services, raw, now, address=address)
     if result.replayed:
         response.status_code = 200
     return result
@@ -125,6 +130,18 @@ def post_token(data: TokenIn, services: ServicesDep, now: NowDep) -> TokenOut:
         principal=principal,
         roles={role: sorted(matters) for role, matters in roles.items()},
     )
+
+
+@router.post(
+    "/auth/signout",
+    status_code=204,
+    responses=error_responses(401),
+    tags=["sign-in"],
+)
+def post_signout(who: IdentityDep, services: ServicesDep, now: NowDep) -> Response:
+    """Revoke the caller's token on the server: refused from now on (401 ``auth.signed_out``)."""
+    services.tokens.sign_out(who, now)
+    return Response(status_code=204)
 
 
 @router.get("/queues/{role}", response_model=QueueOut, responses=error_responses(401, 403, 422))

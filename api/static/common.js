@@ -12,9 +12,15 @@ const CL = (() => {
   const TOKEN = "caseledger.session";
   const ROLE_TEXT = { handler: "经办", reviewer: "审查", approver: "审批", admin: "管理员",
     supervisor: "监察", seal_service: "电子印章", applicant: "申请人" };
-  const STEP_TEXT = { Applied: "申请", SupplementRequested: "补正告知", SupplementProvided: "补正材料",
-    Accepted: "受理", NotAccepted: "不予受理", Reviewed: "审查", Decided: "决定", ResultIssued: "出证",
-    Delivered: "送达", Suspended: "中止", Resumed: "恢复计时", Withdrawn: "撤回", ResultRevoked: "撤销" };
+  // The step table as the server renders it into the page (ledger/steps.py): the names of
+  // steps and of case states are never kept here.
+  const TABLE = (() => {
+    const node = document.getElementById("caseledger-steps");
+    return node ? JSON.parse(node.textContent) : { steps: {}, states: {} };
+  })();
+  const names = (entries, field) => Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, v[field]]));
+  const STEP_TEXT = names(TABLE.steps, "zh");
+  const STATUS_TEXT = names(TABLE.states, "queue_zh");
 
   function b64(bytes) {
     let text = "";
@@ -163,7 +169,12 @@ const CL = (() => {
     return new Date(value.expires_at) > new Date() ? value : null;
   }
 
-  function signOut() { sessionStorage.removeItem(TOKEN); }
+  // Sign out on the server too, so the token is refused from now on, not only forgotten here.
+  async function signOut() {
+    const current = session();
+    sessionStorage.removeItem(TOKEN);
+    if (current) await request("POST", "/v1/auth/signout", { token: current.token }).catch(() => null);
+  }
 
   // Sign a draft from GET /v1/cases/{id}/next after checking it names this key holder.
   async function signEnvelope(record, draft) {
@@ -236,7 +247,7 @@ const CL = (() => {
       $("signin-error").hidden = true;
       try { enter(record, await signIn(record)); } catch (error) { fail(error); }
     });
-    $("signout").addEventListener("click", () => { signOut(); location.reload(); });
+    $("signout").addEventListener("click", async () => { await signOut(); location.reload(); });
     const enter = (key, current) => {
       $("signin-panel").hidden = true;
       $("work").hidden = false;
@@ -250,6 +261,6 @@ const CL = (() => {
     }
   }
 
-  return { ROLE_TEXT, STEP_TEXT, b64, canonical, utcSeconds, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
+  return { ROLE_TEXT, STEP_TEXT, STATUS_TEXT, b64, canonical, utcSeconds, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
     request, signIn, session, signOut, signEnvelope, el, table, setupSignIn, ApiError };
 })();

@@ -6,10 +6,7 @@
   const { el, table, request, chinaTime } = CL;
   const ROLES = { handler: "经办（受理、送达）", reviewer: "审查", approver: "审批（决定）" };
   const STEPS = CL.STEP_TEXT;
-  const STATUS = {
-    applied: "待受理", awaiting_supplement: "待补正", accepted: "已受理", in_review: "审查中",
-    suspended: "中止", decided: "已决定", result_issued: "已出证",
-  };
+  const STATUS = CL.STATUS_TEXT;
   const CARD = { red: "红牌", yellow: "黄牌" };
   let key = null;
   let session = null;

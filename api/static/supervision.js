@@ -3,10 +3,7 @@
 
 (() => {
   const { el, table, request } = CL;
-  const STATUS = {
-    applied: "待受理", awaiting_supplement: "待补正", accepted: "已受理", in_review: "审查中",
-    suspended: "中止", decided: "已决定", result_issued: "已出证",
-  };
+  const STATUS = CL.STATUS_TEXT;
   const CARD = { red: "红牌", yellow: "黄牌" };
   let session = null;
 

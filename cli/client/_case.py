@@ -32,6 +32,8 @@ from cli.client._common import (
 from cli.client._show import print_appended
 from cli.client._target import Appended, open_target, parse_when
 from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
+from ledger.state import case_id_of_number
+from ledger.steps import STEPS
 
 __all__ = ["case_app"]
 
@@ -61,8 +63,18 @@ Materials = Annotated[
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
+def step_help(step_type: str, what: str, after: str) -> str:
+    """A step command's help: what it does, then the step's names as the step table gives."""
+    step = STEPS[step_type]
+    return f"{what} ({step.zh}, {step.name}){after}"
+
+
 def case_id_of(text: str) -> uuid.UUID:
-    """The UUID of ``<uuid>`` or ``case:<uuid>``; ClientError ``input.case`` otherwise."""
+    """The UUID of ``<uuid>``, ``case:<uuid>`` or a case number (which carries the whole id);
+    ClientError ``input.case`` otherwise."""
+    from_number = case_id_of_number(text.strip().upper())
+    if from_number is not None:
+        return uuid.UUID(from_number)
     try:
         return uuid.UUID(text.removeprefix("case:"))
     except ValueError:
@@ -111,7 +123,12 @@ def _opts(**options: Any) -> Session:
     return session(**options)
 
 
-@case_app.command("apply")
+@case_app.command(
+    "apply",
+    help=step_help(
+        "Applied", "Record a new application", " and print its case id, number and query code."
+    ),
+)
 @boundary
 def apply(
     matter: Annotated[str, typer.Option("--matter", help="The matter code, e.g. XK-370100-001.")],
@@ -135,7 +152,6 @@ def apply(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    """Record a new application (Applied) and print its case id, number and query code."""
     from cli.client._target import LocalTarget
 
     options = _opts(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
@@ -191,7 +207,9 @@ def step_options(
     return _opts(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
 
 
-@case_app.command("accept")
+@case_app.command(
+    "accept", help=step_help("Accepted", "Accept the application", ": the time limit starts.")
+)
 @boundary
 def accept(
     case: CaseArg,
@@ -205,12 +223,14 @@ def accept(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    """Accept the application (受理, Accepted): the time limit starts."""
     options = step_options(key, passphrase_env, home, db, server)
     take_step(options, case, "Accepted", {"opinion": opinion}, role)
 
 
-@case_app.command("refuse")
+@case_app.command(
+    "refuse",
+    help=step_help("NotAccepted", "Refuse to accept the application", ": closes the case."),
+)
 @boundary
 def refuse(
     case: CaseArg,
@@ -223,13 +243,15 @@ def refuse(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    """Refuse to accept the application (不予受理, NotAccepted): closes the case."""
     options = step_options(key, passphrase_env, home, db, server)
     fields = {"reason": reason, "legal_basis": legal_basis}
     take_step(options, case, "NotAccepted", fields, role)
 
 
-@case_app.command("supplement")
+@case_app.command(
+    "supplement",
+    help=step_help("SupplementRequested", "Ask for every missing material at once", "."),
+)
 @boundary
 def supplement(
     case: CaseArg,
@@ -246,13 +268,17 @@ def supplement(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    """Ask for every missing material at once (补正, SupplementRequested)."""
     options = step_options(key, passphrase_env, home, db, server)
     text = notice or "请一次性补正以下材料：" + "、".join(items) + "。"
     take_step(options, case, "SupplementRequested", {"items": items, "notice": text}, role)
 
 
-@case_app.command("supplemented")
+@case_app.command(
+    "supplemented",
+    help=step_help(
+        "SupplementProvided", "Record the supplied materials", ": the case is back to applied."
+    ),
+)
 @boundary
 def supplemented(
     case: CaseArg,
@@ -264,13 +290,12 @@ def supplemented(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    """Record the supplied materials (SupplementProvided): the case is back to applied."""
     options = step_options(key, passphrase_env, home, db, server)
     fields = {"materials": [material(m) for m in materials or ()]}
     take_step(options, case, "SupplementProvided", fields, role)
 
 
-@case_app.command("review")
+@case_app.command("review", help=step_help("Reviewed", "Record your review at the next level", "."))
 @boundary
 def review(
     case: CaseArg,
@@ -284,13 +309,14 @@ def review(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    """Record your review at the next level (审查, Reviewed)."""
     options = step_options(key, passphrase_env, home, db, server)
     fields = {"opinion": opinion, "comments": comments, "basis": basis}
     take_step(options, case, "Reviewed", fields, role)
 
 
-@case_app.command("decide")
+@case_app.command(
+    "decide", help=step_help("Decided", "Decide the case", "; an approved result has a validity.")
+)
 @boundary
 def decide(
     case: CaseArg,
@@ -311,7 +337,6 @@ def decide(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    """Decide the case (决定, Decided); an approved result has a validity."""
     options = step_options(key, passphrase_env, home, db, server)
     fields: dict[str, Any] = {"outcome": outcome, "decision": decision, "legal_basis": legal_basis}
     if outcome == "approved" and (valid_until or valid_years):
@@ -322,7 +347,9 @@ def decide(
     take_step(options, case, "Decided", fields, role)
 
 
-@case_app.command("deliver")
+@case_app.command(
+    "deliver", help=step_help("Delivered", "Record delivery of the result", ": closes the case.")
+)
 @boundary
 def deliver(
     case: CaseArg,
@@ -340,7 +367,6 @@ def deliver(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    """Record delivery of the result (送达, Delivered): closes the case."""
     options = step_options(key, passphrase_env, home, db, server)
     fields: dict[str, Any] = {"channel": channel, "recipient": recipient}
     if tracking:
@@ -370,12 +396,12 @@ def _reason_step(step_type: str, help_text: str) -> None:
     case_app.command(name)(command)
 
 
-_reason_step("Suspended", "Stop the clock (中止: hearing, expert review…) (Suspended).")
-_reason_step("Resumed", "Restart the clock after a suspension (Resumed).")
-_reason_step("Withdrawn", "Record that the application is withdrawn (撤回, Withdrawn).")
+_reason_step("Suspended", step_help("Suspended", "Stop the clock (hearing, expert review…)", "."))
+_reason_step("Resumed", step_help("Resumed", "Restart the clock after a suspension", "."))
+_reason_step("Withdrawn", step_help("Withdrawn", "Record that the application is withdrawn", "."))
 
 
-@case_app.command("revoke")
+@case_app.command("revoke", help=step_help("ResultRevoked", "Revoke a delivered result", "."))
 @boundary
 def revoke(
     case: CaseArg,
@@ -388,6 +414,5 @@ def revoke(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    """Revoke a delivered result (撤销, ResultRevoked)."""
     options = step_options(key, passphrase_env, home, db, server)
     take_step(options, case, "ResultRevoked", {"reason": reason, "legal_basis": legal_basis}, role)

@@ -14,26 +14,11 @@ import typer
 
 from cli.client._target import Appended
 from ledger.clock import china_minute_text
+from ledger.steps import STEPS
 
 __all__ = ["local_time", "print_appended", "print_case", "print_history"]
 
 
-STEP_TEXT = {
-    "Applied": "申请",
-    "SupplementRequested": "补正告知",
-    "SupplementProvided": "补正材料",
-    "Accepted": "受理",
-    "NotAccepted": "不予受理",
-    "Reviewed": "审查",
-    "Decided": "决定",
-    "ResultIssued": "出证（电子印章）",
-    "DocumentIssued": "出具文书（电子印章）",
-    "Delivered": "送达",
-    "Suspended": "中止",
-    "Resumed": "恢复",
-    "Withdrawn": "撤回",
-    "ResultRevoked": "撤销",
-}
 ROLE_TEXT = {
     "handler": "经办",
     "reviewer": "审查",
@@ -126,7 +111,8 @@ def _timeline(history: list[dict[str, Any]], *, verbose: bool) -> None:
     for item in history:
         actor = item["actor"]
         role = ROLE_TEXT.get(actor["role"], actor["role"])
-        step = STEP_TEXT.get(item["type"], "")
+        known = STEPS.get(item["type"])
+        step = known.zh if known else ""
         typer.echo(
             f"{item['seq']:>3}  {local_time(item['at'])}  {item['type']:<19} {step:<8} "
             f"{actor['id']} ({role})"

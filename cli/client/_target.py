@@ -21,12 +21,12 @@ import httpx
 
 from api.auth import SIGNIN_PREFIX, query_code, roles_now
 from cli.client._common import ClientError, Session, note, utc_now
+from ledger import steps
 from ledger.admission import AdmissionReceipt
 from ledger.clock import CHINA_TIME
-from ledger.envelope import Actor, Envelope, draft_envelope
-from ledger.errors import CaseLedgerError, StreamNotFound
+from ledger.envelope import Envelope
+from ledger.errors import CaseLedgerError, DraftRefused, StreamNotFound
 from ledger.keyfile import KeyFile
-from ledger.policy import STEP_RULES
 from ledger.signing import b64encode
 from ledger.store.application import CaseLedger
 
@@ -127,55 +127,33 @@ class LocalTarget:
         return Appended(result.stream, result.seq, result.hash, leaf, result.replayed)
 
     def draft(self, case_id: uuid.UUID, step_type: str, role: str | None) -> dict[str, Any]:
-        from api.service import BODY_TEMPLATES
-
         signer = self._signer()
         stream = f"case:{case_id}"
         state = self.ledger.case_state(stream)
-        if step_type not in STEP_RULES:
-            raise ClientError(f"{step_type!r} is not a case step", code="step.unknown")
-        allowed_from, roles = STEP_RULES[step_type]
-        if state.status not in allowed_from:
-            raise ClientError(
-                f"{step_type} may not follow {state.status}", code="order.not_allowed"
+        now = utc_now()
+        summary = self._summary(stream) if state.seq else None
+        offered = summary.next_role if summary and summary.next_step == step_type else None
+        held = roles_now(self.ledger.directory(), signer.principal, now)
+        try:
+            draft = steps.draft_next(
+                state,
+                step_type,
+                signer=(signer.principal, signer.key.key_id),
+                at=now,
+                may=held.__contains__,
+                offered_role=offered,
+                role=role,
             )
-        summary = self._summary(stream)
-        body = dict(BODY_TEMPLATES.get(step_type, {}))
-        if step_type == "Reviewed":
-            body["level"] = state.reviews_done + 1
-        if step_type == "ResultRevoked" and state.result_sha256:
-            body["result"] = state.result_sha256
-        actor = Actor(
-            signer.principal, role or self._role(summary, step_type, roles), signer.key.key_id
-        )
-        return draft_envelope(
-            stream=stream,
-            seq=state.seq + 1,
-            step_type=step_type,
-            at=utc_now(),
-            actor=actor,
-            prev=state.head_hash,
-            body=body,
-        )
+        except DraftRefused as exc:
+            raise ClientError(exc.message, code=exc.code) from None
+        if summary is None:
+            raise StreamNotFound(f"no case {stream}")
+        return draft
 
     def _signer(self) -> KeyFile:
         if self.key_file is None:
             raise ClientError("give your key file with --key FILE", code="keyfile.missing")
         return self.key_file
-
-    def _role(self, summary: Any, step_type: str, roles: frozenset[str]) -> str:
-        """The role the key holder takes the step in: the one the case waits for if they
-        hold it, else the first allowed role they hold (as the server chooses)."""
-        principal = self._signer().principal
-        held = roles_now(self.ledger.directory(), principal, utc_now())
-        preferred = [summary.next_role] if summary.next_step == step_type else []
-        for candidate in [*preferred, *sorted(roles)]:
-            if candidate and candidate in held:
-                return str(candidate)
-        raise ClientError(
-            f"{principal} holds none of {sorted(roles)} for {step_type}",
-            code="role.missing",
-        )
 
     def _summary(self, stream: str) -> Any:
         from ledger.store.read_models import summarise

@@ -26,7 +26,7 @@ from ledger.admission import revoked_at_admission
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.errors import ClockSkew, RulesRefused, StaleVersion, StreamNotFound
-from ledger.policy import capacity_for, check
+from ledger.policy import check
 from ledger.state import CaseState
 from ledger.store.audit import AuditReport, audit_records, record_from_state
 from ledger.store.storage import APP_NAME, Store, guard_append_only
@@ -194,7 +194,7 @@ class CaseLedger:
         if state is None:
             directory.apply(env)
         else:
-            self._remember(state.apply(env, capacity_for(env)))
+            self._remember(state.apply(env))
 
     # Reading -------------------------------------------------------------------------------
 
@@ -308,7 +308,7 @@ class CaseLedger:
     def _refreshed_case(self, stream: str) -> CaseState:
         state = self._cache.cases.get(stream) or CaseState.empty(stream)
         for env in self.events(stream, gt=state.seq):
-            state = state.apply(env, capacity_for(env))
+            state = state.apply(env)
         self._remember(state)
         return state
 

@@ -90,7 +90,7 @@ def test_public_lookup_by_case_number_and_query_code_masks_the_person(api: Api) 
         f"/v1/cases/{envelopes[0].stream[5:]}", headers=api.sign_in(api.office.handler)
     ).json()
     number, code = detail["case"]["case_number"], detail["query_code"]
-    assert number == f"20261124-{uuid.UUID(envelopes[0].stream[5:]).hex[:12].upper()}"
+    assert number == f"20261124-{uuid.UUID(envelopes[0].stream[5:]).hex.upper()}"
     reply = api.client.get(f"/v1/public/cases/{number}?code={code}")
     assert reply.status_code == 200
     public = reply.json()
@@ -147,3 +147,17 @@ def test_verify_upload_gives_the_verdict_json(api: Api) -> None:
     assert reply.status_code == 400 and reply.json()["code"] == "input.unreadable"
     reply = api.client.post("/v1/verify")
     assert reply.status_code == 422 and reply.json()["code"] == "request.invalid"
+
+
+def test_the_status_route_is_rate_limited_and_tells_nothing_of_unknown_hashes(
+    api_home: Path, office: SampleOffice
+) -> None:
+    for api in open_api(api_home, None, office, public_rate_per_minute=3):
+        unknown = api.client.get(f"/v1/public/results/{'ab' * 32}")
+        assert unknown.status_code == 404 and unknown.json()["code"] == "result.not_found"
+        malformed = api.client.get("/v1/public/results/ABC")
+        assert malformed.status_code == 422 and malformed.json()["code"] == "status.bad_hash"
+        page = api.client.get(f"/verify/{'ab' * 16}")
+        assert page.status_code == 404 and "未找到该文件" in page.text
+        limited = api.client.get(f"/v1/public/results/{'cd' * 32}")
+        assert limited.status_code == 429 and limited.json()["code"] == "rate.limited"

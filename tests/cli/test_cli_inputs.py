@@ -21,6 +21,7 @@ def test_case_id_with_or_without_the_stream_prefix() -> None:
     text = "3f6c2a9b-1d04-4e4b-9a51-0c7d2e8f6a11"
     assert str(case_id_of(text)) == text
     assert str(case_id_of(f"case:{text}")) == text
+    assert str(case_id_of("20261124-3F6C2A9B1D044E4B9A510C7D2E8F6A11")) == text
     with pytest.raises(ClientError) as caught:
         case_id_of("20261124-3F6C2A9B1D04")
     assert caught.value.code == "input.case"

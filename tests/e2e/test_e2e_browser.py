@@ -91,6 +91,8 @@ def _review_in_browser(page: Page, server: str, cli: Cli, number: str) -> str:
     expect(page.locator("#who")).to_have_text("staff:li.na")
     button = page.locator(f"#queue-reviewer button[data-case='{number}']")
     expect(button).to_be_visible()
+    # The step's name comes from the step table the server renders into the page.
+    expect(button).to_have_text("审查")
     button.click()
     page.fill("#queue-reviewer textarea[name=comments]", "经审查，申请人符合许可条件。")
     page.fill("#queue-reviewer input[name=basis]", "《食品经营许可和备案管理办法》")

@@ -24,6 +24,7 @@ from typer.testing import CliRunner, Result
 from api.org import OrgHome
 from cli.client import ClientError
 from cli.client._target import RemoteTarget
+from ledger.admission import AdmissionReceipt, verify_admission
 from ledger.envelope import Envelope, seal_envelope
 from ledger.keyfile import KeyFile, KeyFileError
 from ledger.trust import TrustFile
@@ -229,6 +230,13 @@ def _audit(cli: Cli, db: str | None) -> None:
 
 def test_new_office_end_to_end_on_sqlite(tmp_path: Path) -> None:
     _runnew_office(tmp_path, None)
+    # The client kept the server's signed receipt of admission for every step it posted.
+    trust = json.loads((tmp_path / "office" / "trust.json").read_text())
+    kept = sorted((tmp_path / "receipts").glob("case_*/*.json"))
+    assert len(kept) >= 10
+    for path in kept:
+        verify_admission(AdmissionReceipt.from_json(json.loads(path.read_text())),
+                         trust["log"]["verifier_key"])  # fmt: skip
 
 
 @pytest.mark.postgres

@@ -23,7 +23,8 @@ from ledger.store import migrate
 from ledger.store.doc_numbers import DOC_METADATA
 from ledger.store.log_store import LOG_METADATA, LogStore
 from ledger.store.materials import MATERIAL_METADATA
-from ledger.store.read_models.store import READ_MODEL_METADATA, ReadModels
+from ledger.store.read_models import READ_MODEL_METADATA, ReadModels
+from ledger.store.sessions import SESSION_METADATA
 from ledger.store.storage import Store, open_store
 
 OURS = {
@@ -32,6 +33,8 @@ OURS = {
     "log_checkpoints",
     "rm_tracking",
     "rm_cases",
+    "rm_set_aside",
+    "auth_revoked_tokens",
     "mat_files",
     "rm_results",
     "doc_numbers",
@@ -67,7 +70,13 @@ def drift(engine: Engine) -> list[object]:
                 "compare_server_default": True,
             },
         )
-        ours = [LOG_METADATA, READ_MODEL_METADATA, MATERIAL_METADATA, DOC_METADATA]
+        ours = [
+            LOG_METADATA,
+            READ_MODEL_METADATA,
+            MATERIAL_METADATA,
+            SESSION_METADATA,
+            DOC_METADATA,
+        ]
         return list(compare_metadata(context, ours))
 
 

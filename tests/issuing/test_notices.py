@@ -191,18 +191,6 @@ def test_an_office_template_changes_the_wording_without_code(
     assert refused.value.code == "seal.render"
 
 
-def test_a_refusal_notice_is_delivered_naming_the_document(
-    office: Office, ledger: CaseLedger
-) -> None:
-    case = steps_to(office, ledger, "not_accepted")
-    [notice] = recorded_documents(ledger, case.stream)
-    body = {"channel": "post", "recipient": "申请人", "document": notice.sha256}
-    case.do("Delivered", office.sample.handler, body)
-    assert ledger.case_state(case.stream).status == "not_accepted"
-    assert [e.type for e in ledger.events(case.stream)][-1] == "Delivered"
-    assert ledger.audit().ok
-
-
 def test_a_crash_mid_notice_keeps_its_number(office: Office) -> None:
     OfficeDocuments.save(office.home.path, {**DOCUMENTS, "auto_notices": True})
     o = office.sample

@@ -10,7 +10,7 @@ import pytest
 from ledger.client import Signer, StreamWriter
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
-from ledger.policy import capacity_for, check
+from ledger.policy import check
 from ledger.sample import SAMPLE_MATTER, SampleOffice
 from ledger.signing import PrivateKey
 from ledger.state import CLOSED_STATUSES, OPEN_STATUSES, CaseState, Participation
@@ -38,7 +38,7 @@ def fold(office: SampleOffice, envelopes: list[Envelope]) -> CaseState:
     state = CaseState.empty(envelopes[0].stream)
     for env in envelopes:
         assert check(state, directory, env) == [], env.type
-        state = state.apply(env, capacity_for(env))
+        state = state.apply(env)
     return state
 
 
@@ -73,7 +73,7 @@ def test_each_step_moves_the_status(office: SampleOffice) -> None:
     state = CaseState.empty(envelopes[0].stream)
     seen = []
     for env in envelopes:
-        state = state.apply(env, capacity_for(env))
+        state = state.apply(env)
         seen.append(state.status)
     assert seen == ["applied", "accepted", "in_review", "decided"]
     assert directory.seq == 16
@@ -154,7 +154,7 @@ def test_an_applicant_who_applies_is_remembered_with_their_key(office: SampleOff
 def test_apply_returns_a_new_state(office: SampleOffice) -> None:
     env = office.case_until_decided(T1)[0]
     empty = CaseState.empty(env.stream)
-    after = empty.apply(env, capacity_for(env))
+    after = empty.apply(env)
     assert empty.seq == 0
     assert empty.status is None
     assert after.seq == 1

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 import record_tampering as tampering
-from verifykit import Org, make_bundle, make_log
+from verifykit import CASE_ID, Org, make_bundle, make_log
 
 from ledger.receipt import RECEIPT_KIND
 from ledger.trust import TrustFile
@@ -35,7 +35,7 @@ def test_the_genuine_bundle_passes_with_its_timeline(bundle: bytes, trust: Trust
     assert verdict.timeline[2].actor == "李娜 (staff:li.na)"
     assert verdict.case is not None
     assert verdict.case.outcome == "approved"
-    assert verdict.case.number == "20261124-3F6C2A9B1D04"
+    assert verdict.case.number == "20261124-" + CASE_ID.hex.upper()
     text = verdict.render_text()
     assert "Signed steps (case history):" in text
     assert "张伟 (staff:zhang.wei)" in text

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from verify import CHECK_IDS, CaseSummary, Check, ExitCode, Status, Verdict
+from verify import CHECK_IDS, Check, ExitCode, Status, Verdict, VerifiedCase
 from verify.verdict import MEANINGS, failed, indeterminate, passed
 
 
@@ -40,7 +40,7 @@ def test_exit_codes_are_the_published_ones() -> None:
 def test_json_is_the_design_shape() -> None:
     verdict = Verdict(
         (passed("seal.integrity", "ok"), failed("seal.chain", "foreign CA")),
-        CaseSummary("3f6c", "XK-1", "approved", "2026-11-24T01:21:00Z", "20261124-3F6C"),
+        VerifiedCase("3f6c", "XK-1", "approved", "2026-11-24T01:21:00Z", "20261124-3F6C"),
     )
     obj = json.loads(json.dumps(verdict.to_json()))
     assert obj["verdict"] == "FAILED"

@@ -12,15 +12,15 @@ processes) never both apply a batch, and replaying a batch changes nothing: it i
 ``ProjectionRunner`` is not used: it needs a subscription to the application recorder, which
 its SQLite recorder — our embedded default — does not offer; the ledger's ``after_append``
 hook and a catch-up on start and before reads do that job on both backends.
+
+One case whose summary cannot be made or stored is *set aside* (``rm_set_aside``: the step,
+position and a stable code) and left out, so it never stops the summaries of the others, the
+reads or the server's start; :meth:`ReadModels.retry_set_aside` (run on every start) takes
+such cases back once they fold.
 """
 
-from ledger.store.read_models.store import (
-    READ_MODEL_METADATA,
-    TRACKING_NAME,
-    ReadModels,
-    rm_cases,
-    rm_tracking,
-)
+from ledger.store.read_models.set_aside import SetAside, set_aside_in
+from ledger.store.read_models.store import TRACKING_NAME, ReadModels
 from ledger.store.read_models.summary import (
     CaseFold,
     CaseSummary,
@@ -29,6 +29,13 @@ from ledger.store.read_models.summary import (
     summarise,
     summary_of,
 )
+from ledger.store.read_models.tables import (
+    READ_MODEL_METADATA,
+    rm_cases,
+    rm_results,
+    rm_set_aside,
+    rm_tracking,
+)
 
 __all__ = [
     "READ_MODEL_METADATA",
@@ -36,10 +43,14 @@ __all__ = [
     "CaseFold",
     "CaseSummary",
     "ReadModels",
+    "SetAside",
     "case_number",
     "fold_case",
     "rm_cases",
+    "rm_results",
+    "rm_set_aside",
     "rm_tracking",
+    "set_aside_in",
     "summarise",
     "summary_of",
 ]

@@ -15,69 +15,26 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.directory import DirectoryState
-from ledger.envelope import Envelope, format_time, parse_time
+from ledger.envelope import Envelope
+from ledger.store.read_models import set_aside
+from ledger.store.read_models.set_aside import FOLD_ERRORS, STORE_ERRORS, SetAside
 from ledger.store.read_models.summary import CaseFold, CaseSummary, fold_case, summary_of
-from ledger.timelimits import CaseTimes
+from ledger.store.read_models.tables import (
+    READ_MODEL_METADATA,
+    from_row,
+    index_result,
+    position_of,
+    rm_cases,
+    rm_results,
+    rm_tracking,
+    upsert,
+)
 
-__all__ = [
-    "READ_MODEL_METADATA",
-    "TRACKING_NAME",
-    "ReadModels",
-    "rm_cases",
-    "rm_results",
-    "rm_tracking",
-]
+__all__ = ["TRACKING_NAME", "ReadModels"]
 
 log = logging.getLogger("caseledger.read_models")
 
-READ_MODEL_METADATA = sa.MetaData()
 TRACKING_NAME = "caseledger"
-
-rm_tracking = sa.Table(
-    "rm_tracking",
-    READ_MODEL_METADATA,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("position", sa.BigInteger, nullable=False),
-)
-
-rm_cases = sa.Table(
-    "rm_cases",
-    READ_MODEL_METADATA,
-    sa.Column("stream", sa.String(48), primary_key=True),
-    sa.Column("case_number", sa.String(32), nullable=False, unique=True),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(32), nullable=False, index=True),
-    sa.Column("matter_code", sa.String(64), nullable=False),
-    sa.Column("matter_name", sa.String(200), nullable=False),
-    sa.Column("unit", sa.String(200), nullable=False),
-    sa.Column("next_step", sa.String(32)),
-    sa.Column("next_role", sa.String(32), index=True),
-    sa.Column("next_capacity", sa.String(32)),
-    sa.Column("applicant_name", sa.String(200), nullable=False),
-    sa.Column("applicant_kind", sa.String(32), nullable=False),
-    sa.Column("applicant_id_number", sa.String(64), nullable=False),
-    sa.Column("participants", sa.Text, nullable=False),
-    sa.Column("outcome", sa.String(16)),
-    sa.Column("applied_at", sa.String(20), nullable=False),
-    sa.Column("last_at", sa.String(20), nullable=False),
-    sa.Column("deadline_committed", sa.Date, index=True),
-    sa.Column("deadline_statutory", sa.Date),
-    sa.Column("decided_late", sa.Boolean),
-    sa.Column("yellow_card", sa.Boolean, nullable=False),
-    sa.Column("clock", sa.Text, nullable=False),
-)
-
-# Which case issued a sealed result: a document's status is found by its SHA-256 alone
-# (GET /v1/public/results/{sha256}); the status itself is read from the case's envelopes.
-rm_results = sa.Table(
-    "rm_results",
-    READ_MODEL_METADATA,
-    sa.Column("sha256", sa.String(64), primary_key=True),
-    sa.Column("stream", sa.String(48), nullable=False),
-    sa.Column("seq", sa.Integer, nullable=False),
-    # The id printed in the document's QR code (chosen before sealing, so not its hash).
-    sa.Column("document_id", sa.String(32), unique=True),
-)
 
 # Statuses in which the decision clock runs (or is stopped by a suspension).
 CLOCK_STATUSES = ("accepted", "in_review", "suspended")
@@ -112,6 +69,46 @@ class _Follower(threading.Thread):
                 self.models._quietly(self.source)
 
 
+class _Batch:
+    """The cases one batch of notifications touches: their folds and the ones that failed."""
+
+    def __init__(self) -> None:
+        self.touched: dict[str, CaseFold] = {}
+        self.failed: dict[str, SetAside] = {}
+        self._last: dict[str, tuple[int, int, Any]] = {}
+
+    def fold(self, envelope: Envelope, position: int, before: Any) -> None:
+        self._last[envelope.stream] = (envelope.seq, position, envelope.at)
+        try:
+            self.touched[envelope.stream] = before().apply(envelope)
+        except FOLD_ERRORS as exc:
+            self.fail(envelope.stream, exc)
+
+    def fail(self, stream: str, exc: Exception) -> None:
+        seq, position, at = self._last[stream]
+        self.failed[stream] = SetAside.of(stream, seq, position, at, exc)
+        self.touched.pop(stream, None)
+
+    def fail_at(self, envelope: Envelope, position: int, exc: Exception) -> None:
+        """Set the case aside at ``envelope`` (which may belong to a case already skipped)."""
+        self._last[envelope.stream] = (envelope.seq, position, envelope.at)
+        self.fail(envelope.stream, exc)
+
+    def summaries(self, directory: DirectoryState) -> list[CaseSummary]:
+        out = []
+        for stream, fold in list(self.touched.items()):
+            try:
+                out.append(summary_of(fold, directory))
+            except FOLD_ERRORS as exc:
+                self.fail(stream, exc)
+        return out
+
+
+def _kind(exc: Exception) -> str:
+    code = getattr(exc, "code", None)
+    return f"{type(exc).__name__} {code}" if isinstance(code, str) else type(exc).__name__
+
+
 class _Moved(Exception):
     """Another follower moved the tracked position first."""
 
@@ -141,7 +138,11 @@ class ReadModels(TrackingRecorder):
         returns. With ``background`` a follower thread does it: appends return sooner and
         the follower applies whatever has accumulated in one transaction; readers that need
         the latest state call :meth:`catch_up` first. :meth:`close` stops the thread.
+
+        Cases set aside earlier are tried again first (a fix in the code or the directory
+        may have cured them).
         """
+        self.retry_set_aside(ledger)
         self.catch_up(ledger)
         if background:
             follower = _Follower(self, ledger)
@@ -164,10 +165,11 @@ class ReadModels(TrackingRecorder):
     def _quietly(self, source: EnvelopeSource) -> None:
         try:
             self.catch_up(source)
-        except Exception:
+        except Exception as exc:
             # The envelope is stored; a failed summary update must not turn that into an
             # error for the signer. The next catch-up (on the next append or read) retries.
-            log.exception("read models could not follow the ledger; will retry")
+            # The error's kind only: its text may quote an applicant's data.
+            log.warning("read models could not follow the ledger (%s); will retry", _kind(exc))
 
     def close(self) -> None:
         """Stop the follower thread, if any (the engine stays the caller's)."""
@@ -197,33 +199,96 @@ class ReadModels(TrackingRecorder):
                     return done
 
     def _apply_batch(self, source: EnvelopeSource, start: int, rows: Sequence[Any]) -> None:
-        touched: dict[str, CaseFold] = {}
-        issued: list[Envelope] = []
+        with self.engine.connect() as conn:
+            skipped = set_aside.set_aside_streams(conn)
+        batch = _Batch()
+        issued: list[tuple[Envelope, int]] = []
         for row in rows:
             envelope = Envelope.from_bytes(json.loads(row.state)["envelope"])
             if envelope.type == "ResultIssued":
-                issued.append(envelope)
+                issued.append((envelope, row.id))
             if envelope.stream.startswith("directory:"):
                 self._directory = None
-                continue
-            fold = touched.get(envelope.stream) or self._folds.get(envelope.stream)
-            if fold is None or fold.state.seq != envelope.seq - 1:
-                earlier = source.events(envelope.stream, lte=envelope.seq - 1)
-                fold = fold_case(earlier, envelope.stream)
-            touched[envelope.stream] = fold.apply(envelope)
+            elif envelope.stream not in skipped and envelope.stream not in batch.failed:
+                batch.fold(envelope, row.id, self._cached_fold(source, batch, envelope))
         if self._directory is None:
             self._directory = source.directory()
-        summaries = [summary_of(fold, self._directory) for fold in touched.values()]
+        summaries = batch.summaries(self._directory)
         with self.engine.begin() as conn:
             self._move(conn, start, rows[-1].id)
             for summary in summaries:
-                _upsert(conn, summary)
-            _index_results(conn, issued)
-        for stream, fold in touched.items():
-            self._folds[stream] = fold
-            self._folds.move_to_end(stream)
+                try:
+                    with conn.begin_nested():
+                        upsert(conn, summary)
+                except STORE_ERRORS as exc:
+                    batch.fail(summary.stream, exc)
+            for envelope, position in issued:
+                try:
+                    with conn.begin_nested():
+                        index_result(conn, envelope)
+                except STORE_ERRORS as exc:
+                    batch.fail_at(envelope, position, exc)
+            set_aside.record(conn, batch.failed.values())
+        self._remember(batch)
+
+    def _cached_fold(self, source: EnvelopeSource, batch: _Batch, envelope: Envelope) -> Any:
+        """A callable giving the case's fold just before ``envelope`` (read if not cached)."""
+
+        def before() -> CaseFold:
+            fold = batch.touched.get(envelope.stream) or self._folds.get(envelope.stream)
+            if fold is None or fold.state.seq != envelope.seq - 1:
+                earlier = source.events(envelope.stream, lte=envelope.seq - 1)
+                fold = fold_case(earlier, envelope.stream)
+            return fold
+
+        return before
+
+    def _remember(self, batch: _Batch) -> None:
+        for stream in batch.failed:
+            self._folds.pop(stream, None)
+        for stream, fold in batch.touched.items():
+            if stream not in batch.failed:
+                self._folds[stream] = fold
+                self._folds.move_to_end(stream)
         while len(self._folds) > 10_000:
             self._folds.popitem(last=False)
+        for entry in batch.failed.values():
+            log.warning(
+                "read models set aside %s at seq %d (position %d): %s",
+                entry.stream,
+                entry.seq,
+                entry.position,
+                entry.code,
+            )
+
+    # Cases set aside ------------------------------------------------------------------------
+
+    def set_aside(self) -> list[SetAside]:
+        """The cases left out of the summaries, in the order they were set aside."""
+        with self.engine.connect() as conn:
+            return set_aside.listing(conn)
+
+    def set_aside_case(self, stream: str) -> SetAside | None:
+        return next((e for e in self.set_aside() if e.stream == stream), None)
+
+    def retry_set_aside(self, source: EnvelopeSource) -> list[str]:
+        """Fold each set-aside case again from the ledger; those that now fold and store are
+        taken back into the summaries. Returns the streams taken back."""
+        taken = []
+        with self._lock:
+            self._directory = source.directory()
+            for entry in self.set_aside():
+                try:
+                    events = list(source.events(entry.stream))
+                    summary = summary_of(fold_case(events, entry.stream), self._directory)
+                    with self.engine.begin() as conn:
+                        upsert(conn, summary)
+                        set_aside.forget(conn, entry.stream)
+                except (*FOLD_ERRORS, *STORE_ERRORS) as exc:
+                    log.warning("case %s stays set aside: %s", entry.stream, _kind(exc))
+                    continue
+                taken.append(entry.stream)
+        return taken
 
     def _move(self, conn: Connection, start: int, position: int) -> None:
         if (
@@ -252,7 +317,7 @@ class ReadModels(TrackingRecorder):
     def insert_tracking(self, tracking: Tracking) -> None:
         """Record ``tracking`` as the position reached (positions only move forward)."""
         with self.engine.begin() as conn:
-            current = _position(conn, tracking.application_name)
+            current = position_of(conn, tracking.application_name)
             if current is None:
                 conn.execute(
                     rm_tracking.insert().values(
@@ -269,7 +334,7 @@ class ReadModels(TrackingRecorder):
     def max_tracking_id(self, application_name: str) -> int | None:
         """The last notification id applied, or None before the first."""
         with self.engine.connect() as conn:
-            return _position(conn, application_name)
+            return position_of(conn, application_name)
 
     # Queries --------------------------------------------------------------------------------
 
@@ -284,7 +349,7 @@ class ReadModels(TrackingRecorder):
     def _one(self, where: Any) -> CaseSummary | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(rm_cases).where(where)).mappings().first()
-        return _from_row(row) if row is not None else None
+        return from_row(row) if row is not None else None
 
     def result_stream(self, sha256: str) -> str | None:
         """The case stream whose ResultIssued recorded the document ``sha256``, or None."""
@@ -328,7 +393,7 @@ class ReadModels(TrackingRecorder):
 
     def _many(self, query: Any) -> list[CaseSummary]:
         with self.engine.connect() as conn:
-            return [_from_row(row) for row in conn.execute(query).mappings()]
+            return [from_row(row) for row in conn.execute(query).mappings()]
 
     def statistics(self, today: date) -> list[dict[str, Any]]:
         """Per matter and unit: cases, decided, decided late, on-time rate, open and overdue,
@@ -372,86 +437,3 @@ def _derived_data_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def _position(conn: Connection, name: str) -> int | None:
-    row = conn.execute(sa.select(rm_tracking.c.position).where(rm_tracking.c.name == name)).first()
-    return int(row[0]) if row is not None else None
-
-
-_PLAIN = [
-    "stream",
-    "case_number",
-    "seq",
-    "status",
-    "matter_code",
-    "matter_name",
-    "unit",
-    "next_step",
-    "next_role",
-    "next_capacity",
-    "applicant_name",
-    "applicant_kind",
-    "applicant_id_number",
-    "outcome",
-]
-
-
-def _row(summary: CaseSummary) -> dict[str, Any]:
-    # Deadlines and cards that no longer change once the case is decided are stored; a
-    # still-running clock is assessed at read time against the reader's ``now``.
-    settled = summary.assess(summary.times.decided_at or summary.last_at)
-    finished = [s for s in settled.stages if s.ended is not None]
-    return {
-        **{name: getattr(summary, name) for name in _PLAIN},
-        "participants": json.dumps([list(p) for p in summary.participants]),
-        "applied_at": format_time(summary.applied_at),
-        "last_at": format_time(summary.last_at),
-        "deadline_committed": settled.committed_deadline,
-        "deadline_statutory": settled.statutory_deadline,
-        "decided_late": settled.overdue if settled.decided else None,
-        "yellow_card": any(s.overran for s in finished),
-        "clock": json.dumps(summary.times.to_json()),
-    }
-
-
-def _from_row(row: Any) -> CaseSummary:
-    return CaseSummary(
-        **{name: row[name] for name in _PLAIN},
-        participants=tuple((p, c) for p, c in json.loads(row["participants"])),
-        applied_at=parse_time(row["applied_at"]),
-        last_at=parse_time(row["last_at"]),
-        times=CaseTimes.from_json(json.loads(row["clock"])),
-    )
-
-
-_UPDATE_NEWER = rm_cases.update().where(
-    rm_cases.c.stream == sa.bindparam("b_stream"), rm_cases.c.seq < sa.bindparam("b_seq")
-)
-_SEQ_OF = sa.select(rm_cases.c.seq).where(rm_cases.c.stream == sa.bindparam("b_stream"))
-
-
-def _index_results(conn: Connection, issued: list[Envelope]) -> None:
-    # Replaying a batch (another follower, a rebuilt position) finds the rows already there.
-    for env in issued:
-        sha256 = env.body.get("pdf_sha256")
-        known = sa.select(rm_results.c.sha256).where(rm_results.c.sha256 == sha256)
-        document_id = env.body.get("document_id")
-        if isinstance(sha256, str) and conn.execute(known).first() is None:
-            conn.execute(
-                rm_results.insert().values(
-                    sha256=sha256,
-                    stream=env.stream,
-                    seq=env.seq,
-                    document_id=document_id if isinstance(document_id, str) else None,
-                )
-            )
-
-
-def _upsert(conn: Connection, summary: CaseSummary) -> None:
-    values = _row(summary)
-    keys = {"b_stream": summary.stream, "b_seq": summary.seq}
-    if conn.execute(_UPDATE_NEWER, {**values, **keys}).rowcount:
-        return
-    if conn.execute(_SEQ_OF, keys).first() is None:
-        conn.execute(rm_cases.insert(), values)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Envelope
-from ledger.policy import capacity_for
 from ledger.state import CaseState, case_number
+from ledger.steps import STEPS, next_step
 from ledger.timelimits import Assessment, CaseTimes, Pause, assess
 
 __all__ = ["CaseFold", "CaseSummary", "case_number", "fold_case", "summarise", "summary_of"]
@@ -53,28 +53,8 @@ class CaseSummary:
 
 def _next(state: CaseState, matter: Matter | None) -> tuple[str | None, str | None, str | None]:
     """(next step, role that takes it, capacity on the case) for an open case."""
-    status = state.status
-    if status == "applied":
-        return "Accepted", "handler", "handler"
-    if status == "awaiting_supplement":
-        return "SupplementProvided", "applicant", None
-    if status in ("accepted", "in_review"):
-        levels = matter.review_levels if matter else ()
-        if state.reviews_done < len(levels):
-            level = levels[state.reviews_done]
-            return "Reviewed", level.role, f"reviewer:{level.level}"
-        return "Decided", "approver", "approver"
-    if status == "suspended":
-        return "Resumed", "handler", "handler"
-    if (
-        status == "decided"
-        and state.outcome == "approved"
-        and (matter is None or matter.seal_issued)
-    ):
-        return "ResultIssued", "seal_service", None
-    if status in ("decided", "result_issued"):
-        return "Delivered", "handler", "handler"
-    return None, None, None
+    offered = next_step(state, matter)
+    return offered if offered is not None else (None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +68,12 @@ class CaseFold:
     def apply(self, envelope: Envelope) -> CaseFold:
         """The fold after the next envelope of the case."""
         answered = self.answered_at
-        if answered is None and envelope.type in ("Accepted", "NotAccepted", "SupplementRequested"):
+        if answered is None and STEPS[envelope.type].answers:
             answered = envelope.at
         reviewed = self.reviewed_at
         if envelope.type == "Reviewed":
             reviewed = (*reviewed, envelope.at)
-        return CaseFold(self.state.apply(envelope, capacity_for(envelope)), answered, reviewed)
+        return CaseFold(self.state.apply(envelope), answered, reviewed)
 
 
 def _times(fold: CaseFold, applied_at: datetime, matter: Matter | None) -> CaseTimes:

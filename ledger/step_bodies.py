@@ -1,0 +1,269 @@
+"""The bodies of case steps, each read once into a typed frozen value.
+
+Every ``read`` takes the body object of a well-formed envelope and returns its value or
+raises EnvelopeError saying which field is missing or ill-typed (the rules report it as
+``body.invalid``). Fields a body does not name are left alone, as they always were: a client
+may carry notes the rules do not judge (a review's ``basis``, say).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ledger.envelope import parse_time
+from ledger.errors import EnvelopeError
+from ledger.signing import public_key_from_b64
+
+__all__ = [
+    "AppliedBody",
+    "DecidedBody",
+    "DeliveredBody",
+    "Material",
+    "ReasonBody",
+    "ReasonedActBody",
+    "RequestBody",
+    "ReviewedBody",
+    "RevokedBody",
+    "SealedBody",
+    "SupplementBody",
+    "describe_applied",
+    "describe_items",
+    "opinion_body",
+]
+
+
+def _refuse(message: str) -> EnvelopeError:
+    return EnvelopeError(message, code="body.invalid")
+
+
+def text(body: Mapping[str, Any], name: str) -> str:
+    """``body[name]`` if it is a non-empty string."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise _refuse(f"body.{name} must be a non-empty string")
+    return value
+
+
+def choice(body: Mapping[str, Any], name: str, choices: frozenset[str]) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or value not in choices:
+        raise _refuse(f"body.{name} must be one of {sorted(choices)}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Material:
+    name: str
+    sha256: str
+
+
+def materials(value: object) -> tuple[Material, ...]:
+    if not isinstance(value, list):
+        raise _refuse("body.materials must be a list")
+    found = []
+    for item in value:
+        sha256 = item.get("sha256") if isinstance(item, dict) else None
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("name"), str)
+            or not item["name"]
+            or not isinstance(sha256, str)
+            or len(sha256) != 64
+        ):
+            raise _refuse("each material needs a name and a sha256 (64 hex digits)")
+        found.append(Material(item["name"], sha256))
+    return tuple(found)
+
+
+_APPLICANT_KINDS = frozenset({"person", "organisation"})
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedBody:
+    matter_code: str
+    matter_version: int
+    applicant: Mapping[str, Any]
+    applicant_key: bytes | None
+    materials: tuple[Material, ...]
+    channel: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> AppliedBody:
+        matter = body.get("matter")
+        if (
+            not isinstance(matter, dict)
+            or not isinstance(matter.get("code"), str)
+            or not isinstance(matter.get("version"), int)
+        ):
+            raise _refuse("body.matter needs a code and an integer version")
+        applicant = body.get("applicant")
+        if not isinstance(applicant, dict):
+            raise _refuse("body.applicant must be an object")
+        key = body.get("applicant_key")
+        if key is not None and not isinstance(key, str):
+            raise _refuse("body.applicant_key must be a base64 public key")
+        applicant_key = None if key is None else public_key_from_b64(key)
+        text(applicant, "name"), text(applicant, "id_number")
+        choice(applicant, "kind", _APPLICANT_KINDS)
+        return cls(
+            matter_code=matter["code"],
+            matter_version=matter["version"],
+            applicant=dict(applicant),
+            applicant_key=applicant_key,
+            materials=materials(body.get("materials")),
+            channel=text(body, "channel"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SupplementBody:
+    """补正: every missing item, told once."""
+
+    items: tuple[str, ...]
+    notice: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> SupplementBody:
+        items = body.get("items")
+        if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+            raise _refuse("body.items must list every missing item (补正 is told once, completely)")
+        return cls(tuple(items), text(body, "notice"))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestBody:
+    """Materials the applicant (or the window for them) adds."""
+
+    materials: tuple[Material, ...]
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> RequestBody:
+        return cls(materials(body.get("materials")))
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonBody:
+    reason: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> ReasonBody:
+        return cls(text(body, "reason"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonedActBody:
+    """不予受理: the reason and its legal basis."""
+
+    reason: str
+    legal_basis: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> ReasonedActBody:
+        return cls(text(body, "reason"), text(body, "legal_basis"))
+
+
+def opinion_body(body: dict[str, Any]) -> str:
+    """受理: the handler's opinion."""
+    return text(body, "opinion")
+
+
+_OPINIONS = frozenset({"agree", "disagree"})
+_OUTCOMES = frozenset({"approved", "denied"})
+_CHANNELS = frozenset({"window", "post", "electronic"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedBody:
+    level: int
+    opinion: str
+    comments: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> ReviewedBody:
+        level = body.get("level")
+        if not isinstance(level, int) or isinstance(level, bool) or level < 1:
+            raise _refuse("body.level must be a positive integer")
+        return cls(level, choice(body, "opinion", _OPINIONS), text(body, "comments"))
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedBody:
+    outcome: str
+    decision: str
+    legal_basis: str
+    validity: tuple[datetime, datetime] | None
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> DecidedBody:
+        outcome = choice(body, "outcome", _OUTCOMES)
+        decision, legal_basis = text(body, "decision"), text(body, "legal_basis")
+        validity = body.get("validity")
+        if validity is None:
+            return cls(outcome, decision, legal_basis, None)
+        if not isinstance(validity, dict):
+            raise _refuse("body.validity must be an object with from and until")
+        span = parse_time(validity.get("from")), parse_time(validity.get("until"))
+        return cls(outcome, decision, legal_basis, span)
+
+
+def optional_text(body: Mapping[str, Any], name: str) -> str | None:
+    """``body[name]`` if it is a non-empty string, None if absent or null."""
+    return None if body.get(name) is None else text(body, name)
+
+
+@dataclass(frozen=True, slots=True)
+class SealedBody:
+    """A sealed result; a re-issue names the document it ``supersedes``."""
+
+    pdf_sha256: str
+    seal_serial: str
+    supersedes: str | None
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> SealedBody:
+        return cls(
+            text(body, "pdf_sha256"), text(body, "seal_serial"), optional_text(body, "supersedes")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedBody:
+    """撤销: the reason, its legal basis, and the document revoked (``result``, when the case
+    issued one)."""
+
+    reason: str
+    legal_basis: str
+    result: str | None
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> RevokedBody:
+        return cls(text(body, "reason"), text(body, "legal_basis"), optional_text(body, "result"))
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredBody:
+    channel: str
+    recipient: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> DeliveredBody:
+        return cls(choice(body, "channel", _CHANNELS), text(body, "recipient"))
+
+
+# Readings for people (the verifier's timeline): raw bodies, never trusted -------------------
+
+
+def _inner(body: dict[str, Any], outer: str, inner: str) -> str:
+    value = body.get(outer)
+    return str(value.get(inner)) if isinstance(value, dict) else "?"
+
+
+def describe_applied(body: dict[str, Any]) -> str:
+    return f"applies for {_inner(body, 'matter', 'code')}: {_inner(body, 'applicant', 'name')}"
+
+
+def describe_items(body: dict[str, Any]) -> str:
+    return f"asks for: {', '.join(map(str, body.get('items') or []))}"
