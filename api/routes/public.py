@@ -125,7 +125,7 @@ def get_result_status(
     ),
 )
 def get_public_document(
-    case_number: Annotated[str, Path(max_length=32, examples=["20261124-3F6C2A9B1D04"])],
+    case_number: CaseNumber,
     doc_type: Annotated[
         str,
         Path(
