@@ -1,24 +1,29 @@
-"""Issue a sealed result: receipt → render → attach → seal → ResultIssued.
+"""Issue a sealed result: 文号 → receipt → render → attach → seal → file → ResultIssued.
 
 The orchestration lives at the outer layer because it joins the ledger (application and
-log) with the seal machinery; ``seals/`` itself stays free of the ledger's storage.
+log) with the seal machinery; ``seals/`` itself stays free of the ledger's storage. The
+order of the steps and why it survives a crash are in :mod:`api.issuing`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from pyhanko.sign.timestamps import TimeStamper
 
-from api.org import SEAL_SERVICE, OrgHome
-from ledger.client import Signer, StreamWriter
+from api.issuing import (
+    DocumentDraft,
+    RecordedDocument,
+    document_path,
+    issue_document,
+    recorded_documents,
+)
+from api.org import OrgHome
 from ledger.clock import china_date
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
@@ -27,16 +32,17 @@ from ledger.store.application import AfterAppend, AppendResult, CaseLedger
 from ledger.store.bundles import build_receipt
 from ledger.store.read_models.summary import case_number
 from ledger.validity import validity_days
-from seals import (
-    FileKeySigner,
-    ResultDocument,
-    attach_receipt,
-    keeps_pdf_version,
-    render_result,
-    seal_pdf,
-)
+from seals import ResultDocument, render_result
 
-__all__ = ["IssuedResult", "auto_issue", "issue_result", "result_path"]
+__all__ = [
+    "IssuedResult",
+    "auto_issue",
+    "awaits_result",
+    "ensure_result",
+    "issue_result",
+    "legacy_result_path",
+    "result_file",
+]
 
 _log = logging.getLogger("caseledger.results")
 
@@ -47,6 +53,8 @@ class IssuedResult:
     sha256: str
     case_number: str
     appended: AppendResult
+    path: Path
+    document_number: str
 
 
 def issue_result(
@@ -57,79 +65,86 @@ def issue_result(
     now: datetime,
     supersede: bool = False,
     timestamper: TimeStamper | None = None,
-    document_number: str | None = None,
 ) -> IssuedResult:
     """Seal the result of an approved case and record ResultIssued with the file's hash.
 
     With ``supersede`` the case's document in force (issued, not yet delivered) is replaced
-    by a new one whose ResultIssued names it (``supersedes``); its status then says so.
+    by a new one whose ResultIssued names it (``supersedes``) and keeps its 文号.
     ``timestamper`` (an RFC 3161 TSA, see :func:`seals.timestamper_for_url`) makes the seal
-    PAdES-B-LT; ``document_number`` is the 文号 printed under the title and recorded in
-    ResultIssued. Raises CaseLedgerError (``case.not_approved``) unless the case is decided
-    and approved, SealError if rendering or sealing fails, and the ledger's errors if the
-    append is refused.
+    PAdES-B-LT.
+
+    Raises CaseLedgerError (``case.not_approved``) unless the case is decided and approved,
+    SealError if rendering or sealing fails, and the ledger's errors if the append is refused.
     """
     state = ledger.case_state(stream)
-    ready = state.status == "decided" or (supersede and state.status == "result_issued")
-    if not ready or state.outcome != "approved" or state.applied_at is None:
+    ready = awaits_result(state) or (
+        supersede and state.status == "result_issued" and state.outcome == "approved"
+    )
+    if not ready:
         raise CaseLedgerError(
             f"{stream} is not an approved decision awaiting its result", code="case.not_approved"
         )
-    receipt = build_receipt(ledger, ledger.log, stream, log_key=home.key("log"), now=now)
+    envelopes = list(ledger.events(stream))
+    decided = next(e for e in reversed(envelopes) if e.type == "Decided")
+    accepted = next((e for e in envelopes if e.type == "Accepted"), None)
+    number = case_number(stream, state.applied_at or decided.at)
     # The QR code cannot carry the file's own hash (it is printed before sealing), so it
     # carries a fresh document id that ResultIssued records next to the hash.
     document_id = secrets.token_hex(16)
-    document = result_document(
-        home, ledger, state, receipt.envelopes, now, document_id, document_number
+
+    def render(document_number: str, at: datetime) -> bytes:
+        url = f"{home.public_base_url}/verify/{document_id}"
+        signed = (decided, accepted)
+        return render_result(_document(home, ledger, state, signed, (document_number, url), at))
+
+    draft = DocumentDraft(
+        stream=stream,
+        doc_type="approval",
+        answers=decided,
+        step="ResultIssued",
+        render=render,
+        receipt=lambda at: build_receipt(
+            ledger, ledger.log, stream, log_key=home.key("log"), now=at
+        ),
+        body={
+            "case_number": number,
+            "document_id": document_id,
+            **({"supersedes": state.result_sha256} if supersede else {}),
+        },
     )
-    authority = home.seal_authority()
-    signer = FileKeySigner.from_authority(authority)
-    archival = keeps_pdf_version(signer)
-    sealed = seal_pdf(
-        attach_receipt(render_result(document), receipt.dumps(), at=now, archival=archival),
-        signer,
-        crl=authority.crl(now=now),
-        timestamper=timestamper,
-        at=now,
-    )
-    body: dict[str, Any] = {
-        "pdf_sha256": sealed.sha256,
-        "seal_serial": format(sealed.certificate_serial, "x"),
-        "case_number": document.case_number,
-        "document_id": document_id,
-        **({"supersedes": state.result_sha256} if supersede else {}),
-        **({"document_number": document_number} if document_number else {}),
-    }
-    writer = StreamWriter(stream, state.seq, state.head_hash)
-    signer_of_record = Signer(SEAL_SERVICE, "seal_service", home.key("seal-service"))
-    appended = ledger.append(writer.sign("ResultIssued", signer_of_record, now, body))
+    issued = issue_document(home, ledger, draft, now=now, timestamper=timestamper)
     return IssuedResult(
-        sealed.pdf, hashlib.sha256(sealed.pdf).hexdigest(), document.case_number, appended
+        issued.pdf, issued.sha256, number, issued.appended, issued.path, issued.document_number
     )
 
 
-def result_document(
+def awaits_result(state: CaseState) -> bool:
+    return (
+        state.status == "decided" and state.outcome == "approved" and state.applied_at is not None
+    )
+
+
+def _document(
     home: OrgHome,
     ledger: CaseLedger,
     state: CaseState,
-    envelopes: Sequence[Envelope],
-    now: datetime,
-    document_id: str,
-    document_number: str | None = None,
+    signed: tuple[Envelope, Envelope | None],
+    numbering: tuple[str, str],
+    at: datetime,
 ) -> ResultDocument:
-    """What the decision letter of ``state`` says, every date a China date: issued on the
-    China date of ``now``, applied and accepted on those of the signed steps."""
-    decided = next(e for e in reversed(envelopes) if e.type == "Decided")
-    accepted = next((e for e in envelopes if e.type == "Accepted"), None)
+    """What the decision letter says, every date a China date: issued on the China date of
+    ``at``, applied and accepted on those of the signed steps. ``signed`` is (the Decided
+    step, the Accepted step if any); ``numbering`` is (文号, the URL its QR code carries)."""
+    decided, accepted = signed
+    document_number, verification_url = numbering
     applied_at = state.applied_at or decided.at
     matter = ledger.directory().matter_at(
         state.matter_code or "", state.matter_version or 0, applied_at
     )
-    number = case_number(state.stream, applied_at)
     valid_from, valid_until = validity_days(decided.body.get("validity") or {})
     scope = decided.body.get("scope") or []
     return ResultDocument(
-        case_number=number,
+        case_number=case_number(state.stream, applied_at),
         applicant_name=str(state.applicant.get("name", "")),
         applicant_id_number=str(state.applicant.get("id_number", "")),
         applicant_kind=str(state.applicant.get("kind", "person")),
@@ -138,10 +153,10 @@ def result_document(
         decision_text=str(decided.body["decision"]),
         legal_basis=str(decided.body["legal_basis"]),
         organisation=home.org_name,
-        issued_on=china_date(now),
+        issued_on=china_date(at),
         applied_on=china_date(applied_at),
         accepted_on=china_date(accepted.at) if accepted else None,
-        verification_url=f"{home.public_base_url}/verify/{document_id}",
+        verification_url=verification_url,
         valid_from=valid_from,
         valid_until=valid_until,
         document_number=document_number,
@@ -152,51 +167,77 @@ def result_document(
     )
 
 
-def results_folder(home: OrgHome) -> Path:
-    return home.path / "results"
+def ensure_result(
+    home: OrgHome,
+    ledger: CaseLedger,
+    stream: str,
+    *,
+    now: datetime,
+    timestamper: TimeStamper | None = None,
+) -> IssuedResult | None:
+    """Issue the result of a case that awaits one (approved, of a matter that issues a sealed
+    result, none recorded yet); None if the case needs none."""
+    state = ledger.case_state(stream)
+    if not awaits_result(state):
+        return None
+    matter = ledger.directory().matter_at(
+        state.matter_code or "", state.matter_version or 0, state.applied_at or now
+    )
+    if matter is None or not matter.seal_issued:
+        return None
+    return issue_result(home, ledger, stream, now=now, timestamper=timestamper)
 
 
-def result_path(home: OrgHome, stream: str) -> Path:
-    """Where the sealed result of a case is kept (its hash is in the case's ResultIssued)."""
-    return results_folder(home) / f"{stream.removeprefix('case:')}.pdf"
+def legacy_result_path(home: OrgHome, stream: str) -> Path:
+    """Where earlier releases kept a case's sealed result (still read, never written)."""
+    return home.path / "results" / f"{stream.removeprefix('case:')}.pdf"
+
+
+def result_file(home: OrgHome, ledger: CaseLedger, stream: str) -> Path | None:
+    """The kept file of the case's recorded result (the last approval document); None if
+    none is recorded or its file is not kept (see api.recovery for re-deriving it)."""
+    results = [d for d in recorded_documents(ledger, stream) if d.doc_type == "approval"]
+    return kept_file(home, stream, results[-1]) if results else None
+
+
+def kept_file(home: OrgHome, stream: str, document: RecordedDocument) -> Path | None:
+    """The file holding exactly the recorded document, where this office keeps it."""
+    from api.recovery import file_matches
+
+    for path in (
+        document_path(home, stream, document.doc_type, document.sha256),
+        legacy_result_path(home, stream),
+    ):
+        if file_matches(path, document.sha256):
+            return path
+    return None
 
 
 def auto_issue(
     home: OrgHome, clock: Callable[[], datetime], timestamper: TimeStamper | None = None
 ) -> AfterAppend:
     """An after-append hook: when a case reaches an approved decision of a matter that issues
-    a sealed result, issue it at once (timestamped by ``timestamper`` when given) and keep
-    the PDF in the organisation folder."""
+    a sealed result, issue it at once. A retried decision (answered "replayed") that has no
+    result yet — the first attempt was cut short by a crash — gets it too."""
+
+    from api.recovery import settle_claims
 
     seal_key_id = home.key("seal-service").key_id
 
     def hook(ledger: CaseLedger, result: AppendResult) -> AppendResult:
-        if result.replayed or not result.stream.startswith("case:"):
+        if not result.stream.startswith("case:"):
             return result
         record = ledger.directory().key(seal_key_id)
         if record is None or record.void_from is not None:
             return result  # this office's seal service is not enrolled: nothing to issue with
-        state = ledger.case_state(result.stream)
-        if state.status != "decided" or state.outcome != "approved" or state.applied_at is None:
-            return result
-        matter = ledger.directory().matter_at(
-            state.matter_code or "", state.matter_version or 0, state.applied_at
-        )
-        if matter is None or not matter.seal_issued:
-            return result
         try:
-            issued = issue_result(home, ledger, result.stream, now=clock(), timestamper=timestamper)
+            if result.replayed:
+                settle_claims(home, ledger, result.stream, now=clock())
+            ensure_result(home, ledger, result.stream, now=clock(), timestamper=timestamper)
         except CaseLedgerError as exc:
-            # The decision is stored whatever happens here; a result that could not be issued
-            # now (the seal service not enrolled, a revoked seal certificate…) is issued later
-            # with `caseledger case issue` once that is mended.
-            _log.warning(
-                "no sealed result for %s yet: %s: %s", result.stream, exc.code, exc.message
-            )
-            return result
-        path = result_path(home, result.stream)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(issued.pdf)
+            # The decision is stored whatever happens here; the recovery at start and on its
+            # schedule issues the result once the cause is mended (see api.recovery).
+            _log.warning("no sealed result for %s yet: %s", result.stream, exc.code)
         return result
 
     return hook

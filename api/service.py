@@ -117,7 +117,9 @@ def _stored(services: Services, envelope: Envelope) -> AppendResult:
     """The replay result if exactly ``envelope`` is stored; else re-raise the ClockSkew."""
     stored = list(services.ledger.events(envelope.stream, gt=envelope.seq - 1, lte=envelope.seq))
     if stored and stored[0].hash == envelope.hash:
-        return AppendResult(envelope.stream, envelope.seq, envelope.hash, None, replayed=True)
+        # Stored already: append again without the clock check, which answers "replayed"
+        # and runs what follows a step (a result a crash left unsealed is sealed now).
+        return services.ledger.append(envelope)
     raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
 
 
@@ -342,15 +344,31 @@ def _public_summary(services: Services, number: str, code: str) -> Any:
 
 def public_result(services: Services, number: str, code: str) -> bytes:
     """The kept sealed result PDF of a case; 404 if the code is wrong or none was issued."""
-    from api.results import result_path
+    from api.results import result_file
 
     summary = _public_summary(services, number, code)
     if summary.status == "revoked":
         # A revoked result is not handed out again as if it held; its status says why.
         raise ApiError(409, "result.revoked", "该办理结果已被撤销 (the result was revoked)")
-    path = result_path(services.home, f"case:{summary.case_id}") if services.home else None
-    if path is None or not path.is_file():
+    stream = f"case:{summary.case_id}"
+    path = result_file(services.home, services.ledger, stream) if services.home else None
+    if path is None:
         raise ApiError(404, "result.not_found", "no sealed result has been issued for this case")
+    return path.read_bytes()
+
+
+def public_document(services: Services, number: str, code: str, doc_type: str) -> bytes:
+    """The latest sealed document of ``doc_type`` of a case (a notice or the result); 404 if
+    the code is wrong or none is kept."""
+    from api.issuing import recorded_documents
+    from api.results import kept_file
+
+    summary = _public_summary(services, number, code)
+    stream = f"case:{summary.case_id}"
+    found = [d for d in recorded_documents(services.ledger, stream) if d.doc_type == doc_type]
+    path = kept_file(services.home, stream, found[-1]) if found and services.home else None
+    if path is None:
+        raise ApiError(404, "document.not_found", "no such sealed document for this case")
     return path.read_bytes()
 
 

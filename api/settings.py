@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         description="RFC 3161 time-stamping authority for sealed results (PAdES-B-LT); "
         "without one, seals are B-B and the receipt's signed checkpoint dates them.",
     )
+    recovery_seconds: int = Field(
+        default=300,
+        ge=0,
+        description=(
+            "Seal what a crash left unsealed at start and then this often (0: at start only)."
+        ),
+    )
     checkpoint_interval_seconds: int = Field(
         default=60,
         ge=0,

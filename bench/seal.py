@@ -8,6 +8,9 @@ again with an in-process TSA (B-LT).
 
     .venv/bin/python bench/seal.py [--n 15]
 
+Then each notice type (受理通知书 … 撤销行政许可决定书) is rendered from its shipped template
+and sealed the same way (render + attach + seal), against the same baseline.
+
 Prints a table, then one JSON line with the medians (ms) and the ratios to the baseline.
 """
 
@@ -130,6 +133,74 @@ def measure(algorithm: KeyAlgorithm, n: int) -> dict[str, float]:
     return {k: round(v, 2) for k, v in figures.items()}
 
 
+NOTICE_VALUES = {
+    "applicant": "杭州清河餐饮管理有限公司",
+    "matter": "食品经营许可（新办）",
+    "case_number": "20261123-3F6C2A1E7B1D",
+    "query_code": "12345678",
+    "organisation": "杭州市西湖区行政审批局",
+    "applied_date": "2026年11月20日",
+    "accepted_date": "2026年11月23日",
+    "decided_date": "2026年11月23日",
+    "committed_date": "2026年12月7日",
+    "statutory_date": "2026年12月21日",
+    "supplement_deadline": "2026年12月23日",
+    "review_body": "杭州市西湖区人民政府",
+    "court": "杭州市西湖区人民法院",
+    "contact": "0571-00000000",
+    "reason": "申请材料不符合法定形式。",
+    "legal_basis": "《中华人民共和国行政许可法》第三十二条",
+    "decision": "申请人不符合法定条件。",
+    "notice": "请按要求补正。",
+    "items": "1. 营业执照副本；2. 食品安全管理制度",
+}
+NOTICES = {
+    "acceptance": ("受理通知书", "予以受理"),
+    "supplement": ("补正材料通知书", "需补正材料"),
+    "not_accepted": ("不予受理通知书", "不予受理"),
+    "denial": ("不予行政许可决定书", "不予行政许可"),
+    "revocation": ("撤销行政许可决定书", "撤销行政许可"),
+}
+
+
+def measure_notices(algorithm: KeyAlgorithm, n: int) -> dict[str, dict[str, float]]:
+    """render + attach + seal of each notice type, and its ratio to pyHanko's bare signing."""
+    from seals import FileKeySigner, SealAuthority, attach_receipt, seal_pdf
+    from seals.notices import NoticeDocument, default_template, fill_template, render_notice
+
+    authority = SealAuthority.create(
+        "杭州市西湖区行政审批局", now=NOW, crl_url="http://seal.example/crl", algorithm=algorithm
+    )
+    signer = FileKeySigner.from_authority(authority)
+    crl = authority.crl(now=NOW, next_update=timedelta(days=3650))
+    found = {}
+    for doc_type, (title, outcome) in NOTICES.items():
+        doc = NoticeDocument(
+            title=title,
+            outcome_text=outcome,
+            organisation="杭州市西湖区行政审批局",
+            document_number=f"西审批〔2026〕{len(found) + 1}号",
+            case_number="20261123-3F6C2A1E7B1D",
+            paragraphs=fill_template(default_template(doc_type), NOTICE_VALUES),
+            issued_on=date(2026, 11, 23),
+            verification_url="https://zwfw.example.gov.cn/verify?case=20261123-3F6C2A1E7B1D",
+        )
+        rendered = render_notice(doc)
+        baseline = median_ms(lambda rendered=rendered: bare_pyhanko(authority, rendered), n)
+        total = median_ms(
+            lambda doc=doc: seal_pdf(
+                attach_receipt(render_notice(doc), RECEIPT, at=NOW), signer, crl=crl, at=NOW
+            ),
+            n,
+        )
+        found[doc_type] = {
+            "baseline_ms": round(baseline, 2),
+            "total_ms": round(total, 2),
+            "ratio": round(total / baseline, 2),
+        }
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=15, help="runs per figure (median)")
@@ -141,6 +212,13 @@ def main() -> None:
     for alg, figures in results.items():
         print(f"{alg:<11}" + "".join(f"{figures[c]:>13.2f}" for c in columns))
     office = results["rsa-3072"]  # the key an office's seal gets (its PDF/A-3b claim holds)
+    notices = measure_notices("rsa-3072", args.n)
+    print(f"{'notice':<13}{'baseline_ms':>13}{'total_ms':>13}{'ratio':>13}")
+    for doc_type, figures in notices.items():
+        print(
+            f"{doc_type:<13}{figures['baseline_ms']:>13.2f}"
+            f"{figures['total_ms']:>13.2f}{figures['ratio']:>13.2f}"
+        )
     print(
         json.dumps(
             {
@@ -151,6 +229,7 @@ def main() -> None:
                 "goal_ratio": 2.0,
                 "n": args.n,
                 **results,
+                "notices_rsa-3072": notices,
             }
         )
     )

@@ -152,7 +152,12 @@ def audit(
         ),
     ] = "folder",
 ) -> None:
-    """Replay every stream and the log; exit 0 only if nothing is wrong."""
+    """Replay every stream and the log, check every recorded document is kept; exit 0 only if
+    nothing is wrong."""
+    from dataclasses import replace
+
+    from api.recovery import document_findings
+
     org_home = load_home(home)
     ledger = org_home.open_ledger(db)
     try:
@@ -164,6 +169,8 @@ def audit(
         )
         if materials:
             report = with_material_findings(report, ledger, org_home, materials_store)
+        documents = tuple(document_findings(org_home, ledger))
+        report = replace(report, findings=report.findings + documents)
     finally:
         ledger.close()
     if as_json:

@@ -129,6 +129,14 @@ class CaseLedger:
         """
         if now is not None and abs(envelope.at - now) > MAX_CLOCK_SKEW:
             raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
+        result = self._admit(envelope, now)
+        # A replayed step runs the hooks too: the first attempt may have been cut short by a
+        # crash before they ran (its sealed result, say, never made).
+        for hook in self.after_append:
+            result = hook(self, result)
+        return result
+
+    def _admit(self, envelope: Envelope, now: datetime | None) -> AppendResult:
         with self._lock:
             self._sync()
             directory = self._cache.directory
@@ -160,10 +168,7 @@ class CaseLedger:
             position = recordings[0].notification.id if recordings else None
             if position is not None and position == self._cache.position + 1:
                 self._cache.position = position
-            result = AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
-        for hook in self.after_append:
-            result = hook(self, result)
-        return result
+            return AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
 
     def _event(self, envelope: Envelope, recorded_at: datetime) -> EnvelopeRecorded:
         return EnvelopeRecorded(

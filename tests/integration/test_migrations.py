@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from cli import db as cli_db
 from ledger.store import migrate
+from ledger.store.doc_numbers import DOC_METADATA
 from ledger.store.log_store import LOG_METADATA, LogStore
 from ledger.store.materials import MATERIAL_METADATA
 from ledger.store.read_models import READ_MODEL_METADATA, ReadModels
@@ -36,6 +37,7 @@ OURS = {
     "auth_revoked_tokens",
     "mat_files",
     "rm_results",
+    "doc_numbers",
 }
 
 
@@ -68,7 +70,13 @@ def drift(engine: Engine) -> list[object]:
                 "compare_server_default": True,
             },
         )
-        ours = [LOG_METADATA, READ_MODEL_METADATA, MATERIAL_METADATA, SESSION_METADATA]
+        ours = [
+            LOG_METADATA,
+            READ_MODEL_METADATA,
+            MATERIAL_METADATA,
+            SESSION_METADATA,
+            DOC_METADATA,
+        ]
         return list(compare_metadata(context, ours))
 
 

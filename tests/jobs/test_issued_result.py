@@ -69,9 +69,7 @@ def test_issued_at_20_utc_the_document_shows_the_next_china_day(
 ) -> None:
     home, ledger, sample = office
     stream = _decided_case(ledger, sample)
-    issued = issue_result(
-        home, ledger, stream, now=SEALED_AT, document_number="济审批许准〔2026〕123号"
-    )
+    issued = issue_result(home, ledger, stream, now=SEALED_AT)
     text = _text(issued.pdf, tmp_path)
     # 成文日期 is the China date of the seal (2 December), not the UTC date (1 December); the
     # application (19:00 in China on 1 December) keeps its own China date.
@@ -79,12 +77,14 @@ def test_issued_at_20_utc_the_document_shows_the_next_china_day(
     assert "于2026年12月1日提出的" in text and "于2026年12月1日依法受理" in text
     assert "有效期限：自2026年12月1日起至2031年11月30日止" in text
     assert issued.case_number.startswith("20261201-")
-    assert "济审批许准〔2026〕123号" in text
+    # The 文号 is numbered in the China year of issue and printed as recorded.
+    assert issued.document_number.endswith("〔2026〕1号")
+    assert issued.document_number in text
     assert "统一社会信用代码：91370100MA3C000001" in text
     assert "向济南市人民政府申请行政复议" in text and "向济南市市中区人民法院提起行政诉讼" in text
     recorded = list(ledger.events(stream))[-1]
     assert recorded.type == "ResultIssued"
-    assert recorded.body["document_number"] == "济审批许准〔2026〕123号"
+    assert recorded.body["document_number"] == issued.document_number
     assert _unchecked(verify_pdf(issued.pdf, home.trust(), at=SEALED_AT)) == {"result.status"}
 
 
