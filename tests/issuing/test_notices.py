@@ -122,7 +122,7 @@ def test_every_notice_is_sealed_recorded_and_verifies(
     path = office.home.path / "documents" / case.stream[5:] / f"{doc_type}-{found[0].sha256}.pdf"
     pdf = path.read_bytes()
     verdict = verify_pdf(pdf, office.home.trust(), at=NOW).to_json()
-    assert verdict["verdict"] == "PASSED", verdict
+    assert verdict["verdict"] == "PASSED", [c for c in verdict["checks"] if c["status"] != "passed"]
     text = page_text(pdf, 4).text
     assert title in text and number in text
     ca = office.home.path / "seal" / "seal-ca.pem"
@@ -152,7 +152,7 @@ def test_numbers_count_per_type_and_china_year_and_the_date_is_the_china_day(
         issued = issue_notice(office.home, ledger, supplement.stream, "supplement", now=late)
         assert issued.document_number == "济审批补〔2027〕1号"
         text = page_text(issued.pdf, 4).text.replace(" ", "")
-        assert "二〇二七年一月一日" in text
+        assert "2027年1月1日" in text
         again = issue_notice(
             office.home,
             ledger,
