@@ -69,6 +69,7 @@ class Services:
     # The material store (api.materials), opened on first use.
     materials: Any = None
     _log_key: Any = None
+    recovery: Any = None
 
     @property
     def log(self) -> Any:
@@ -131,6 +132,8 @@ class Services:
         return self._log_key
 
     def close(self) -> None:
+        if self.recovery is not None:
+            self.recovery.stop()
         self.read_models.close()
         self.ledger.close()
         self.read_models.engine.dispose()
@@ -184,16 +187,19 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     read_models.attach(ledger, background=True)
     if home is not None:
         from api.results import auto_issue
+        from seals import timestamper_for_url
 
         # An approved decision gets its sealed result at once, signed by the seal service.
-        ledger.after_append.append(auto_issue(home, clock or system_clock))
+        timestamper = timestamper_for_url(settings.tsa_url) if settings.tsa_url else None
+        ledger.after_append.append(auto_issue(home, clock or system_clock, timestamper))
+        _follow_with_notices(home, ledger, clock or system_clock)
     tokens = TokenService(
         secret,
         token_minutes=settings.token_minutes,
         challenge_seconds=settings.challenge_seconds,
         revocations=RevokedTokens(read_models.engine),
     )
-    return Services(
+    services = Services(
         settings=settings,
         ledger=ledger,
         read_models=read_models,
@@ -206,6 +212,32 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         queries=query_guard(settings),
         clock=clock or system_clock,
     )
+    if home is not None:
+        services.recovery = _start_recovery(services)
+    return services
+
+
+def _follow_with_notices(home: Any, ledger: CaseLedger, clock: Clock) -> None:
+    """When the office asks for it, each step that calls for a notice gets it at once."""
+    from api.notices import auto_notices
+    from api.office_documents import OfficeDocuments
+
+    if OfficeDocuments.load(home.path, home.org_name).auto_notices:
+        ledger.after_append.append(auto_notices(home, clock))
+
+
+def _start_recovery(services: Services) -> Any:
+    """Seal, before the first request, what a crash left unsealed; then keep at it."""
+    from api.recovery import RecoveryRunner, awaiting_from_read_models, recover
+
+    def run() -> Any:
+        services.read_models.catch_up(services.ledger)
+        awaiting = awaiting_from_read_models(services.read_models.engine)
+        return recover(services.home, services.ledger, now=services.clock(), awaiting=awaiting)
+
+    runner = RecoveryRunner(run, services.settings.recovery_seconds)
+    runner.start()
+    return runner
 
 
 def applicant_gate(settings: Settings) -> ApplicantGate:

@@ -3,7 +3,8 @@ authority and, by default, the SQLite database ``caseledger.db``.
 
 Layout::
 
-    org.json                 organisation id and name, public base URL, log origin
+    org.json                 organisation id and name, public base URL, log origin, and the
+                             review body and court its documents' appeal notices name
     trust.json               what the organisation publishes for verifiers
     caseledger.db            the embedded database (unless --db points elsewhere)
     keys/root.key            the org root key (signs the directory's first envelopes);
@@ -73,6 +74,9 @@ class OrgHome:
     org_name: str
     public_base_url: str
     log_origin: str
+    # Named in the appeal notice of the office's documents (行政复议机关, 人民法院).
+    review_body: str = ""
+    court: str = ""
 
     # Creating ---------------------------------------------------------------------------------
 
@@ -87,6 +91,8 @@ class OrgHome:
         admin_name: str = "系统管理员",
         now: datetime,
         passphrase: str | None,
+        review_body: str = "",
+        court: str = "",
     ) -> OrgHome:
         """Create the folder: new keys, a seal authority, trust.json. Refuse an existing one.
 
@@ -105,6 +111,8 @@ class OrgHome:
             org_name,
             public_base_url.rstrip("/"),
             f"{public_base_url.split('://')[-1].rstrip('/')}/log",
+            review_body.strip(),
+            court.strip(),
         )
         (path / "org.json").write_text(json.dumps(home._meta(), ensure_ascii=False, indent=2))
         for name, principal, locked in (
@@ -117,8 +125,13 @@ class OrgHome:
             KeyFile(principal, PrivateKey.generate()).save(
                 path / "keys" / f"{name}.key", passphrase if locked else None
             )
+        # An RSA seal key keeps the sealed file at PDF 1.7, so its PDF/A-3b claim stays true
+        # (pyHanko marks ECDSA seals as PDF 2.0, which PDF/A-3 does not allow).
         authority = SealAuthority.create(
-            org_name, now=now, crl_url=f"{home.public_base_url}/v1/crl"
+            org_name,
+            now=now,
+            crl_url=f"{home.public_base_url}/v1/crl",
+            seal_algorithm="rsa-3072",
         )
         authority.save(path / "seal", ca_passphrase=passphrase.encode() if passphrase else None)
         home.write_crl(authority, now)
@@ -198,7 +211,13 @@ class OrgHome:
         try:
             meta = json.loads((path / "org.json").read_text(encoding="utf-8"))
             return cls(
-                path, meta["org"], meta["org_name"], meta["public_base_url"], meta["log_origin"]
+                path,
+                meta["org"],
+                meta["org_name"],
+                meta["public_base_url"],
+                meta["log_origin"],
+                str(meta.get("review_body", "")),
+                str(meta.get("court", "")),
             )
         except FileNotFoundError:
             raise OrgError(
@@ -215,6 +234,8 @@ class OrgHome:
             "org_name": self.org_name,
             "public_base_url": self.public_base_url,
             "log_origin": self.log_origin,
+            "review_body": self.review_body,
+            "court": self.court,
         }
 
     def key(self, name: str, passphrase: str | None = None) -> PrivateKey:

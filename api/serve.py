@@ -30,12 +30,13 @@ def run(
     db: str | None = None,
     host: str | None = None,
     port: int | None = None,
+    tsa_url: str | None = None,
 ) -> None:
     """Serve the organisation's API until interrupted; the keyword arguments override
     ``settings`` (default: from the environment)."""
     _log_to_stderr()
     base = settings or get_settings()
-    changes = {"home": home, "db": db, "host": host, "port": port}
+    changes = {"home": home, "db": db, "host": host, "port": port, "tsa_url": tsa_url}
     settings = base.model_copy(update={k: v for k, v in changes.items() if v is not None})
     app = create_app(settings)
     # The ledger serialises appends itself; uvicorn's thread pool runs the blocking routes.

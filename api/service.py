@@ -34,6 +34,7 @@ from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Envelope, format_time
 from ledger.errors import ClockSkew, DraftRefused, EnvelopeError, StreamNotFound
 from ledger.personal import Opening, is_commitment
+from ledger.masking import public_name
 from ledger.state import case_id_of_number
 from ledger.steps import STATES
 from ledger.store.application import AppendResult
@@ -121,7 +122,9 @@ def _stored(services: Services, envelope: Envelope) -> AppendResult:
     """The replay result if exactly ``envelope`` is stored; else re-raise the ClockSkew."""
     stored = list(services.ledger.events(envelope.stream, gt=envelope.seq - 1, lte=envelope.seq))
     if stored and stored[0].hash == envelope.hash:
-        return AppendResult(envelope.stream, envelope.seq, envelope.hash, None, replayed=True)
+        # Stored already: append again without the clock check, which answers "replayed"
+        # and runs what follows a step (a result a crash left unsealed is sealed now).
+        return services.ledger.append(envelope)
     raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
 
 
@@ -343,12 +346,6 @@ def watch(
     return WatchOut(as_of=today.isoformat(), cases=cases[: services.settings.page_limit])
 
 
-def _mask(name: str, kind: str) -> str:
-    if kind == "organisation" or not name:
-        return name
-    return name[0] + "*" * (len(name) - 1)
-
-
 def _public_summary(services: Services, number: str, code: str) -> Any:
     """The case with that number if ``code`` is its query code; 404 if not, the same either
     way; 429 once the number (or all lookups) has had too many wrong codes."""
@@ -370,15 +367,31 @@ def _public_summary(services: Services, number: str, code: str) -> Any:
 
 def public_result(services: Services, number: str, code: str) -> bytes:
     """The kept sealed result PDF of a case; 404 if the code is wrong or none was issued."""
-    from api.results import result_path
+    from api.results import result_file
 
     summary = _public_summary(services, number, code)
     if summary.status == "revoked":
         # A revoked result is not handed out again as if it held; its status says why.
         raise ApiError(409, "result.revoked", "该办理结果已被撤销 (the result was revoked)")
-    path = result_path(services.home, f"case:{summary.case_id}") if services.home else None
-    if path is None or not path.is_file():
+    stream = f"case:{summary.case_id}"
+    path = result_file(services.home, services.ledger, stream) if services.home else None
+    if path is None:
         raise ApiError(404, "result.not_found", "no sealed result has been issued for this case")
+    return path.read_bytes()
+
+
+def public_document(services: Services, number: str, code: str, doc_type: str) -> bytes:
+    """The latest sealed document of ``doc_type`` of a case (a notice or the result); 404 if
+    the code is wrong or none is kept."""
+    from api.issuing import recorded_documents
+    from api.results import kept_file
+
+    summary = _public_summary(services, number, code)
+    stream = f"case:{summary.case_id}"
+    found = [d for d in recorded_documents(services.ledger, stream) if d.doc_type == doc_type]
+    path = kept_file(services.home, stream, found[-1]) if found and services.home else None
+    if path is None:
+        raise ApiError(404, "document.not_found", "no such sealed document for this case")
     return path.read_bytes()
 
 
@@ -392,7 +405,7 @@ def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
         unit=summary.unit,
         status=summary.status,
         status_text=_status_text(summary.status),
-        applicant=_mask(summary.applicant_name, summary.applicant_kind),
+        applicant=public_name(summary.applicant_name, summary.applicant_kind),
         applied_at=format_time(summary.applied_at),
         accepted_at=format_time(times.accepted_at) if times.accepted_at else None,
         decided_at=format_time(times.decided_at) if times.decided_at else None,

@@ -86,6 +86,18 @@ class Settings(BaseSettings):
     checkpoint_seconds: int = Field(
         default=10, ge=0, description="Sign a new log checkpoint on request at most this often."
     )
+    tsa_url: str | None = Field(
+        default=None,
+        description="RFC 3161 time-stamping authority for sealed results (PAdES-B-LT); "
+        "without one, seals are B-B and the receipt's signed checkpoint dates them.",
+    )
+    recovery_seconds: int = Field(
+        default=300,
+        ge=0,
+        description=(
+            "Seal what a crash left unsealed at start and then this often (0: at start only)."
+        ),
+    )
     checkpoint_interval_seconds: int = Field(
         default=60,
         ge=0,

@@ -25,6 +25,7 @@ from ledger.checkpoint import parse_checkpoint
 from ledger.envelope import Envelope
 from ledger.feed import FEED_KIND, FeedFollower, FeedPage
 from ledger.signing import b64decode_strict
+from ledger.store.files import write_durably
 from ledger.trust import TrustFile
 
 __all__ = ["register"]
@@ -83,11 +84,7 @@ class _Kept:
             "checkpoint": follower.checkpoint,
             "lines": len(self._lines()),
         }
-        temp = self.folder / (STATE + ".tmp")
-        temp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-        with temp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        temp.replace(self.folder / STATE)
+        write_durably(self.folder / STATE, json.dumps(state, ensure_ascii=False).encode("utf-8"))
 
     def _lines(self) -> list[str]:
         path = self.folder / ENVELOPES

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from api.office_documents import OfficeDocuments
 from api.org import OrgError, OrgHome, resolve_home
 from cli.passphrase import PassphraseFileOption, org_passphrase
 from ledger.client import StreamWriter
@@ -32,6 +33,7 @@ __all__ = ["audit_with_log", "register"]
 DEMO_MARKER = ".caseledger-demo"
 # The demo's keys are throw-away; a passphrase everyone knows keeps its commands non-interactive.
 DEMO_PASS = "caseledger-demo"  # noqa: S105 (published on purpose)
+DEMO_DOCUMENTS = {"prefix": "济审批", "contact": "0531-12345"}
 
 
 def audit_with_log(
@@ -114,8 +116,11 @@ def demo(
         public_base_url="http://127.0.0.1:8000",
         now=clock(),
         passphrase=passphrase,
+        review_body="济南市人民政府",
+        court="济南市市中区人民法院",
     )
     (out / DEMO_MARKER).write_text("made by caseledger demo\n")
+    OfficeDocuments.save(out, DEMO_DOCUMENTS)
     typer.echo(
         f"1. organisation 济南市行政审批服务局 created in {out}/ (trust.json, keys, seal CA; "
         + (
@@ -147,16 +152,22 @@ def demo(
         issued = issue_result(home, ledger, stream, now=clock())
         (out / "result.pdf").write_bytes(issued.pdf)
         typer.echo(
-            f"4. result {issued.case_number} sealed: {out / 'result.pdf'} "
-            f"(sha-256 {issued.sha256[:16]}…, ResultIssued seq {issued.appended.seq})"
+            f"4. result {issued.case_number} {issued.document_number} sealed: "
+            f"{out / 'result.pdf'} (sha-256 {issued.sha256[:16]}…, "
+            f"ResultIssued seq {issued.appended.seq})"
         )
+        documents = [*_demo_notice(home, ledger, stream, clock()), issued.path]
         writer = StreamWriter(stream, *ledger.head(stream))
         ledger.append(
             writer.sign(
                 "Delivered",
                 office.handler,
                 clock(),
-                {"channel": "electronic", "recipient": "济南泉城食品有限公司"},
+                {
+                    "channel": "electronic",
+                    "recipient": "济南泉城食品有限公司",
+                    "document": issued.sha256,
+                },
             )
         )
         typer.echo("5. delivered electronically by the handler")
@@ -174,7 +185,7 @@ def demo(
         f"7. audit: {'PASSED' if report.ok else 'FAILED'} "
         f"({report.envelopes} envelopes, {len(report.findings)} findings)"
     )
-    verdicts = _demo_verify(home, out)
+    verdicts = _demo_verify(home, out, documents)
     typer.echo(
         f"\nFolder {out}/ is an organisation folder: try `caseledger audit --home {out}` "
         f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json "
@@ -226,17 +237,34 @@ def _demo_office(home: OrgHome, passphrase: str) -> SampleOffice:
     return office
 
 
-def _demo_verify(home: OrgHome, out: Path) -> list[str]:
+def _demo_notice(home: OrgHome, ledger: CaseLedger, stream: str, now: datetime) -> list[Path]:
+    """The 受理通知书 of the demo case, issued once the case is decided (its receipt holds the
+    steps up to the acceptance it answers)."""
+    from api.notices import issue_notice
+
+    notice = issue_notice(home, ledger, stream, "acceptance", now=now)
+    typer.echo(
+        f"   受理通知书 {notice.document_number} sealed: {notice.path.relative_to(home.path)}"
+    )
+    return [notice.path]
+
+
+def _demo_verify(home: OrgHome, out: Path, documents: list[Path]) -> list[str]:
     from verify import StatusEvidence, verify_bundle, verify_pdf
 
     trust = home.trust()
     saved = out / "status.json"
     evidence = StatusEvidence(statement=saved.read_bytes()) if saved.is_file() else None
     verdicts = []
-    for label, verdict in (
+    checked = [
         ("result.pdf", verify_pdf((out / "result.pdf").read_bytes(), trust, status=evidence)),
+        *(
+            (str(p.relative_to(out)), verify_pdf(p.read_bytes(), trust, status=evidence))
+            for p in documents
+        ),
         ("case-bundle.json", verify_bundle((out / "case-bundle.json").read_bytes(), trust)),
-    ):
+    ]
+    for label, verdict in checked:
         data = verdict.to_json()
         verdicts.append(data["verdict"])
         typer.echo(f"8. verify {label}: {data['verdict']}")

@@ -95,6 +95,15 @@ def init(
     ] = None,
     passphrase_file: PassphraseFileOption = None,
     no_passphrase: NoPassphraseOption = False,
+    review_body: Annotated[
+        str,
+        typer.Option(
+            "--review-body", help="The 行政复议机关 named in appeal notices, e.g. 济南市人民政府."
+        ),
+    ] = "",
+    court: Annotated[
+        str, typer.Option("--court", help="The court named in appeal notices (人民法院).")
+    ] = "",
 ) -> None:
     """Create a new organisation: root, admin, log, seal-service and status keys, the seal CA
     and certificate, the database and trust.json. The root, admin and seal-CA keys are
@@ -107,7 +116,14 @@ def init(
         else org_passphrase(passphrase_file, new=True, what="the root, admin and seal-CA keys")
     )
     org_home = OrgHome.init(
-        path, org=org, org_name=name, public_base_url=url, now=utc_now(), passphrase=passphrase
+        path,
+        org=org,
+        org_name=name,
+        public_base_url=url,
+        now=utc_now(),
+        passphrase=passphrase,
+        review_body=review_body,
+        court=court,
     )
     ledger = org_home.open_ledger(db)
     try:
@@ -148,7 +164,12 @@ def audit(
         ),
     ] = "folder",
 ) -> None:
-    """Replay every stream and the log; exit 0 only if nothing is wrong."""
+    """Replay every stream and the log, check every recorded document is kept; exit 0 only if
+    nothing is wrong."""
+    from dataclasses import replace
+
+    from api.recovery import document_findings
+
     org_home = load_home(home)
     ledger = org_home.open_ledger(db)
     try:
@@ -160,6 +181,8 @@ def audit(
         )
         if materials:
             report = with_material_findings(report, ledger, org_home, materials_store)
+        documents = tuple(document_findings(org_home, ledger))
+        report = replace(report, findings=report.findings + documents)
     finally:
         ledger.close()
     if as_json:
@@ -195,11 +218,19 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    tsa_url: Annotated[
+        str | None,
+        typer.Option(
+            "--tsa-url",
+            help="RFC 3161 time-stamping authority for sealed results "
+            "(default: CASELEDGER_TSA_URL, else none).",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API and web pages (uvicorn)."""
     from api.serve import run
 
-    run(home=resolve_home(home), db=db, host=host, port=port)
+    run(home=resolve_home(home), db=db, host=host, port=port, tsa_url=tsa_url)
 
 
 def _mount_subcommands() -> None:

@@ -16,10 +16,19 @@ from typing import Any
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 
-__all__ = ["BUNDLE_KIND", "MAX_RECEIPT_BYTES", "RECEIPT_KIND", "Receipt", "ReceiptError"]
+__all__ = [
+    "BUNDLE_KIND",
+    "MAX_RECEIPT_BYTES",
+    "NOTICE_KIND",
+    "RECEIPT_KIND",
+    "Receipt",
+    "ReceiptError",
+]
 
 RECEIPT_KIND = "caseledger/case-receipt"
 BUNDLE_KIND = "caseledger/audit-bundle"
+# The receipt inside a sealed notice: the case's steps up to the one the notice answers.
+NOTICE_KIND = "caseledger/notice-receipt"
 MAX_RECEIPT_BYTES = 16 * 1024 * 1024
 MAX_ENVELOPES = 20_000
 
@@ -72,7 +81,7 @@ class Receipt:
     def _from_obj(cls, obj: Any) -> Receipt:
         if not isinstance(obj, dict) or obj.get("v") != 1:
             raise ReceiptError('a receipt is a JSON object with "v": 1')
-        if obj["kind"] not in (RECEIPT_KIND, BUNDLE_KIND):
+        if obj["kind"] not in (RECEIPT_KIND, BUNDLE_KIND, NOTICE_KIND):
             raise ReceiptError(f"unknown receipt kind {obj['kind']!r}")
         texts, directory_texts = obj["envelopes"], obj["directory"]
         if not isinstance(texts, list) or not isinstance(directory_texts, list):

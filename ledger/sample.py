@@ -16,6 +16,7 @@ from ledger.client import Signer, StreamWriter, grant_body, matter_body
 from ledger.envelope import Envelope, format_time
 from ledger.personal import Opening, commit
 from ledger.signing import PrivateKey
+from ledger.validity import validity_body
 
 __all__ = ["SAMPLE_MATTER", "SampleOffice"]
 
@@ -197,9 +198,10 @@ def decided_body(start: datetime) -> dict[str, Any]:
         "outcome": "approved",
         "decision": "准予行政许可，核发《食品经营许可证》。",
         "legal_basis": "《中华人民共和国行政许可法》第三十八条第一款",
+        "licence_number": "JY13701000000123",
+        "scope": ["预包装食品（含冷藏冷冻食品）销售", "热食类食品制售"],
         "validity": {
-            "from": format_time(start),
-            "until": format_time(start + timedelta(days=5 * 365)),
+            name: format_time(at) for name, at in validity_body(start, years=5).items()
         },
     }
 

@@ -107,6 +107,8 @@ class CaseState:
     suspensions: tuple[SuspensionSpan, ...] = ()
     supplement_requested_at: datetime | None = None
     result_sha256: str | None = None  # the sealed result now in force (the latest issued)
+    # The SHA-256 of every sealed document recorded on the case (result and notices).
+    documents: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:

@@ -199,18 +199,36 @@ class DecidedBody:
     decision: str
     legal_basis: str
     validity: tuple[datetime, datetime] | None
+    # The licence an approval grants, printed on the decision as signed: its number and its
+    # scope (许可事项 / 经营项目). Both optional.
+    licence_number: str | None = None
+    scope: tuple[str, ...] = ()
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> DecidedBody:
         outcome = choice(body, "outcome", _OUTCOMES)
         decision, legal_basis = text(body, "decision"), text(body, "legal_basis")
+        licence_number, scope = optional_text(body, "licence_number"), _scope(body)
         validity = body.get("validity")
         if validity is None:
-            return cls(outcome, decision, legal_basis, None)
+            return cls(outcome, decision, legal_basis, None, licence_number, scope)
         if not isinstance(validity, dict):
             raise _refuse("body.validity must be an object with from and until")
         span = parse_time(validity.get("from")), parse_time(validity.get("until"))
-        return cls(outcome, decision, legal_basis, span)
+        return cls(outcome, decision, legal_basis, span, licence_number, scope)
+
+
+def _scope(body: Mapping[str, Any]) -> tuple[str, ...]:
+    scope = body.get("scope")
+    if scope is None:
+        return ()
+    if (
+        not isinstance(scope, list)
+        or not scope
+        or not all(isinstance(item, str) and item.strip() for item in scope)
+    ):
+        raise _refuse("body.scope must list the licensed items (non-empty texts)")
+    return tuple(scope)
 
 
 def optional_text(body: Mapping[str, Any], name: str) -> str | None:

@@ -30,9 +30,11 @@ from ledger.step_bodies import (
     RevokedBody,
     SealedBody,
     SupplementBody,
+    choice,
     describe_applied,
     describe_items,
     opinion_body,
+    text,
 )
 
 if TYPE_CHECKING:
@@ -240,6 +242,45 @@ def _deliver_order(
     return None
 
 
+# Which case a notice may be issued on: the step it answers must have happened.
+_NOTICE_WHEN: dict[str, Callable[[CaseState], bool]] = {
+    "acceptance": lambda s: s.accepted_at is not None,
+    "supplement": lambda s: s.supplement_requested_at is not None,
+    "not_accepted": lambda s: s.status == "not_accepted",
+    "denial": lambda s: s.outcome == "denied",
+    "revocation": lambda s: s.status == "revoked",
+}
+
+
+def _notice_body(body: dict[str, Any]) -> tuple[str, str]:
+    """(type, SHA-256) of a DocumentIssued body; EnvelopeError if a member is missing."""
+    kind = choice(body, "document", frozenset(_NOTICE_WHEN))
+    for name in ("document_number", "seal_serial", "answers"):
+        text(body, name)
+    return kind, text(body, "pdf_sha256")
+
+
+def _notice_order(state: CaseState, matter: Matter | None, body: tuple[str, str]) -> str | None:
+    kind, sha256 = body
+    if not _NOTICE_WHEN[kind](state):
+        return f"a {kind} notice answers a step this case has not taken"
+    if sha256 in state.documents:
+        return "this document is recorded already"
+    return None
+
+
+def _notice_kept(state: CaseState, env: Envelope, body: Any) -> dict[str, Any]:
+    # A notice leaves the case where it stands.
+    kept = (*state.documents, body[1]) if body else state.documents
+    return {"status": state.status, "documents": kept}
+
+
+_AFTER_APPLICATION = frozenset(
+    {"applied", "awaiting_supplement", "accepted", "in_review", "suspended", "decided",
+     "result_issued", "delivered", "not_accepted", "withdrawn", "revoked"}
+)  # fmt: skip
+
+
 def _reason(body: dict[str, Any]) -> str:
     return str(body.get("reason", ""))
 
@@ -286,9 +327,16 @@ _TABLE = (
     Step("ResultIssued", "出证", "result issued", frozenset({"decided", "result_issued"}),
          "result_issued", frozenset({"seal_service"}), SealedBody.read,
          {"pdf_sha256": "", "seal_serial": ""}, order=_issue_order,
-         effect=lambda s, e, b: {"result_sha256": b.pdf_sha256} if b else {},
+         effect=lambda s, e, b: (
+             {"result_sha256": b.pdf_sha256, "documents": (*s.documents, b.pdf_sha256)}
+             if b else {}
+         ),
          offer=_offered_to("seal_service", _first_issue),
          describe=lambda b: f"sealed result {str(b.get('pdf_sha256'))[:16]}…"),
+    Step("DocumentIssued", "出具文书", "document issued", _AFTER_APPLICATION, None,
+         frozenset({"seal_service"}), _notice_body, {}, effect=_notice_kept,
+         order=_notice_order,
+         describe=lambda b: f"sealed {b.get('document')} notice {b.get('document_number')}"),
     Step("Delivered", "送达", "delivered", frozenset({"decided", "result_issued"}), "delivered",
          _HANDLER, DeliveredBody.read, {"channel": "window", "recipient": ""},
          order=_deliver_order,

@@ -15,10 +15,11 @@ from seals.pades import (
     InProcessTimeStamper,
     SealedPdf,
     add_revocation_info,
+    keeps_pdf_version,
     seal_pdf,
     timestamper_for_url,
 )
-from seals.render import ResultDocument, chinese_date, mask_id_number, render_result
+from seals.render import ResultDocument, render_result
 from seals.signer import FileKeySigner, SealSigner
 
 __all__ = [
@@ -41,8 +42,7 @@ __all__ = [
     "SealingError",
     "add_revocation_info",
     "attach_receipt",
-    "chinese_date",
-    "mask_id_number",
+    "keeps_pdf_version",
     "render_result",
     "seal_pdf",
     "timestamper_for_url",

@@ -33,13 +33,18 @@ RECEIPT_DESCRIPTION = "案件回执：办理过程的签名记录、授权记录
 _MAX_RECEIPT_BYTES = 16 * 1024 * 1024
 
 
-def attach_receipt(pdf: bytes, receipt: bytes, *, at: datetime, validate: bool = False) -> bytes:
+def attach_receipt(
+    pdf: bytes, receipt: bytes, *, at: datetime, validate: bool = False, archival: bool = True
+) -> bytes:
     """``pdf`` with ``receipt`` attached as ``case-receipt.json``, saved as PDF/A-3b.
 
     ``at`` is the receipt's creation and modification date in the file. The PDF/A repairs
-    and declaration (XMP, sRGB output intent) are always applied; with ``validate`` the
-    written bytes are also checked by pikepdf's PDF/A-3b validator (about 35 ms for a
-    result document, which is why it is not the default: the layout is fixed, and the tests
+    and declaration (XMP, sRGB output intent) are applied when ``archival`` (the default);
+    pass ``archival=False`` when the file will be sealed with a key that makes pyHanko mark
+    it PDF 2.0 (ECDSA, see :func:`seals.keeps_pdf_version`): PDF/A-3 is PDF 1.7, so the
+    file then claims no PDF/A part rather than a false one. With ``validate`` the written
+    bytes are also checked by pikepdf's PDF/A-3b validator (about 35 ms for a result
+    document, which is why it is not the default: the layout is fixed, and the tests
     validate it). Raises AttachError if the PDF cannot be read, already has a receipt, the
     receipt is empty or too large, or (with ``validate``) the result does not pass.
     """
@@ -56,7 +61,9 @@ def attach_receipt(pdf: bytes, receipt: bytes, *, at: datetime, validate: bool =
             _add_receipt(doc, receipt, at)
             _drop_empty_transitions(doc)
             out = BytesIO()
-            if validate:
+            if not archival:
+                doc.save(out, min_version="1.7")
+            elif validate:
                 pdfa.save(doc, out, "3b", min_version="1.7")
             else:
                 pdfa.prepare(doc, "3b")

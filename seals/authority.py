@@ -105,10 +105,13 @@ class SealAuthority:
         ca_days: int = 3650,
         seal_days: int = 1095,
         aia_url: str | None = None,
+        seal_algorithm: KeyAlgorithm | None = None,
     ) -> SealAuthority:
         """A new seal CA for ``organisation`` and a first seal certificate issued by it.
 
-        Raises SealAuthorityError for an empty organisation name or an unknown algorithm.
+        ``algorithm`` is the CA's key; ``seal_algorithm`` (default: the same) the seal
+        certificate's. Raises SealAuthorityError for an empty organisation name or an unknown
+        algorithm.
         """
         if not organisation.strip():
             raise SealAuthorityError("the organisation name is empty")
@@ -124,7 +127,9 @@ class SealAuthority:
         )
         placeholder = SealCredentials(ca_cert, ca_key, ())
         authority = cls(organisation, ca_cert, ca_key, placeholder, crl_url)
-        return authority.issue_seal(now=now, algorithm=algorithm, days=seal_days, aia_url=aia_url)
+        return authority.issue_seal(
+            now=now, algorithm=seal_algorithm or algorithm, days=seal_days, aia_url=aia_url
+        )
 
     def issue_seal(
         self,

@@ -2,7 +2,8 @@
 
 Result documents embed a TrueType font so that every reader shows the same glyphs and text
 extraction works. reportlab's built-in ``STSong-Light`` is a non-embedded CID font, so it is
-not used. The default is Debian's ``fonts-wqy-zenhei``; ``CASELEDGER_FONT`` overrides it.
+not used. The default is Debian's ``fonts-arphic-uming`` (AR PL UMing, a Song/Ming face: official
+documents are set in Song, not in a sans); ``CASELEDGER_FONT`` overrides it.
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ __all__ = [
     "register_font",
 ]
 
-DEFAULT_FONT_PATH = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+DEFAULT_FONT_PATH = Path("/usr/share/fonts/truetype/arphic/uming.ttc")
 FONT_ENV = "CASELEDGER_FONT"
 
 _lock = Lock()
 
 
 def font_path(environ: dict[str, str] | None = None) -> Path:
-    """The font file to embed: ``CASELEDGER_FONT`` if set, else Debian's WenQuanYi Zen Hei.
+    """The font file to embed: ``CASELEDGER_FONT`` if set, else Debian's AR PL UMing.
 
     Raises FontMissing if that file does not exist.
     """
@@ -49,7 +50,7 @@ def font_path(environ: dict[str, str] | None = None) -> Path:
         hint = (
             f"set {FONT_ENV} to a TrueType font with Chinese glyphs"
             if override
-            else f"install the Debian package fonts-wqy-zenhei or set {FONT_ENV}"
+            else f"install the Debian package fonts-arphic-uming or set {FONT_ENV}"
         )
         raise FontMissing(f"the font file {path} does not exist: {hint}")
     return path

@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
+from urllib.parse import urlsplit
 
 from asn1crypto import cms, core
 from asn1crypto import crl as asn1_crl
@@ -32,7 +33,7 @@ from pyhanko.sign.general import SigningError, as_signing_certificate
 from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-from pyhanko.sign.timestamps.requests_client import HTTPTimeStamper
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
@@ -49,6 +50,7 @@ __all__ = [
     "InProcessTimeStamper",
     "SealedPdf",
     "add_revocation_info",
+    "keeps_pdf_version",
     "parse_crl",
     "seal_pdf",
     "timestamper_for_url",
@@ -128,8 +130,24 @@ def _attribute(kind: str, value: object) -> cms.CMSAttribute:
 
 
 def timestamper_for_url(url: str, *, timeout: int = 10) -> TimeStamper:
-    """A time-stamper that asks the RFC 3161 TSA at ``url`` over HTTP."""
-    return HTTPTimeStamper(url, timeout=timeout)  # type: ignore[no-untyped-call]
+    """A time-stamper that asks the RFC 3161 TSA at ``url`` over HTTP(S).
+
+    Raises SealingError (``seal.tsa_url``) unless ``url`` is an http or https address. A TSA
+    that cannot be reached or answers badly fails the sealing (``seal.sealing``).
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SealingError(f"{url!r} is not an http(s) address of a TSA", code="seal.tsa_url")
+    return RequestsHTTPTimeStamper(url, timeout=timeout)  # type: ignore[no-untyped-call]
+
+
+def keeps_pdf_version(signer: SealSigner) -> bool:
+    """Whether sealing with ``signer`` leaves the file's PDF version as it is.
+
+    pyHanko marks a file sealed with ECDSA (or EdDSA) as PDF 2.0, as ISO 32002 asks; only an
+    RSA seal keeps a PDF 1.7 file at 1.7, and with it a PDF/A-3 declaration true.
+    """
+    return isinstance(signer.certificate.public_key(), rsa.RSAPublicKey)
 
 
 def parse_crl(data: bytes) -> asn1_crl.CertificateList:

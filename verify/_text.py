@@ -35,7 +35,15 @@ _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 CMAP_READ_BYTES = 4 * 1024 * 1024
 MAX_CONTENT_BYTES = 16 * 1024 * 1024
 # What the printed outcome begins with, for each outcome a Decided step can record.
-OUTCOME_PREFIXES = {"approved": ("准予", "同意", "批准"), "denied": ("不予", "驳回")}
+OUTCOME_PREFIXES = {
+    "approved": ("准予", "同意", "批准"),
+    "denied": ("不予", "驳回"),
+    # What a notice prints for the step it answers (see verify.pdf NOTICE_OUTCOMES).
+    "accepted": ("予以受理",),
+    "supplement": ("需补正", "补正"),
+    "not_accepted": ("不予受理",),
+    "revoked": ("撤销",),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,8 +83,9 @@ def check_receipt(receipt: Receipt, trust: TrustFile, *, require_decision: bool)
         *check_log(receipt, trust),
     )
     summary = result.summary()
-    if not require_decision:
+    if receipt.kind == BUNDLE_KIND:
         # A bundle holds the whole case: what became of its result is part of the verdict.
+        # (A notice's receipt ends at the step it answers; its standing is the PDF's check.)
         standing, revoked = _standing(result, receipt)
         checks = (*checks, standing)
         summary = replace(summary, revoked=revoked)

@@ -18,7 +18,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from ledger.clock import system_clock
-from ledger.receipt import RECEIPT_KIND, Receipt, ReceiptError
+from ledger.receipt import NOTICE_KIND, RECEIPT_KIND, Receipt, ReceiptError
 from ledger.trust import TrustFile
 from verify._attachments import RECEIPT_NAME, AttachmentProblem, find_receipt
 from verify._issuer import foreign_issuer
@@ -40,6 +40,15 @@ from verify.verdict import (
 )
 
 __all__ = ["verify_pdf"]
+
+# The outcome a sealed notice prints, by the step its receipt ends with (a notice on a
+# decision — 不予行政许可决定书 — prints the decided outcome itself).
+NOTICE_OUTCOMES = {
+    "Accepted": "accepted",
+    "SupplementRequested": "supplement",
+    "NotAccepted": "not_accepted",
+    "ResultRevoked": "revoked",
+}
 
 DEFAULT_LIMITS = VerifyLimits()
 
@@ -98,15 +107,20 @@ def _verify(
         return _unsealed(problem)
     seal_checks = check_seal(data, reader, seal, roots, moment)
     signed_end = _signed_end(seal, len(data))
-    receipt_checks, report = _receipt(reader, seal, trust)
-    document = _document(data[:signed_end], report)
-    standing = check_status(
-        status,
-        trust,
-        hashlib.sha256(data).hexdigest(),
-        sealed_at=_sealed_at(seal),
-        moment=moment,
-    )
+    receipt_checks, report, answered = _receipt(reader, seal, trust)
+    document = _document(data[:signed_end], report, answered)
+    if answered is not None or (report is not None and report.case.outcome == "denied"):
+        # A notice answers a step and grants nothing: no later step revokes or supersedes
+        # it, so its receipt is all there is to its standing.
+        standing = passed("result.status", "a notice, not a licence: it has no status to change")
+    else:
+        standing = check_status(
+            status,
+            trust,
+            hashlib.sha256(data).hexdigest(),
+            sealed_at=_sealed_at(seal),
+            moment=moment,
+        )
     checks = (*seal_checks, *receipt_checks, document, standing)
     issuer = foreign_issuer(seal, trust)
     if issuer is not None:
@@ -172,12 +186,13 @@ def _signed_end(seal: EmbeddedPdfSignature, size: int) -> int:
 
 def _receipt(
     reader: PdfFileReader, seal: EmbeddedPdfSignature, trust: TrustFile
-) -> tuple[tuple[Check, ...], ReceiptReport | None]:
-    """receipt.present and the receipt checks, from the revision the seal covers."""
+) -> tuple[tuple[Check, ...], ReceiptReport | None, str | None]:
+    """receipt.present and the receipt checks, from the revision the seal covers, and the
+    outcome the page must print (None: the decided one)."""
 
-    def absent(detail: str) -> tuple[tuple[Check, ...], None]:
+    def absent(detail: str) -> tuple[tuple[Check, ...], None, None]:
         rest = tuple(indeterminate(c, "not checked: no readable receipt") for c in _RECEIPT_CHECKS)
-        return (failed("receipt.present", detail), *rest), None
+        return (failed("receipt.present", detail), *rest), None, None
 
     try:
         raw = find_receipt(reader.get_historical_resolver(seal.signed_revision))
@@ -194,19 +209,23 @@ def _receipt(
         return absent(f"the attached {RECEIPT_NAME} cannot be read: {exc.message}")
     except RecursionError:
         return absent(f"the attached {RECEIPT_NAME} is nested too deeply")
-    if receipt.kind != RECEIPT_KIND:
+    if receipt.kind not in (RECEIPT_KIND, NOTICE_KIND):
         return absent(f"the attached {RECEIPT_NAME} is not a case receipt ({receipt.kind})")
-    report = check_receipt(receipt, trust, require_decision=True)
+    report = check_receipt(receipt, trust, require_decision=receipt.kind == RECEIPT_KIND)
+    answered = None
+    if receipt.kind == NOTICE_KIND and receipt.envelopes:
+        answered = NOTICE_OUTCOMES.get(receipt.envelopes[-1].type)
     present = passed(
         "receipt.present",
         f"{RECEIPT_NAME} is attached inside the sealed revision "
         f"({len(receipt.envelopes)} case steps, {len(receipt.directory)} directory entries)",
     )
-    return (present, *report.checks), report
+    return (present, *report.checks), report, answered
 
 
-def _document(signed_bytes: bytes, report: ReceiptReport | None) -> Check:
-    if report is None or report.case.outcome is None or report.case.number is None:
+def _document(signed_bytes: bytes, report: ReceiptReport | None, answered: str | None) -> Check:
+    outcome = answered or (report.case.outcome if report else None)
+    if report is None or outcome is None or report.case.number is None:
         return indeterminate("document.matches", "no decided case in the receipt to compare with")
     try:
         text = page_text(signed_bytes, MAX_PAGES)
@@ -215,11 +234,11 @@ def _document(signed_bytes: bytes, report: ReceiptReport | None) -> Check:
     # pikepdf's parser, like pyHanko's, may raise other errors on a crafted file.
     except Exception as exc:
         return indeterminate("document.matches", f"the pages cannot be read: {_short(exc)}")
-    problems = match_problems(text.text, report.case.number, report.case.id, report.case.outcome)
+    problems = match_problems(text.text, report.case.number, report.case.id, outcome)
     if problems:
         return failed("document.matches", "; ".join(problems))
     return passed(
         "document.matches",
         f"the page shows case number {report.case.number} and a result that is "
-        f"{report.case.outcome}, as the receipt records",
+        f"{outcome}, as the receipt records",
     )

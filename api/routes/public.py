@@ -115,6 +115,36 @@ def get_result_status(
     return JSONResponse(result_status(services, sha256).to_json())
 
 
+@router.get(
+    "/public/cases/{case_number}/documents/{doc_type}.pdf",
+    responses=error_responses(
+        404,
+        422,
+        429,
+        extra={200: {"description": "the sealed document", "content": {"application/pdf": {}}}},
+    ),
+)
+def get_public_document(
+    case_number: CaseNumber,
+    doc_type: Annotated[
+        str,
+        Path(
+            pattern="^(acceptance|supplement|not_accepted|approval|denial|revocation)$",
+            examples=["acceptance"],
+        ),
+    ],
+    code: Annotated[str, Query(max_length=16, description="the query code (查询密码)")],
+    _: ReadModelsDep,
+    services: ServicesDep,
+) -> Response:
+    """A sealed notice (or the result, ``approval``) of a case, for whoever holds its query
+    code: the latest one of that type."""
+    return Response(
+        service.public_document(services, case_number, code, doc_type),
+        media_type="application/pdf",
+    )
+
+
 @router.post(
     "/verify",
     responses=error_responses(

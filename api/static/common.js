@@ -59,6 +59,16 @@ const CL = (() => {
     return date.toISOString().replace(/\.\d{3}Z$/, "Z");
   }
 
+  // The validity rule of ledger/validity.py: `years` calendar years from the China date of
+  // `fromText`, ending the day before the anniversary; the end is the instant that day begins
+  // in China. (Date.UTC rolls 29 February of a common year to 1 March, as the rule wants.)
+  function validityUntil(fromText, years) {
+    const chinaDay = new Date(new Date(fromText).getTime() + 8 * 3600 * 1000);
+    const anniversary = Date.UTC(chinaDay.getUTCFullYear() + years, chinaDay.getUTCMonth(),
+      chinaDay.getUTCDate());
+    return utcSeconds(new Date(anniversary - 24 * 3600 * 1000 - 8 * 3600 * 1000));
+  }
+
   function chinaTime(text) {
     if (!text) return "—";
     const at = new Date(text);
@@ -261,6 +271,6 @@ const CL = (() => {
     }
   }
 
-  return { ROLE_TEXT, STEP_TEXT, STATUS_TEXT, b64, canonical, utcSeconds, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
+  return { ROLE_TEXT, STEP_TEXT, STATUS_TEXT, b64, canonical, utcSeconds, validityUntil, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
     request, signIn, session, signOut, signEnvelope, el, table, setupSignIn, ApiError };
 })();

@@ -49,10 +49,7 @@
     const body = Object.assign({}, draft.body);
     for (const [name] of FIELDS[step]) if (name !== "valid_years") body[name] = data[name];
     if (step === "Decided" && data.outcome === "approved" && Number(data.valid_years) > 0) {
-      const from = new Date(draft.at);
-      const until = new Date(from);
-      until.setUTCFullYear(from.getUTCFullYear() + Number(data.valid_years));
-      body.validity = { from: draft.at, until: CL.utcSeconds(until) };
+      body.validity = { from: draft.at, until: CL.validityUntil(draft.at, Number(data.valid_years)) };
     }
     return body;
   }

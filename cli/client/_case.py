@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,10 +31,12 @@ from cli.client._common import (
 )
 from cli.client._show import print_appended
 from cli.client._target import Appended, open_target, parse_when
+from ledger.clock import china_date
 from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
 from ledger.personal import commit
 from ledger.state import case_id_of_number
 from ledger.steps import STEPS
+from ledger.validity import validity_body, validity_days, validity_text
 
 __all__ = ["case_app"]
 
@@ -336,7 +338,19 @@ def decide(
     ] = None,
     valid_until: Annotated[str | None, typer.Option("--valid-until", help="Validity end.")] = None,
     valid_years: Annotated[
-        int | None, typer.Option("--valid-years", help="Validity in years, instead of --until.")
+        int | None,
+        typer.Option(
+            "--valid-years",
+            help="Validity in calendar years, instead of --valid-until: it ends the day "
+            "before the anniversary of --valid-from.",
+        ),
+    ] = None,
+    licence_number: Annotated[
+        str | None, typer.Option("--licence-number", help="The licence number (许可证编号).")
+    ] = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option("--scope", help="A licensed item (许可事项/经营项目). Repeat for each."),
     ] = None,
     key: KeyOption = None,
     role: AsOption = None,
@@ -347,12 +361,30 @@ def decide(
 ) -> None:
     options = step_options(key, passphrase_env, home, db, server)
     fields: dict[str, Any] = {"outcome": outcome, "decision": decision, "legal_basis": legal_basis}
+    if licence_number:
+        fields["licence_number"] = licence_number
+    if scope:
+        fields["scope"] = scope
+    validity = ""
     if outcome == "approved" and (valid_until or valid_years):
         start = parse_when(valid_from) if valid_from else utc_now()
-        end = parse_when(valid_until) if valid_until else None
-        end = end or start + timedelta(days=365 * (valid_years or 0) + (valid_years or 0) // 4)
-        fields["validity"] = {"from": format_time(start), "until": format_time(end)}
+        period = _validity(start, valid_until, valid_years)
+        fields["validity"] = {name: format_time(at) for name, at in period.items()}
+        validity = validity_text(*validity_days(fields["validity"]))
     take_step(options, case, "Decided", fields, role)
+    if validity:
+        typer.echo(validity)
+
+
+def _validity(start: datetime, valid_until: str | None, years: int | None) -> dict[str, datetime]:
+    """The signed validity: to the China date of --valid-until, or --valid-years calendar
+    years; ClientError ``input.validity`` if it is empty or ends before it begins."""
+    try:
+        if valid_until:
+            return validity_body(start, last_day=china_date(parse_when(valid_until)))
+        return validity_body(start, years=years)
+    except ValueError as exc:
+        raise ClientError(f"the validity is not usable: {exc}", code="input.validity") from None
 
 
 @case_app.command(

@@ -30,6 +30,9 @@ from cli.client._target import Appended
 
 __all__ = ["issue"]
 
+# The step, the PDF, the case number, where the PDF is kept and its 文号.
+_Kept = tuple[Appended, bytes, str, Path, str]
+
 
 @case_app.command("issue")
 @boundary
@@ -37,7 +40,9 @@ def issue(
     case: CaseArg,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write the sealed PDF here (it is kept in HOME/results/)."),
+        typer.Option(
+            "--out", help="Also write the sealed PDF here (it is kept in HOME/documents/)."
+        ),
     ] = None,
     supersede: Annotated[
         bool,
@@ -47,6 +52,14 @@ def issue(
             "the old one's status becomes superseded.",
         ),
     ] = False,
+    tsa_url: Annotated[
+        str | None,
+        typer.Option(
+            "--tsa-url",
+            envvar="CASELEDGER_TSA_URL",
+            help="RFC 3161 time-stamping authority: the seal gets its timestamp (PAdES-B-LT).",
+        ),
+    ] = None,
     home: HomeOption = None,
     db: DbOption = None,
 ) -> None:
@@ -56,7 +69,10 @@ def issue(
     a result issued before, it gives the kept PDF again and changes nothing (unless
     --supersede).
     """
-    from api.results import issue_result, result_path
+    from api.results import issue_result
+    from seals import timestamper_for_url
+
+    timestamper = timestamper_for_url(tsa_url) if tsa_url else None
 
     options = session(home=home, db=db)
     org_home = options.org_home()
@@ -66,50 +82,60 @@ def issue(
         kept = None if supersede else _already_issued(org_home, ledger, stream)
         if kept is None:
             note("sealing the result: receipt and proofs, document, seal …")
-            issued = issue_result(org_home, ledger, stream, now=utc_now(), supersede=supersede)
+            issued = issue_result(
+                org_home,
+                ledger,
+                stream,
+                now=utc_now(),
+                supersede=supersede,
+                timestamper=timestamper,
+            )
             result = issued.appended
             kept = (
                 Appended(result.stream, result.seq, result.hash, result.leaf_index, False),
                 issued.pdf,
                 issued.case_number,
+                issued.path,
+                issued.document_number,
             )
-            result_path(org_home, stream).parent.mkdir(parents=True, exist_ok=True)
-            result_path(org_home, stream).write_bytes(issued.pdf)
     finally:
         ledger.close()
-    appended, pdf, number = kept
-    target = out or result_path(org_home, stream)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(pdf)
+    appended, pdf, number, target, document_number = kept
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(pdf)
+        target = out
     print_appended("ResultIssued", appended)
     typer.echo(f"case number    {number}")
+    typer.echo(f"文号           {document_number}")
     typer.echo(f"sealed pdf     {target}")
     typer.echo(f"pdf sha256     {hashlib.sha256(pdf).hexdigest()}")
 
 
-def _already_issued(home: Any, ledger: Any, stream: str) -> tuple[Appended, bytes, str] | None:
+def _already_issued(home: Any, ledger: Any, stream: str) -> _Kept | None:
     """The ResultIssued step and its kept PDF when the result was issued before (by this
     command or by the server as the decision came in); None if it has not been.
 
-    Raises ClientError ``result.missing`` if it was issued but its PDF is not kept here, or
-    the kept file's hash is not the one the ledger records.
+    Raises ClientError ``result.file_missing`` if it was issued but no file holding the
+    recorded PDF is kept in the organisation folder.
     """
-    from api.results import result_path
+    from api.results import result_file
     from ledger.store.read_models import case_number
 
     issued = [e for e in ledger.events(stream) if e.type == "ResultIssued"]
     if not issued:
         return None
     step = issued[-1]  # the document in force
-    path = result_path(home, stream)
-    pdf = path.read_bytes() if path.is_file() else b""
-    if hashlib.sha256(pdf).hexdigest() != step.body.get("pdf_sha256"):
+    path = result_file(home, ledger, stream)
+    if path is None:
         raise ClientError(
-            f"the result was issued (seq {step.seq}) but {path} is not its PDF",
-            code="result.missing",
+            f"the result was issued (seq {step.seq}) but its PDF "
+            f"(sha-256 {step.body.get('pdf_sha256')}) is not kept in {home.path}",
+            code="result.file_missing",
         )
     note(f"the result was already issued at seq {step.seq}: the kept PDF is given")
     leaf = ledger.log.leaf_index(bytes.fromhex(step.hash)) if ledger.log is not None else None
     state = ledger.case_state(stream)
     number = case_number(stream, state.applied_at or step.at)
-    return Appended(stream, step.seq, step.hash, leaf, True), pdf, number
+    appended = Appended(stream, step.seq, step.hash, leaf, True)
+    return appended, path.read_bytes(), number, path, str(step.body.get("document_number", ""))

@@ -10,8 +10,6 @@ newest checkpoint with enough of them is ``cosigned.note``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from ledger.checkpoint import (
@@ -23,6 +21,7 @@ from ledger.checkpoint import (
 )
 from ledger.errors import CaseLedgerError
 from ledger.note import COSIGNATURE_TYPE, NoteSignature, SignedNote
+from ledger.store.files import write_durably
 
 __all__ = ["CheckpointFolder", "KeptCheckpointError", "write_atomically"]
 
@@ -38,22 +37,7 @@ class KeptCheckpointError(CaseLedgerError):
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that a crash leaves the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    write_durably(path, text.encode("utf-8"))
 
 
 class CheckpointFolder:

@@ -155,14 +155,19 @@ class CaseLedger:
             )
             head = directory.seq if state is None else state.seq
             if envelope.seq <= head:
-                return self._replayed_or_stale(envelope)
-            written = personal.put(envelope.stream, needed, now or envelope.at) if personal else []
-            try:
-                result = self._admit(envelope, state, directory, head, now)
-            except BaseException:
-                if personal:
-                    personal.take_back(written)
-                raise
+                result = self._replayed_or_stale(envelope)
+            else:
+                written = (
+                    personal.put(envelope.stream, needed, now or envelope.at) if personal else []
+                )
+                try:
+                    result = self._admit(envelope, state, directory, head, now)
+                except BaseException:
+                    if personal:
+                        personal.take_back(written)
+                    raise
+        # A replayed step runs the hooks too: the first attempt may have been cut short by a
+        # crash before they ran (its sealed result, say, never made).
         for hook in self.after_append:
             result = hook(self, result)
         return result

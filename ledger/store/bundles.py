@@ -14,13 +14,13 @@ from datetime import datetime
 from ledger.checkpoint import parse_checkpoint
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError, StreamNotFound
-from ledger.receipt import BUNDLE_KIND, RECEIPT_KIND, Receipt
+from ledger.receipt import BUNDLE_KIND, NOTICE_KIND, RECEIPT_KIND, Receipt
 from ledger.selection import select_directory, sign_selection
 from ledger.signing import PrivateKey, b64encode
 from ledger.store.application import CaseLedger
 from ledger.store.log_store import LogStore, StoredCheckpoint, catch_up
 
-__all__ = ["build_bundle", "build_receipt"]
+__all__ = ["build_bundle", "build_notice_receipt", "build_receipt"]
 
 
 def build_receipt(
@@ -32,6 +32,23 @@ def build_receipt(
     if cut is None:
         raise CaseLedgerError(f"{stream} has no decision yet", code="case.not_decided")
     return _build(ledger, log, stream, envelopes[: cut + 1], RECEIPT_KIND, log_key, now)
+
+
+def build_notice_receipt(
+    ledger: CaseLedger,
+    log: LogStore,
+    stream: str,
+    answers: str,
+    *,
+    log_key: PrivateKey,
+    now: datetime,
+) -> Receipt:
+    """The receipt of a notice: the case's envelopes up to the one the notice answers."""
+    envelopes = list(ledger.events(stream))
+    cut = next((i for i, e in enumerate(envelopes) if e.hash == answers), None)
+    if cut is None:
+        raise CaseLedgerError(f"{stream} has no step {answers[:16]}…", code="case.no_such_step")
+    return _build(ledger, log, stream, envelopes[: cut + 1], NOTICE_KIND, log_key, now)
 
 
 def build_bundle(
@@ -56,7 +73,9 @@ def _build(
     last_at = envelopes[-1].at
     directory = [e for e in ledger.events(ledger.directory_stream) if e.at <= last_at]
     selection = None
-    if kind == RECEIPT_KIND:
+    if kind in (RECEIPT_KIND, NOTICE_KIND):
+        # A document's receipt is minimal (docs/log.md); an audit bundle keeps the whole
+        # directory.
         chosen, subjects = select_directory(directory, envelopes)
         selection = sign_selection(
             org=ledger.org,

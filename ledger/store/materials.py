@@ -18,11 +18,9 @@ whose file is not kept (``caseledger audit --materials``).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shlex
 import subprocess
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,7 @@ from sqlalchemy.engine import Engine
 from ledger.clock import system_clock
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
+from ledger.store.files import write_durably
 
 __all__ = [
     "MATERIAL_METADATA",
@@ -175,22 +174,7 @@ class FolderMaterials:
         _verified(sha256, data)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        write_durably(path, data)
 
     def get(self, sha256: str) -> bytes:
         try:

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from cli import db as cli_db
 from ledger.store import migrate
+from ledger.store.doc_numbers import DOC_METADATA
 from ledger.store.log_store import LOG_METADATA, LogStore
 from ledger.store.materials import MATERIAL_METADATA
 from ledger.store.personal_store import PERSONAL_METADATA
@@ -37,6 +38,7 @@ OURS = {
     "auth_revoked_tokens",
     "mat_files",
     "rm_results",
+    "doc_numbers",
 }
 
 
@@ -75,6 +77,7 @@ def drift(engine: Engine) -> list[object]:
             MATERIAL_METADATA,
             SESSION_METADATA,
             PERSONAL_METADATA,
+            DOC_METADATA,
         ]
         return list(compare_metadata(context, ours))
 

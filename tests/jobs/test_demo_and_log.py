@@ -39,7 +39,15 @@ def test_demo_leaves_an_organisation_folder_with_a_sealed_verified_result(demo_h
     assert pdf["case"]["outcome"] == "approved"
     bundle = json.loads((demo_home / "case-bundle.json").read_text())
     steps = [json.loads(e)["type"] for e in bundle["envelopes"]]
-    assert steps == ["Applied", "Accepted", "Reviewed", "Decided", "ResultIssued", "Delivered"]
+    assert steps == [
+        "Applied",
+        "Accepted",
+        "Reviewed",
+        "Decided",
+        "ResultIssued",
+        "DocumentIssued",
+        "Delivered",
+    ]
     signers = {json.loads(e)["actor"]["id"] for e in bundle["envelopes"][:4]}
     assert len(signers) == 3
     assert (
@@ -84,7 +92,7 @@ def test_audit_passes_then_names_a_rewritten_log_leaf(demo_home: Path, tmp_path:
     shutil.copytree(demo_home, home)
     ok = runner.invoke(app, ["audit", "--home", str(home), "--json"])
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.output)["log"]["size"] == 22
+    assert json.loads(ok.output)["log"]["size"] == 23  # the demo case records 7 steps
     engine = sa.create_engine(f"sqlite:///{home / 'caseledger.db'}")
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE log_leaves SET envelope_hash = zeroblob(32) WHERE idx = 5")

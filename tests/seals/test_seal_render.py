@@ -12,36 +12,8 @@ import pytest
 from PIL import Image
 from sealkit import ORG, pdftotext, sample_document
 
-from seals import FontMissing, RenderError, chinese_date, mask_id_number, render_result
+from seals import FontMissing, RenderError, render_result
 from seals.fonts import DEFAULT_FONT_PATH, FONT_ENV, font_path, glyph_outline
-
-
-@pytest.mark.parametrize(
-    ("day", "text"),
-    [
-        (date(2026, 11, 23), "二〇二六年十一月二十三日"),
-        (date(2030, 1, 5), "二〇三〇年一月五日"),
-        (date(2026, 10, 10), "二〇二六年十月十日"),
-        (date(2026, 12, 31), "二〇二六年十二月三十一日"),
-        (date(2027, 2, 20), "二〇二七年二月二十日"),
-    ],
-)
-def test_chinese_date(day: date, text: str) -> None:
-    assert chinese_date(day) == text
-
-
-@pytest.mark.parametrize(
-    ("number", "masked"),
-    [
-        ("330106199003071236", "330106********1236"),
-        ("91330100MA2XXXXX1K", "913301********XX1K"),
-        ("330106********1234", "330106********1234"),
-        ("A1234567", "*******7"),
-        ("", ""),
-    ],
-)
-def test_mask_id_number(number: str, masked: str) -> None:
-    assert mask_id_number(number) == masked
 
 
 def test_text_can_be_extracted_and_identity_is_masked(rendered: bytes, tmp_path: Path) -> None:
@@ -53,15 +25,61 @@ def test_text_can_be_extracted_and_identity_is_masked(rendered: bytes, tmp_path:
         "准予行政许可决定书",
         "案件编号：XH-2026-000123",
         "办理结果：准予行政许可",
-        "330106********1236",
-        "二〇二六年十一月二十三日",
+        "身份证号码：330106********1234",
+        "2026年11月23日",
         "自2026年11月23日起至2031年11月22日止",
         "https://zwfw.example.gov.cn/v/3f6c2a1e-7b1d-4c55-9a0e-1234567890ab",
+        "扫描左侧二维码",
     ):
         assert needle in text, needle
-    assert "330106199003071236" not in text
+    assert "330106199003071234" not in text
+    # No command for a citizen to type: the verify line says where to look, in words.
+    assert "caseledger" not in text and "--trust" not in text
     # The seal's lettering is a picture, so its purpose line is not text.
     assert "行政审批专用章" not in text
+
+
+def test_an_organisation_s_credit_code_is_printed_in_full(tmp_path: Path) -> None:
+    document = sample_document(
+        applicant_id_number="91330106MA2B000123", applicant_kind="organisation"
+    )
+    text = pdftotext(render_result(document), tmp_path)
+    assert "统一社会信用代码：91330106MA2B000123" in text
+
+
+def test_content_of_an_office_document(tmp_path: Path) -> None:
+    document = sample_document(
+        applied_on=date(2026, 11, 16),
+        accepted_on=date(2026, 11, 17),
+        document_number="西审批许准〔2026〕123号",
+        licence_number="JY13301060012345",
+        scope=("预包装食品销售", "热食类食品制售"),
+        review_body="杭州市西湖区人民政府",
+        court="杭州市西湖区人民法院",
+    )
+    text = "".join(pdftotext(render_result(document), tmp_path).split())
+    for needle in (
+        "西审批许准〔2026〕123号",
+        "于2026年11月16日提出的",
+        "于2026年11月17日依法受理",
+        "许可证编号：JY13301060012345",
+        "许可事项：预包装食品销售；热食类食品制售",
+        "向杭州市西湖区人民政府申请行政复议",
+        "向杭州市西湖区人民法院提起行政诉讼",
+    ):
+        assert needle in text, needle
+
+
+def test_without_configured_bodies_the_appeal_notice_stays_general(tmp_path: Path) -> None:
+    text = "".join(pdftotext(render_result(sample_document()), tmp_path).split())
+    assert "依法申请行政复议" in text and "依法向人民法院提起行政诉讼" in text
+
+
+def test_no_line_starts_with_closing_punctuation(tmp_path: Path) -> None:
+    long_text = "你单位提出的申请符合法定条件、标准，决定准予行政许可，核发《食品经营许可证》。" * 3
+    text = pdftotext(render_result(sample_document(decision_text=long_text)), tmp_path)
+    starts = [line.strip()[:1] for line in text.splitlines() if line.strip()]
+    assert not set(starts) & set("，。、：；？！）》")
 
 
 def test_every_font_is_embedded(rendered: bytes) -> None:

@@ -46,6 +46,13 @@ def body_for(step: str, level: int = 1, outcome: str = "approved") -> dict[str, 
         "Reviewed": {"level": level, "opinion": "agree", "comments": "同意。"},
         "Decided": {**decided_body(T1), "outcome": outcome},
         "ResultIssued": {"pdf_sha256": digest, "seal_serial": "7A3F01"},
+        "DocumentIssued": {
+            "document": "acceptance",
+            "document_number": "济审批受〔2026〕1号",
+            "pdf_sha256": digest,
+            "seal_serial": "7A3F01",
+            "answers": digest,
+        },
         "Delivered": {"channel": "window", "recipient": "申请人"},
         "Suspended": {"reason": "专家评审"},
         "Resumed": {"reason": "专家评审结束"},
@@ -244,6 +251,26 @@ def test_withdrawn_from_every_open_state(world: World, status: str) -> None:
     assert case.state.status == "withdrawn"
 
 
+def notice(kind: str, digest: str = "ab" * 32) -> dict[str, Any]:
+    return {**body_for("DocumentIssued"), "document": kind, "pdf_sha256": digest}
+
+
+def test_a_notice_answers_a_step_the_case_has_taken_and_leaves_it_where_it_stands(
+    world: World,
+) -> None:
+    handler, _, _, seal = staff(world)
+    case = Case(world).do("Applied", handler)
+    assert case.codes("DocumentIssued", seal, notice("acceptance")) == ["order.not_allowed"]
+    assert case.codes("DocumentIssued", seal, notice("letter")) == ["body.invalid"]
+    case.do("Accepted", handler).do("DocumentIssued", seal, notice("acceptance"))
+    assert case.state.status == "accepted" and case.state.documents == ("ab" * 32,)
+    assert case.codes("DocumentIssued", seal, notice("acceptance")) == ["order.not_allowed"]
+    assert case.codes("DocumentIssued", seal, notice("denial", "cd" * 32)) == ["order.not_allowed"]
+    assert case.codes("DocumentIssued", handler, notice("acceptance", "cd" * 32)) == [
+        "role.wrong_for_step"
+    ]
+
+
 def test_approved_result_must_be_issued_before_delivery(world: World) -> None:
     handler, reviewer, approver, _ = staff(world)
     case = Case(world).do("Applied", handler).do("Accepted", handler).do("Reviewed", reviewer)
@@ -284,6 +311,7 @@ def signer_for(world: World, step: str) -> Signer:
         "Decided": o.approver,
         "ResultRevoked": o.approver,
         "ResultIssued": o.seal_service,
+        "DocumentIssued": o.seal_service,
     }
     return role.get(step, o.handler)
 
