@@ -90,7 +90,7 @@ class OrgHome:
         public_base_url: str,
         admin_name: str = "系统管理员",
         now: datetime,
-        passphrase: str | None,
+        passphrase: str | None = None,
         review_body: str = "",
         court: str = "",
     ) -> OrgHome:

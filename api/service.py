@@ -33,8 +33,8 @@ from ledger.admission import sign_admission
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Envelope, format_time
 from ledger.errors import ClockSkew, DraftRefused, EnvelopeError, StreamNotFound
-from ledger.personal import Opening, is_commitment
 from ledger.masking import public_name
+from ledger.personal import Opening, is_commitment
 from ledger.state import case_id_of_number
 from ledger.steps import STATES
 from ledger.store.application import AppendResult

@@ -7,10 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from apikit import T0, open_api
+from apikit import PASSPHRASE, T0, open_api
 
 from api.org import OrgHome
-from api.results import result_path
+from api.results import result_file
 from api.settings import Settings
 from ledger.sample import SampleOffice
 from seals import SealingError
@@ -18,16 +18,21 @@ from tests.seals.tsakit import local_tsa
 from verify import Verdict, verify_pdf
 
 
-def test_the_result_issued_on_approval_is_timestamped(api_home: Path) -> None:
+def test_the_result_issued_on_approval_is_timestamped(
+    api_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = OrgHome.load(api_home)
     # The seal service enrolled with the folder's own key, so the service may issue.
     office = SampleOffice(
         org=home.org,
         org_name=home.org_name,
-        root_key=home.key("root"),
+        root_key=home.key("root", PASSPHRASE),
         keys={"service:seal": home.key("seal-service")},
     )
+    # Making a TSA certificate needs the seal CA's key, which the folder keeps locked.
+    monkeypatch.setenv("CASELEDGER_PASSPHRASE", PASSPHRASE)
     tsa = home.seal_authority().issue_tsa(now=T0 - timedelta(days=1))
+    monkeypatch.delenv("CASELEDGER_PASSPHRASE")
     with local_tsa(tsa) as (url, served):
         running = open_api(api_home, None, office, tsa_url=url)
         api = next(running)
@@ -38,7 +43,13 @@ def test_the_result_issued_on_approval_is_timestamped(api_home: Path) -> None:
             assert reply.status_code == 201, reply.text
         running.close()
     assert served, "the TSA was never asked"
-    pdf = result_path(home, case[0].stream).read_bytes()
+    ledger = home.open_ledger()
+    try:
+        kept = result_file(home, ledger, case[0].stream)
+    finally:
+        ledger.close()
+    assert kept is not None
+    pdf = kept.read_bytes()
     assert _unchecked(verify_pdf(pdf, home.trust(), at=case[-1].at)) == {"result.status"}
 
 

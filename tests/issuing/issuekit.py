@@ -50,7 +50,7 @@ def make_office(path: Path, db: str | None = None, *, start: datetime = T0) -> O
     ledger = home.open_ledger(url)
     try:
         for envelope in sample.directory_envelopes(start):
-            ledger.append(envelope)
+            ledger.append(envelope, openings=sample.openings.values())
     finally:
         ledger.close()
     return Office(home, sample, url)

@@ -41,10 +41,10 @@ def office(tmp_path: Path) -> Iterator[tuple[OrgHome, CaseLedger, SampleOffice]]
         court="济南市市中区人民法院",
     )
     ledger = home.open_ledger()
-    sample = _demo_office(home)
+    sample = _demo_office(home, "")
     try:
         for envelope in sample.directory_envelopes(START - timedelta(hours=1)):
-            ledger.append(envelope)
+            ledger.append(envelope, openings=sample.openings.values())
         yield home, ledger, sample
     finally:
         ledger.close()
