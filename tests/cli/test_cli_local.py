@@ -261,10 +261,10 @@ def test_local_commands_on_postgres(tmp_path: Path, pg_url: str) -> None:
 
 def test_init_never_takes_a_local_public_url_silently(tmp_path: Path) -> None:
     quiet = Cli(tmp_path / "public")(
-        "init", "--org", "jinan-public", "--url", "https://zwfw.example"
+        "init", "--org", "jinan-public", "--url", "https://zwfw.example", "--no-passphrase"
     )
     assert "WARNING" not in quiet.stderr
-    loud = Cli(tmp_path / "local")("init", "--org", "jinan-local2")
+    loud = Cli(tmp_path / "local")("init", "--org", "jinan-local2", "--no-passphrase")
     assert "WARNING" in loud.stderr and "http://127.0.0.1:8000" in loud.stderr
     trust = OrgHome.load(tmp_path / "public").trust()
     assert trust.public_base_url == "https://zwfw.example" and trust.status_keys
