@@ -11,6 +11,8 @@ import os
 import signal
 from pathlib import Path
 
+from ledger.store import files
+
 __all__ = ["CRASH_ENV", "crash_point", "write_durably"]
 
 # The crash tests run the server or the library in a child process with this variable set to
@@ -25,22 +27,6 @@ def crash_point(name: str) -> None:
 
 
 def write_durably(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    crash_point("document.before_rename")
-    os.replace(temporary, path)
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    # The rename is durable only once the folder's entry is on the disk.
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    """Write ``data`` to ``path`` so that a crash leaves the old file or the new one whole
+    (ledger.store.files), stopping at the ``document.before_rename`` crash point."""
+    files.write_durably(path, data, before_rename=lambda: crash_point("document.before_rename"))
