@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,9 @@ __all__ = ["id_numbers_in", "id_numbers_in_bytes", "id_numbers_in_tree"]
 
 _CANDIDATE = re.compile(rb"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
 _PRIVATE_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal", ".sqlite")
+# A stream that inflates past this is a hostile test input (a decompression bomb), not a page
+# or attachment the office wrote: its raw bytes are scanned, its inflation is not followed.
+_MOST_DECODED = 8 * 1024 * 1024
 
 
 def id_numbers_in_bytes(data: bytes) -> set[str]:
@@ -36,16 +40,35 @@ def _pdf_parts(path: Path) -> Iterator[bytes]:
         with pikepdf.open(path) as pdf:
             for obj in pdf.objects:
                 if isinstance(obj, pikepdf.Stream):
-                    try:
-                        yield obj.read_bytes()
-                    except pikepdf.PdfError:
-                        yield obj.read_raw_bytes()
+                    yield _decoded(obj)
     except pikepdf.PdfError:
         return  # not a readable PDF (a deliberately broken one): its raw bytes were scanned
     text = subprocess.run(
         ["pdftotext", "-q", str(path), "-"], capture_output=True, check=False, timeout=60
     ).stdout
     yield text
+
+
+def _decoded(stream: pikepdf.Stream) -> bytes:
+    """The stream's content, inflated up to a bound; other filters than Flate are what the
+    office never writes, so their raw bytes stand for them."""
+    raw = stream.read_raw_bytes()
+    filters = stream.get("/Filter")
+    names = [filters] if isinstance(filters, pikepdf.Name) else list(filters or [])
+    if not names:
+        return raw
+    if any(name != "/FlateDecode" for name in names):
+        return raw
+    data = raw
+    for _ in names:
+        inflater = zlib.decompressobj()
+        try:
+            data = inflater.decompress(data, _MOST_DECODED)
+        except zlib.error:
+            return raw
+        if inflater.unconsumed_tail:
+            return raw
+    return data
 
 
 def id_numbers_in(path: Path) -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,6 +56,19 @@ def test_the_scan_finds_a_number_planted_in_a_receipt(demo: Path, tmp_path: Path
         pdf.save(planted)
     assert id_numbers_in(planted) == {"11010519491231002X"}
     planted.unlink()
+
+
+def test_the_scan_reads_a_bomb_s_raw_bytes_without_inflating_it(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.pdf"
+    with pikepdf.new() as pdf:
+        inflated = b"\0" * (64 * 1024 * 1024) + b" 11010519491231002X"
+        stream = pikepdf.Stream(pdf, zlib.compress(inflated, 9))
+        stream["/Filter"] = pikepdf.Name.FlateDecode
+        pdf.Root["/Bomb"] = pdf.make_indirect(stream)
+        pdf.save(bomb, compress_streams=False)
+    # Past the bound the number stays unread: hostile inputs are not what the office publishes.
+    assert id_numbers_in(bomb) == set()
+    bomb.unlink()
 
 
 def test_the_organisations_credit_code_prints_whole_on_its_own_licence(demo: Path) -> None:
