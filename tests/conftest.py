@@ -120,20 +120,43 @@ def any_ledger(ledger_store: Store, office: SampleOffice) -> Iterator[CaseLedger
     ledger.close()
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """No artefact any test made (PDFs and their attachments, bundles, receipts, JSON, logs)
-    may hold an identity number in clear; the databases hold the private table and are not
-    scanned. Checked once over every test's temporary folder."""
+_IDENTITY_HITS = "identity_hits"
+_hits_from_workers: dict[str, list[str]] = {}
+
+
+def _identity_numbers_left(session: pytest.Session) -> dict[str, list[str]]:
     from personal_scan import id_numbers_in_tree
 
     factory = getattr(session.config, "_tmp_path_factory", None)
     if factory is None or getattr(factory, "_basetemp", None) is None:
+        return {}
+    root = factory.getbasetemp()
+    return {
+        str(root / name): sorted(numbers) for name, numbers in id_numbers_in_tree(root).items()
+    }
+
+
+def pytest_testnodedown(node: object, error: object) -> None:
+    """A worker's own scan, handed to the run that reports."""
+    output = getattr(node, "workeroutput", None) or {}
+    _hits_from_workers.update(output.get(_IDENTITY_HITS, {}))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No artefact any test made (PDFs and their attachments, bundles, receipts, JSON, logs)
+    may hold an identity number in clear; the databases hold the private table and are not
+    scanned. Each worker scans its own temporary folder once, at its end; the run that
+    reports fails on what any of them found."""
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:
+        worker_output[_IDENTITY_HITS] = _identity_numbers_left(session)
         return
-    hits = id_numbers_in_tree(factory.getbasetemp())
+    distributed = session.config.pluginmanager.has_plugin("dsession")
+    hits = dict(_hits_from_workers) if distributed else _identity_numbers_left(session)
     if hits:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         for name, numbers in sorted(hits.items()):
-            line = f"identity number in clear: {name}: {sorted(numbers)}"
+            line = f"identity number in clear: {name}: {numbers}"
             if reporter is not None:
                 reporter.write_line(line, red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -43,10 +43,12 @@ def _pdf_parts(path: Path) -> Iterator[bytes]:
                     yield _decoded(obj)
     except pikepdf.PdfError:
         return  # not a readable PDF (a deliberately broken one): its raw bytes were scanned
-    text = subprocess.run(
-        ["pdftotext", "-q", str(path), "-"], capture_output=True, check=False, timeout=60
-    ).stdout
-    yield text
+    try:
+        yield subprocess.run(
+            ["pdftotext", "-q", str(path), "-"], capture_output=True, check=False, timeout=10
+        ).stdout
+    except subprocess.TimeoutExpired:
+        return  # a hostile input built to stall readers: the office never writes one
 
 
 def _decoded(stream: pikepdf.Stream) -> bytes:

@@ -30,6 +30,8 @@ def foreign_issuer(seal: EmbeddedPdfSignature, trust: TrustFile) -> Check | None
 def _seal_organisation(seal: EmbeddedPdfSignature) -> str:
     try:
         subject = seal.signer_cert.subject.native
+    except MemoryError:
+        raise  # the sandbox's memory limit stopped the check: not a fault of the file
     except Exception:  # an unreadable certificate is judged by the seal checks
         return ""
     value = subject.get("organization_name") if isinstance(subject, dict) else None

@@ -86,6 +86,8 @@ def _crls(
         for ref in dss.crls:
             try:
                 found.append(asn1_crl.CertificateList.load(ref.get_object().data))
+            except MemoryError:
+                raise  # the sandbox's memory limit stopped the check: not a fault of the file
             except Exception:  # noqa: S112 - an unreadable CRL is simply not evidence
                 continue
     for choice in seal.signed_data["crls"] or ():

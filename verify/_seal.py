@@ -70,6 +70,8 @@ def check_seal(
         status = _validate(seal, roots, dss, at)
     # pyHanko raises many kinds of error on a crafted signature (CMS, ASN.1, PDF parsing);
     # each is a seal that does not verify, never a crash of the verifier.
+    except MemoryError:
+        raise  # the sandbox's memory limit stopped the check: not a fault of the file
     except Exception as exc:
         return _without_full_validation(data, reader, seal, roots, dss, structure, exc)
     proven = _proven_time(status)
@@ -91,6 +93,8 @@ def _structure_problem(
         return byte_range_problem(data, reader, seal)
     # The structure is read from hostile bytes by pyHanko's parser, which can raise almost
     # anything on a crafted file (decimal, ASN.1, key and index errors); unreadable is failed.
+    except MemoryError:
+        raise
     except Exception as exc:
         return f"the seal's byte range cannot be read: {_short(exc)}"
 
@@ -126,6 +130,8 @@ def _without_full_validation(
             seal.signer_info, seal.signer_cert, "data", seal.compute_digest()
         )
     # Same reason as above: whatever the parser raises means the seal cannot be read.
+    except MemoryError:
+        raise
     except Exception as exc:
         return _unreadable_seal(structure or f"the seal cannot be validated: {_short(exc)}")
     structure = structure or _container_problem(seal, None, roots, dss)
@@ -191,6 +197,8 @@ def _guarded(check_id: str, on_error: Status, check: Callable[..., Check], *args
     """
     try:
         return check(*args)
+    except MemoryError:
+        raise
     except Exception as exc:
         return Check(
             check_id, on_error, f"the document cannot be read for this check: {_short(exc)}"
@@ -206,6 +214,8 @@ def _read_dss(reader: PdfFileReader) -> DocumentSecurityStore | None:
     try:
         return DocumentSecurityStore.read_dss(reader)
     # A missing or malformed DSS means no embedded validation data, nothing worse.
+    except MemoryError:
+        raise
     except Exception:
         return None
 

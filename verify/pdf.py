@@ -90,6 +90,8 @@ def verify_pdf(
     # Each check already turns what it cannot read into its own failed or indeterminate
     # status; this is the last line, so that no input ever escapes as anything but
     # InputUnreadable (bad input to the API, exit code 3 on the command line).
+    except MemoryError:
+        raise  # the sandbox's memory limit stopped the check: not a fault of the file
     except Exception as exc:
         raise InputUnreadable(f"the PDF could not be processed: {_short(exc)}") from None
 
@@ -133,6 +135,8 @@ def _verify(
 def _sealed_at(seal: EmbeddedPdfSignature) -> datetime | None:
     try:
         when = seal.self_reported_timestamp
+    except MemoryError:
+        raise
     except Exception:  # a crafted signing time is simply not evidence of when
         return None
     return when if isinstance(when, datetime) and when.tzinfo is not None else None
@@ -145,6 +149,8 @@ def _open(data: bytes) -> PdfFileReader:
         reader.root  # noqa: B018
     # pyHanko's reader raises a wide range of errors on a damaged file; all of them mean
     # the same thing to the reader of the verdict: this is not a readable PDF.
+    except MemoryError:
+        raise
     except Exception as exc:
         raise InputUnreadable(f"the file is not a readable PDF: {_short(exc)}") from None
     return reader
@@ -159,6 +165,8 @@ def _find_seal(reader: PdfFileReader) -> tuple[EmbeddedPdfSignature | None, str]
     """The earliest signature of the document (the seal), or None and why there is none."""
     try:
         signatures = [s for s in reader.embedded_signatures if s.sig_object_type == "/Sig"]
+    except MemoryError:
+        raise
     except Exception as exc:
         return None, f"the document's signature cannot be read: {_short(exc)}"
     if not signatures:
@@ -199,6 +207,8 @@ def _receipt(
     except AttachmentProblem as exc:
         return absent(str(exc))
     # As in the seal checks: pyHanko's parser can raise anything on a crafted file.
+    except MemoryError:
+        raise
     except Exception as exc:
         return absent(f"the sealed revision's attachments cannot be read: {_short(exc)}")
     if raw is None:
@@ -232,6 +242,8 @@ def _document(signed_bytes: bytes, report: ReceiptReport | None, answered: str |
     except ValueError as exc:
         return indeterminate("document.matches", str(exc))
     # pikepdf's parser, like pyHanko's, may raise other errors on a crafted file.
+    except MemoryError:
+        raise
     except Exception as exc:
         return indeterminate("document.matches", f"the pages cannot be read: {_short(exc)}")
     problems = match_problems(text.text, report.case.number, report.case.id, outcome)
