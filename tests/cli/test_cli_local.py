@@ -91,12 +91,18 @@ def test_refused_application_and_a_revoked_result(office: Office) -> None:
     # A denied decision has no sealed result to issue.
     not_approved = office.cli("case", "issue", case, ok=False)
     assert "error: case.not_approved" in not_approved.stderr
+    # By post: carrier and tracking number are needed, the address goes to the private table.
+    no_carrier = office.step("staff:wang.li", "deliver", case, "--recipient", "申请人",
+                             "--channel", "post", "--tracking", "EMS12345", ok=False)  # fmt: skip
+    assert "body.invalid" in no_carrier.stderr
     office.step("staff:wang.li", "deliver", case, "--recipient", "申请人", "--channel", "post",
-                "--tracking", "EMS1234567890")  # fmt: skip
+                "--tracking", "EMS1234567890", "--carrier", "中国邮政EMS",
+                "--address", "济南市历下区泉城路1号")  # fmt: skip
     office.step("staff:zhang.wei", "revoke", case, "--reason", "以欺骗手段取得",
                 "--legal-basis", "《行政许可法》第六十九条")  # fmt: skip
     history = office.cli("case", "history", case).stdout
     assert "tracking_number: EMS1234567890" in history
+    assert "泉城路" not in history
     assert re.search(r"^\s+6 .* ResultRevoked .* staff:zhang\.wei \(审批\)", history, re.M)
 
 

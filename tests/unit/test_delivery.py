@@ -29,7 +29,7 @@ def posted(document: dict[str, Any] | None = None, **changes: Any) -> dict[str, 
 
 
 def refused(world: World) -> Case:
-    handler, _, _, seal = staff(world)
+    seal = staff(world)[3]
     case = case_in(world, "not_accepted")
     return case.do("DocumentIssued", seal, notice("not_accepted", NOTICE_SHA))
 
