@@ -281,6 +281,23 @@ class PublicCaseOut(_Out):
     result_status: str | None = Field(default=None, examples=["valid"])
 
 
+class WebhookIn(BaseModel):
+    """Where the office pushes a department's feed."""
+
+    url: str = Field(max_length=2000, examples=["https://feed.market.example.gov.cn/caseledger"])
+
+
+class WebhookOut(_Out):
+    department: str
+    url: str
+    key_id: str = Field(description="the directory key that registered it")
+    position: int = Field(description="the feed position delivered so far")
+    attempts: int = Field(description="failed tries since the last delivery")
+    next_attempt_at: str
+    last_error: str | None = None
+    delivered_at: str | None = None
+
+
 class InclusionOut(_Out):
     index: int
     size: int
