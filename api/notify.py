@@ -105,7 +105,8 @@ class Notifier:
         if opening is None:
             return None
         # A commitment's value is normalised (upper case); mail addresses are written lower.
-        return opening.value.lower() if message.channel == "email" else opening.value
+        value = str(opening.value)
+        return value.lower() if message.channel == "email" else value
 
     # The background thread ----------------------------------------------------------------
 
