@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.personal import CONTACT_FIELDS, is_commitment
 from ledger.state import case_number
@@ -165,7 +166,14 @@ class Outbox:
             rows = ledger.envelopes_after(start, batch)
             if not rows:
                 return written
-            messages = [m for _, env in rows for m in self._messages(ledger, env, org_name, now)]
+            # One look-up per case and batch: its Applied body (the contact) and the directory.
+            cases: dict[str, Envelope | None] = {}
+            directory = ledger.directory()
+            messages = [
+                m
+                for _, env in rows
+                for m in self._messages(ledger, env, org_name, now, cases, directory)
+            ]
             with self.engine.begin() as conn:
                 if not _advance(conn, start, rows[-1][0]):
                     return written  # another follower took this batch
@@ -174,16 +182,25 @@ class Outbox:
             written += len(messages)
 
     def _messages(
-        self, ledger: CaseLedger, env: Envelope, org_name: str, now: datetime
+        self,
+        ledger: CaseLedger,
+        env: Envelope,
+        org_name: str,
+        now: datetime,
+        cases: dict[str, Envelope | None],
+        directory: DirectoryState,
     ) -> Iterator[dict[str, Any]]:
         if not env.stream.startswith("case:"):
             return
-        applied = env if env.seq == 1 else next(iter(ledger.events(env.stream, lte=1)), None)
+        if env.stream not in cases:
+            first = env if env.seq == 1 else next(iter(ledger.events(env.stream, lte=1)), None)
+            cases[env.stream] = first
+        applied = cases[env.stream]
         contact = applied.body.get("contact") if applied is not None else None
         if applied is None or not isinstance(contact, dict):
             return
         matter = applied.body.get("matter") or {}
-        known = ledger.directory().matter_at(
+        known = directory.matter_at(
             str(matter.get("code", "")), int(matter.get("version", 0) or 0), applied.at
         )
         message = message_for(
