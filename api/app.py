@@ -120,6 +120,8 @@ def create_app(
         if checker is not None:
             await anyio.to_thread.run_sync(checker.warm)
         schedule.start()
+        if opened.notifier is not None:
+            opened.notifier.start()
         yield
         schedule.stop()
         opened.close()

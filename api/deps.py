@@ -70,6 +70,8 @@ class Services:
     materials: Any = None
     _log_key: Any = None
     recovery: Any = None
+    # The sender worker (api.notify.Notifier): applicant notices and department webhooks.
+    notifier: Any = None
 
     @property
     def log(self) -> Any:
@@ -132,6 +134,8 @@ class Services:
         return self._log_key
 
     def close(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()
         if self.recovery is not None:
             self.recovery.stop()
         self.read_models.close()
@@ -214,7 +218,18 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     )
     if home is not None:
         services.recovery = _start_recovery(services)
+    services.notifier = _notifier(services)
     return services
+
+
+def _notifier(services: Services) -> Any:
+    """The sender worker, woken by every append (it only sets a flag: a step never waits on
+    it or fails by it); its thread starts with the app."""
+    from api.notify import Notifier
+
+    notifier = Notifier.for_services(services)
+    services.ledger.after_append.append(notifier.wake)
+    return notifier
 
 
 def _follow_with_notices(home: Any, ledger: CaseLedger, clock: Clock) -> None:

@@ -112,6 +112,7 @@ def _day(text: str | None) -> str | None:
 
 
 def _public_result(found: Any) -> str:
+    status = RESULT_STATUS_TEXT.get(found.result_status or "", found.result_status)
     rows = [
         _row("受理号", found.case_number),
         _row("事项", found.matter_name),
@@ -122,9 +123,63 @@ def _public_result(found: Any) -> str:
         _row("受理时间", _day(found.accepted_at)),
         _row("决定时间", _day(found.decided_at)),
         _row("办理结果", OUTCOME_TEXT.get(found.outcome or "", found.outcome)),
+        _row("证照状态", status),
         _row("承诺办结期限", found.committed_deadline),
     ]
-    return f'<table class="detail" id="case-result">{"".join(rows)}</table>'
+    parts = [f'<table class="detail">{"".join(rows)}</table>', *_told(found)]
+    return f'<div id="case-result">{"".join(parts)}</div>'
+
+
+RESULT_STATUS_TEXT = {"valid": "有效", "revoked": "已撤销", "superseded": "已被更正文书替代"}
+DELIVERY_OUTCOME_TEXT = {"received": "已签收", "returned": "已退回"}
+
+
+def _told(found: Any) -> list[str]:
+    """What the applicant is told beyond the summary: 补正 items, the reason of a refusal,
+    the delivery, the documents to download, and the timeline of steps."""
+    esc = html.escape
+    parts = []
+    if found.supplement_items:
+        items = "".join(f"<li>{esc(item)}</li>" for item in found.supplement_items)
+        parts.append(
+            f'<div class="notice" id="supplement"><p>请一次性补正以下材料：</p>'
+            f"<ul>{items}</ul></div>"
+        )
+    if found.refusal:
+        parts.append(f'<p class="notice bad" id="refusal">理由：{esc(found.refusal)}</p>')
+    if found.delivery:
+        d = found.delivery
+        rows = [
+            _row("送达方式", d.channel_text),
+            _row("邮寄单位", d.carrier),
+            _row("运单号", d.tracking_number),
+            _row("签收情况", DELIVERY_OUTCOME_TEXT.get(d.outcome or "", d.outcome or "")),
+        ]
+        parts.append(f'<h3>送达</h3><table class="detail" id="delivery">{"".join(rows)}</table>')
+    if found.documents:
+        items = "".join(
+            f'<tr data-document="{esc(doc.type)}"><td><a href="{esc(doc.url)}" download>'
+            f"{esc(doc.title)}</a></td><td>{esc(doc.document_number)}</td>"
+            f"<td>{esc(doc.issued_china)}</td>"
+            f"<td>{esc(RESULT_STATUS_TEXT.get(doc.status or '', ''))}</td></tr>"
+            for doc in found.documents
+        )
+        head = "<tr><th>文书</th><th>文号</th><th>出具时间（北京时间）</th><th>状态</th></tr>"
+        parts.append(
+            f'<h3>文书下载</h3><table class="list" id="documents"><thead>{head}</thead>'
+            f"<tbody>{items}</tbody></table>"
+        )
+    steps = "".join(
+        f'<tr data-step="{esc(step.step)}"><td>{esc(step.name)}</td>'
+        f"<td>{esc(step.at_china)}</td><td>{esc(step.detail)}</td></tr>"
+        for step in found.timeline
+    )
+    head = "<tr><th>步骤</th><th>时间（北京时间）</th><th>说明</th></tr>"
+    parts.append(
+        f'<h3>办理过程</h3><table class="list" id="timeline"><thead>{head}</thead>'
+        f"<tbody>{steps}</tbody></table>"
+    )
+    return parts
 
 
 @router.get("/public", response_class=HTMLResponse, dependencies=[Depends(public_rate)])

@@ -226,6 +226,39 @@ class StatsOut(_Out):
     )
 
 
+class PublicStepOut(_Out):
+    """One step of the public timeline: its name (the step table's), China time, detail."""
+
+    step: str = Field(examples=["SupplementRequested"])
+    name: str = Field(examples=["补正告知"])
+    at: str = Field(description="UTC, as signed")
+    at_china: str = Field(examples=["2026-11-24 09:00"])
+    detail: str = Field(default="", examples=["需补正：营业执照副本。"])
+
+
+class PublicDocumentOut(_Out):
+    """A sealed document of the case, downloadable with the query code."""
+
+    type: str = Field(examples=["acceptance"])
+    title: str = Field(examples=["受理通知书"])
+    document_number: str = Field(examples=["济审批受〔2026〕1号"])
+    issued_china: str = Field(examples=["2026-11-24 09:05"])
+    sha256: str
+    url: str = Field(description="GET it with the query code (the latest of its type)")
+    status: str | None = Field(
+        default=None, description="the result's status: valid, revoked or superseded"
+    )
+
+
+class PublicDeliveryOut(_Out):
+    channel: str = Field(examples=["post"])
+    channel_text: str = Field(examples=["邮寄送达"])
+    carrier: str | None = None
+    tracking_number: str | None = None
+    outcome: str | None = Field(default=None, description="received or returned (post)")
+    document: str | None = Field(default=None, description="the type of the document served")
+
+
 class PublicCaseOut(_Out):
     """What anyone with the case number and query code may see (personal data masked)."""
 
@@ -240,6 +273,29 @@ class PublicCaseOut(_Out):
     decided_at: str | None = None
     outcome: str | None = None
     committed_deadline: str | None = None
+    timeline: list[PublicStepOut] = []
+    supplement_items: list[str] = Field(default=[], description="what the latest 补正 asks")
+    refusal: str | None = Field(default=None, description="the reason of a refusal or denial")
+    delivery: PublicDeliveryOut | None = None
+    documents: list[PublicDocumentOut] = []
+    result_status: str | None = Field(default=None, examples=["valid"])
+
+
+class WebhookIn(BaseModel):
+    """Where the office pushes a department's feed."""
+
+    url: str = Field(max_length=2000, examples=["https://feed.market.example.gov.cn/caseledger"])
+
+
+class WebhookOut(_Out):
+    department: str
+    url: str
+    key_id: str = Field(description="the directory key that registered it")
+    position: int = Field(description="the feed position delivered so far")
+    attempts: int = Field(description="failed tries since the last delivery")
+    next_attempt_at: str
+    last_error: str | None = None
+    delivered_at: str | None = None
 
 
 class InclusionOut(_Out):

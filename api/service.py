@@ -397,8 +397,11 @@ def public_document(services: Services, number: str, code: str, doc_type: str) -
 
 def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
     """The public status of a case; the same 404 whether the number or the code is wrong."""
+    from api.public_case import case_story
+
     summary = _public_summary(services, number, code)
     times = summary.times
+    story = case_story(services.ledger, f"case:{summary.case_id}", summary.case_number, code)
     return PublicCaseOut(
         case_number=summary.case_number,
         matter_name=summary.matter_name,
@@ -411,6 +414,7 @@ def public_case(services: Services, number: str, code: str) -> PublicCaseOut:
         decided_at=format_time(times.decided_at) if times.decided_at else None,
         outcome=summary.outcome,
         committed_deadline=_day(summary.assess(summary.last_at).committed_deadline),
+        **story,
     )
 
 

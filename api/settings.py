@@ -119,6 +119,22 @@ class Settings(BaseSettings):
         description="A virus scanner run with each uploaded file on its standard input "
         "(exit 0 clean, 1 infected), e.g. `clamdscan --no-summary -`.",
     )
+    notify_sms: str = Field(
+        default="file",
+        description="How SMS notices to applicants go: file (HOME/notifications/sent.jsonl), "
+        "file:PATH, console, none, or the http(s) URL of an SMS gateway.",
+    )
+    notify_email: str = Field(
+        default="file",
+        description="How e-mail notices go: file, file:PATH, console, none, or "
+        "smtp[s]://[user:password@]host[:port]?from=ADDRESS[&starttls=1].",
+    )
+    notify_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="Send notices and deliver webhooks this often, and soon after each step "
+        "(0: no background sender).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -25,6 +25,7 @@ from ledger.clock import china_date_text, china_minute_text
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope, parse_time
 from ledger.errors import CaseLedgerError
+from ledger.steps import STEPS
 
 __all__ = ["router"]
 
@@ -32,15 +33,10 @@ router = APIRouter(include_in_schema=False)
 _DOCUMENT_ID = re.compile(r"^[0-9a-f]{32}$")
 STATUS_TEXT = {"valid": "有效", "revoked": "已撤销", "superseded": "已被更正文书替代"}
 VERDICT_CLASS = {"valid": "PASSED", "revoked": "FAILED", "superseded": "FAILED"}
-STEP_TEXT = {
-    "Applied": "申请",
-    "Accepted": "受理",
-    "Reviewed": "审查",
-    "Decided": "审批决定",
-    "ResultIssued": "出具文书（电子印章）",
-    "Delivered": "送达",
-    "ResultRevoked": "撤销",
-}
+# The signed steps a document's page lists; their names are the step table's.
+SHOWN_STEPS = frozenset(
+    {"Applied", "Accepted", "Reviewed", "Decided", "ResultIssued", "Delivered", "ResultRevoked"}
+)
 ROLE_TEXT = {
     "applicant": "申请人",
     "handler": "受理人",
@@ -81,7 +77,7 @@ def _sha256_of(services: Any, ref: str) -> str:
 def _parts(answer: StatusAnswer, directory: DirectoryState, org_name: str) -> dict[str, str]:
     statement = answer.statement
     envelopes = answer.envelopes
-    steps = [e for e in envelopes if e.type in STEP_TEXT]
+    steps = [e for e in envelopes if e.type in SHOWN_STEPS]
     return {
         "status": statement.status,
         "verdict": VERDICT_CLASS[statement.status],
@@ -156,7 +152,7 @@ def _step(env: Envelope, directory: DirectoryState) -> str:
     if env.actor.role == "applicant":
         name = "申请人"
     cells = (
-        STEP_TEXT[env.type],
+        STEPS[env.type].zh,
         name,
         ROLE_TEXT.get(env.actor.role, env.actor.role),
         china_minute_text(env.at),

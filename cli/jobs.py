@@ -166,7 +166,11 @@ def demo(
                 {
                     "channel": "electronic",
                     "recipient": "济南泉城食品有限公司",
-                    "document": issued.sha256,
+                    "document": {
+                        "type": "approval",
+                        "document_number": issued.document_number,
+                        "sha256": issued.sha256,
+                    },
                 },
             )
         )

@@ -26,6 +26,7 @@ from typing import Any
 
 __all__ = [
     "COMMITMENT_PREFIX",
+    "CONTACT_FIELDS",
     "Opening",
     "body_problem",
     "commit",
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 COMMITMENT_PREFIX = "pc1:"
+# An Applied body's ``contact``: where the applicant is told of each step, as commitments.
+CONTACT_FIELDS = ("phone_commitment", "email_commitment")
 _DOMAIN = b"caseledger/person-commitment/v1\n"
 _SALT_BYTES = 32
 _COMMITMENT = re.compile(r"pc1:[0-9a-f]{64}")
@@ -127,9 +130,22 @@ def body_problem(step: str, body: dict[str, Any]) -> tuple[str, str] | None:
         return "body.personal_data", f"the body carries a {kind} in clear"
     if step == "StaffEnrolled":
         return _person_problem(body, "body")
+    contact = body.get("contact") if step == "Applied" else None
+    if contact is not None:
+        problem = _contact_problem(contact)
+        if problem:
+            return problem
     applicant = body.get("applicant") if step == "Applied" else None
     if isinstance(applicant, dict) and applicant.get("kind") == "person":
         return _person_problem(applicant, "body.applicant")
+    return None
+
+
+def _contact_problem(contact: object) -> tuple[str, str] | None:
+    if not isinstance(contact, dict) or not contact or set(contact) - set(CONTACT_FIELDS):
+        return "body.commitment", f"body.contact holds only {' and '.join(CONTACT_FIELDS)}"
+    if not all(is_commitment(value) for value in contact.values()):
+        return "body.commitment", "body.contact holds commitments to a phone or an e-mail address"
     return None
 
 

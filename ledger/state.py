@@ -109,6 +109,12 @@ class CaseState:
     result_sha256: str | None = None  # the sealed result now in force (the latest issued)
     # The SHA-256 of every sealed document recorded on the case (result and notices).
     documents: tuple[str, ...] = ()
+    # (SHA-256, document type) of each, for what a delivery says it served.
+    document_types: tuple[tuple[str, str], ...] = ()
+    # The latest delivery: its channel, postal tracking number, and received / returned.
+    delivery_channel: str | None = None
+    delivery_tracking: str | None = None
+    delivery_outcome: str | None = None
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:

@@ -20,7 +20,6 @@ from ledger.signing import public_key_from_b64
 __all__ = [
     "AppliedBody",
     "DecidedBody",
-    "DeliveredBody",
     "Material",
     "ReasonBody",
     "ReasonedActBody",
@@ -176,7 +175,6 @@ def opinion_body(body: dict[str, Any]) -> str:
 
 _OPINIONS = frozenset({"agree", "disagree"})
 _OUTCOMES = frozenset({"approved", "denied"})
-_CHANNELS = frozenset({"window", "post", "electronic"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,16 +261,6 @@ class RevokedBody:
     @classmethod
     def read(cls, body: dict[str, Any]) -> RevokedBody:
         return cls(text(body, "reason"), text(body, "legal_basis"), optional_text(body, "result"))
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveredBody:
-    channel: str
-    recipient: str
-
-    @classmethod
-    def read(cls, body: dict[str, Any]) -> DeliveredBody:
-        return cls(choice(body, "channel", _CHANNELS), text(body, "recipient"))
 
 
 # Readings for people (the verifier's timeline): raw bodies, never trusted -------------------

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ledger import delivery
+from ledger.delivery import DeliveredBody, DeliveryOutcomeBody
 from ledger.directory import Matter
 from ledger.envelope import Actor, Envelope, draft_envelope
 from ledger.errors import DraftRefused, EnvelopeError
 from ledger.step_bodies import (
     AppliedBody,
     DecidedBody,
-    DeliveredBody,
     ReasonBody,
     ReasonedActBody,
     RequestBody,
@@ -237,9 +238,7 @@ def _revoke_order(state: CaseState, matter: Matter | None, body: RevokedBody) ->
 def _deliver_order(
     state: CaseState, matter: Matter | None, body: DeliveredBody | None
 ) -> str | None:
-    if state.status == "decided" and _needs_seal(state, matter):
-        return "an approved result is delivered after it is issued"
-    return None
+    return delivery.deliver_order(state, matter, body, _needs_seal(state, matter))
 
 
 # Which case a notice may be issued on: the step it answers must have happened.
@@ -271,8 +270,14 @@ def _notice_order(state: CaseState, matter: Matter | None, body: tuple[str, str]
 
 def _notice_kept(state: CaseState, env: Envelope, body: Any) -> dict[str, Any]:
     # A notice leaves the case where it stands.
-    kept = (*state.documents, body[1]) if body else state.documents
-    return {"status": state.status, "documents": kept}
+    if not body:
+        return {"status": state.status}
+    kinds = (*state.document_types, (body[1], body[0]))
+    return {
+        "status": state.status,
+        "documents": (*state.documents, body[1]),
+        "document_types": kinds,
+    }
 
 
 _AFTER_APPLICATION = frozenset(
@@ -285,6 +290,8 @@ def _reason(body: dict[str, Any]) -> str:
     return str(body.get("reason", ""))
 
 
+_SERVED_FROM = frozenset({"decided", "result_issued", "not_accepted", "delivered"})
+_POSTED = frozenset({"delivered", "not_accepted"})
 _OPEN_TO_WITHDRAW = frozenset(
     {"applied", "awaiting_supplement", "accepted", "in_review", "suspended"}
 )
@@ -328,7 +335,8 @@ _TABLE = (
          "result_issued", frozenset({"seal_service"}), SealedBody.read,
          {"pdf_sha256": "", "seal_serial": ""}, order=_issue_order,
          effect=lambda s, e, b: (
-             {"result_sha256": b.pdf_sha256, "documents": (*s.documents, b.pdf_sha256)}
+             {"result_sha256": b.pdf_sha256, "documents": (*s.documents, b.pdf_sha256),
+              "document_types": (*s.document_types, (b.pdf_sha256, "approval"))}
              if b else {}
          ),
          offer=_offered_to("seal_service", _first_issue),
@@ -337,10 +345,13 @@ _TABLE = (
          frozenset({"seal_service"}), _notice_body, {}, effect=_notice_kept,
          order=_notice_order,
          describe=lambda b: f"sealed {b.get('document')} notice {b.get('document_number')}"),
-    Step("Delivered", "送达", "delivered", frozenset({"decided", "result_issued"}), "delivered",
+    # Also a refusal's notice, and again after a return (退件); the case keeps its status then.
+    Step("Delivered", "送达", "delivered", _SERVED_FROM, "delivered",
          _HANDLER, DeliveredBody.read, {"channel": "window", "recipient": ""},
-         order=_deliver_order,
-         offer=_offered_to("handler", lambda s, m: _deliver_order(s, m, None) is None),
+         order=_deliver_order, effect=delivery.delivered_effect, drafted=delivery.drafted,
+         offer=_offered_to(
+             "handler", lambda s, m: delivery.offered(s) and _deliver_order(s, m, None) is None
+         ),
          describe=lambda b: f"delivered by {b.get('channel')} to {b.get('recipient')}"),
     Step("Suspended", "中止", "suspended", frozenset({"accepted", "in_review"}), "suspended",
          _HANDLER, ReasonBody.read, {"reason": ""}, effect=_suspended),
@@ -351,6 +362,12 @@ _TABLE = (
     Step("ResultRevoked", "撤销", "result revoked", frozenset({"delivered"}), "revoked",
          frozenset({"approver"}), RevokedBody.read, {"reason": "", "legal_basis": ""},
          order=_revoke_order, drafted=_revoked_document),
+    Step("DeliveryReceived", "签收", "delivery received", _POSTED, None,
+         _HANDLER, DeliveryOutcomeBody.read, {"tracking_number": ""},
+         order=delivery.outcome_order, effect=delivery.outcome_effect("received")),
+    Step("DeliveryReturned", "退件", "delivery returned", _POSTED, None,
+         _HANDLER, DeliveryOutcomeBody.read_return, {"tracking_number": "", "reason": ""},
+         order=delivery.outcome_order, effect=delivery.outcome_effect("returned")),
 )  # fmt: skip
 
 STEPS: dict[str, Step] = {step.name: step for step in _TABLE}

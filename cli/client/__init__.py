@@ -6,10 +6,10 @@
 - ``staff add | add-key | grant | revoke | revoke-key | list`` and ``matter add FILE`` —
   directory changes signed with an admin key;
 - ``case apply | accept | refuse | supplement | supplemented | review | decide | deliver |
-  suspend | resume | withdraw | revoke | show | history`` — case steps signed with the staff
-  member's own key, sent to ``--server`` or appended to the local database;
+  received | returned | suspend | resume | withdraw | revoke | show | history`` — case steps
+  signed with the staff member's own key, sent to ``--server`` or appended to the local database;
 - ``case issue`` — the seal service's step on the organisation's host: the sealed result PDF
-  and ResultIssued.
+  and ResultIssued; ``case notice`` the same for a notice (DocumentIssued).
 
 Signing happens here, where the key is; a server only ever sees signed envelopes.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.client import _issue, _read  # noqa: F401 - register case issue / show / history
+from cli.client import _issue, _notice, _read  # noqa: F401 - register case issue / notice / show / history
 from cli.client._case import case_app
 from cli.client._common import ClientError
 from cli.client._directory import keygen, staff_app

@@ -33,7 +33,7 @@ from cli.client._show import print_appended
 from cli.client._target import Appended, open_target, parse_when
 from ledger.clock import china_date
 from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
-from ledger.personal import commit
+from ledger.personal import Opening, commit
 from ledger.state import case_id_of_number
 from ledger.steps import STEPS
 from ledger.validity import validity_body, validity_days, validity_text
@@ -98,7 +98,12 @@ def material(spec: str) -> dict[str, str]:
 
 
 def take_step(
-    options: Session, case: str, step_type: str, fields: dict[str, Any], role: str | None
+    options: Session,
+    case: str,
+    step_type: str,
+    fields: dict[str, Any],
+    role: str | None,
+    openings: list[Opening] | None = None,
 ) -> Appended:
     """Draft the case's next ``step_type`` for the key holder, fill in ``fields``, sign, append.
 
@@ -114,8 +119,10 @@ def take_step(
             body["level"] = draft["body"].get("level", 1)
         if step_type == "ResultRevoked" and "result" in draft["body"]:
             body["result"] = draft["body"]["result"]  # the document it ends, as drafted
+        if step_type == "Delivered" and "document" in draft["body"]:
+            body.setdefault("document", draft["body"]["document"])  # the document served
         draft["body"] = body
-        result = target.append(seal_envelope(draft, key_file.key))
+        result = target.append(seal_envelope(draft, key_file.key), openings or [])
     finally:
         target.close()
     print_appended(step_type, result)
@@ -148,6 +155,14 @@ def apply(
     ] = None,
     materials: Materials = None,
     channel: Annotated[str, typer.Option("--channel", help="window, online, post…")] = "window",
+    phone: Annotated[
+        str | None,
+        typer.Option("--phone", help="Applicant's mobile for SMS notices (kept private)."),
+    ] = None,
+    email: Annotated[
+        str | None,
+        typer.Option("--email", help="Applicant's e-mail for notices (kept private)."),
+    ] = None,
     key: KeyOption = None,
     role: AsOption = None,
     passphrase_env: PassphraseOption = None,
@@ -173,6 +188,12 @@ def apply(
         body["applicant"]["id_commitment"] = openings[0].commitment
     else:
         body["applicant"]["id_number"] = applicant_id
+    # The applicant is told of each step there; the signed body carries only commitments.
+    contact = {name: commit(value) for name, value in (("phone_commitment", phone),
+               ("email_commitment", email)) if value}  # fmt: skip
+    if contact:
+        body["contact"] = {name: opening.commitment for name, opening in contact.items()}
+        openings.extend(contact.values())
     if applicant:
         body["applicant_key"] = key_file.key.public_key_b64
     case_id = uuid.uuid4()
@@ -398,7 +419,17 @@ def deliver(
         str, typer.Option("--channel", help="window, post or electronic.")
     ] = "window",
     tracking: Annotated[
-        str | None, typer.Option("--tracking", help="Postal tracking number.")
+        str | None, typer.Option("--tracking", help="Postal tracking number (post).")
+    ] = None,
+    carrier: Annotated[
+        str | None, typer.Option("--carrier", help="Postal carrier, e.g. 中国邮政EMS (post).")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="Postal address (post): signed as a commitment, kept in the private table.",
+        ),
     ] = None,
     key: KeyOption = None,
     role: AsOption = None,
@@ -411,7 +442,50 @@ def deliver(
     fields: dict[str, Any] = {"channel": channel, "recipient": recipient}
     if tracking:
         fields["tracking_number"] = tracking
-    take_step(options, case, "Delivered", fields, role)
+    if carrier:
+        fields["carrier"] = carrier
+    openings = [commit(address)] if address else []
+    if openings:
+        fields["address_commitment"] = openings[0].commitment
+    take_step(options, case, "Delivered", fields, role, openings)
+
+
+@case_app.command(
+    "received", help=step_help("DeliveryReceived", "Record the postal receipt (签收)", ".")
+)
+@boundary
+def received(
+    case: CaseArg,
+    tracking: Annotated[str, typer.Option("--tracking", help="The delivery's tracking number.")],
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    options = step_options(key, passphrase_env, home, db, server)
+    take_step(options, case, "DeliveryReceived", {"tracking_number": tracking}, role)
+
+
+@case_app.command(
+    "returned", help=step_help("DeliveryReturned", "Record a returned postal delivery (退件)", ".")
+)
+@boundary
+def returned(
+    case: CaseArg,
+    tracking: Annotated[str, typer.Option("--tracking", help="The delivery's tracking number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it came back, e.g. 查无此人.")],
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    options = step_options(key, passphrase_env, home, db, server)
+    fields = {"tracking_number": tracking, "reason": reason}
+    take_step(options, case, "DeliveryReturned", fields, role)
 
 
 def _reason_step(step_type: str, help_text: str) -> None:

@@ -49,7 +49,7 @@ BASELINE = "0001"
 BASELINE_TABLES = ("log_leaves", "log_nodes", "log_checkpoints", "rm_tracking", "rm_cases")
 # Tables that the migrations own; anything else in the database (eventsourcing's tables,
 # another application's) is invisible to them and to autogenerate.
-MANAGED_PREFIXES = ("log_", "rm_", "mat_", "auth_", "doc_", "pd_")
+MANAGED_PREFIXES = ("log_", "rm_", "mat_", "auth_", "doc_", "pd_", "out_")
 
 
 class MigrationError(CaseLedgerError):

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
-from ledger.personal import Opening, is_commitment, opens
+from ledger.personal import CONTACT_FIELDS, Opening, is_commitment, opens
 
 __all__ = [
     "PERSONAL_METADATA",
@@ -67,12 +67,16 @@ class Read:
 
 
 def commitments_in(envelope: Envelope) -> list[str]:
-    """The identity commitments an envelope's body carries (staff or a natural applicant)."""
+    """The commitments an envelope's body carries: an identity (staff or a natural applicant),
+    the applicant's contact (phone, e-mail) and a postal delivery's address."""
     body = envelope.body
-    found = [body.get("id_commitment")]
+    found = [body.get("id_commitment"), body.get("address_commitment")]
     applicant = body.get("applicant")
     if isinstance(applicant, dict):
         found.append(applicant.get("id_commitment"))
+    contact = body.get("contact")
+    if isinstance(contact, dict):
+        found.extend(contact.get(name) for name in CONTACT_FIELDS)
     return [str(c) for c in found if is_commitment(c)]
 
 

@@ -91,12 +91,18 @@ def test_refused_application_and_a_revoked_result(office: Office) -> None:
     # A denied decision has no sealed result to issue.
     not_approved = office.cli("case", "issue", case, ok=False)
     assert "error: case.not_approved" in not_approved.stderr
+    # By post: carrier and tracking number are needed, the address goes to the private table.
+    no_carrier = office.step("staff:wang.li", "deliver", case, "--recipient", "申请人",
+                             "--channel", "post", "--tracking", "EMS12345", ok=False)  # fmt: skip
+    assert "body.invalid" in no_carrier.stderr
     office.step("staff:wang.li", "deliver", case, "--recipient", "申请人", "--channel", "post",
-                "--tracking", "EMS1234567890")  # fmt: skip
+                "--tracking", "EMS1234567890", "--carrier", "中国邮政EMS",
+                "--address", "济南市历下区泉城路1号")  # fmt: skip
     office.step("staff:zhang.wei", "revoke", case, "--reason", "以欺骗手段取得",
                 "--legal-basis", "《行政许可法》第六十九条")  # fmt: skip
     history = office.cli("case", "history", case).stdout
     assert "tracking_number: EMS1234567890" in history
+    assert "泉城路" not in history
     assert re.search(r"^\s+6 .* ResultRevoked .* staff:zhang\.wei \(审批\)", history, re.M)
 
 
@@ -268,3 +274,32 @@ def test_init_never_takes_a_local_public_url_silently(tmp_path: Path) -> None:
     assert "WARNING" in loud.stderr and "http://127.0.0.1:8000" in loud.stderr
     trust = OrgHome.load(tmp_path / "public").trust()
     assert trust.public_base_url == "https://zwfw.example" and trust.status_keys
+
+
+def test_a_refusal_notice_is_issued_served_by_post_returned_and_served_again(
+    office: Office, tmp_path: Path
+) -> None:
+    wang = "staff:wang.li"
+    case = office.new_case("历下区某面馆")
+    office.step(wang, "refuse", case, "--reason", "不属于本机关职权范围",
+                "--legal-basis", "《行政许可法》第三十二条")  # fmt: skip
+    early = office.cli("case", "notice", case, "--type", "acceptance", ok=False)
+    assert "error: document.not_due" in early.stderr
+    issued = office.cli("case", "notice", case, "--type", "not_accepted",
+                        "--out", str(tmp_path / "refusal.pdf"))  # fmt: skip
+    number = field_of(issued, "文号")
+    assert "不受" in number and (tmp_path / "refusal.pdf").read_bytes().startswith(b"%PDF")
+    again = office.cli("case", "notice", case, "--type", "not_accepted")
+    assert field_of(again, "pdf sha256") == field_of(issued, "pdf sha256")
+    post = ("--recipient", "历下区某面馆", "--channel", "post", "--carrier", "中国邮政EMS",
+            "--address", "济南市历下区经十路9号")  # fmt: skip
+    office.step(wang, "deliver", case, *post, "--tracking", "EMS1111111111")
+    office.step(wang, "returned", case, "--tracking", "EMS1111111111", "--reason", "查无此人")
+    office.step(wang, "deliver", case, *post, "--tracking", "EMS2222222222")
+    office.step(wang, "received", case, "--tracking", "EMS2222222222")
+    shown = office.cli("case", "show", case).stdout
+    assert "status         not_accepted" in shown
+    history = office.cli("case", "history", case).stdout
+    for step in ("DocumentIssued", "Delivered", "DeliveryReturned", "DeliveryReceived"):
+        assert step in history
+    assert "经十路" not in history and "sha256" in history

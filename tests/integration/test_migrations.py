@@ -23,6 +23,7 @@ from ledger.store import migrate
 from ledger.store.doc_numbers import DOC_METADATA
 from ledger.store.log_store import LOG_METADATA, LogStore
 from ledger.store.materials import MATERIAL_METADATA
+from ledger.store.outbox import OUTBOX_METADATA
 from ledger.store.personal_store import PERSONAL_METADATA
 from ledger.store.read_models import READ_MODEL_METADATA, ReadModels
 from ledger.store.sessions import SESSION_METADATA
@@ -78,6 +79,7 @@ def drift(engine: Engine) -> list[object]:
             SESSION_METADATA,
             PERSONAL_METADATA,
             DOC_METADATA,
+            OUTBOX_METADATA,
         ]
         return list(compare_metadata(context, ours))
 
