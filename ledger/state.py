@@ -14,6 +14,8 @@ from typing import Any
 from ledger.clock import china_date
 from ledger.envelope import Envelope
 from ledger.errors import EnvelopeError
+from ledger.reform import CaseReform
+from ledger.step_bodies import Material
 from ledger.steps import STATES, STEPS, read_body
 
 __all__ = [
@@ -109,6 +111,11 @@ class CaseState:
     result_sha256: str | None = None  # the sealed result now in force (the latest issued)
     # The SHA-256 of every sealed document recorded on the case (result and notices).
     documents: tuple[str, ...] = ()
+    # Every material the case was given (application, supplements, 容缺 materials), and the
+    # items of the last 补正 still to come.
+    materials: tuple[Material, ...] = ()
+    supplement_missing: tuple[str, ...] = ()
+    reform: CaseReform = field(default_factory=CaseReform)
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:
