@@ -39,6 +39,7 @@ OURS = {
     "mat_files",
     "rm_results",
     "doc_numbers",
+    "rm_reform",
 }
 
 
