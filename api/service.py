@@ -16,8 +16,8 @@ from typing import Any
 from api.auth import Identity, query_code
 from api.deps import Services
 from api.errors import ApiError
-from api.reform import materials_standing
 from api.personal import applicant_number, handles_case
+from api.reform import materials_standing
 from api.schemas import (
     AppendOut,
     CaseDetailOut,
