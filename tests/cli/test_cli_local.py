@@ -38,7 +38,7 @@ class Office:
     def new_case(self, name: str = "济南泉城食品有限公司") -> str:
         applied = self.step("staff:wang.li", "apply", "--matter", MATTER_CODE,
                             "--applicant-name", name, "--applicant-id", "370102200001010090",
-                            "--material", "申请书=" + "cd" * 32)  # fmt: skip
+                            "--material", "食品经营许可申请书=" + "cd" * 32)  # fmt: skip
         return field_of(applied, "case id")
 
 
@@ -65,11 +65,14 @@ def test_a_case_with_supplement_and_suspension_then_withdrawn(office: Office) ->
     wang = "staff:wang.li"
     office.step(wang, "supplement", case, "--item", "营业执照副本", "--item", "场所平面图")
     office.step(wang, "supplemented", case, "--material", "营业执照副本=" + "ef" * 32)
+    # A partial supplement leaves the case awaiting the rest, and says what.
+    assert "still missing  场所平面图 (补正)" in office.cli("case", "show", case).stdout
+    office.step(wang, "supplemented", case, "--material", "场所平面图=" + "ab" * 32)
     office.step(wang, "accept", case)
     office.step(wang, "suspend", case, "--reason", "组织专家评审")
     office.step(wang, "resume", case, "--reason", "专家评审结束")
     withdrawn = office.step(wang, "withdraw", case, "--reason", "申请人撤回申请")
-    assert field_of(withdrawn, "seq") == "7"
+    assert field_of(withdrawn, "seq") == "8"
     shown = office.cli("case", "show", case).stdout  # a local read needs no key
     assert "status         withdrawn" in shown
     for step in ("SupplementRequested", "SupplementProvided", "Suspended", "Resumed"):
@@ -246,7 +249,8 @@ def test_local_commands_on_postgres(tmp_path: Path, pg_url: str) -> None:
     (tmp_path / "matter.toml").write_text(MATTER, encoding="utf-8")
     cli("matter", "add", str(tmp_path / "matter.toml"))
     applied = cli("case", "apply", "--key", str(key), "--matter", MATTER_CODE,
-                  "--applicant-name", "某公司", "--applicant-id", "9137")  # fmt: skip
+                  "--applicant-name", "某公司", "--applicant-id", "9137",
+                  "--material", "食品经营许可申请书=" + "cd" * 32)  # fmt: skip
     case = field_of(applied, "case id")
     accepted = cli("case", "accept", case, "--key", str(key))
     assert field_of(accepted, "seq") == "2"
