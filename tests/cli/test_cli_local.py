@@ -272,3 +272,35 @@ def test_init_never_takes_a_local_public_url_silently(tmp_path: Path) -> None:
     assert "WARNING" in loud.stderr and "http://127.0.0.1:8000" in loud.stderr
     trust = OrgHome.load(tmp_path / "public").trust()
     assert trust.public_base_url == "https://zwfw.example" and trust.status_keys
+
+
+PROMISE_MATTER = """
+code = "CN-LOCAL-1"
+name = "食品经营许可（告知承诺）"
+committed_days = 10
+required_materials = ["申请书", "卫生许可证明", "场所平面图"]
+tolerated_materials = ["场所平面图"]
+mode = "告知承诺"
+promise_materials = ["卫生许可证明"]
+promise_exclusions = ["曾作出虚假承诺", "严重失信主体"]
+verification_days = 20
+"""
+
+
+def test_a_promise_matter_file_and_an_applicant_barred_then_cleared(
+    office: Office, tmp_path: Path
+) -> None:
+    matter = tmp_path / "promise.toml"
+    matter.write_text(PROMISE_MATTER, encoding="utf-8")
+    assert "matter         CN-LOCAL-1 v1" in office.cli("matter", "add", str(matter)).stdout
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(PROMISE_MATTER.replace("CN-LOCAL-1", "CN-LOCAL-2").replace(
+        'mode = "告知承诺"', 'mode = "承诺制"'), encoding="utf-8")  # fmt: skip
+    assert "error: body.invalid" in office.cli("matter", "add", str(wrong), ok=False).stderr
+
+    case = office.new_case()
+    barred = office.cli("promise", "bar", case, "--reason", "告知承诺核查不实").stdout
+    assert f"bar            bar:{case}" in barred
+    office.cli("promise", "clear", f"bar:{case}", "--reason", "信用修复")
+    unknown = office.cli("promise", "clear", "bar:none", "--reason", "x", ok=False).stderr
+    assert "directory.invalid" in unknown
