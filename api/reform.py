@@ -18,7 +18,7 @@ from api.org import SEAL_SERVICE
 from ledger.client import Signer, StreamWriter
 from ledger.directory import DirectoryState
 from ledger.envelope import format_time
-from ledger.errors import EnvelopeError
+from ledger.errors import CaseLedgerError, EnvelopeError
 from ledger.reform import POOR_LEVELS, RATING_LEVELS, RECTIFICATION_DAYS
 from ledger.reform_bodies import RatedBody
 from ledger.reform_steps import still_missing
@@ -26,6 +26,9 @@ from ledger.state import CaseState
 from ledger.timelimits import add_working_days, local_date
 
 __all__ = ["DueOut", "RatingIn", "RatingOut", "RatingStatsOut", "materials_standing", "rate"]
+
+
+UNAVAILABLE = "本服务暂不能记录评价 (this server holds no seal service key)"
 
 
 class _Out(BaseModel):
@@ -94,7 +97,7 @@ def rate(services: Services, number: str, code: str, rating: RatingIn) -> Rating
 
     summary = service._public_summary(services, number, code)
     if services.home is None:
-        raise ApiError(503, "rating.unavailable", "本服务暂不能记录评价 (no seal service key)")
+        raise ApiError(503, "rating.unavailable", UNAVAILABLE)
     state = services.ledger.case_state(summary.stream)
     body: dict[str, Any] = {
         "level": rating.level,
@@ -113,7 +116,11 @@ def rate(services: Services, number: str, code: str, rating: RatingIn) -> Rating
             "(level, channel or indicators not of the standard)",
         ) from None
     now: datetime = services.clock()
-    signer = Signer(SEAL_SERVICE, "seal_service", services.home.key("seal-service"))
+    try:
+        key = services.home.key("seal-service")
+    except (CaseLedgerError, OSError):
+        raise ApiError(503, "rating.unavailable", UNAVAILABLE) from None
+    signer = Signer(SEAL_SERVICE, "seal_service", key)
     envelope = StreamWriter(state.stream, state.seq, state.head_hash).sign(
         "Rated", signer, now, body
     )
