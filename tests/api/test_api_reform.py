@@ -203,7 +203,7 @@ def test_a_failed_verification_revokes_naming_the_promise_and_bars_the_applicant
     detail = run.detail()
     assert detail["materials"]["verification"] == "failed"
     result = next(h for h in detail["history"] if h["type"] == "ResultIssued")["body"]
-    revoke = {"reason": "以虚假承诺取得", "legal_basis": "第六十九条", "result": result["pdf_sha256"]}
+    revoke = {"reason": "虚假承诺", "legal_basis": "第六十九条", "result": result["pdf_sha256"]}
     assert refused_codes(run.step("ResultRevoked", o.approver, revoke, 403)) == [
         "order.not_allowed"
     ]
