@@ -15,7 +15,6 @@ from sealkit import ORG, pdftotext, sample_document
 from seals import FontMissing, RenderError, render_result
 from seals.fonts import DEFAULT_FONT_PATH, FONT_ENV, font_path, glyph_outline
 
-
 IDENTITY_NUMBER = sample_document().applicant_id_number
 
 
