@@ -219,6 +219,10 @@ def _review_capacity(role: str, body: ReviewedBody | None) -> str | None:
     return f"reviewer:{body.level}"
 
 
+def _decidable(state: CaseState, matter: Matter | None) -> bool:
+    return state.reviews_done >= _levels(matter) and not state.reform.tolerated_missing
+
+
 def _decide_order(state: CaseState, matter: Matter | None, body: DecidedBody) -> str | None:
     open_levels = _levels(matter) - state.reviews_done
     return f"{open_levels} review level(s) still open" if open_levels > 0 else None
@@ -333,7 +337,7 @@ _TABLE = (
          {"outcome": "approved", "decision": "", "legal_basis": ""},
          effect=lambda s, e, b: {"outcome": b.outcome if b else None, "decided_at": e.at},
          order=lambda s, m, b: _decide_order(s, m, b) or reform.decide_blocked(s),
-         offer=_offered_to("approver", lambda s, m: s.reviews_done >= _levels(m)),
+         offer=_offered_to("approver", _decidable),
          describe=lambda b: f"{b.get('outcome')}: {b.get('decision')}"),
     # From result_issued only as a re-issue that names the document it supersedes.
     Step("ResultIssued", "出证", "result issued", frozenset({"decided", "result_issued"}),
@@ -372,6 +376,7 @@ _TABLE = (
     Step("ToleratedProvided", "容缺补齐", "tolerated materials provided", _ON_THE_CLOCK, None,
          _PARTY, RequestBody.read, {"materials": []}, effect=reform.tolerated_provided,
          order=reform.tolerated_order,
+         offer=_offered_to("applicant", lambda s, m: bool(s.reform.tolerated_missing)),
          describe=lambda b: f"{len(b.get('materials') or [])} tolerated material(s) added"),
     Step("TerminatedForMissing", "容缺终止", "terminated for missing materials", _ON_THE_CLOCK,
          "terminated", _HANDLER, TerminationBody.read, {"reason": "", "missing": []},

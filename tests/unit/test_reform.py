@@ -286,3 +286,17 @@ def test_the_applicant_rates_with_their_own_key_and_nobody_else_as_applicant(
     case.do("Rated", applicant, good)
     assert not case.state.reform.poor
     assert case.codes("RectificationReplied", world.office.handler) == ["order.not_allowed"]
+
+
+def test_a_queue_waits_for_the_tolerated_materials_before_the_decision(world: World) -> None:
+    from ledger.steps import next_step
+
+    o = world.office
+    case = tolerated_case(world).do(
+        "Accepted", o.handler, tolerance(date(2026, 12, 1)), at=ACCEPTED_AT
+    )
+    case.do("Reviewed", o.reviewer)
+    matter = world.directory.latest_matter("RQ-1")
+    assert next_step(case.state, matter) == ("ToleratedProvided", "applicant", None)
+    case.do("ToleratedProvided", o.handler, {"materials": [material("场所平面图.pdf")]})
+    assert next_step(case.state, matter) == ("Decided", "approver", "approver")
