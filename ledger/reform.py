@@ -95,11 +95,12 @@ def read_reform(body: Mapping[str, Any], required: tuple[str, ...]) -> ReformRul
     days = body.get("verification_days", 0)
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 366:
         raise _refuse("body.verification_days must be 0 to 366 working days")
-    if mode is None and (promised or days):
-        raise _refuse("promise materials and 核查 days need mode 告知承诺")
+    exclusions = names(body, "promise_exclusions")
+    if mode is None and (promised or days or exclusions):
+        raise _refuse("promise materials, exclusions and 核查 days need mode 告知承诺")
     if mode is not None and (not promised or days < 1):
         raise _refuse("告知承诺 needs promise_materials and verification_days ≥ 1")
-    return ReformRules(tolerated, mode, promised, names(body, "promise_exclusions"), days)
+    return ReformRules(tolerated, mode, promised, exclusions, days)
 
 
 def satisfies(material: Material, requirement: str) -> bool:

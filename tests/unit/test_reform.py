@@ -300,3 +300,27 @@ def test_a_queue_waits_for_the_tolerated_materials_before_the_decision(world: Wo
     assert next_step(case.state, matter) == ("ToleratedProvided", "applicant", None)
     case.do("ToleratedProvided", o.handler, {"materials": [material("场所平面图.pdf")]})
     assert next_step(case.state, matter) == ("Decided", "approver", "approver")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"mode": "承诺制"},
+        {"tolerated_materials": ["未列明的材料"]},
+        {"mode": "告知承诺", "promise_materials": ["申请书"]},  # no 核查 days
+        {"mode": "告知承诺", "verification_days": 10},  # nothing to promise
+        {"promise_materials": ["申请书"], "verification_days": 10},  # no mode
+        {"mode": "告知承诺", "promise_materials": ["申请书"], "verification_days": True},
+    ],
+)
+def test_a_matter_with_reform_settings_that_do_not_hold_is_refused(
+    settings: dict[str, Any],
+) -> None:
+    from ledger.client import matter_body
+    from ledger.directory import matter_from_body
+    from ledger.errors import EnvelopeError
+
+    body = matter_body("M-1", "事项", required_materials=("申请书",), **settings)
+    with pytest.raises(EnvelopeError) as refused:
+        matter_from_body(body, ACCEPTED_AT)
+    assert refused.value.code == "body.invalid"
