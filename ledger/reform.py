@@ -33,6 +33,7 @@ __all__ = [
     "PromiseBarredBody",
     "ReformRules",
     "missing_materials",
+    "names",
     "read_reform",
     "satisfies",
 ]
@@ -54,11 +55,13 @@ def _refuse(message: str) -> EnvelopeError:
     return EnvelopeError(message, code="body.invalid")
 
 
-def names(body: Mapping[str, Any], name: str) -> tuple[str, ...]:
-    """``body[name]`` as a tuple of non-empty texts (absent = empty)."""
+def names(body: Mapping[str, Any], name: str, *, needed: bool = False) -> tuple[str, ...]:
+    """``body[name]`` as a tuple of non-empty texts (absent = empty, refused if ``needed``)."""
     value = body.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise _refuse(f"body.{name} must be a list of names")
+    if needed and not value:
+        raise _refuse(f"body.{name} must name at least one")
     return tuple(value)
 
 

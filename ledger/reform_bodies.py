@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from ledger.errors import EnvelopeError
-from ledger.reform import RATING_INDICATORS, RATING_LEVELS
+from ledger.reform import RATING_INDICATORS, RATING_LEVELS, names
 from ledger.step_bodies import choice, opinion_body, optional_text, text
 
 __all__ = [
@@ -25,15 +25,6 @@ __all__ = [
 
 def _refuse(message: str) -> EnvelopeError:
     return EnvelopeError(message, code="body.invalid")
-
-
-def _names(body: Mapping[str, Any], name: str, *, needed: bool = False) -> tuple[str, ...]:
-    value = body.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise _refuse(f"body.{name} must be a list of names")
-    if needed and not value:
-        raise _refuse(f"body.{name} must name at least one")
-    return tuple(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +52,7 @@ class AcceptedBody:
             deadline = date.fromisoformat(text(raw, "deadline"))
         except ValueError:
             raise _refuse("body.tolerance.deadline must be a date (YYYY-MM-DD)") from None
-        items = _names(raw, "items", needed=True)
+        items = names(raw, "items", needed=True)
         return cls(opinion_body(body), Tolerance(items, deadline, text(raw, "consequence")))
 
 
@@ -77,9 +68,9 @@ class PromiseBody:
     @classmethod
     def read(cls, body: dict[str, Any]) -> PromiseBody:
         return cls(
-            _names(body, "replaces", needed=True),
+            names(body, "replaces", needed=True),
             text(body, "statement"),
-            _names(body, "exclusions_declared"),
+            names(body, "exclusions_declared"),
         )
 
 
@@ -92,7 +83,7 @@ class TerminationBody:
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> TerminationBody:
-        return cls(text(body, "reason"), _names(body, "missing", needed=True))
+        return cls(text(body, "reason"), names(body, "missing", needed=True))
 
 
 _VERIFICATION = frozenset({"passed", "failed"})
