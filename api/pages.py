@@ -254,7 +254,7 @@ def supervision_page(services: ServicesDep) -> HTMLResponse:
         "supervision.html",
         title="电子监察",
         org_name=services.trust.org_name,
-        scripts=("common.js", "supervision.js"),
+        scripts=("common.js", "supervision.js", "reform.js"),
         signin=_signin_panel("监察人员登录", "staff:sun.qi"),
     )
     return _page(body)

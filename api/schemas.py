@@ -170,6 +170,11 @@ class CaseDetailOut(_Out):
     head_hash: str | None
     query_code: str | None = Field(None, description="for the acceptance receipt (handlers)")
     history: list[HistoryItem]
+    materials: dict[str, Any] = Field(
+        default_factory=dict,
+        description="required materials still missing, what a 补正 still waits for, and the "
+        "reform modes' standing (容缺, 告知承诺, 好差评)",
+    )
 
 
 class DraftOut(_Out):

@@ -17,6 +17,7 @@ from api.auth import Identity, query_code
 from api.deps import Services
 from api.errors import ApiError
 from api.personal import applicant_number, handles_case
+from api.reform import materials_standing
 from api.schemas import (
     AppendOut,
     CaseDetailOut,
@@ -247,6 +248,7 @@ def case_detail(
             )
             for e in events
         ],
+        materials=materials_standing(state, services.ledger.directory()),
     )
 
 

@@ -81,6 +81,11 @@ def grant_body(
     }
 
 
+REFORM_FIELDS = frozenset(
+    {"tolerated_materials", "mode", "promise_materials", "promise_exclusions", "verification_days"}
+)
+
+
 def matter_body(
     code: str,
     name: str,
@@ -90,13 +95,20 @@ def matter_body(
     legal_basis: str = "《中华人民共和国行政许可法》",
     statutory_days: int = 20,
     committed_days: int = 10,
-    required_materials: tuple[str, ...] = ("申请书",),
+    required_materials: tuple[str, ...] = (),
     result_template: str = "licence",
     seal_issued: bool = True,
     qualification: str | None = None,
+    **reform: Any,
 ) -> dict[str, Any]:
-    """A MatterDefined / MatterRevised body."""
+    """A MatterDefined / MatterRevised body; ``reform`` carries the reform settings
+    (``tolerated_materials``, ``mode``, ``promise_materials``, ``promise_exclusions``,
+    ``verification_days``: see :mod:`ledger.reform`), left out when not given."""
+    unknown = set(reform) - REFORM_FIELDS
+    if unknown:
+        raise TypeError(f"unknown matter settings: {sorted(unknown)}")
     return {
+        **{name: list(v) if isinstance(v, tuple) else v for name, v in reform.items()},
         "code": code,
         "version": version,
         "name": name,

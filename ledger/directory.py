@@ -16,6 +16,13 @@ from typing import Any
 
 from ledger.envelope import Envelope, parse_time
 from ledger.errors import EnvelopeError
+from ledger.reform import (
+    PromiseBar,
+    PromiseBarClearedBody,
+    PromiseBarredBody,
+    ReformRules,
+    read_reform,
+)
 from ledger.signing import public_key_from_b64
 
 __all__ = [
@@ -95,6 +102,7 @@ class Matter:
     seal_issued: bool
     qualification: str | None
     recorded_at: datetime
+    reform: ReformRules = field(default_factory=ReformRules)
 
 
 @dataclass(slots=True)
@@ -113,6 +121,7 @@ class DirectoryState:
     grants: dict[str, Grant] = field(default_factory=dict)
     grants_by_staff: dict[str, list[str]] = field(default_factory=dict)
     matters: dict[str, list[Matter]] = field(default_factory=dict)
+    promise_bars: dict[str, PromiseBar] = field(default_factory=dict)
 
     @property
     def stream(self) -> str:
@@ -140,6 +149,10 @@ class DirectoryState:
             if matter.version == version and matter.recorded_at <= at:
                 return matter
         return None
+
+    def bars_at(self, at: datetime) -> list[PromiseBar]:
+        """The 告知承诺 bars in force at ``at``."""
+        return [bar for bar in self.promise_bars.values() if bar.holds_at(at)]
 
     def latest_matter(self, code: str) -> Matter | None:
         versions = self.matters.get(code)
@@ -264,6 +277,7 @@ class RoleRevokedBody:
 
 DirectoryChange = (
     StaffEnrolledBody | KeyAddedBody | KeyRevokedBody | RoleGrantedBody | RoleRevokedBody | Matter
+    | PromiseBarredBody | PromiseBarClearedBody
 )
 
 
@@ -284,6 +298,8 @@ _READERS: dict[str, Callable[[dict[str, Any]], DirectoryChange]] = {
     "KeyRevoked": KeyRevokedBody.read,
     "RoleGranted": RoleGrantedBody.read,
     "RoleRevoked": RoleRevokedBody.read,
+    "PromiseBarred": PromiseBarredBody.read,
+    "PromiseBarCleared": PromiseBarClearedBody.read,
 }
 
 
@@ -349,6 +365,7 @@ def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
     materials = body.get("required_materials", [])
     if not isinstance(materials, list) or not all(isinstance(m, str) for m in materials):
         raise EnvelopeError("body.required_materials must be a list of names", code="body.invalid")
+    required = tuple(materials)
     seal_issued = body.get("seal_issued")
     if not isinstance(seal_issued, bool):
         raise EnvelopeError("body.seal_issued must be true or false", code="body.invalid")
@@ -360,16 +377,31 @@ def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
         review_levels=tuple(levels),
         statutory_days=_int(body, "statutory_days"),
         committed_days=_int(body, "committed_days"),
-        required_materials=tuple(materials),
+        required_materials=required,
         result_template=_text(body, "result_template"),
         seal_issued=seal_issued,
         qualification=_text(body, "qualification", optional=True),
         recorded_at=at,
+        reform=read_reform(body, required),
     )
 
 
 def _define_matter(state: DirectoryState, matter: Matter, at: datetime) -> None:
     state.matters.setdefault(matter.code, []).append(matter)
+
+
+def _bar(state: DirectoryState, body: PromiseBarredBody, at: datetime) -> None:
+    state.promise_bars.setdefault(
+        body.bar, PromiseBar(body.bar, body.subject, body.case, body.reason, at)
+    )
+
+
+def _clear_bar(state: DirectoryState, body: PromiseBarClearedBody, at: datetime) -> None:
+    bar = state.promise_bars.get(body.bar)
+    if bar is None:
+        raise EnvelopeError(f"no 告知承诺 bar {body.bar}", code="directory.invalid")
+    if bar.cleared_at is None:
+        state.promise_bars[body.bar] = replace(bar, cleared_at=at)
 
 
 _APPLY: dict[type, Callable[[DirectoryState, Any, datetime], None]] = {
@@ -379,4 +411,6 @@ _APPLY: dict[type, Callable[[DirectoryState, Any, datetime], None]] = {
     RoleGrantedBody: _grant,
     RoleRevokedBody: _revoke_grant,
     Matter: _define_matter,
+    PromiseBarredBody: _bar,
+    PromiseBarClearedBody: _clear_bar,
 }

@@ -41,6 +41,8 @@ DIRECTORY_TYPES = frozenset(
         "RoleRevoked",
         "MatterDefined",
         "MatterRevised",
+        "PromiseBarred",
+        "PromiseBarCleared",
     }
 )
 

@@ -26,6 +26,8 @@ from ledger.directory import (
 from ledger.envelope import Envelope
 from ledger.errors import EnvelopeError, SignatureInvalid
 from ledger.personal import body_problem, is_commitment
+from ledger.reform import PromiseBarClearedBody, PromiseBarredBody
+from ledger.reform_rules import reform_violations
 from ledger.signing import key_id
 from ledger.state import CaseState
 from ledger.step_bodies import AppliedBody
@@ -164,6 +166,7 @@ def check_case(
     found += _order(step, state, matter, body)
     found += _actor(step, state, directory, matter, env, body)
     found += _duties(step, state, directory, env, body, same_person or _equal)
+    found += reform_violations(state, directory, matter, env, body, same_person or _equal)
     return found
 
 
@@ -330,6 +333,10 @@ def _contradiction(directory: DirectoryState, step: str, change: DirectoryChange
             return f"no grant {grant}"
         case Matter():
             return _matter_contradiction(directory, step, change)
+        case PromiseBarredBody(bar=bar) if bar in directory.promise_bars:
+            return f"bar id {bar} is already used"
+        case PromiseBarClearedBody(bar=bar) if bar not in directory.promise_bars:
+            return f"no 告知承诺 bar {bar}"
     return None
 
 

@@ -21,6 +21,8 @@ from ledger.validity import validity_body
 __all__ = ["SAMPLE_MATTER", "SampleOffice"]
 
 SAMPLE_MATTER = "XK-370100-001"
+# The one material the sample matter requires (the sample application's file is named for it).
+SAMPLE_REQUIRED = "食品经营许可申请书"
 
 _STAFF = (
     # principal, name, role, id number (fictitious)
@@ -135,7 +137,11 @@ class SampleOffice:
                 "MatterDefined",
                 self.admin,
                 tick(),
-                matter_body(SAMPLE_MATTER, "食品经营许可证核发"),
+                matter_body(
+                    SAMPLE_MATTER,
+                    "食品经营许可证核发",
+                    required_materials=(SAMPLE_REQUIRED,),
+                ),
             )
         )
         return out

@@ -14,6 +14,8 @@ from typing import Any
 from ledger.clock import china_date
 from ledger.envelope import Envelope
 from ledger.errors import EnvelopeError
+from ledger.reform import CaseReform
+from ledger.step_bodies import Material
 from ledger.steps import STATES, STEPS, read_body
 
 __all__ = [
@@ -115,6 +117,11 @@ class CaseState:
     delivery_channel: str | None = None
     delivery_tracking: str | None = None
     delivery_outcome: str | None = None
+    # Every material the case was given (application, supplements, 容缺 materials), and the
+    # items of the last 补正 still to come.
+    materials: tuple[Material, ...] = ()
+    supplement_missing: tuple[str, ...] = ()
+    reform: CaseReform = field(default_factory=CaseReform)
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:

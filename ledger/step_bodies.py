@@ -57,6 +57,8 @@ def choice(body: Mapping[str, Any], name: str, choices: frozenset[str]) -> str:
 class Material:
     name: str
     sha256: str
+    # The required material it is given for, when its name alone does not say (``for``).
+    requirement: str | None = None
 
 
 def materials(value: object) -> tuple[Material, ...]:
@@ -73,7 +75,8 @@ def materials(value: object) -> tuple[Material, ...]:
             or len(sha256) != 64
         ):
             raise _refuse("each material needs a name and a sha256 (64 hex digits)")
-        found.append(Material(item["name"], sha256))
+        requirement = optional_text(item, "for")
+        found.append(Material(item["name"], sha256, requirement))
     return tuple(found)
 
 
@@ -257,10 +260,16 @@ class RevokedBody:
     reason: str
     legal_basis: str
     result: str | None
+    promise: str | None = None  # after a failed 核查: the Promised envelope's hash
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> RevokedBody:
-        return cls(text(body, "reason"), text(body, "legal_basis"), optional_text(body, "result"))
+        return cls(
+            text(body, "reason"),
+            text(body, "legal_basis"),
+            optional_text(body, "result"),
+            optional_text(body, "promise"),
+        )
 
 
 # Readings for people (the verifier's timeline): raw bodies, never trusted -------------------
@@ -277,3 +286,4 @@ def describe_applied(body: dict[str, Any]) -> str:
 
 def describe_items(body: dict[str, Any]) -> str:
     return f"asks for: {', '.join(map(str, body.get('items') or []))}"
+

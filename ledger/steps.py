@@ -17,10 +17,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ledger import delivery
+from ledger import reform_steps as reform
 from ledger.delivery import DeliveredBody, DeliveryOutcomeBody
 from ledger.directory import Matter
 from ledger.envelope import Actor, Envelope, draft_envelope
 from ledger.errors import DraftRefused, EnvelopeError
+from ledger.reform_bodies import (
+    AcceptedBody,
+    PromiseBody,
+    RatedBody,
+    RectificationBody,
+    TerminationBody,
+    VerifiedBody,
+)
 from ledger.step_bodies import (
     AppliedBody,
     DecidedBody,
@@ -34,7 +43,6 @@ from ledger.step_bodies import (
     choice,
     describe_applied,
     describe_items,
-    opinion_body,
     text,
 )
 
@@ -133,6 +141,7 @@ STATES: dict[str, State] = {
     "not_accepted": State(False, "不予受理", "不予受理"),
     "withdrawn": State(False, "已撤回", "已撤回"),
     "revoked": State(False, "已撤销", "已撤销"),
+    "terminated": State(False, "终止办理（容缺材料逾期未补齐）", "已终止"),
 }
 
 
@@ -150,6 +159,7 @@ def _applied(state: CaseState, env: Envelope, body: AppliedBody | None) -> dict[
         "applicant_actor": env.actor.id if by_applicant else None,
         "applicant_key": body.applicant_key if by_applicant else None,
         "applied_at": env.at,
+        "materials": body.materials,
     }
 
 
@@ -208,6 +218,10 @@ def _review_capacity(role: str, body: ReviewedBody | None) -> str | None:
     if role == "handler" or body is None:
         return role_capacity(role)
     return f"reviewer:{body.level}"
+
+
+def _decidable(state: CaseState, matter: Matter | None) -> bool:
+    return state.reviews_done >= _levels(matter) and not state.reform.tolerated_missing
 
 
 def _decide_order(state: CaseState, matter: Matter | None, body: DecidedBody) -> str | None:
@@ -296,6 +310,8 @@ _OPEN_TO_WITHDRAW = frozenset(
     {"applied", "awaiting_supplement", "accepted", "in_review", "suspended"}
 )
 _PARTY = frozenset({"applicant", "handler"})
+_ON_THE_CLOCK = frozenset({"accepted", "in_review", "suspended"})
+_RATED = frozenset({"delivered", "revoked"})
 _HANDLER = frozenset({"handler"})
 
 _TABLE = (
@@ -303,14 +319,14 @@ _TABLE = (
          AppliedBody.read, {}, effect=_applied, describe=describe_applied),
     Step("SupplementRequested", "补正告知", "supplement requested", frozenset({"applied"}),
          "awaiting_supplement", _HANDLER, SupplementBody.read, {"items": [], "notice": ""},
-         effect=lambda s, e, b: {"supplement_requested_at": e.at}, answers=True,
+         effect=reform.supplement_asked, answers=True,
          describe=describe_items),
     Step("SupplementProvided", "补正材料", "supplement provided",
-         frozenset({"awaiting_supplement"}), "applied", _PARTY, RequestBody.read,
-         {"materials": []}, offer=_offered_to("applicant"),
+         frozenset({"awaiting_supplement"}), None, _PARTY, RequestBody.read,
+         {"materials": []}, effect=reform.supplement_provided, offer=_offered_to("applicant"),
          describe=lambda b: f"{len(b.get('materials') or [])} material(s) added"),
     Step("Accepted", "受理", "accepted", frozenset({"applied"}), "accepted", _HANDLER,
-         opinion_body, {"opinion": ""}, effect=lambda s, e, b: {"accepted_at": e.at},
+         AcceptedBody.read, {"opinion": ""}, effect=reform.accepted,
          offer=_offered_to("handler"), answers=True,
          describe=lambda b: f"accepted: {b.get('opinion')}"),
     Step("NotAccepted", "不予受理", "not accepted", frozenset({"applied"}), "not_accepted",
@@ -327,8 +343,8 @@ _TABLE = (
          frozenset({"approver"}), DecidedBody.read,
          {"outcome": "approved", "decision": "", "legal_basis": ""},
          effect=lambda s, e, b: {"outcome": b.outcome if b else None, "decided_at": e.at},
-         order=_decide_order,
-         offer=_offered_to("approver", lambda s, m: s.reviews_done >= _levels(m)),
+         order=lambda s, m, b: _decide_order(s, m, b) or reform.decide_blocked(s),
+         offer=_offered_to("approver", _decidable),
          describe=lambda b: f"{b.get('outcome')}: {b.get('decision')}"),
     # From result_issued only as a re-issue that names the document it supersedes.
     Step("ResultIssued", "出证", "result issued", frozenset({"decided", "result_issued"}),
@@ -361,13 +377,40 @@ _TABLE = (
          ReasonBody.read, {"reason": ""}),
     Step("ResultRevoked", "撤销", "result revoked", frozenset({"delivered"}), "revoked",
          frozenset({"approver"}), RevokedBody.read, {"reason": "", "legal_basis": ""},
-         order=_revoke_order, drafted=_revoked_document),
+         order=lambda s, m, b: _revoke_order(s, m, b) or reform.revocation_names_promise(s, b),
+         drafted=_revoked_document),
     Step("DeliveryReceived", "签收", "delivery received", _POSTED, None,
          _HANDLER, DeliveryOutcomeBody.read, {"tracking_number": ""},
          order=delivery.outcome_order, effect=delivery.outcome_effect("received")),
     Step("DeliveryReturned", "退件", "delivery returned", _POSTED, None,
          _HANDLER, DeliveryOutcomeBody.read_return, {"tracking_number": "", "reason": ""},
          order=delivery.outcome_order, effect=delivery.outcome_effect("returned")),
+    # The reform modes (ledger.reform): 告知承诺, 容缺受理, 好差评.
+    Step("Promised", "告知承诺", "promise made", frozenset({"applied"}), None, _PARTY,
+         PromiseBody.read, {"replaces": [], "statement": "", "exclusions_declared": []},
+         effect=reform.promised, order=reform.promise_order,
+         describe=lambda b: f"promises in place of: {', '.join(b.get('replaces') or [])}"),
+    Step("ToleratedProvided", "容缺补齐", "tolerated materials provided", _ON_THE_CLOCK, None,
+         _PARTY, RequestBody.read, {"materials": []}, effect=reform.tolerated_provided,
+         order=reform.tolerated_order,
+         offer=_offered_to("applicant", lambda s, m: bool(s.reform.tolerated_missing)),
+         describe=lambda b: f"{len(b.get('materials') or [])} tolerated material(s) added"),
+    Step("TerminatedForMissing", "容缺终止", "terminated for missing materials", _ON_THE_CLOCK,
+         "terminated", _HANDLER, TerminationBody.read, {"reason": "", "missing": []},
+         order=reform.termination_order),
+    Step("Verified", "核查", "promise verified", frozenset({"delivered"}), None,
+         frozenset({"handler", "reviewer"}), VerifiedBody.read,
+         {"outcome": "passed", "findings": ""}, effect=reform.verified,
+         order=reform.verified_order,
+         describe=lambda b: f"verification {b.get('outcome')}: {b.get('findings')}"),
+    Step("Rated", "评价", "rated", _RATED, None, frozenset({"applicant", "seal_service"}),
+         RatedBody.read, {"level": "满意", "channel": "online", "indicators": {}},
+         effect=reform.rated, order=reform.rated_order,
+         describe=lambda b: f"rated {b.get('level')}"),
+    Step("RectificationReplied", "差评整改", "rectification replied", _RATED, None,
+         frozenset({"handler", "approver"}), RectificationBody.read,
+         {"reply": "", "measures": ""}, effect=reform.rectified, order=reform.rectified_order,
+         describe=lambda b: f"rectified: {b.get('measures')}"),
 )  # fmt: skip
 
 STEPS: dict[str, Step] = {step.name: step for step in _TABLE}

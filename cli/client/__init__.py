@@ -8,6 +8,8 @@
 - ``case apply | accept | refuse | supplement | supplemented | review | decide | deliver |
   received | returned | suspend | resume | withdraw | revoke | show | history`` — case steps
   signed with the staff member's own key, sent to ``--server`` or appended to the local database;
+- ``promise bar | clear`` — an applicant barred from 告知承诺 (and the bar lifted), signed with
+  an admin key;
 - ``case issue`` — the seal service's step on the organisation's host: the sealed result PDF
   and ResultIssued; ``case notice`` the same for a notice (DocumentIssued).
 
@@ -23,6 +25,7 @@ from cli.client._case import case_app
 from cli.client._common import ClientError
 from cli.client._directory import keygen, staff_app
 from cli.client._matter import matter_app
+from cli.client._promise import promise_app
 
 __all__ = ["ClientError", "register"]
 
@@ -37,4 +40,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(staff_app, name="staff")
     app.add_typer(matter_app, name="matter")
     app.add_typer(case_app, name="case")
+    app.add_typer(promise_app, name="promise")
     setattr(app, _REGISTERED, True)

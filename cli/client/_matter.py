@@ -2,7 +2,9 @@
 
 A matter file (JSON or TOML) names the code and name and may set the version, review levels
 (role names or ``{level, role}`` tables), legal basis, statutory and committed working days,
-required materials, result template, whether a seal is issued, and a qualification.
+required materials, result template, whether a seal is issued, a qualification, and the
+reform settings: ``tolerated_materials`` (容缺), ``mode = "告知承诺"`` with
+``promise_materials``, ``promise_exclusions`` and ``verification_days``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from cli.client._common import (
     utc_now,
 )
 from cli.client._directory import AdminKey, Server, sign_and_append
-from ledger.client import matter_body
+from ledger.client import REFORM_FIELDS, matter_body
 from ledger.directory import matter_from_body
 
 __all__ = ["matter_app", "matter_definition"]
@@ -57,6 +59,7 @@ def matter_definition(data: dict[str, Any]) -> dict[str, Any]:
     known = {
         "version", "review_levels", "legal_basis", "statutory_days", "committed_days",
         "required_materials", "result_template", "seal_issued", "qualification",
+        *REFORM_FIELDS,
     }  # fmt: skip
     unknown = set(data) - known - {"code", "name"}
     if unknown:

@@ -90,10 +90,30 @@ def print_case(detail: dict[str, Any], *, as_json: bool = False) -> None:
     if case.get("next_step"):
         typer.echo(f"next step      {case['next_step']} by {case['next_role']}")
     typer.echo(f"time limit     {_timing(case)}")
+    for line in _materials(detail.get("materials") or {}):
+        typer.echo(line)
     people = ", ".join(f"{p['person']} ({p['capacity']})" for p in detail["participants"])
     typer.echo(f"acted          {people or '-'}")
     typer.echo("")
     _timeline(detail["history"], verbose=False)
+
+
+def _materials(standing: dict[str, Any]) -> list[str]:
+    """Lines for what a case still lacks and where its reform modes stand (empty if nothing)."""
+    lines = []
+    if standing.get("supplement_missing"):
+        lines.append(f"still missing  {'、'.join(standing['supplement_missing'])} (补正)")
+    elif standing.get("required_missing"):
+        lines.append(f"missing        {'、'.join(standing['required_missing'])} (required)")
+    if standing.get("tolerated_missing"):
+        items = "、".join(standing["tolerated_missing"])
+        lines.append(f"容缺           {items}, due {standing.get('tolerance_due')}")
+    if standing.get("promise"):
+        lines.append(f"告知承诺       核查 {standing.get('verification') or 'pending'}")
+    if standing.get("rating"):
+        answered = "answered" if standing.get("rectified_at") else "-"
+        lines.append(f"好差评         {standing['rating']} (rectification {answered})")
+    return lines
 
 
 def print_history(detail: dict[str, Any], *, as_json: bool = False) -> None:

@@ -168,6 +168,7 @@ class LocalTarget:
         return summarise(events, self.ledger.directory())
 
     def case(self, case_id: uuid.UUID) -> dict[str, Any]:
+        from api.reform import materials_standing
         from api.service import case_out
 
         stream = f"case:{case_id}"
@@ -184,6 +185,7 @@ class LocalTarget:
             "head_hash": state.head_hash,
             "query_code": query_code(self.home.server_secret(), str(case_id)),
             "history": [_history_item(e) for e in self.ledger.events(stream)],
+            "materials": materials_standing(state, self.ledger.directory()),
         }
 
 

@@ -90,7 +90,8 @@ def approved_by_post(api: Api) -> Story:
     asked = {"items": ["营业执照副本", "卫生许可证"], "notice": "请一次性补正以下材料。"}
     story.step("SupplementRequested", o.handler, asked)
     story.step("SupplementProvided", o.handler,
-               {"materials": [{"name": "营业执照副本.pdf", "sha256": "ab" * 32}]})  # fmt: skip
+               {"materials": [{"name": "营业执照副本.pdf", "sha256": "ab" * 32},
+                              {"name": "卫生许可证.pdf", "sha256": "cd" * 32}]})  # fmt: skip
     story.step("Accepted", o.handler, {"opinion": "材料齐全，予以受理。"})
     story.step("Reviewed", o.reviewer,
                {"level": 1, "opinion": "agree", "comments": "符合条件。"})  # fmt: skip

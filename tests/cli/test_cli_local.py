@@ -38,7 +38,7 @@ class Office:
     def new_case(self, name: str = "济南泉城食品有限公司") -> str:
         applied = self.step("staff:wang.li", "apply", "--matter", MATTER_CODE,
                             "--applicant-name", name, "--applicant-id", "370102200001010090",
-                            "--material", "申请书=" + "cd" * 32)  # fmt: skip
+                            "--material", "食品经营许可申请书=" + "cd" * 32)  # fmt: skip
         return field_of(applied, "case id")
 
 
@@ -65,11 +65,14 @@ def test_a_case_with_supplement_and_suspension_then_withdrawn(office: Office) ->
     wang = "staff:wang.li"
     office.step(wang, "supplement", case, "--item", "营业执照副本", "--item", "场所平面图")
     office.step(wang, "supplemented", case, "--material", "营业执照副本=" + "ef" * 32)
+    # A partial supplement leaves the case awaiting the rest, and says what.
+    assert "still missing  场所平面图 (补正)" in office.cli("case", "show", case).stdout
+    office.step(wang, "supplemented", case, "--material", "场所平面图=" + "ab" * 32)
     office.step(wang, "accept", case)
     office.step(wang, "suspend", case, "--reason", "组织专家评审")
     office.step(wang, "resume", case, "--reason", "专家评审结束")
     withdrawn = office.step(wang, "withdraw", case, "--reason", "申请人撤回申请")
-    assert field_of(withdrawn, "seq") == "7"
+    assert field_of(withdrawn, "seq") == "8"
     shown = office.cli("case", "show", case).stdout  # a local read needs no key
     assert "status         withdrawn" in shown
     for step in ("SupplementRequested", "SupplementProvided", "Suspended", "Resumed"):
@@ -252,7 +255,8 @@ def test_local_commands_on_postgres(tmp_path: Path, pg_url: str) -> None:
     (tmp_path / "matter.toml").write_text(MATTER, encoding="utf-8")
     cli("matter", "add", str(tmp_path / "matter.toml"))
     applied = cli("case", "apply", "--key", str(key), "--matter", MATTER_CODE,
-                  "--applicant-name", "某公司", "--applicant-id", "9137")  # fmt: skip
+                  "--applicant-name", "某公司", "--applicant-id", "9137",
+                  "--material", "食品经营许可申请书=" + "cd" * 32)  # fmt: skip
     case = field_of(applied, "case id")
     accepted = cli("case", "accept", case, "--key", str(key))
     assert field_of(accepted, "seq") == "2"
@@ -303,3 +307,33 @@ def test_a_refusal_notice_is_issued_served_by_post_returned_and_served_again(
     for step in ("DocumentIssued", "Delivered", "DeliveryReturned", "DeliveryReceived"):
         assert step in history
     assert "经十路" not in history and "sha256" in history
+PROMISE_MATTER = """
+code = "CN-LOCAL-1"
+name = "食品经营许可（告知承诺）"
+committed_days = 10
+required_materials = ["申请书", "卫生许可证明", "场所平面图"]
+tolerated_materials = ["场所平面图"]
+mode = "告知承诺"
+promise_materials = ["卫生许可证明"]
+promise_exclusions = ["曾作出虚假承诺", "严重失信主体"]
+verification_days = 20
+"""
+
+
+def test_a_promise_matter_file_and_an_applicant_barred_then_cleared(
+    office: Office, tmp_path: Path
+) -> None:
+    matter = tmp_path / "promise.toml"
+    matter.write_text(PROMISE_MATTER, encoding="utf-8")
+    assert "matter         CN-LOCAL-1 v1" in office.cli("matter", "add", str(matter)).stdout
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(PROMISE_MATTER.replace("CN-LOCAL-1", "CN-LOCAL-2").replace(
+        'mode = "告知承诺"', 'mode = "承诺制"'), encoding="utf-8")  # fmt: skip
+    assert "error: body.invalid" in office.cli("matter", "add", str(wrong), ok=False).stderr
+
+    case = office.new_case()
+    barred = office.cli("promise", "bar", case, "--reason", "告知承诺核查不实").stdout
+    assert f"bar            bar:{case}" in barred
+    office.cli("promise", "clear", f"bar:{case}", "--reason", "信用修复")
+    unknown = office.cli("promise", "clear", "bar:none", "--reason", "x", ok=False).stderr
+    assert "directory.invalid" in unknown

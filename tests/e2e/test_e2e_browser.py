@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from reportlab.pdfgen import canvas
@@ -194,6 +195,11 @@ def test_pages_in_a_real_browser(tmp_path: Path, browser: Browser) -> None:
             pool.submit(cli, "case", "issue", case, "--out", str(sealed)).result()
         _status_page(public, server, wang, zhang, (case, sealed), tmp_path)
 
+        # The applicant rates the revoked case with the query code: a 差评, due to be put right.
+        rating = {"level": "不满意", "channel": "offline", "indicators": {"服务态度": "不满意"}}
+        rated = httpx.post(f"{server}/v1/public/cases/{number}/rating?code={code}", json=rating)
+        assert rated.status_code == 201, rated.text
+
         supervisor = browser.new_page(locale="zh-CN")
         _browser_key(supervisor, server, "staff:sun.qi", cli)
         # Six weeks on: the second case, accepted and never decided, is past its limit.
@@ -203,4 +209,8 @@ def test_pages_in_a_real_browser(tmp_path: Path, browser: Browser) -> None:
         expect(overdue).to_contain_text(late_number)
         expect(overdue.locator(f"tr[data-case-id='{late}'] .card-red")).to_have_text("红牌")
         expect(overdue).not_to_contain_text(number)
+        due = supervisor.locator(f"#reform-due tr[data-case-id='{case}']")
+        expect(due).to_contain_text("差评待整改")
+        expect(due).to_contain_text("已逾期")
+        expect(supervisor.locator("#ratings")).to_contain_text("0.0%")  # one rating, a 差评
         _shot(supervisor, tmp_path, "supervision")

@@ -40,6 +40,7 @@ OURS = {
     "mat_files",
     "rm_results",
     "doc_numbers",
+    "rm_reform",
 }
 
 

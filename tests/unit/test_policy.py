@@ -64,6 +64,12 @@ def body_for(step: str, level: int = 1, outcome: str = "approved") -> dict[str, 
             "legal_basis": "行政许可法第六十九条",
             "result": hashlib.sha256(b"ResultIssued").hexdigest(),
         },
+        "Promised": {"replaces": ["卫生许可"], "statement": "承诺。", "exclusions_declared": []},
+        "ToleratedProvided": {"materials": [{"name": "场所平面图.pdf", "sha256": digest}]},
+        "TerminatedForMissing": {"reason": "逾期未补齐", "missing": ["场所平面图"]},
+        "Verified": {"outcome": "failed", "findings": "承诺不实"},
+        "Rated": {"level": "满意", "channel": "online", "indicators": {}},
+        "RectificationReplied": {"reply": "已整改", "measures": "增设窗口"},
     }
     return bodies[step]
 
@@ -314,6 +320,7 @@ def signer_for(world: World, step: str) -> Signer:
         "ResultRevoked": o.approver,
         "ResultIssued": o.seal_service,
         "DocumentIssued": o.seal_service,
+        "Rated": o.seal_service,
     }
     return role.get(step, o.handler)
 

@@ -163,4 +163,4 @@ def test_apply_returns_a_new_state(office: SampleOffice) -> None:
 def test_statuses_are_either_open_or_closed() -> None:
     assert not OPEN_STATUSES & CLOSED_STATUSES
     assert {"applied", "decided"} <= OPEN_STATUSES
-    assert {"delivered", "withdrawn", "not_accepted", "revoked"} == CLOSED_STATUSES
+    assert {"delivered", "withdrawn", "not_accepted", "revoked", "terminated"} == CLOSED_STATUSES

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
-from ledger.store.read_models import set_aside
+from ledger.store.read_models import reform, set_aside
 from ledger.store.read_models.set_aside import FOLD_ERRORS, STORE_ERRORS, SetAside
 from ledger.store.read_models.summary import CaseFold, CaseSummary, fold_case, summary_of
 from ledger.store.read_models.tables import (
@@ -217,9 +217,11 @@ class ReadModels(TrackingRecorder):
         with self.engine.begin() as conn:
             self._move(conn, start, rows[-1].id)
             for summary in summaries:
+                state = batch.touched[summary.stream].state
                 try:
                     with conn.begin_nested():
                         upsert(conn, summary)
+                        reform.upsert_reform(conn, state, summary, self._directory)
                 except STORE_ERRORS as exc:
                     batch.fail(summary.stream, exc)
             for envelope, position in issued:
@@ -280,9 +282,11 @@ class ReadModels(TrackingRecorder):
             for entry in self.set_aside():
                 try:
                     events = list(source.events(entry.stream))
-                    summary = summary_of(fold_case(events, entry.stream), self._directory)
+                    fold = fold_case(events, entry.stream)
+                    summary = summary_of(fold, self._directory)
                     with self.engine.begin() as conn:
                         upsert(conn, summary)
+                        reform.upsert_reform(conn, fold.state, summary, self._directory)
                         set_aside.forget(conn, entry.stream)
                 except (*FOLD_ERRORS, *STORE_ERRORS) as exc:
                     log.warning("case %s stays set aside: %s", entry.stream, _kind(exc))
@@ -394,6 +398,25 @@ class ReadModels(TrackingRecorder):
     def _many(self, query: Any) -> list[CaseSummary]:
         with self.engine.connect() as conn:
             return [from_row(row) for row in conn.execute(query).mappings()]
+
+    def reform_due(
+        self,
+        kind: str,
+        today: date,
+        *,
+        overdue_only: bool = False,
+        matter: str | None = None,
+        unit: str | None = None,
+    ) -> list[reform.Due]:
+        """What the reform modes leave due (容缺 materials, 核查, rectifications); see
+        :mod:`ledger.store.read_models.reform`."""
+        return reform.due(
+            self.engine, kind, today, overdue_only=overdue_only, matter=matter, unit=unit
+        )
+
+    def rating_statistics(self, today: date) -> list[dict[str, Any]]:
+        """Per matter and unit: 好差评 ratings by level and their rectifications."""
+        return reform.rating_statistics(self.engine, today)
 
     def statistics(self, today: date) -> list[dict[str, Any]]:
         """Per matter and unit: cases, decided, decided late, on-time rate, open and overdue,
