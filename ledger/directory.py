@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ledger.calendar import CALENDAR_STEP, WorkCalendar, YearCalendar, package_calendar
 from ledger.envelope import Envelope, parse_time
 from ledger.errors import EnvelopeError
 from ledger.signing import public_key_from_b64
@@ -95,6 +96,8 @@ class Matter:
     seal_issued: bool
     qualification: str | None
     recorded_at: datetime
+    # The most working days 延期 may add to the limits (§42: ten, with the head's approval).
+    extension_days: int = 10
 
 
 @dataclass(slots=True)
@@ -113,6 +116,9 @@ class DirectoryState:
     grants: dict[str, Grant] = field(default_factory=dict)
     grants_by_staff: dict[str, list[str]] = field(default_factory=dict)
     matters: dict[str, list[Matter]] = field(default_factory=dict)
+    # Each year's working-day calendar, as last published (ledger.calendar).
+    calendars: dict[int, YearCalendar] = field(default_factory=dict)
+    _work_calendar: WorkCalendar | None = field(default=None, repr=False, compare=False)
 
     @property
     def stream(self) -> str:
@@ -140,6 +146,14 @@ class DirectoryState:
             if matter.version == version and matter.recorded_at <= at:
                 return matter
         return None
+
+    def work_calendar(self) -> WorkCalendar:
+        """The signed calendar, with the package's years for those never published."""
+        if self._work_calendar is None:
+            self._work_calendar = WorkCalendar(dict(self.calendars)).with_fallback(
+                package_calendar()
+            )
+        return self._work_calendar
 
     def latest_matter(self, code: str) -> Matter | None:
         versions = self.matters.get(code)
@@ -263,7 +277,13 @@ class RoleRevokedBody:
 
 
 DirectoryChange = (
-    StaffEnrolledBody | KeyAddedBody | KeyRevokedBody | RoleGrantedBody | RoleRevokedBody | Matter
+    StaffEnrolledBody
+    | KeyAddedBody
+    | KeyRevokedBody
+    | RoleGrantedBody
+    | RoleRevokedBody
+    | Matter
+    | YearCalendar
 )
 
 
@@ -284,6 +304,7 @@ _READERS: dict[str, Callable[[dict[str, Any]], DirectoryChange]] = {
     "KeyRevoked": KeyRevokedBody.read,
     "RoleGranted": RoleGrantedBody.read,
     "RoleRevoked": RoleRevokedBody.read,
+    CALENDAR_STEP: YearCalendar.read,
 }
 
 
@@ -365,7 +386,13 @@ def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
         seal_issued=seal_issued,
         qualification=_text(body, "qualification", optional=True),
         recorded_at=at,
+        extension_days=_int(body, "extension_days") if "extension_days" in body else 10,
     )
+
+
+def _publish_calendar(state: DirectoryState, calendar: YearCalendar, at: datetime) -> None:
+    state.calendars[calendar.year] = calendar
+    state._work_calendar = None
 
 
 def _define_matter(state: DirectoryState, matter: Matter, at: datetime) -> None:
@@ -379,4 +406,5 @@ _APPLY: dict[type, Callable[[DirectoryState, Any, datetime], None]] = {
     RoleGrantedBody: _grant,
     RoleRevokedBody: _revoke_grant,
     Matter: _define_matter,
+    YearCalendar: _publish_calendar,
 }

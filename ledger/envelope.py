@@ -41,6 +41,7 @@ DIRECTORY_TYPES = frozenset(
         "RoleRevoked",
         "MatterDefined",
         "MatterRevised",
+        "CalendarPublished",
     }
 )
 

@@ -109,6 +109,7 @@ class CaseState:
     result_sha256: str | None = None  # the sealed result now in force (the latest issued)
     # The SHA-256 of every sealed document recorded on the case (result and notices).
     documents: tuple[str, ...] = ()
+    extended_days: int = 0  # working days added by 延期 (§42)
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:

@@ -21,6 +21,7 @@ __all__ = [
     "AppliedBody",
     "DecidedBody",
     "DeliveredBody",
+    "ExtendedBody",
     "Material",
     "ReasonBody",
     "ReasonedActBody",
@@ -273,6 +274,22 @@ class DeliveredBody:
     @classmethod
     def read(cls, body: dict[str, Any]) -> DeliveredBody:
         return cls(choice(body, "channel", _CHANNELS), text(body, "recipient"))
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendedBody:
+    """延期 (§42): the working days added, the reason, and the notice telling the applicant."""
+
+    days: int
+    reason: str
+    notice: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> ExtendedBody:
+        days = body.get("days")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise _refuse("body.days must be a positive number of working days")
+        return cls(days, text(body, "reason"), text(body, "notice"))
 
 
 # Readings for people (the verifier's timeline): raw bodies, never trusted -------------------

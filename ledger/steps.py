@@ -23,6 +23,7 @@ from ledger.step_bodies import (
     AppliedBody,
     DecidedBody,
     DeliveredBody,
+    ExtendedBody,
     ReasonBody,
     ReasonedActBody,
     RequestBody,
@@ -242,6 +243,13 @@ def _deliver_order(
     return None
 
 
+def _extension_order(state: CaseState, matter: Matter | None, body: ExtendedBody) -> str | None:
+    most = matter.extension_days if matter else 0
+    if state.extended_days + body.days > most:
+        return f"延期 of {body.days} day(s) exceeds the matter's maximum of {most} working days"
+    return None
+
+
 # Which case a notice may be issued on: the step it answers must have happened.
 _NOTICE_WHEN: dict[str, Callable[[CaseState], bool]] = {
     "acceptance": lambda s: s.accepted_at is not None,
@@ -351,6 +359,11 @@ _TABLE = (
     Step("ResultRevoked", "撤销", "result revoked", frozenset({"delivered"}), "revoked",
          frozenset({"approver"}), RevokedBody.read, {"reason": "", "legal_basis": ""},
          order=_revoke_order, drafted=_revoked_document),
+    Step("Extended", "延期", "extended", frozenset({"accepted", "in_review"}), None,
+         frozenset({"approver"}), ExtendedBody.read, {"days": 10, "reason": "", "notice": ""},
+         effect=lambda s, e, b: {"status": s.status,
+                                 "extended_days": s.extended_days + (b.days if b else 0)},
+         order=_extension_order, describe=lambda b: f"+{b.get('days')} days: {b.get('reason')}"),
 )  # fmt: skip
 
 STEPS: dict[str, Step] = {step.name: step for step in _TABLE}

@@ -63,9 +63,10 @@ def test_acceptance_day_is_not_counted_and_zero_days_is_the_same_day() -> None:
     assert add_working_days(date(2026, 11, 2), 0) == date(2026, 11, 2)
 
 
-def test_years_beyond_the_calendar_fall_back_to_weekdays() -> None:
-    assert is_working_day(date(2031, 3, 3))  # a Monday
-    assert not is_working_day(date(2031, 3, 2))  # a Sunday
+def test_years_beyond_the_calendar_are_unknown_not_weekdays() -> None:
+    assert is_working_day(date(2031, 3, 3)) is None  # a Monday, but 2031 is not published
+    assert is_working_day(date(2031, 3, 2)) is None
+    assert add_working_days(date(2026, 12, 28), 20) is None  # runs into 2027
 
 
 def test_local_date_uses_china_time_and_refuses_naive_times() -> None:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from sqlalchemy.engine import Connection, Engine
 
+from ledger.calendar import WorkCalendar
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.store.read_models import set_aside
@@ -24,6 +25,7 @@ from ledger.store.read_models.tables import (
     from_row,
     index_result,
     position_of,
+    refresh_deadlines,
     rm_cases,
     rm_results,
     rm_tracking,
@@ -203,10 +205,13 @@ class ReadModels(TrackingRecorder):
             skipped = set_aside.set_aside_streams(conn)
         batch = _Batch()
         issued: list[tuple[Envelope, int]] = []
+        calendars: set[int] = set()
         for row in rows:
             envelope = Envelope.from_bytes(json.loads(row.state)["envelope"])
             if envelope.type == "ResultIssued":
                 issued.append((envelope, row.id))
+            if envelope.type == "CalendarPublished" and isinstance(envelope.body.get("year"), int):
+                calendars.add(envelope.body["year"])
             if envelope.stream.startswith("directory:"):
                 self._directory = None
             elif envelope.stream not in skipped and envelope.stream not in batch.failed:
@@ -229,6 +234,8 @@ class ReadModels(TrackingRecorder):
                 except STORE_ERRORS as exc:
                     batch.fail_at(envelope, position, exc)
             set_aside.record(conn, batch.failed.values())
+            for year in sorted(calendars):
+                refresh_deadlines(conn, self._directory.work_calendar(), year)
         self._remember(batch)
 
     def _cached_fold(self, source: EnvelopeSource, batch: _Batch, envelope: Envelope) -> Any:
@@ -349,7 +356,12 @@ class ReadModels(TrackingRecorder):
     def _one(self, where: Any) -> CaseSummary | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(rm_cases).where(where)).mappings().first()
-        return from_row(row) if row is not None else None
+        return from_row(row, self._calendar()) if row is not None else None
+
+    def _calendar(self) -> WorkCalendar | None:
+        """The calendar of the directory last read (None before any: the package's years)."""
+        directory = self._directory
+        return directory.work_calendar() if directory is not None else None
 
     def result_stream(self, sha256: str) -> str | None:
         """The case stream whose ResultIssued recorded the document ``sha256``, or None."""
@@ -393,7 +405,8 @@ class ReadModels(TrackingRecorder):
 
     def _many(self, query: Any) -> list[CaseSummary]:
         with self.engine.connect() as conn:
-            return [from_row(row) for row in conn.execute(query).mappings()]
+            calendar = self._calendar()
+            return [from_row(row, calendar) for row in conn.execute(query).mappings()]
 
     def statistics(self, today: date) -> list[dict[str, Any]]:
         """Per matter and unit: cases, decided, decided late, on-time rate, open and overdue,
