@@ -102,11 +102,10 @@ class DeadlineJudgement:
 def deadline_judgement(assessment: Assessment | None, *, sources: str = "") -> DeadlineJudgement:
     """Whether the case kept its time limits, in words (see the module docstring)."""
     on = f" (calendar: {sources})" if sources else ""
-    if assessment is None or (assessment.committed_days == 0 and not assessment.used_days):
-        if assessment is not None and assessment.calendar_unknown:
-            return _unknown(assessment, on)
+    # Before acceptance no limit runs (and only a suspension leaves the days left unknown).
+    if assessment is None or (assessment.remaining_days is None and not assessment.paused):
         return DeadlineJudgement("passed", "no time limit ran: the case was not accepted" + on)
-    if assessment.calendar_unknown and not (assessment.overdue or assessment.statutory_overdue):
+    if assessment.uncounted_years and not (assessment.overdue or assessment.statutory_overdue):
         return _unknown(assessment, on)
     a = assessment
     verb = "decided" if a.decided else "still undecided at the record's last step"
@@ -132,7 +131,7 @@ def deadline_judgement(assessment: Assessment | None, *, sources: str = "") -> D
 
 
 def _unknown(assessment: Assessment, on: str) -> DeadlineJudgement:
-    years = ", ".join(str(y) for y in assessment.calendar_unknown)
+    years = ", ".join(str(y) for y in assessment.uncounted_years)
     return DeadlineJudgement(
         "indeterminate",
         f"clock.calendar_unknown: no working-day calendar was published for {years}, so the "

@@ -175,13 +175,19 @@ class Assessment:
     statutory_used_days: int = 0
     committed_days: int = 0  # the limits as they run, 延期 included
     statutory_days: int = 0
-    # Years the count ran into that no calendar was published for (clock.calendar_unknown).
+    # Years the count ran into that no calendar was published for (clock.calendar_unknown):
+    # all of them, and those among the days used so far (which make the days used uncertain,
+    # not only a deadline's date).
     calendar_unknown: tuple[int, ...] = ()
+    uncounted_years: tuple[int, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """Stable codes of what makes this assessment uncertain."""
-        return ("clock.calendar_unknown",) if self.calendar_unknown else ()
+        """Stable codes of what makes this assessment uncertain: ``clock.calendar_unknown``
+        when an open case's deadline cannot be dated, or a decided case's days used cannot
+        be counted, for want of a published calendar."""
+        unknown = self.uncounted_years if self.decided else self.calendar_unknown
+        return ("clock.calendar_unknown",) if unknown else ()
 
     @property
     def days_over_committed(self) -> int:
@@ -231,12 +237,13 @@ class _Counter:
     def __init__(self, calendar: WorkCalendar | None, pauses: Sequence[Pause]) -> None:
         self.calendar = calendar or package_calendar()
         self.pauses = pauses
-        self.unknown: set[int] = set()
+        self.unknown: set[int] = set()  # met while dating a deadline
+        self.uncounted: set[int] = set()  # met while counting days used
 
-    def counts(self, day: date) -> bool | None:
+    def counts(self, day: date, unknown: set[int] | None = None) -> bool | None:
         working = self.calendar.is_working_day(day)
         if working is None:
-            self.unknown.add(day.year)
+            (self.unknown if unknown is None else unknown).add(day.year)
             return None
         return working and not _paused(day, self.pauses)
 
@@ -246,7 +253,7 @@ class _Counter:
             end = start + _MAX_SPAN
         total, day = 0, start + timedelta(days=1)
         while day <= end:
-            total += bool(self.counts(day))
+            total += bool(self.counts(day, self.uncounted))
             day += timedelta(days=1)
         return total
 
@@ -343,7 +350,8 @@ def assess(
     if times.accepted_at is None or started is None:
         return Assessment(
             None, None, 0, None, False, False, False, False, False, stages,
-            calendar_unknown=tuple(sorted(counter.unknown)),
+            calendar_unknown=tuple(sorted(counter.unknown | counter.uncounted)),
+            uncounted_years=tuple(sorted(counter.uncounted)),
         )  # fmt: skip
     accepted, legal_start = local_date(times.accepted_at), local_date(started)
     until = local_date(times.decided_at or now)
@@ -374,5 +382,6 @@ def assess(
         statutory_used_days=statutory_used,
         committed_days=committed_days,
         statutory_days=statutory_days,
-        calendar_unknown=tuple(sorted(counter.unknown)),
+        calendar_unknown=tuple(sorted(counter.unknown | counter.uncounted)),
+        uncounted_years=tuple(sorted(counter.uncounted)),
     )
