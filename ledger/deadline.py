@@ -125,9 +125,8 @@ def deadline_judgement(assessment: Assessment | None, *, sources: str = "") -> D
         return DeadlineJudgement(
             "failed", f"{verb} within the statutory limit but {over}; {statutory}; {committed}{on}"
         )
-    return DeadlineJudgement(
-        "passed", f"{verb} within the statutory and the committed limit; {statutory}; {committed}{on}"
-    )
+    within = f"{verb} within the statutory and the committed limit"
+    return DeadlineJudgement("passed", f"{within}; {statutory}; {committed}{on}")
 
 
 def _unknown(assessment: Assessment, on: str) -> DeadlineJudgement:
