@@ -43,7 +43,7 @@ def times_of(
         accepted_at=state.accepted_at,
         reviewed_at=reviewed_at,
         decided_at=state.decided_at,
-        pauses=tuple(Pause(s.start, s.end) for s in state.suspensions),
+        pauses=tuple(Pause(s.start, s.end, s.reason) for s in state.suspensions),
         statutory_days=matter.statutory_days if matter else 0,
         committed_days=matter.committed_days if matter else 0,
         review_levels=len(matter.review_levels) if matter else 0,

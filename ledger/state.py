@@ -110,6 +110,7 @@ class CaseState:
     # The SHA-256 of every sealed document recorded on the case (result and notices).
     documents: tuple[str, ...] = ()
     extended_days: int = 0  # working days added by 延期 (§42)
+    supervision_orders: int = 0  # 督办 recorded on the case
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:

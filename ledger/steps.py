@@ -30,6 +30,7 @@ from ledger.step_bodies import (
     ReviewedBody,
     RevokedBody,
     SealedBody,
+    SupervisionBody,
     SupplementBody,
     choice,
     describe_applied,
@@ -364,6 +365,13 @@ _TABLE = (
          effect=lambda s, e, b: {"status": s.status,
                                  "extended_days": s.extended_days + (b.days if b else 0)},
          order=_extension_order, describe=lambda b: f"+{b.get('days')} days: {b.get('reason')}"),
+    Step("SupervisionOrdered", "督办", "supervision order",
+         frozenset({"applied", "awaiting_supplement", "accepted", "in_review", "suspended",
+                    "decided", "result_issued"}), None,
+         frozenset({"supervisor"}), SupervisionBody.read, {"order": "", "due": None},
+         effect=lambda s, e, b: {"status": s.status,
+                                 "supervision_orders": s.supervision_orders + 1},
+         describe=lambda b: f"supervision order: {b.get('order')}"),
 )  # fmt: skip
 
 STEPS: dict[str, Step] = {step.name: step for step in _TABLE}

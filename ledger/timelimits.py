@@ -67,6 +67,7 @@ class Pause:
 
     start: datetime
     end: datetime | None
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ class CaseTimes:
             "accepted": _iso(self.accepted_at),
             "reviewed": [_iso(t) for t in self.reviewed_at],
             "decided": _iso(self.decided_at),
-            "pauses": [[_iso(p.start), _iso(p.end)] for p in self.pauses],
+            "pauses": [[_iso(p.start), _iso(p.end), p.reason] for p in self.pauses],
             "limits": [self.statutory_days, self.committed_days, self.review_levels],
             "extended": self.extended_days,
         }
@@ -113,7 +114,10 @@ class CaseTimes:
                 accepted_at=_maybe(obj["accepted"]),
                 reviewed_at=tuple(_instant(t) for t in obj["reviewed"]),
                 decided_at=_maybe(obj["decided"]),
-                pauses=tuple(Pause(_instant(a), _maybe(b)) for a, b in obj["pauses"]),
+                pauses=tuple(
+                    Pause(_instant(p[0]), _maybe(p[1]), str(p[2]) if len(p) > 2 else "")
+                    for p in obj["pauses"]
+                ),
                 statutory_days=statutory,
                 committed_days=committed,
                 review_levels=levels,

@@ -403,6 +403,26 @@ class ReadModels(TrackingRecorder):
             query = query.where(rm_cases.c.unit == unit)
         return self._many(query.order_by(rm_cases.c.deadline_committed).limit(1000))
 
+    def undated(
+        self, *, matter: str | None = None, unit: str | None = None, limit: int = 1000
+    ) -> list[CaseSummary]:
+        """Undecided accepted cases with no committed deadline stored: those suspended, and
+        those whose deadline runs into a year with no published calendar."""
+        query = sa.select(rm_cases).where(
+            rm_cases.c.status.in_(CLOCK_STATUSES), rm_cases.c.deadline_committed.is_(None)
+        )
+        if matter:
+            query = query.where(rm_cases.c.matter_code == matter)
+        if unit:
+            query = query.where(rm_cases.c.unit == unit)
+        return self._many(query.order_by(rm_cases.c.applied_at).limit(limit))
+
+    def touched_since(self, since: str, *, limit: int = 100_000) -> list[CaseSummary]:
+        """Cases whose last step is at or after ``since`` (an envelope time), oldest first:
+        every case decided since then is among them."""
+        query = sa.select(rm_cases).where(rm_cases.c.last_at >= since)
+        return self._many(query.order_by(rm_cases.c.last_at).limit(limit))
+
     def _many(self, query: Any) -> list[CaseSummary]:
         with self.engine.connect() as conn:
             calendar = self._calendar()
