@@ -11,7 +11,7 @@ gives it::
 
 Holidays that fall on a weekend may be listed or not: a weekend day is off unless listed as a
 working day. ``caseledger init`` and ``caseledger demo`` publish the years the
-``chinese_calendar`` package knows, from the year before the present on.
+``chinese_calendar`` package knows, from the year before the present on (at least its last).
 """
 
 from __future__ import annotations
@@ -112,18 +112,23 @@ def calendar_file(path: Path, year: int) -> dict[str, Any]:
 
 
 def seed_bodies(now: datetime) -> list[dict[str, Any]]:
-    """The package's calendars from the year before ``now`` on, as CalendarPublished bodies."""
+    """The package's calendars from the year before ``now`` on (at least its last year), as
+    CalendarPublished bodies."""
+    years = package_years()
+    first = min(now.year - 1, years[-1].year) if years else now.year
     return [
         {**cal.to_body(), "source": f"国务院办公厅{cal.year}年部分节假日安排（{cal.source}）"}
-        for cal in package_years()
-        if cal.year >= now.year - 1
+        for cal in years
+        if cal.year >= first
     ]
 
 
 def seed_envelopes(directory: DirectoryState, admin: Signer, now: datetime) -> list[Envelope]:
-    """The seed calendars as envelopes after ``directory``'s head, signed by ``admin``."""
+    """The seed calendars as envelopes after ``directory``'s head, signed by ``admin`` (dated
+    ``now``, or the head's time if that is later: a step is never dated before the last)."""
     writer = StreamWriter(directory.stream, directory.seq, directory.head_hash)
-    return [writer.sign(CALENDAR_STEP, admin, now, body) for body in seed_bodies(now)]
+    at = max(now, directory.last_at) if directory.last_at else now
+    return [writer.sign(CALENDAR_STEP, admin, at, body) for body in seed_bodies(now)]
 
 
 @calendar_app.command("publish")

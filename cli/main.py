@@ -220,6 +220,12 @@ def print_audit(report: AuditReport) -> None:
         typer.echo(
             f"  {finding['code']:<22} {finding['stream']} seq {finding['seq']}: {finding['detail']}"
         )
+    if data.get("time_limits"):
+        typer.echo(f"time limits: {len(data['time_limits'])} finding(s) (conduct, not integrity)")
+    for finding in data.get("time_limits", ()):
+        typer.echo(
+            f"  {finding['code']:<28} {finding['stream']} seq {finding['seq']}: {finding['detail']}"
+        )
     if data["set_aside"]:
         count = len(data["set_aside"])
         typer.echo(f"read models: {count} case(s) set aside (steps stored, summaries missing)")

@@ -24,7 +24,14 @@ from ledger.state import CaseState
 from ledger.steps import STEPS
 from ledger.timelimits import Assessment, CaseTimes, Pause, assess
 
-__all__ = ["DeadlineJudgement", "case_deadline", "case_times", "deadline_judgement", "times_of"]
+__all__ = [
+    "DeadlineJudgement",
+    "DeadlineTracker",
+    "case_deadline",
+    "case_times",
+    "deadline_judgement",
+    "times_of",
+]
 
 
 def times_of(
@@ -140,3 +147,69 @@ def _unknown(assessment: Assessment, on: str) -> DeadlineJudgement:
 
 def _day(day: object) -> str:
     return day.isoformat() if hasattr(day, "isoformat") else "not dated"
+
+
+class DeadlineTracker:
+    """Follows the steps of many cases as a replay folds them, keeping what their limits
+    need beyond the state (the first answer, the review times), so that an audit judges every
+    case's time limits without folding it twice."""
+
+    def __init__(self) -> None:
+        self._answered: dict[str, datetime] = {}
+        self._reviewed: dict[str, list[datetime]] = {}
+        self._decided_seq: dict[str, int] = {}
+
+    def step(self, envelope: Envelope) -> None:
+        stream = envelope.stream
+        step = STEPS.get(envelope.type)
+        if step is not None and step.answers and stream not in self._answered:
+            self._answered[stream] = envelope.at
+        if envelope.type == "Reviewed":
+            self._reviewed.setdefault(stream, []).append(envelope.at)
+        if envelope.type == "Decided":
+            self._decided_seq[stream] = envelope.seq
+
+    def findings(
+        self, cases: dict[str, CaseState], directory: DirectoryState
+    ) -> list[tuple[str, int, str, str]]:
+        """(stream, seq, code, detail) for each decided case past a limit, each stage that
+        overran its share, and each case whose days cannot be counted for want of a calendar;
+        judged at the case's last step."""
+        calendar = directory.work_calendar()
+        out: list[tuple[str, int, str, str]] = []
+        for stream, state in cases.items():
+            if state.applied_at is None or state.accepted_at is None or state.last_at is None:
+                continue
+            matter = directory.matter_at(
+                state.matter_code or "", state.matter_version or 0, state.applied_at
+            )
+            times = times_of(
+                state, self._answered.get(stream), tuple(self._reviewed.get(stream, ())), matter
+            )
+            a = assess(times, state.last_at, calendar=calendar)
+            seq = self._decided_seq.get(stream, state.seq)
+            if a.uncounted_years:
+                years = ", ".join(map(str, a.uncounted_years))
+                out.append((stream, seq, "clock.calendar_unknown", f"no calendar for {years}"))
+            if a.statutory_overdue:
+                out.append((stream, seq, "deadline.statutory_exceeded", _over(a, statutory=True)))
+            elif a.overdue:
+                out.append((stream, seq, "deadline.committed_exceeded", _over(a, statutory=False)))
+            for stage in a.stages:
+                if stage.overran and stage.ended is not None:
+                    detail = f"stage {stage.name} used {stage.used_days} of {stage.share_days} days"
+                    out.append((stream, seq, "deadline.stage_overran", detail))
+        return out
+
+
+def _over(a: Assessment, *, statutory: bool) -> str:
+    verb = "decided" if a.decided else "undecided at the last step"
+    if statutory:
+        return (
+            f"{verb} {a.days_over_statutory} working day(s) past the statutory limit of "
+            f"{a.statutory_days} (deadline {_day(a.statutory_deadline)})"
+        )
+    return (
+        f"{verb} {a.days_over_committed} working day(s) past the committed limit of "
+        f"{a.committed_days} (deadline {_day(a.committed_deadline)})"
+    )

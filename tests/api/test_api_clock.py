@@ -172,3 +172,49 @@ def test_figures_per_person_and_unit_over_a_date_range_and_a_supervision_order(
                            decided_at, order)])  # fmt: skip
     state = api.services().ledger.case_state(on_time[0].stream)
     assert state.supervision_orders == 1 and state.status == "decided"  # left where it stood
+
+
+def test_the_audit_the_verifier_and_the_read_models_agree_on_every_case(api: Api) -> None:
+    from api.org import OrgHome
+    from ledger.store.bundles import build_bundle
+    from verify import verify_bundle
+
+    start = datetime(2026, 11, 24, 1, tzinfo=UTC)
+    streams = {}
+    for n, delay in enumerate((0, 9, 16, 30, 45)):
+        case = api.office.case_until_decided(start + timedelta(minutes=n))
+        _run(api, case[:3])
+        writer = StreamWriter(case[0].stream, 3, case[2].hash)
+        decided = start + timedelta(days=delay, hours=2)
+        _run(api, [writer.sign("Decided", api.office.approver, decided, case[3].body)])
+        streams[case[0].stream] = delay
+    services = api.services()
+    home = OrgHome.load(api.home)
+    report = services.ledger.audit()
+    audit_codes = {
+        f.stream: f.code for f in report.time_limits if f.code.startswith("deadline.") and
+        f.code != "deadline.stage_overran"
+    }  # fmt: skip
+    for stream in streams:
+        summary = services.read_models.case(stream)
+        assert summary is not None
+        timing = summary.assess(summary.last_at)
+        bundle = build_bundle(
+            services.ledger, services.ledger.log, stream, log_key=home.key("log"), now=api.clock.now
+        )
+        check = next(
+            c for c in verify_bundle(bundle.dumps(), home.trust()).checks if c.id == "case.deadline"
+        )
+        expected = (
+            "deadline.statutory_exceeded" if timing.statutory_overdue
+            else "deadline.committed_exceeded" if timing.overdue else None
+        )  # fmt: skip
+        assert audit_codes.get(stream) == expected
+        assert check.status.value == ("failed" if expected else "passed"), check.detail
+        if timing.statutory_overdue:
+            assert f"{timing.days_over_statutory} working day(s) past the statutory" in check.detail
+    # Ten committed, twenty statutory working days from 24 November 2026.
+    assert sorted(audit_codes.values()) == [
+        "deadline.committed_exceeded", "deadline.statutory_exceeded", "deadline.statutory_exceeded"
+    ]  # fmt: skip
+    assert report.ok
