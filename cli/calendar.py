@@ -39,7 +39,7 @@ from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.errors import EnvelopeError
 
-__all__ = ["calendar_app", "calendar_file", "register", "seed_envelopes"]
+__all__ = ["calendar_app", "calendar_file", "seed_bodies", "seed_envelopes"]
 
 calendar_app = typer.Typer(
     help="The working-day calendar (法定节假日 and 调休) the office signs, one year at a time.",
@@ -47,10 +47,6 @@ calendar_app = typer.Typer(
 )
 
 _MAX_RANGE = 400
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(calendar_app, name="calendar")
 
 
 def _bad(message: str) -> ClientError:

@@ -258,9 +258,8 @@ def serve(
 
 
 def _mount_subcommands() -> None:
-    from cli import calendar, client, commitment, db, follow, jobs, log
+    from cli import client, commitment, db, follow, jobs, log
 
-    calendar.register(app)
     jobs.register(app)
     commitment.register(app)
     client.register(app)

@@ -94,9 +94,13 @@ def matter_body(
     result_template: str = "licence",
     seal_issued: bool = True,
     qualification: str | None = None,
+    extension_days: int | None = None,
 ) -> dict[str, Any]:
-    """A MatterDefined / MatterRevised body."""
+    """A MatterDefined / MatterRevised body (``extension_days`` only when set: the most
+    working days 延期 may add, 10 when absent)."""
+    extra = {} if extension_days is None else {"extension_days": extension_days}
     return {
+        **extra,
         "code": code,
         "version": version,
         "name": name,

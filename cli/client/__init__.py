@@ -8,6 +8,7 @@
 - ``case apply | accept | refuse | supplement | supplemented | review | decide | deliver |
   suspend | resume | withdraw | revoke | show | history`` — case steps signed with the staff
   member's own key, sent to ``--server`` or appended to the local database;
+- ``calendar publish YEAR --from FILE | show`` — the working-day calendar, signed by the admin;
 - ``case issue`` — the seal service's step on the organisation's host: the sealed result PDF
   and ResultIssued.
 
@@ -33,8 +34,11 @@ def register(app: typer.Typer) -> None:
     """Add the signing client's commands to ``app`` (once; a second call changes nothing)."""
     if getattr(app, _REGISTERED, False):
         return
+    from cli.calendar import calendar_app  # here: cli.calendar imports this package
+
     app.command("keygen")(keygen)
     app.add_typer(staff_app, name="staff")
     app.add_typer(matter_app, name="matter")
     app.add_typer(case_app, name="case")
+    app.add_typer(calendar_app, name="calendar")
     setattr(app, _REGISTERED, True)

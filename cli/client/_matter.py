@@ -2,7 +2,8 @@
 
 A matter file (JSON or TOML) names the code and name and may set the version, review levels
 (role names or ``{level, role}`` tables), legal basis, statutory and committed working days,
-required materials, result template, whether a seal is issued, and a qualification.
+required materials, result template, whether a seal is issued, a qualification, and the most
+working days 延期 may add (``extension_days``, default 10).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def matter_definition(data: dict[str, Any]) -> dict[str, Any]:
     known = {
         "version", "review_levels", "legal_basis", "statutory_days", "committed_days",
         "required_materials", "result_template", "seal_issued", "qualification",
+        "extension_days",
     }  # fmt: skip
     unknown = set(data) - known - {"code", "name"}
     if unknown:

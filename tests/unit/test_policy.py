@@ -57,6 +57,8 @@ def body_for(step: str, level: int = 1, outcome: str = "approved") -> dict[str, 
         "Suspended": {"reason": "专家评审"},
         "Resumed": {"reason": "专家评审结束"},
         "Withdrawn": {"reason": "申请人撤回"},
+        "Extended": {"days": 10, "reason": "需要现场核查", "notice": "办理期限延长十个工作日。"},
+        "SupervisionOrdered": {"order": "请说明办理情况", "due": "2026-12-31"},
         "ResultRevoked": {
             "reason": "以欺骗手段取得",
             "legal_basis": "行政许可法第六十九条",
@@ -310,6 +312,7 @@ def signer_for(world: World, step: str) -> Signer:
         "Reviewed": o.reviewer,
         "Decided": o.approver,
         "ResultRevoked": o.approver,
+        "Extended": o.approver,
         "ResultIssued": o.seal_service,
         "DocumentIssued": o.seal_service,
     }
