@@ -6,8 +6,8 @@
 - ``staff add | add-key | grant | revoke | revoke-key | list`` and ``matter add FILE`` —
   directory changes signed with an admin key;
 - ``case apply | accept | refuse | supplement | supplemented | review | decide | deliver |
-  suspend | resume | withdraw | revoke | show | history`` — case steps signed with the staff
-  member's own key, sent to ``--server`` or appended to the local database;
+  suspend | resume | extend | supervise | withdraw | revoke | show | history`` — case steps
+  signed with the staff member's own key, sent to ``--server`` or appended to the local database;
 - ``calendar publish YEAR --from FILE | show`` — the working-day calendar, signed by the admin;
 - ``case issue`` — the seal service's step on the organisation's host: the sealed result PDF
   and ResultIssued.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.client import _issue, _read  # noqa: F401 - register case issue / show / history
+from cli.client import _clock, _issue, _read  # noqa: F401 - register their case commands
 from cli.client._case import case_app
 from cli.client._common import ClientError
 from cli.client._directory import keygen, staff_app

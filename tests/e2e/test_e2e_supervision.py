@@ -52,6 +52,16 @@ def test_supervision_shows_a_suspended_case_and_the_calendar_warning(
         wang("suspend", paused, "--reason", "组织专家评审")
         long, long_number = _apply(wang, "XK-370100-400", "历下区某建设公司")
         wang("accept", long)
+        zhang = Staff(cli, server, keys, STAFF[2][0])
+        too_long = zhang("extend", long, "--days", "11", "--reason", "现场核查",
+                         "--notice", "办理期限延长。", ok=False)  # fmt: skip
+        assert "order.not_allowed" in too_long.stderr
+        zhang("extend", long, "--days", "5", "--reason", "现场核查",
+              "--notice", "办理期限延长五个工作日。")  # fmt: skip
+        shown = wang("show", paused).stdout
+        assert "not started" not in shown
+        assert "clock stopped since" in shown and "组织专家评审" in shown
+        assert "clock.calendar_unknown" in wang("show", long).stdout
 
         page = browser.new_page(locale="zh-CN")
         _browser_key(page, server, "staff:sun.qi", cli)
@@ -66,6 +76,7 @@ def test_supervision_shows_a_suspended_case_and_the_calendar_warning(
         unknown = page.locator(f"#calendar-unknown tr[data-case-id='{long}']")
         expect(unknown).to_contain_text(long_number)
         expect(unknown.locator(".calendar-unknown")).to_contain_text("工作日历未发布")
+        expect(unknown).to_contain_text("延期 5 日")
         expect(page.locator("#overdue")).not_to_contain_text(paused_number)
         expect(page.locator("#figures")).to_contain_text("在办")
         _shot(page, tmp_path, "supervision-clock")
@@ -82,4 +93,3 @@ def test_supervision_shows_a_suspended_case_and_the_calendar_warning(
         expect(page.locator("#timeline")).to_contain_text("staff:sun.qi")
     history = wang.cli("case", "history", paused, "--json", *wang.args).stdout.split()
     assert '"SupervisionOrdered"' in history[-1]
-
