@@ -95,10 +95,13 @@ def matter_body(
     seal_issued: bool = True,
     qualification: str | None = None,
     extension_days: int | None = None,
+    stage_days: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
     """A MatterDefined / MatterRevised body (``extension_days`` only when set: the most
     working days 延期 may add, 10 when absent)."""
-    extra = {} if extension_days is None else {"extension_days": extension_days}
+    extra: dict[str, Any] = {} if extension_days is None else {"extension_days": extension_days}
+    if stage_days is not None:
+        extra["stage_days"] = list(stage_days)
     return {
         **extra,
         "code": code,

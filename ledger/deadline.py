@@ -55,6 +55,7 @@ def times_of(
         committed_days=matter.committed_days if matter else 0,
         review_levels=len(matter.review_levels) if matter else 0,
         extended_days=state.extended_days,
+        stage_days=matter.stage_days if matter else (),
     )
 
 

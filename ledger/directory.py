@@ -98,6 +98,9 @@ class Matter:
     recorded_at: datetime
     # The most working days 延期 may add to the limits (§42: ten, with the head's approval).
     extension_days: int = 10
+    # Each stage's share of the committed limit (one per review level, then the decision), when
+    # the matter sets them; otherwise the limit is shared evenly (ledger.timelimits).
+    stage_days: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -387,7 +390,24 @@ def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
         qualification=_text(body, "qualification", optional=True),
         recorded_at=at,
         extension_days=_int(body, "extension_days") if "extension_days" in body else 10,
+        stage_days=_stage_days(body, len(levels)),
     )
+
+
+def _stage_days(body: dict[str, Any], levels: int) -> tuple[int, ...]:
+    shares = body.get("stage_days")
+    if shares is None:
+        return ()
+    if (
+        not isinstance(shares, list)
+        or len(shares) != levels + 1
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shares)
+    ):
+        raise EnvelopeError(
+            "body.stage_days must give working days for each review level and the decision",
+            code="body.invalid",
+        )
+    return tuple(shares)
 
 
 def _publish_calendar(state: DirectoryState, calendar: YearCalendar, at: datetime) -> None:

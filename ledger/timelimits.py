@@ -89,6 +89,8 @@ class CaseTimes:
     review_levels: int
     # Working days granted by 延期 (§42), in total.
     extended_days: int = 0
+    # The matter's own share of each stage (review levels, then the decision), if it sets them.
+    stage_days: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON object of these times (ISO 8601), read back by :meth:`from_json`."""
@@ -101,6 +103,7 @@ class CaseTimes:
             "pauses": [[_iso(p.start), _iso(p.end), p.reason] for p in self.pauses],
             "limits": [self.statutory_days, self.committed_days, self.review_levels],
             "extended": self.extended_days,
+            "stages": list(self.stage_days),
         }
 
     @classmethod
@@ -122,6 +125,7 @@ class CaseTimes:
                 committed_days=committed,
                 review_levels=levels,
                 extended_days=int(obj.get("extended", 0)),
+                stage_days=tuple(int(n) for n in obj.get("stages", ())),
             )
         except (KeyError, TypeError, ValueError):
             raise TimeLimitError("not a stored set of case times", code="time.invalid") from None
@@ -309,7 +313,11 @@ def _stages(times: CaseTimes, now: datetime, counter: _Counter) -> tuple[Stage, 
         ("accept", times.applied_at, times.answered_at, ACCEPT_DAYS)
     ]
     if times.accepted_at is not None:
-        shares = _shares(times.committed_days, times.review_levels)
+        shares = (
+            list(times.stage_days)
+            if len(times.stage_days) == times.review_levels + 1
+            else _shares(times.committed_days, times.review_levels)
+        )
         start = times.accepted_at
         for level in range(1, times.review_levels + 1):
             done = times.reviewed_at[level - 1] if level <= len(times.reviewed_at) else None

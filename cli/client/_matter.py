@@ -3,7 +3,8 @@
 A matter file (JSON or TOML) names the code and name and may set the version, review levels
 (role names or ``{level, role}`` tables), legal basis, statutory and committed working days,
 required materials, result template, whether a seal is issued, a qualification, and the most
-working days 延期 may add (``extension_days``, default 10).
+working days 延期 may add (``extension_days``, default 10), and each stage's share of the
+committed limit (``stage_days``: one per review level, then the decision).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def matter_definition(data: dict[str, Any]) -> dict[str, Any]:
     known = {
         "version", "review_levels", "legal_basis", "statutory_days", "committed_days",
         "required_materials", "result_template", "seal_issued", "qualification",
-        "extension_days",
+        "extension_days", "stage_days",
     }  # fmt: skip
     unknown = set(data) - known - {"code", "name"}
     if unknown:
@@ -73,6 +74,8 @@ def matter_definition(data: dict[str, Any]) -> dict[str, Any]:
         extra["review_levels"] = tuple(
             item["role"] if isinstance(item, dict) and "role" in item else item for item in levels
         )
+    if isinstance(extra.get("stage_days"), list):
+        extra["stage_days"] = tuple(extra["stage_days"])
     if isinstance(extra.get("required_materials"), list):
         extra["required_materials"] = tuple(extra["required_materials"])
     try:
