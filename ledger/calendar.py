@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -115,6 +115,39 @@ class WorkCalendar:
     """The years known, each with its arrangement; other years are unknown."""
 
     years: Mapping[int, YearCalendar] = field(default_factory=dict)
+    # Working days of each known year up to each of its days (filled as asked).
+    _running: dict[int, tuple[int, ...]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
+
+    def count(self, start: date, end: date) -> tuple[int, set[int]]:
+        """Working days in ``(start, end]``, and the years in that span nobody published
+        (their days are not counted)."""
+        total, unknown = 0, set[int]()
+        if end <= start:
+            return 0, unknown
+        first = start + timedelta(days=1)
+        for year in range(first.year, end.year + 1):
+            if year not in self.years:
+                unknown.add(year)
+                continue
+            running = self._running_of(year)
+            low = first if first.year == year else date(year, 1, 1)
+            high = end if end.year == year else date(year, 12, 31)
+            before = running[low.timetuple().tm_yday - 2] if low.timetuple().tm_yday > 1 else 0
+            total += running[high.timetuple().tm_yday - 1] - before
+        return total, unknown
+
+    def _running_of(self, year: int) -> tuple[int, ...]:
+        running = self._running.get(year)
+        if running is None:
+            calendar, day, counted, out = self.years[year], date(year, 1, 1), 0, []
+            while day.year == year:
+                counted += calendar.is_working_day(day)
+                out.append(counted)
+                day += timedelta(days=1)
+            running = self._running[year] = tuple(out)
+        return running
 
     def is_working_day(self, day: date) -> bool | None:
         """True or False on the year's calendar; None if nobody published the year."""

@@ -25,7 +25,7 @@ Pure: no clock is read here; ``now`` is always a parameter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -239,12 +239,28 @@ def _paused(day: date, pauses: Sequence[Pause]) -> bool:
     return False
 
 
+def _disjoint(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Spans ``(first, last]`` merged where they overlap, so no day is taken off twice."""
+    merged: list[tuple[date, date]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        elif last > first:
+            merged.append((first, last))
+    return merged
+
+
 class _Counter:
     """Counts working days on one calendar, noting the unknown years it met."""
 
     def __init__(self, calendar: WorkCalendar | None, pauses: Sequence[Pause]) -> None:
         self.calendar = calendar or package_calendar()
         self.pauses = pauses
+        # The stopped days of each pause, as China dates: (first day not counted - 1, last).
+        self.spans = _disjoint(
+            (local_date(p.start), local_date(p.end) if p.end is not None else date.max)
+            for p in pauses
+        )
         self.unknown: set[int] = set()  # met while dating a deadline
         self.uncounted: set[int] = set()  # met while counting days used
 
@@ -253,16 +269,18 @@ class _Counter:
         if working is None:
             (self.unknown if unknown is None else unknown).add(day.year)
             return None
-        return working and not _paused(day, self.pauses)
+        return working and not any(first < day <= last for first, last in self.spans)
 
     def between(self, start: date, end: date) -> int:
         """Counted days in ``(start, end]``; an unknown day counts as none (and is noted)."""
         if end - start > _MAX_SPAN:
             end = start + _MAX_SPAN
-        total, day = 0, start + timedelta(days=1)
-        while day <= end:
-            total += bool(self.counts(day, self.uncounted))
-            day += timedelta(days=1)
+        total, unknown = self.calendar.count(start, end)
+        self.uncounted |= unknown
+        for first, last in self.spans:
+            low, high = max(start, first), min(end, last)
+            if high > low:
+                total -= self.calendar.count(low, high)[0]
         return total
 
     def add(self, start: date, days: int) -> date | None:
