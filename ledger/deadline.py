@@ -187,7 +187,10 @@ class DeadlineTracker:
             times = times_of(
                 state, self._answered.get(stream), tuple(self._reviewed.get(stream, ())), matter
             )
-            a = assess(times, state.last_at, calendar=calendar)
+            try:
+                a = assess(times, state.last_at, calendar=calendar)
+            except (ValueError, OverflowError):  # dates a hostile step put beyond the calendar
+                continue
             seq = self._decided_seq.get(stream, state.seq)
             if a.uncounted_years:
                 years = ", ".join(map(str, a.uncounted_years))

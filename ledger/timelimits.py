@@ -230,15 +230,6 @@ def is_working_day(day: date, calendar: WorkCalendar | None = None) -> bool | No
     return (calendar or package_calendar()).is_working_day(day)
 
 
-def _paused(day: date, pauses: Sequence[Pause]) -> bool:
-    for pause in pauses:
-        first = local_date(pause.start)
-        last = local_date(pause.end) if pause.end is not None else date.max
-        if first < day <= last:
-            return True
-    return False
-
-
 def _disjoint(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
     """Spans ``(first, last]`` merged where they overlap, so no day is taken off twice."""
     merged: list[tuple[date, date]] = []

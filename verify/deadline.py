@@ -15,6 +15,7 @@ from __future__ import annotations
 from ledger.deadline import case_deadline, deadline_judgement
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
+from ledger.errors import CaseLedgerError
 from ledger.timelimits import local_date
 from verify.verdict import Check, Status
 
@@ -25,7 +26,14 @@ CHECK_ID = "case.deadline"
 
 def deadline_check(envelopes: tuple[Envelope, ...], directory: DirectoryState) -> Check:
     """``case.deadline`` for a receipt's case steps against its folded directory."""
-    assessment = case_deadline(envelopes, directory)
+    try:
+        assessment = case_deadline(envelopes, directory)
+    except (CaseLedgerError, ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        # A record the rules already condemn (a Resumed with no suspension, say) may not fold;
+        # receipt.rules says why, and the limits are left undetermined.
+        return Check(
+            CHECK_ID, Status.INDETERMINATE, "the time limits cannot be recomputed from this record"
+        )
     if not envelopes:
         return Check(CHECK_ID, Status.INDETERMINATE, "the record holds no case step")
     first, last = local_date(envelopes[0].at).year, local_date(envelopes[-1].at).year
