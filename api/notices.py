@@ -19,6 +19,7 @@ from api.issuing import DocumentDraft, IssuedDocument, issue_document, recorded_
 from api.office_documents import DOCUMENT_KINDS, OfficeDocuments
 from api.org import OrgHome
 from api.recovery import REISSUERS
+from ledger.calendar import WorkCalendar
 from ledger.clock import china_date, china_date_text
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
@@ -145,17 +146,22 @@ def _values(
         "notice": str(body.get("notice", "")),
         "items": "；".join(f"{i}. {item}" for i, item in enumerate(body.get("items") or [], 1)),
     }
-    return values | _deadlines(state, answers, matter)
+    calendar = ledger.directory().work_calendar()
+    return values | _deadlines(state, answers, matter, calendar)
 
 
-def _deadlines(state: CaseState, answers: Envelope, matter: Any) -> dict[str, str]:
+def _deadlines(
+    state: CaseState, answers: Envelope, matter: Any, calendar: WorkCalendar
+) -> dict[str, str]:
     accepted = china_date(state.accepted_at) if state.accepted_at else None
     found = {"committed_date": "", "statutory_date": "", "supplement_deadline": ""}
     if accepted is not None and matter is not None:
-        committed = add_working_days(accepted, matter.committed_days)
-        statutory = add_working_days(accepted, matter.statutory_days)
-        found["committed_date"] = china_date_text(committed) if committed else ""
-        found["statutory_date"] = china_date_text(statutory) if statutory else ""
+        # Counted on the signed calendar; a date it cannot give yet (a year not published)
+        # is written as the count of working days, never guessed.
+        for name, days in (("committed_date", matter.committed_days),
+                           ("statutory_date", matter.statutory_days)):  # fmt: skip
+            day = add_working_days(accepted, days, (), calendar)
+            found[name] = china_date_text(day) if day else f"受理之日起第{days}个工作日"
     if answers.type == "SupplementRequested":
         # The law gives the applicant no fixed term; offices commonly allow thirty days.
         until = china_date(answers.at) + timedelta(days=30)

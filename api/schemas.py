@@ -124,6 +124,19 @@ class TimingOut(_Out):
     near_due: bool = False
     card: str | None = Field(None, examples=["yellow"], description="red, yellow or null")
     overran_stages: list[str] = Field(default_factory=list, examples=[["review:1"]])
+    statutory_overdue: bool = False
+    statutory_used_days: int = 0
+    statutory_remaining_days: int | None = None
+    extended_days: int = Field(0, description="working days added by 延期 (§42)")
+    suspended_since: str | None = Field(None, description="China date the open 中止 began")
+    suspended_reason: str | None = None
+    warnings: list[str] = Field(
+        default_factory=list,
+        examples=[["clock.calendar_unknown"]],
+        description="clock.calendar_unknown: a deadline runs into a year with no published "
+        "working-day calendar, so it is not dated",
+    )
+    unknown_years: list[int] = Field(default_factory=list, examples=[[2027]])
 
 
 class CaseOut(_Out):

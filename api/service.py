@@ -29,6 +29,7 @@ from api.schemas import (
     TimingOut,
     WatchOut,
 )
+from api.supervising import clock_details
 from ledger import steps
 from ledger.admission import sign_admission
 from ledger.directory import DirectoryState, Matter
@@ -158,6 +159,7 @@ def case_out(summary: CaseSummary, now: datetime, near_days: int) -> CaseOut:
             near_due=timing.near_due,
             card=timing.card,
             overran_stages=[s.name for s in timing.stages if s.overran],
+            **clock_details(summary, timing),
         ),
     )
 
@@ -335,7 +337,8 @@ def _matter(m: Matter) -> dict[str, Any]:
 def watch(
     services: Services, kind: str, now: datetime, matter: str | None, unit: str | None
 ) -> WatchOut:
-    """Overdue (``kind="overdue"``) or near-due cases at ``now``."""
+    """Overdue against the committed limit (``kind="overdue"``), against the statutory one
+    (``"statutory"``), or near-due cases at ``now``."""
     today = local_date(now)
     near = services.settings.near_due_days
     # Working days are never fewer than calendar days: this horizon covers every near-due case.
@@ -343,7 +346,12 @@ def watch(
     cases = []
     for summary in services.read_models.on_the_clock(due_by=horizon, matter=matter, unit=unit):
         out = case_out(summary, now, near)
-        if out.timing.overdue if kind == "overdue" else out.timing.near_due:
+        wanted = {
+            "overdue": out.timing.overdue,
+            "statutory": out.timing.statutory_overdue,
+            "near": out.timing.near_due,
+        }
+        if wanted[kind]:
             cases.append(out)
     return WatchOut(as_of=today.isoformat(), cases=cases[: services.settings.page_limit])
 

@@ -15,6 +15,7 @@ import typer
 
 from api.office_documents import OfficeDocuments
 from api.org import OrgError, OrgHome, resolve_home
+from cli.calendar import seed_envelopes
 from cli.passphrase import PassphraseFileOption, org_passphrase
 from ledger.client import StreamWriter
 from ledger.clock import system_clock
@@ -134,6 +135,8 @@ def demo(
     try:
         for envelope in office.directory_envelopes(clock()):
             ledger.append(envelope, openings=office.openings.values())
+        for envelope in seed_envelopes(ledger.directory(), office.admin, clock()):
+            ledger.append(envelope)
         typer.echo(
             "2. directory: admin, seal service and three staff in three grades "
             "(王立 handler, 李娜 reviewer, 张伟 approver)"

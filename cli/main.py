@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -130,12 +130,30 @@ def init(
         envelopes, openings = org_home.bootstrap_directory(utc_now(), passphrase=passphrase)
         for envelope in envelopes:
             ledger.append(envelope, openings=openings)
+        _seed_calendars(org_home, ledger, passphrase)
     finally:
         ledger.close()
     typer.echo(f"organisation {org} ({name}) created in {path}")
     typer.echo(f"  trust file: {path / 'trust.json'} (publish it on your web site)")
     typer.echo(f"  admin key:  {path / 'keys' / 'admin.key'} (move it to the admin's machine)")
     typer.echo(f"  root key:   {path / 'keys' / 'root.key'} (keep it offline)")
+
+
+def _seed_calendars(org_home: OrgHome, ledger: Any, passphrase: str | None) -> None:
+    """Publish the working-day calendars the package knows (signed by the admin)."""
+    from api.org import ADMIN
+    from cli.calendar import seed_envelopes
+    from ledger.client import Signer
+
+    admin = Signer(ADMIN, "admin", org_home.key("admin", passphrase))
+    seeds = seed_envelopes(ledger.directory(), admin, utc_now())
+    for envelope in seeds:
+        ledger.append(envelope)
+    if seeds:
+        years = ", ".join(str(e.body["year"]) for e in seeds)
+        typer.echo(
+            f"  calendars:  {years} published (later years: `caseledger calendar publish`)"
+        )
 
 
 @app.command()
@@ -201,6 +219,12 @@ def print_audit(report: AuditReport) -> None:
     for finding in data["findings"]:
         typer.echo(
             f"  {finding['code']:<22} {finding['stream']} seq {finding['seq']}: {finding['detail']}"
+        )
+    if data.get("time_limits"):
+        typer.echo(f"time limits: {len(data['time_limits'])} finding(s) (conduct, not integrity)")
+    for finding in data.get("time_limits", ()):
+        typer.echo(
+            f"  {finding['code']:<28} {finding['stream']} seq {finding['seq']}: {finding['detail']}"
         )
     if data["set_aside"]:
         count = len(data["set_aside"])

@@ -99,15 +99,22 @@ def matter_body(
     result_template: str = "licence",
     seal_issued: bool = True,
     qualification: str | None = None,
+    extension_days: int | None = None,
+    stage_days: tuple[int, ...] | None = None,
     **reform: Any,
 ) -> dict[str, Any]:
-    """A MatterDefined / MatterRevised body; ``reform`` carries the reform settings
-    (``tolerated_materials``, ``mode``, ``promise_materials``, ``promise_exclusions``,
+    """A MatterDefined / MatterRevised body. ``extension_days`` (the most working days 延期
+    may add, 10 when absent) and ``stage_days`` only when set; ``reform`` carries the reform
+    settings (``tolerated_materials``, ``mode``, ``promise_materials``, ``promise_exclusions``,
     ``verification_days``: see :mod:`ledger.reform`), left out when not given."""
     unknown = set(reform) - REFORM_FIELDS
     if unknown:
         raise TypeError(f"unknown matter settings: {sorted(unknown)}")
+    extra: dict[str, Any] = {} if extension_days is None else {"extension_days": extension_days}
+    if stage_days is not None:
+        extra["stage_days"] = list(stage_days)
     return {
+        **extra,
         **{name: list(v) if isinstance(v, tuple) else v for name, v in reform.items()},
         "code": code,
         "version": version,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ledger.calendar import CALENDAR_STEP, WorkCalendar, YearCalendar, package_calendar
 from ledger.envelope import Envelope, parse_time
 from ledger.errors import EnvelopeError
 from ledger.reform import (
@@ -103,6 +104,11 @@ class Matter:
     qualification: str | None
     recorded_at: datetime
     reform: ReformRules = field(default_factory=ReformRules)
+    # The most working days 延期 may add to the limits (§42: ten, with the head's approval).
+    extension_days: int = 10
+    # Each stage's share of the committed limit (one per review level, then the decision), when
+    # the matter sets them; otherwise the limit is shared evenly (ledger.timelimits).
+    stage_days: tuple[int, ...] = ()
 
 
 @dataclass(slots=True)
@@ -122,6 +128,9 @@ class DirectoryState:
     grants_by_staff: dict[str, list[str]] = field(default_factory=dict)
     matters: dict[str, list[Matter]] = field(default_factory=dict)
     promise_bars: dict[str, PromiseBar] = field(default_factory=dict)
+    # Each year's working-day calendar, as last published (ledger.calendar).
+    calendars: dict[int, YearCalendar] = field(default_factory=dict)
+    _work_calendar: WorkCalendar | None = field(default=None, repr=False, compare=False)
 
     @property
     def stream(self) -> str:
@@ -153,6 +162,13 @@ class DirectoryState:
     def bars_at(self, at: datetime) -> list[PromiseBar]:
         """The 告知承诺 bars in force at ``at``."""
         return [bar for bar in self.promise_bars.values() if bar.holds_at(at)]
+    def work_calendar(self) -> WorkCalendar:
+        """The signed calendar, with the package's years for those never published."""
+        if self._work_calendar is None:
+            self._work_calendar = WorkCalendar(dict(self.calendars)).with_fallback(
+                package_calendar()
+            )
+        return self._work_calendar
 
     def latest_matter(self, code: str) -> Matter | None:
         versions = self.matters.get(code)
@@ -276,8 +292,15 @@ class RoleRevokedBody:
 
 
 DirectoryChange = (
-    StaffEnrolledBody | KeyAddedBody | KeyRevokedBody | RoleGrantedBody | RoleRevokedBody | Matter
-    | PromiseBarredBody | PromiseBarClearedBody
+    StaffEnrolledBody
+    | KeyAddedBody
+    | KeyRevokedBody
+    | RoleGrantedBody
+    | RoleRevokedBody
+    | Matter
+    | PromiseBarredBody
+    | PromiseBarClearedBody
+    | YearCalendar
 )
 
 
@@ -300,6 +323,7 @@ _READERS: dict[str, Callable[[dict[str, Any]], DirectoryChange]] = {
     "RoleRevoked": RoleRevokedBody.read,
     "PromiseBarred": PromiseBarredBody.read,
     "PromiseBarCleared": PromiseBarClearedBody.read,
+    CALENDAR_STEP: YearCalendar.read,
 }
 
 
@@ -383,7 +407,30 @@ def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
         qualification=_text(body, "qualification", optional=True),
         recorded_at=at,
         reform=read_reform(body, required),
+        extension_days=_int(body, "extension_days") if "extension_days" in body else 10,
+        stage_days=_stage_days(body, len(levels)),
     )
+
+
+def _stage_days(body: dict[str, Any], levels: int) -> tuple[int, ...]:
+    shares = body.get("stage_days")
+    if shares is None:
+        return ()
+    if (
+        not isinstance(shares, list)
+        or len(shares) != levels + 1
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shares)
+    ):
+        raise EnvelopeError(
+            "body.stage_days must give working days for each review level and the decision",
+            code="body.invalid",
+        )
+    return tuple(shares)
+
+
+def _publish_calendar(state: DirectoryState, calendar: YearCalendar, at: datetime) -> None:
+    state.calendars[calendar.year] = calendar
+    state._work_calendar = None
 
 
 def _define_matter(state: DirectoryState, matter: Matter, at: datetime) -> None:
@@ -413,4 +460,5 @@ _APPLY: dict[type, Callable[[DirectoryState, Any, datetime], None]] = {
     Matter: _define_matter,
     PromiseBarredBody: _bar,
     PromiseBarClearedBody: _clear_bar,
+    YearCalendar: _publish_calendar,
 }

@@ -43,6 +43,7 @@ DIRECTORY_TYPES = frozenset(
         "MatterRevised",
         "PromiseBarred",
         "PromiseBarCleared",
+        "CalendarPublished",
     }
 )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+from ledger.calendar import WorkCalendar
 from ledger.clock import china_date
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Envelope
@@ -56,10 +57,12 @@ def reform_violations(
     return []
 
 
-def tolerance_limit(accepted_on: date, matter: Matter) -> date | None:
+def tolerance_limit(
+    accepted_on: date, matter: Matter, calendar: WorkCalendar | None = None
+) -> date | None:
     """The latest 容缺 deadline a case accepted on ``accepted_on`` may be given: its
-    committed limit."""
-    return add_working_days(accepted_on, matter.committed_days)
+    committed limit, counted on ``calendar`` (None when it runs into a year nobody knows)."""
+    return add_working_days(accepted_on, matter.committed_days, calendar=calendar)
 
 
 def _acceptance(
@@ -78,7 +81,7 @@ def _acceptance(
     if tolerance is not None:
         disallowed = [i for i in tolerated if i not in matter.reform.tolerated]
         present = [i for i in tolerated if i not in missing]
-        limit = tolerance_limit(china_date(env.at), matter)
+        limit = tolerance_limit(china_date(env.at), matter, directory.work_calendar())
         if disallowed:
             found.append(_tolerance(f"本事项不允许容缺：{_joined(disallowed)}"))
         if present:

@@ -3,10 +3,13 @@ knows none bearing on its signers was left out.
 
 A directory entry *bears on* a subject: ``staff:<principal>`` for StaffEnrolled, KeyAdded,
 RoleGranted of that person and KeyRevoked / RoleRevoked of their key or grant;
-``matter:<code>`` for MatterDefined / MatterRevised. The receipt's subjects are the people who
+``matter:<code>`` for MatterDefined / MatterRevised; ``calendar:<year>`` for CalendarPublished.
+The receipt's subjects are the people who
 signed its case steps (applicants aside: their key is in the Applied body), the case's matter,
 and — until nothing new turns up — the people who signed the entries already selected (the
-admin chain back to the root key). It carries every directory entry among the first
+admin chain back to the root key), and the calendar of each year from the case's first step
+to the year after its last (the years its time limits are counted in, so that a verifier can
+recompute them). It carries every directory entry among the first
 ``directory_size`` that bears on a subject, and no other.
 
 The *selection statement* says so, signed by the office's log key (the key that signs its
@@ -30,6 +33,7 @@ import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ledger.clock import china_date
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.jcs import canonical
@@ -45,6 +49,7 @@ from ledger.signing import (
 __all__ = [
     "SELECTION_KIND",
     "bearing",
+    "calendar_subjects",
     "check_selection",
     "select_directory",
     "sign_selection",
@@ -67,6 +72,8 @@ class _Owners:
         body, step = env.body, env.type
         if step in ("MatterDefined", "MatterRevised"):
             return f"matter:{body.get('code')}"
+        if step == "CalendarPublished":
+            return f"calendar:{body.get('year')}"
         if step == "KeyAdded":
             with contextlib.suppress(CaseLedgerError, ValueError):
                 added = key_id(public_key_from_b64(str(body.get("public_key"))))
@@ -99,13 +106,24 @@ def subjects_needed(case: Sequence[Envelope], selected: Iterable[Envelope] = ())
     return needed
 
 
+def calendar_subjects(case: Sequence[Envelope]) -> set[str]:
+    """The calendars a case's time limits are counted on: each year (China time) from its
+    first step to the year after its last. A verifier does not demand them (receipts made
+    before the calendar was signed lack them); without one, the time limits it recomputes
+    rest on the calendar it has, or are undetermined."""
+    if not case:
+        return set()
+    first, last = china_date(case[0].at).year, china_date(case[-1].at).year
+    return {f"calendar:{year}" for year in range(first, last + 2)}
+
+
 def select_directory(
     directory: Sequence[Envelope], case: Sequence[Envelope]
 ) -> tuple[list[Envelope], set[str]]:
-    """The entries of ``directory`` (a prefix of the stream) that bear on the case's subjects,
-    closed over their own signers; and those subjects."""
+    """The entries of ``directory`` (a prefix of the stream) that bear on the case's subjects
+    and its calendars, closed over their own signers; and those subjects."""
     tagged = bearing(directory)
-    subjects = subjects_needed(case)
+    subjects = subjects_needed(case) | calendar_subjects(case)
     while True:
         chosen = [env for env, subject in tagged if subject in subjects]
         grown = subjects | subjects_needed((), chosen)

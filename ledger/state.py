@@ -122,6 +122,8 @@ class CaseState:
     materials: tuple[Material, ...] = ()
     supplement_missing: tuple[str, ...] = ()
     reform: CaseReform = field(default_factory=CaseReform)
+    extended_days: int = 0  # working days added by 延期 (§42)
+    supervision_orders: int = 0  # 督办 recorded on the case
 
     @classmethod
     def empty(cls, stream: str) -> CaseState:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ledger.envelope import parse_time
@@ -20,6 +20,7 @@ from ledger.signing import public_key_from_b64
 __all__ = [
     "AppliedBody",
     "DecidedBody",
+    "ExtendedBody",
     "Material",
     "ReasonBody",
     "ReasonedActBody",
@@ -27,6 +28,7 @@ __all__ = [
     "ReviewedBody",
     "RevokedBody",
     "SealedBody",
+    "SupervisionBody",
     "SupplementBody",
     "describe_applied",
     "describe_items",
@@ -270,6 +272,40 @@ class RevokedBody:
             optional_text(body, "result"),
             optional_text(body, "promise"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendedBody:
+    """延期 (§42): the working days added, the reason, and the notice telling the applicant."""
+
+    days: int
+    reason: str
+    notice: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> ExtendedBody:
+        days = body.get("days")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise _refuse("body.days must be a positive number of working days")
+        return cls(days, text(body, "reason"), text(body, "notice"))
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionBody:
+    """督办: what the supervisor orders, and by when the office must answer (optional)."""
+
+    order: str
+    due: str | None
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> SupervisionBody:
+        due = optional_text(body, "due")
+        if due is not None:
+            try:
+                date.fromisoformat(due)
+            except ValueError:
+                raise _refuse("body.due must be a date (YYYY-MM-DD)") from None
+        return cls(text(body, "order"), due)
 
 
 # Readings for people (the verifier's timeline): raw bodies, never trusted -------------------

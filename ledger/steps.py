@@ -33,12 +33,14 @@ from ledger.reform_bodies import (
 from ledger.step_bodies import (
     AppliedBody,
     DecidedBody,
+    ExtendedBody,
     ReasonBody,
     ReasonedActBody,
     RequestBody,
     ReviewedBody,
     RevokedBody,
     SealedBody,
+    SupervisionBody,
     SupplementBody,
     choice,
     describe_applied,
@@ -255,6 +257,13 @@ def _deliver_order(
     return delivery.deliver_order(state, matter, body, _needs_seal(state, matter))
 
 
+def _extension_order(state: CaseState, matter: Matter | None, body: ExtendedBody) -> str | None:
+    most = matter.extension_days if matter else 0
+    if state.extended_days + body.days > most:
+        return f"延期 of {body.days} day(s) exceeds the matter's maximum of {most} working days"
+    return None
+
+
 # Which case a notice may be issued on: the step it answers must have happened.
 _NOTICE_WHEN: dict[str, Callable[[CaseState], bool]] = {
     "acceptance": lambda s: s.accepted_at is not None,
@@ -411,6 +420,18 @@ _TABLE = (
          frozenset({"handler", "approver"}), RectificationBody.read,
          {"reply": "", "measures": ""}, effect=reform.rectified, order=reform.rectified_order,
          describe=lambda b: f"rectified: {b.get('measures')}"),
+    Step("Extended", "延期", "extended", frozenset({"accepted", "in_review"}), None,
+         frozenset({"approver"}), ExtendedBody.read, {"days": 10, "reason": "", "notice": ""},
+         effect=lambda s, e, b: {"status": s.status,
+                                 "extended_days": s.extended_days + (b.days if b else 0)},
+         order=_extension_order, describe=lambda b: f"+{b.get('days')} days: {b.get('reason')}"),
+    Step("SupervisionOrdered", "督办", "supervision order",
+         frozenset({"applied", "awaiting_supplement", "accepted", "in_review", "suspended",
+                    "decided", "result_issued"}), None,
+         frozenset({"supervisor"}), SupervisionBody.read, {"order": "", "due": None},
+         effect=lambda s, e, b: {"status": s.status,
+                                 "supervision_orders": s.supervision_orders + 1},
+         describe=lambda b: f"supervision order: {b.get('order')}"),
 )  # fmt: skip
 
 STEPS: dict[str, Step] = {step.name: step for step in _TABLE}

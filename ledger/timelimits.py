@@ -1,9 +1,15 @@
 """Time limits in working days (行政许可法 §32, §42, §45) and e-supervision cards.
 
-Days are counted on the State Council calendar: statutory holidays do not count and adjusted
-working days (调休, e.g. a Saturday worked before National Day) do. ``chinese_calendar``
-carries that calendar; for years it does not cover yet, Monday to Friday stand in, which is
-the rule the State Council calendar departs from only around holidays.
+Days are counted on the State Council calendar the office signs (:mod:`ledger.calendar`):
+statutory holidays do not count and adjusted working days (调休, e.g. a Saturday worked
+before National Day) do. A day of a year nobody published is not counted at all: the
+deadline it would decide is left undated and the assessment says so (``calendar_unknown``,
+the warning ``clock.calendar_unknown``), never Monday to Friday in silence.
+
+The decision limits start at acceptance (§42), and the statutory one at the application
+instead when the office answered it more than five working days later (§32: not told to
+supplement in time, it counts as accepted on receipt). 延期 (§42) adds its working days to
+both limits.
 
 Counting follows the civil-law rule for periods: the day on which a period starts is not
 counted, so the first counted day is the working day after acceptance. A suspension (§45)
@@ -19,14 +25,12 @@ Pure: no clock is read here; ``now`` is always a parameter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-import chinese_calendar
-
+from ledger.calendar import WorkCalendar, package_calendar
 from ledger.clock import china_date
 from ledger.errors import CaseLedgerError
 
@@ -42,6 +46,7 @@ __all__ = [
     "counted_days",
     "is_working_day",
     "local_date",
+    "statutory_start",
 ]
 
 # §32: a 补正 notice (or acceptance) is due within 5 days of receiving the application.
@@ -62,6 +67,7 @@ class Pause:
 
     start: datetime
     end: datetime | None
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,10 @@ class CaseTimes:
     statutory_days: int
     committed_days: int
     review_levels: int
+    # Working days granted by 延期 (§42), in total.
+    extended_days: int = 0
+    # The matter's own share of each stage (review levels, then the decision), if it sets them.
+    stage_days: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON object of these times (ISO 8601), read back by :meth:`from_json`."""
@@ -90,8 +100,10 @@ class CaseTimes:
             "accepted": _iso(self.accepted_at),
             "reviewed": [_iso(t) for t in self.reviewed_at],
             "decided": _iso(self.decided_at),
-            "pauses": [[_iso(p.start), _iso(p.end)] for p in self.pauses],
+            "pauses": [[_iso(p.start), _iso(p.end), p.reason] for p in self.pauses],
             "limits": [self.statutory_days, self.committed_days, self.review_levels],
+            "extended": self.extended_days,
+            "stages": list(self.stage_days),
         }
 
     @classmethod
@@ -105,10 +117,15 @@ class CaseTimes:
                 accepted_at=_maybe(obj["accepted"]),
                 reviewed_at=tuple(_instant(t) for t in obj["reviewed"]),
                 decided_at=_maybe(obj["decided"]),
-                pauses=tuple(Pause(_instant(a), _maybe(b)) for a, b in obj["pauses"]),
+                pauses=tuple(
+                    Pause(_instant(p[0]), _maybe(p[1]), str(p[2]) if len(p) > 2 else "")
+                    for p in obj["pauses"]
+                ),
                 statutory_days=statutory,
                 committed_days=committed,
                 review_levels=levels,
+                extended_days=int(obj.get("extended", 0)),
+                stage_days=tuple(int(n) for n in obj.get("stages", ())),
             )
         except (KeyError, TypeError, ValueError):
             raise TimeLimitError("not a stored set of case times", code="time.invalid") from None
@@ -163,6 +180,32 @@ class Assessment:
     statutory_overdue: bool
     near_due: bool
     stages: tuple[Stage, ...]
+    statutory_used_days: int = 0
+    committed_days: int = 0  # the limits as they run, 延期 included
+    statutory_days: int = 0
+    # Years the count ran into that no calendar was published for (clock.calendar_unknown):
+    # all of them, and those among the days used so far (which make the days used uncertain,
+    # not only a deadline's date).
+    calendar_unknown: tuple[int, ...] = ()
+    uncounted_years: tuple[int, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Stable codes of what makes this assessment uncertain: ``clock.calendar_unknown``
+        when an open case's deadline cannot be dated, or a decided case's days used cannot
+        be counted, for want of a published calendar."""
+        unknown = self.uncounted_years if self.decided else self.calendar_unknown
+        return ("clock.calendar_unknown",) if unknown else ()
+
+    @property
+    def days_over_committed(self) -> int:
+        """Working days used beyond the committed limit (0 if within it)."""
+        return max(self.used_days - self.committed_days, 0)
+
+    @property
+    def days_over_statutory(self) -> int:
+        """Working days used beyond the statutory limit (0 if within it)."""
+        return max(self.statutory_used_days - self.statutory_days, 0)
 
     @property
     def card(self) -> str | None:
@@ -181,59 +224,89 @@ def local_date(at: datetime) -> date:
     return china_date(at)
 
 
-@lru_cache(maxsize=16384)
-def is_working_day(day: date) -> bool:
-    """True if ``day`` is a working day on the State Council calendar."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        # Years the calendar package does not cover yet: Monday to Friday.
-        return day.weekday() < 5
+def is_working_day(day: date, calendar: WorkCalendar | None = None) -> bool | None:
+    """True if ``day`` is a working day on ``calendar`` (default: the package's years);
+    None if the calendar does not know its year."""
+    return (calendar or package_calendar()).is_working_day(day)
 
 
-def _paused(day: date, pauses: Sequence[Pause]) -> bool:
-    for pause in pauses:
-        first = local_date(pause.start)
-        last = local_date(pause.end) if pause.end is not None else date.max
-        if first < day <= last:
-            return True
-    return False
+def _disjoint(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Spans ``(first, last]`` merged where they overlap, so no day is taken off twice."""
+    merged: list[tuple[date, date]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        elif last > first:
+            merged.append((first, last))
+    return merged
 
 
-def _counts(day: date, pauses: Sequence[Pause]) -> bool:
-    return is_working_day(day) and not _paused(day, pauses)
+class _Counter:
+    """Counts working days on one calendar, noting the unknown years it met."""
+
+    def __init__(self, calendar: WorkCalendar | None, pauses: Sequence[Pause]) -> None:
+        self.calendar = calendar or package_calendar()
+        self.pauses = pauses
+        # The stopped days of each pause, as China dates: (first day not counted - 1, last).
+        self.spans = _disjoint(
+            (local_date(p.start), local_date(p.end) if p.end is not None else date.max)
+            for p in pauses
+        )
+        self.unknown: set[int] = set()  # met while dating a deadline
+        self.uncounted: set[int] = set()  # met while counting days used
+
+    def counts(self, day: date, unknown: set[int] | None = None) -> bool | None:
+        working = self.calendar.is_working_day(day)
+        if working is None:
+            (self.unknown if unknown is None else unknown).add(day.year)
+            return None
+        return working and not any(first < day <= last for first, last in self.spans)
+
+    def between(self, start: date, end: date) -> int:
+        """Counted days in ``(start, end]``; an unknown day counts as none (and is noted)."""
+        if end - start > _MAX_SPAN:
+            end = start + _MAX_SPAN
+        total, unknown = self.calendar.count(start, end)
+        self.uncounted |= unknown
+        for first, last in self.spans:
+            low, high = max(start, first), min(end, last)
+            if high > low:
+                total -= self.calendar.count(low, high)[0]
+        return total
+
+    def add(self, start: date, days: int) -> date | None:
+        """The ``days``-th counted day after ``start`` (``start`` for 0); None if an open
+        pause stops the clock first, or a day of an unknown year stands in the way."""
+        day, left = start, max(days, 0)
+        open_from = min((local_date(p.start) for p in self.pauses if p.end is None), default=None)
+        while left > 0:
+            day += timedelta(days=1)
+            if (open_from is not None and day > open_from) or day - start > _MAX_SPAN:
+                return None
+            counted = self.counts(day)
+            if counted is None:
+                return None
+            left -= counted
+        return day
 
 
-def counted_days(start: date, end: date, pauses: Sequence[Pause] = ()) -> int:
-    """Working days in ``(start, end]`` that no pause covers (0 if ``end <= start``)."""
-    if end - start > _MAX_SPAN:
-        end = start + _MAX_SPAN
-    total = 0
-    day = start + timedelta(days=1)
-    while day <= end:
-        total += _counts(day, pauses)
-        day += timedelta(days=1)
-    return total
+def counted_days(
+    start: date, end: date, pauses: Sequence[Pause] = (), calendar: WorkCalendar | None = None
+) -> int:
+    """Working days in ``(start, end]`` that no pause covers (0 if ``end <= start``); days of
+    a year ``calendar`` does not know count as none."""
+    return _Counter(calendar, pauses).between(start, end)
 
 
-def add_working_days(start: date, days: int, pauses: Sequence[Pause] = ()) -> date | None:
+def add_working_days(
+    start: date, days: int, pauses: Sequence[Pause] = (), calendar: WorkCalendar | None = None
+) -> date | None:
     """The date of the ``days``-th counted working day after ``start`` (``start`` for 0).
 
-    None if an open pause stops the clock before the limit is reached.
+    None if an open pause stops the clock before the limit is reached, or if the count runs
+    into a year ``calendar`` does not know.
     """
-    day, left = start, max(days, 0)
-    open_from = min(
-        (local_date(p.start) for p in pauses if p.end is None),
-        default=None,
-    )
-    while left > 0:
-        day += timedelta(days=1)
-        if open_from is not None and day > open_from:
-            return None
-        if day - start > _MAX_SPAN:
-            return None
-        left -= _counts(day, pauses)
-    return day
+    return _Counter(calendar, pauses).add(start, days)
 
 
 def _shares(committed_days: int, review_levels: int) -> list[int]:
@@ -244,13 +317,16 @@ def _shares(committed_days: int, review_levels: int) -> list[int]:
     return [base] * review_levels + [max(committed_days - base * review_levels, 1)]
 
 
-def _stages(times: CaseTimes, now: datetime) -> tuple[Stage, ...]:
-    pauses = times.pauses
+def _stages(times: CaseTimes, now: datetime, counter: _Counter) -> tuple[Stage, ...]:
     spans: list[tuple[str, datetime, datetime | None, int]] = [
         ("accept", times.applied_at, times.answered_at, ACCEPT_DAYS)
     ]
     if times.accepted_at is not None:
-        shares = _shares(times.committed_days, times.review_levels)
+        shares = (
+            list(times.stage_days)
+            if len(times.stage_days) == times.review_levels + 1
+            else _shares(times.committed_days, times.review_levels)
+        )
         start = times.accepted_at
         for level in range(1, times.review_levels + 1):
             done = times.reviewed_at[level - 1] if level <= len(times.reviewed_at) else None
@@ -262,26 +338,57 @@ def _stages(times: CaseTimes, now: datetime) -> tuple[Stage, ...]:
             spans.append(("decide", start, times.decided_at, shares[-1]))
     stages = []
     for name, started, ended, share in spans:
-        used = counted_days(local_date(started), local_date(ended or now), pauses)
+        used = counter.between(local_date(started), local_date(ended or now))
         stages.append(Stage(name, started, ended, share, used))
     return tuple(stages)
 
 
-def assess(times: CaseTimes, now: datetime, *, near_days: int = 3) -> Assessment:
-    """How ``times`` stands against its limits at ``now``; near due means at most
-    ``near_days`` working days remain before the committed deadline."""
-    stages = _stages(times, now)
+def statutory_start(times: CaseTimes, calendar: WorkCalendar | None = None) -> datetime | None:
+    """When the statutory limit starts: at acceptance, or at the application when the office
+    answered it (补正 or acceptance) more than five working days later (§32: an application
+    not told to be supplemented in time counts as accepted from its receipt). None before
+    acceptance."""
     if times.accepted_at is None:
-        return Assessment(None, None, 0, None, False, False, False, False, False, stages)
-    accepted = local_date(times.accepted_at)
+        return None
+    answered = times.answered_at or times.accepted_at
+    late = counted_days(local_date(times.applied_at), local_date(answered), (), calendar)
+    return times.applied_at if late > ACCEPT_DAYS else times.accepted_at
+
+
+def assess(
+    times: CaseTimes,
+    now: datetime,
+    *,
+    near_days: int = 3,
+    calendar: WorkCalendar | None = None,
+) -> Assessment:
+    """How ``times`` stands against its limits at ``now`` on ``calendar`` (default: the
+    package's years); near due means at most ``near_days`` working days remain before the
+    committed deadline. Both limits grow by the working days granted by 延期."""
+    counter = _Counter(calendar, times.pauses)
+    stages = _stages(times, now, counter)
+    started = statutory_start(times, counter.calendar)
+    if times.accepted_at is None or started is None:
+        return Assessment(
+            None, None, 0, None, False, False, False, False, False, stages,
+            calendar_unknown=tuple(sorted(counter.unknown | counter.uncounted)),
+            uncounted_years=tuple(sorted(counter.uncounted)),
+        )  # fmt: skip
+    accepted, legal_start = local_date(times.accepted_at), local_date(started)
     until = local_date(times.decided_at or now)
+    committed_days = times.committed_days + times.extended_days
+    statutory_days = times.statutory_days + times.extended_days
     paused = times.decided_at is None and any(p.end is None for p in times.pauses)
-    committed = add_working_days(accepted, times.committed_days, times.pauses)
-    statutory = add_working_days(accepted, times.statutory_days, times.pauses)
-    used = counted_days(accepted, until, times.pauses)
-    remaining = None if paused else times.committed_days - used
+    committed = counter.add(accepted, committed_days)
+    statutory = counter.add(legal_start, statutory_days)
+    used = counter.between(accepted, until)
+    statutory_used = counter.between(legal_start, until)
     decided = times.decided_at is not None
-    overdue = committed is not None and until > committed
+    overdue = until > committed if committed is not None else used > committed_days
+    statutory_overdue = (
+        until > statutory if statutory is not None else statutory_used > statutory_days
+    )
+    remaining = None if paused else committed_days - used
     return Assessment(
         committed_deadline=committed,
         statutory_deadline=statutory,
@@ -290,7 +397,12 @@ def assess(times: CaseTimes, now: datetime, *, near_days: int = 3) -> Assessment
         paused=paused,
         decided=decided,
         overdue=overdue,
-        statutory_overdue=statutory is not None and until > statutory,
+        statutory_overdue=statutory_overdue,
         near_due=not decided and not overdue and remaining is not None and remaining <= near_days,
         stages=stages,
+        statutory_used_days=statutory_used,
+        committed_days=committed_days,
+        statutory_days=statutory_days,
+        calendar_unknown=tuple(sorted(counter.unknown | counter.uncounted)),
+        uncounted_years=tuple(sorted(counter.uncounted)),
     )

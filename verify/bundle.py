@@ -19,6 +19,7 @@ from ledger.status import ending_of
 from ledger.trust import TrustFile
 from verify._log import check_log
 from verify._replay import Replay, replay
+from verify.deadline import deadline_check
 from verify.limits import MAX_BUNDLE_BYTES, check_size
 from verify.verdict import (
     Check,
@@ -77,6 +78,8 @@ def check_receipt(receipt: Receipt, trust: TrustFile, *, require_decision: bool)
     and checkpoint.witnesses for ``receipt``. With ``require_decision`` (a sealed result) the
     record must end in a decision. Never raises."""
     result = replay(receipt, trust)
+    stream = "case:" + receipt.case.removeprefix("case:")
+    steps = tuple(e for e in receipt.envelopes if e.stream == stream)
     checks: tuple[Check, ...] = (
         _signatures(result),
         _rules(result, receipt, trust, require_decision=require_decision),
@@ -89,6 +92,7 @@ def check_receipt(receipt: Receipt, trust: TrustFile, *, require_decision: bool)
         standing, revoked = _standing(result, receipt)
         checks = (*checks, standing)
         summary = replace(summary, revoked=revoked)
+    checks = (*checks, deadline_check(steps, result.directory))
     return ReceiptReport(checks, summary, result.timeline)
 
 

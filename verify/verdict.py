@@ -68,6 +68,7 @@ CHECK_IDS: tuple[str, ...] = (
     "checkpoint.consistency",
     "document.matches",
     "result.status",
+    "case.deadline",
     "verify.limits",
 )
 
@@ -128,6 +129,12 @@ MEANINGS: dict[str, tuple[str, str]] = {
     "result.status": (
         "the office has revoked or replaced this document: it no longer holds",
         "whether the office has since revoked or replaced this document is not known",
+    ),
+    "case.deadline": (
+        "the office decided after the time limit (行政许可法 §42): the document itself is not "
+        "void for that, but the office did not keep the law's or its own promised time limit",
+        "whether the office kept the time limits could not be told, for want of a published "
+        "working-day calendar",
     ),
     "verify.limits": (
         "the check could not be completed",

@@ -94,7 +94,8 @@
     return el("tr", { "data-case-id": item.case_id },
       el("td", {}, item.case_number), el("td", {}, item.matter_name || item.matter),
       el("td", {}, item.applicant), el("td", {}, STATUS[item.status] || item.status),
-      el("td", {}, (timing.committed_deadline || "—") + left),
+      el("td", {}, (timing.committed_deadline || ((timing.warnings || []).includes("clock.calendar_unknown")
+        ? `未定（${(timing.unknown_years || []).join("、")}年工作日历未发布）` : "—")) + left),
       el("td", { class: timing.card ? "card-" + timing.card : "" }, CARD[timing.card] || ""),
       el("td", {}, chinaTime(item.applied_at)), action);
   }

@@ -6,10 +6,12 @@
 - ``staff add | add-key | grant | revoke | revoke-key | list`` and ``matter add FILE`` —
   directory changes signed with an admin key;
 - ``case apply | accept | refuse | supplement | supplemented | review | decide | deliver |
-  received | returned | suspend | resume | withdraw | revoke | show | history`` — case steps
-  signed with the staff member's own key, sent to ``--server`` or appended to the local database;
+  received | returned | suspend | resume | extend | supervise | withdraw | revoke | show |
+  history`` — case steps signed with the staff member's own key, sent to ``--server`` or
+  appended to the local database;
 - ``promise bar | clear`` — an applicant barred from 告知承诺 (and the bar lifted), signed with
   an admin key;
+- ``calendar publish YEAR --from FILE | show`` — the working-day calendar, signed by the admin;
 - ``case issue`` — the seal service's step on the organisation's host: the sealed result PDF
   and ResultIssued; ``case notice`` the same for a notice (DocumentIssued).
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.client import _issue, _notice, _read  # noqa: F401 - register case issue / notice / show / history
+from cli.client import _clock, _issue, _notice, _read  # noqa: F401 - register their case commands
 from cli.client._case import case_app
 from cli.client._common import ClientError
 from cli.client._directory import keygen, staff_app
@@ -36,9 +38,12 @@ def register(app: typer.Typer) -> None:
     """Add the signing client's commands to ``app`` (once; a second call changes nothing)."""
     if getattr(app, _REGISTERED, False):
         return
+    from cli.calendar import calendar_app  # here: cli.calendar imports this package
+
     app.command("keygen")(keygen)
     app.add_typer(staff_app, name="staff")
     app.add_typer(matter_app, name="matter")
     app.add_typer(case_app, name="case")
     app.add_typer(promise_app, name="promise")
+    app.add_typer(calendar_app, name="calendar")
     setattr(app, _REGISTERED, True)

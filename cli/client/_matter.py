@@ -2,9 +2,11 @@
 
 A matter file (JSON or TOML) names the code and name and may set the version, review levels
 (role names or ``{level, role}`` tables), legal basis, statutory and committed working days,
-required materials, result template, whether a seal is issued, a qualification, and the
-reform settings: ``tolerated_materials`` (容缺), ``mode = "告知承诺"`` with
-``promise_materials``, ``promise_exclusions`` and ``verification_days``.
+required materials, result template, whether a seal is issued, a qualification, the most
+working days 延期 may add (``extension_days``, default 10), each stage's share of the
+committed limit (``stage_days``: one per review level, then the decision), and the reform
+settings: ``tolerated_materials`` (容缺), ``mode = "告知承诺"`` with ``promise_materials``,
+``promise_exclusions`` and ``verification_days``.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def matter_definition(data: dict[str, Any]) -> dict[str, Any]:
         "version", "review_levels", "legal_basis", "statutory_days", "committed_days",
         "required_materials", "result_template", "seal_issued", "qualification",
         *REFORM_FIELDS,
+        "extension_days", "stage_days",
     }  # fmt: skip
     unknown = set(data) - known - {"code", "name"}
     if unknown:
@@ -74,6 +77,8 @@ def matter_definition(data: dict[str, Any]) -> dict[str, Any]:
         extra["review_levels"] = tuple(
             item["role"] if isinstance(item, dict) and "role" in item else item for item in levels
         )
+    if isinstance(extra.get("stage_days"), list):
+        extra["stage_days"] = tuple(extra["stage_days"])
     if isinstance(extra.get("required_materials"), list):
         extra["required_materials"] = tuple(extra["required_materials"])
     try:

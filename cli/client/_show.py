@@ -56,18 +56,33 @@ def print_appended(step_type: str, result: Appended) -> None:
 def _timing(case: dict[str, Any]) -> str:
     timing = case.get("timing") or {}
     deadline = timing.get("committed_deadline")
-    if not deadline:
+    unknown = "clock.calendar_unknown" in (timing.get("warnings") or [])
+    started = deadline or timing.get("paused") or unknown or timing.get("used_days")
+    if not started and timing.get("remaining_days") is None:
         return "not started (starts on acceptance)"
-    parts = [f"committed deadline {deadline}"]
+    parts = [f"committed deadline {deadline}" if deadline else "committed deadline not dated"]
     if timing.get("statutory_deadline"):
         parts.append(f"statutory {timing['statutory_deadline']}")
+    if unknown:
+        years = ", ".join(str(y) for y in timing.get("unknown_years") or [])
+        parts.append(
+            f"clock.calendar_unknown: no working-day calendar published for {years} "
+            "(caseledger calendar publish)"
+        )
+    if timing.get("paused"):
+        since = timing.get("suspended_since") or "?"
+        why = timing.get("suspended_reason") or ""
+        parts.append(f"clock stopped since {since} (suspended: {why}), {timing['used_days']} used")
+        return ", ".join(parts)
+    if timing.get("extended_days"):
+        parts.append(f"extended by {timing['extended_days']} working days")
     if case.get("next_step") in (None, "ResultIssued", "Delivered"):
         # Decided or closed: the time limit no longer runs.
         return ", ".join(parts)
     if timing.get("remaining_days") is not None:
         parts.append(f"{timing['remaining_days']} working days left")
-    if timing.get("paused"):
-        parts.append("clock stopped")
+    if timing.get("statutory_overdue"):
+        parts.append("past the statutory limit")
     if timing.get("card"):
         parts.append(f"{timing['card']} card")
     return ", ".join(parts)

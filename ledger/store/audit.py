@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.deadline import DeadlineTracker
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.replay import Finding, StreamReplay
@@ -43,6 +44,11 @@ class AuditReport:
     # Cases the read models set aside: the ledger holds their steps, only their summaries
     # are missing, so they are reported beside the findings and do not fail the audit.
     set_aside: tuple[dict[str, Any], ...] = ()
+    # The time limits recomputed from the signed steps and calendar (ledger.deadline): cases
+    # decided past their statutory or committed limit, stages past their share, days that no
+    # published calendar counts. The office's conduct, not the ledger's integrity: reported
+    # beside the findings, they do not fail the audit.
+    time_limits: tuple[Finding, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -56,6 +62,7 @@ class AuditReport:
             "findings": [f.to_json() for f in self.findings],
             "log": self.log,
             "set_aside": list(self.set_aside),
+            "time_limits": [f.to_json() for f in self.time_limits],
         }
 
 
@@ -88,15 +95,22 @@ def audit_records(
     for record, envelope in parsed:
         if record.stream_key == directory_key:
             replay.directory_step(envelope, record.position)
+    deadlines = DeadlineTracker()
     for count, (record, envelope) in enumerate(parsed, start=1):
         if progress is not None and count % 1000 == 0:
             progress(count)
         if record.stream_key != directory_key:
             replay.case_step(envelope, record.position)
+            deadlines.step(envelope)
+    time_limits = tuple(
+        Finding(stream, seq, code, detail)
+        for stream, seq, code, detail in deadlines.findings(replay.cases, replay.directory)
+    )
     return AuditReport(
         envelopes=len(records),
         streams=len({r.stream_key for r in records}),
         findings=(*findings, *replay.findings),
+        time_limits=time_limits,
     )
 
 

@@ -63,9 +63,10 @@ def test_acceptance_day_is_not_counted_and_zero_days_is_the_same_day() -> None:
     assert add_working_days(date(2026, 11, 2), 0) == date(2026, 11, 2)
 
 
-def test_years_beyond_the_calendar_fall_back_to_weekdays() -> None:
-    assert is_working_day(date(2031, 3, 3))  # a Monday
-    assert not is_working_day(date(2031, 3, 2))  # a Sunday
+def test_years_beyond_the_calendar_are_unknown_not_weekdays() -> None:
+    assert is_working_day(date(2031, 3, 3)) is None  # a Monday, but 2031 is not published
+    assert is_working_day(date(2031, 3, 2)) is None
+    assert add_working_days(date(2026, 12, 28), 20) is None  # runs into 2027
 
 
 def test_local_date_uses_china_time_and_refuses_naive_times() -> None:
@@ -138,3 +139,18 @@ def test_case_times_round_trip_through_json_and_refuse_garbage() -> None:
     broken = {**original.to_json(), "applied": "2026-11-02T10:00:00"}  # naive
     with pytest.raises(TimeLimitError):
         CaseTimes.from_json(broken)
+
+
+def test_a_matter_s_own_stage_shares_decide_the_yellow_card() -> None:
+    # Accepted Monday 2 November, reviewed Thursday 5 November: three working days.
+    accepted, reviewed = cst(2026, 11, 2), cst(2026, 11, 5)
+    even = assess(times(accepted, reviewed_at=(reviewed,)), cst(2026, 11, 6))
+    assert [(s.name, s.share_days, s.used_days) for s in even.stages[1:]] == [
+        ("review:1", 5, 3), ("decide", 5, 1)
+    ]  # fmt: skip
+    assert even.card is None
+    own = assess(times(accepted, reviewed_at=(reviewed,), stage_days=(2, 8)), cst(2026, 11, 6))
+    assert [(s.name, s.share_days) for s in own.stages[1:]] == [("review:1", 2), ("decide", 8)]
+    assert own.card == "yellow"
+    again = CaseTimes.from_json(times(accepted, stage_days=(2, 8)).to_json())
+    assert again.stage_days == (2, 8)

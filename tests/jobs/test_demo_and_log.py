@@ -50,10 +50,13 @@ def test_demo_leaves_an_organisation_folder_with_a_sealed_verified_result(demo_h
     ]
     signers = {json.loads(e)["actor"]["id"] for e in bundle["envelopes"][:4]}
     assert len(signers) == 3
-    assert (
-        verify_bundle((demo_home / "case-bundle.json").read_bytes(), trust).to_json()["verdict"]
-        == "PASSED"
-    )
+    verdict = verify_bundle((demo_home / "case-bundle.json").read_bytes(), trust).to_json()
+    assert verdict["verdict"] == "PASSED"
+    # The time limits, recomputed from the bundle's steps and the calendars it carries.
+    deadline = next(c for c in verdict["checks"] if c["id"] == "case.deadline")
+    assert deadline["status"] == "passed"
+    assert "within the statutory and the committed limit" in deadline["detail"]
+    assert next(c for c in pdf["checks"] if c["id"] == "case.deadline")["status"] == "passed"
 
 
 def test_demo_result_is_trusted_by_pdfsig(demo_home: Path, tmp_path: Path) -> None:
@@ -92,7 +95,11 @@ def test_audit_passes_then_names_a_rewritten_log_leaf(demo_home: Path, tmp_path:
     shutil.copytree(demo_home, home)
     ok = runner.invoke(app, ["audit", "--home", str(home), "--json"])
     assert ok.exit_code == 0, ok.output
-    assert json.loads(ok.output)["log"]["size"] == 23  # the demo case records 7 steps
+    bundle = json.loads((demo_home / "case-bundle.json").read_text())
+    calendars = sum('"CalendarPublished"' in e for e in bundle["directory"])
+    assert calendars >= 1  # the package's years from the year before the demo's on
+    # The demo case records 7 steps.
+    assert json.loads(ok.output)["log"]["size"] == 23 + calendars
     engine = sa.create_engine(f"sqlite:///{home / 'caseledger.db'}")
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE log_leaves SET envelope_hash = zeroblob(32) WHERE idx = 5")

@@ -27,6 +27,7 @@ def case_with(
     reviewer: Signer | None = None,
     approver: Signer | None = None,
     skip_review: bool = False,
+    decided_after: timedelta | None = None,
 ) -> list[Envelope]:
     """The sample case, with other signers for the review or the decision if given."""
     office = org.office
@@ -37,8 +38,15 @@ def case_with(
     out.append(writer.sign("Accepted", office.handler, at + step, {"opinion": "予以受理。"}))
     if not skip_review:
         out.append(writer.sign("Reviewed", reviewer or office.reviewer, at + 2 * step, _REVIEW))
-    out.append(writer.sign("Decided", approver or office.approver, at + 3 * step, decided_body(T1)))
+    decided_at = at + (decided_after or 3 * step)
+    out.append(writer.sign("Decided", approver or office.approver, decided_at, decided_body(T1)))
     return out
+
+
+def decided_late(org: Org) -> tuple[list[Envelope], list[Envelope]]:
+    """A genuine record of a case decided eight weeks after its acceptance: past the
+    statutory limit of 20 working days."""
+    return case_with(org, decided_after=timedelta(weeks=8)), org.directory()
 
 
 def directory_plus(org: Org, step_type: str, body: dict[str, object]) -> list[Envelope]:

@@ -24,6 +24,7 @@ def test_the_genuine_bundle_passes_with_its_timeline(bundle: bytes, trust: Trust
         "checkpoint.signature",
         "checkpoint.witnesses",
         "result.status",
+        "case.deadline",
     ]
     steps = [(t.step, t.role) for t in verdict.timeline]
     assert steps == [

@@ -297,6 +297,11 @@ ROWS: tuple[Row, ...] = (
     # The receipt inside a genuine seal
     Row("no receipt attached", _no_receipt, "receipt.present"),
     Row(
+        "a genuine record of a case decided after its time limits",
+        _sealed_record(tampering.decided_late),
+        "case.deadline",
+    ),
+    Row(
         "receipt of the wrong kind",
         _receipt_json(_set("kind", BUNDLE_KIND)),
         "receipt.present",

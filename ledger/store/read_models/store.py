@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from sqlalchemy.engine import Connection, Engine
 
+from ledger.calendar import WorkCalendar
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.store.read_models import reform, set_aside
@@ -24,6 +25,7 @@ from ledger.store.read_models.tables import (
     from_row,
     index_result,
     position_of,
+    refresh_deadlines,
     rm_cases,
     rm_results,
     rm_tracking,
@@ -203,10 +205,13 @@ class ReadModels(TrackingRecorder):
             skipped = set_aside.set_aside_streams(conn)
         batch = _Batch()
         issued: list[tuple[Envelope, int]] = []
+        calendars: set[int] = set()
         for row in rows:
             envelope = Envelope.from_bytes(json.loads(row.state)["envelope"])
             if envelope.type == "ResultIssued":
                 issued.append((envelope, row.id))
+            if envelope.type == "CalendarPublished" and isinstance(envelope.body.get("year"), int):
+                calendars.add(envelope.body["year"])
             if envelope.stream.startswith("directory:"):
                 self._directory = None
             elif envelope.stream not in skipped and envelope.stream not in batch.failed:
@@ -231,6 +236,8 @@ class ReadModels(TrackingRecorder):
                 except STORE_ERRORS as exc:
                     batch.fail_at(envelope, position, exc)
             set_aside.record(conn, batch.failed.values())
+            for year in sorted(calendars):
+                refresh_deadlines(conn, self._directory.work_calendar(), year)
         self._remember(batch)
 
     def _cached_fold(self, source: EnvelopeSource, batch: _Batch, envelope: Envelope) -> Any:
@@ -353,7 +360,12 @@ class ReadModels(TrackingRecorder):
     def _one(self, where: Any) -> CaseSummary | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(rm_cases).where(where)).mappings().first()
-        return from_row(row) if row is not None else None
+        return from_row(row, self._calendar()) if row is not None else None
+
+    def _calendar(self) -> WorkCalendar | None:
+        """The calendar of the directory last read (None before any: the package's years)."""
+        directory = self._directory
+        return directory.work_calendar() if directory is not None else None
 
     def result_stream(self, sha256: str) -> str | None:
         """The case stream whose ResultIssued recorded the document ``sha256``, or None."""
@@ -395,9 +407,30 @@ class ReadModels(TrackingRecorder):
             query = query.where(rm_cases.c.unit == unit)
         return self._many(query.order_by(rm_cases.c.deadline_committed).limit(1000))
 
+    def undated(
+        self, *, matter: str | None = None, unit: str | None = None, limit: int = 1000
+    ) -> list[CaseSummary]:
+        """Undecided accepted cases with no committed deadline stored: those suspended, and
+        those whose deadline runs into a year with no published calendar."""
+        query = sa.select(rm_cases).where(
+            rm_cases.c.status.in_(CLOCK_STATUSES), rm_cases.c.deadline_committed.is_(None)
+        )
+        if matter:
+            query = query.where(rm_cases.c.matter_code == matter)
+        if unit:
+            query = query.where(rm_cases.c.unit == unit)
+        return self._many(query.order_by(rm_cases.c.applied_at).limit(limit))
+
+    def touched_since(self, since: str, *, limit: int = 100_000) -> list[CaseSummary]:
+        """Cases whose last step is at or after ``since`` (an envelope time), oldest first:
+        every case decided since then is among them."""
+        query = sa.select(rm_cases).where(rm_cases.c.last_at >= since)
+        return self._many(query.order_by(rm_cases.c.last_at).limit(limit))
+
     def _many(self, query: Any) -> list[CaseSummary]:
         with self.engine.connect() as conn:
-            return [from_row(row) for row in conn.execute(query).mappings()]
+            calendar = self._calendar()
+            return [from_row(row, calendar) for row in conn.execute(query).mappings()]
 
     def reform_due(
         self,

@@ -4,14 +4,16 @@ participants, and the step times its deadlines depend on. No database here."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ledger.calendar import WorkCalendar
+from ledger.deadline import times_of
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Envelope
 from ledger.state import CaseState, case_number
 from ledger.steps import STEPS, next_step
-from ledger.timelimits import Assessment, CaseTimes, Pause, assess
+from ledger.timelimits import Assessment, CaseTimes, assess
 
 __all__ = ["CaseFold", "CaseSummary", "case_number", "fold_case", "summarise", "summary_of"]
 
@@ -38,6 +40,9 @@ class CaseSummary:
     applied_at: datetime
     last_at: datetime
     times: CaseTimes
+    # The directory's working-day calendar the deadlines are counted on (None: the
+    # package's years only).
+    calendar: WorkCalendar | None = field(default=None, compare=False, repr=False)
 
     @property
     def case_id(self) -> str:
@@ -45,7 +50,7 @@ class CaseSummary:
 
     def assess(self, now: datetime, near_days: int = 3) -> Assessment:
         """The case against its time limits at ``now`` (see :mod:`ledger.timelimits`)."""
-        return assess(self.times, now, near_days=near_days)
+        return assess(self.times, now, near_days=near_days, calendar=self.calendar)
 
     def capacities_of(self, person: str) -> set[str]:
         return {capacity for who, capacity in self.participants if who == person}
@@ -77,18 +82,10 @@ class CaseFold:
 
 
 def _times(fold: CaseFold, applied_at: datetime, matter: Matter | None) -> CaseTimes:
-    state = fold.state
-    return CaseTimes(
-        applied_at=applied_at,
-        answered_at=fold.answered_at,
-        accepted_at=state.accepted_at,
-        reviewed_at=fold.reviewed_at,
-        decided_at=state.decided_at,
-        pauses=tuple(Pause(s.start, s.end) for s in state.suspensions),
-        statutory_days=matter.statutory_days if matter else 0,
-        committed_days=matter.committed_days if matter else 0,
-        review_levels=len(matter.review_levels) if matter else 0,
-    )
+    from dataclasses import replace
+
+    state = fold.state if fold.state.applied_at else replace(fold.state, applied_at=applied_at)
+    return times_of(state, fold.answered_at, fold.reviewed_at, matter)
 
 
 def fold_case(events: Iterable[Envelope], stream: str) -> CaseFold:
@@ -135,4 +132,5 @@ def summary_of(fold: CaseFold, directory: DirectoryState) -> CaseSummary:
         applied_at=applied_at,
         last_at=state.last_at or applied_at,
         times=_times(fold, applied_at, matter),
+        calendar=directory.work_calendar(),
     )

@@ -10,11 +10,13 @@ indexed (a PostgreSQL index entry cannot exceed a third of a page).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ledger.calendar import WorkCalendar
 from ledger.envelope import Envelope, format_time, parse_time
 from ledger.store.read_models.summary import CaseSummary
 from ledger.timelimits import CaseTimes
@@ -24,6 +26,7 @@ __all__ = [
     "from_row",
     "index_result",
     "position_of",
+    "refresh_deadlines",
     "rm_cases",
     "rm_results",
     "rm_set_aside",
@@ -117,32 +120,57 @@ _PLAIN = [
 ]
 
 
-def _row(summary: CaseSummary) -> dict[str, Any]:
-    # Deadlines and cards that no longer change once the case is decided are stored; a
-    # still-running clock is assessed at read time against the reader's ``now``.
+def deadline_columns(summary: CaseSummary) -> dict[str, Any]:
+    """The stored deadline columns of a summary. Deadlines and cards that no longer change
+    once the case is decided are stored; a still-running clock is assessed at read time
+    against the reader's ``now``. A newly published calendar recomputes them
+    (:func:`refresh_deadlines`)."""
     settled = summary.assess(summary.times.decided_at or summary.last_at)
     finished = [s for s in settled.stages if s.ended is not None]
+    return {
+        "deadline_committed": settled.committed_deadline,
+        "deadline_statutory": settled.statutory_deadline,
+        "decided_late": settled.overdue if settled.decided else None,
+        "yellow_card": any(s.overran for s in finished),
+    }
+
+
+def _row(summary: CaseSummary) -> dict[str, Any]:
     return {
         **{name: getattr(summary, name) for name in _PLAIN},
         "participants": json.dumps([list(p) for p in summary.participants]),
         "applied_at": format_time(summary.applied_at),
         "last_at": format_time(summary.last_at),
-        "deadline_committed": settled.committed_deadline,
-        "deadline_statutory": settled.statutory_deadline,
-        "decided_late": settled.overdue if settled.decided else None,
-        "yellow_card": any(s.overran for s in finished),
+        **deadline_columns(summary),
         "clock": json.dumps(summary.times.to_json()),
     }
 
 
-def from_row(row: Any) -> CaseSummary:
+def from_row(row: Any, calendar: WorkCalendar | None = None) -> CaseSummary:
     return CaseSummary(
         **{name: row[name] for name in _PLAIN},
         participants=tuple((p, c) for p, c in json.loads(row["participants"])),
         applied_at=parse_time(row["applied_at"]),
         last_at=parse_time(row["last_at"]),
         times=CaseTimes.from_json(json.loads(row["clock"])),
+        calendar=calendar,
     )
+
+
+def refresh_deadlines(conn: Connection, calendar: WorkCalendar, year: int) -> int:
+    """Recount the stored deadlines of the cases a calendar of ``year`` may change: those
+    accepted in or after the year before it, or still undated. Returns how many changed."""
+    c = rm_cases.c
+    since = format_time(datetime(year - 1, 1, 1, tzinfo=UTC))
+    query = sa.select(rm_cases).where(sa.or_(c.last_at >= since, c.deadline_committed.is_(None)))
+    changed = 0
+    for row in conn.execute(query).mappings().all():
+        summary = from_row(row, calendar)
+        columns = deadline_columns(summary)
+        if any(row[name] != value for name, value in columns.items()):
+            conn.execute(rm_cases.update().where(c.stream == summary.stream).values(**columns))
+            changed += 1
+    return changed
 
 
 _UPDATE_NEWER = rm_cases.update().where(

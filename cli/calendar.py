@@ -1,0 +1,195 @@
+"""``caseledger calendar publish YEAR --from FILE`` and ``calendar show``: the working-day
+calendar the office signs (a ``CalendarPublished`` directory entry per year, ledger.calendar).
+
+A calendar file (TOML or JSON) holds one year's arrangement as the State Council's notice
+gives it::
+
+    year = 2027                                   # optional; must match YEAR if given
+    source = "国办发明电〔2026〕12号"               # the notice it follows
+    holidays = ["2027-01-01", "2027-02-06..2027-02-13"]   # days off (a..b: every day between)
+    workdays = ["2027-02-14"]                     # adjusted working days (调休)
+
+Holidays that fall on a weekend may be listed or not: a weekend day is off unless listed as a
+working day. ``caseledger init`` and ``caseledger demo`` publish the years the
+``chinese_calendar`` package knows, from the year before the present on (at least its last).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.client._common import (
+    ClientError,
+    DbOption,
+    HomeOption,
+    PassphraseOption,
+    boundary,
+    session,
+)
+from cli.client._directory import AdminKey, Server, sign_and_append
+from ledger.calendar import CALENDAR_STEP, YearCalendar, package_years
+from ledger.client import Signer, StreamWriter
+from ledger.directory import DirectoryState
+from ledger.envelope import Envelope
+from ledger.errors import EnvelopeError
+
+__all__ = ["calendar_app", "calendar_file", "seed_bodies", "seed_envelopes"]
+
+calendar_app = typer.Typer(
+    help="The working-day calendar (法定节假日 and 调休) the office signs, one year at a time.",
+    no_args_is_help=True,
+)
+
+_MAX_RANGE = 400
+
+
+def _bad(message: str) -> ClientError:
+    return ClientError(message, code="input.file")
+
+
+def _expand(items: object, name: str) -> list[str]:
+    """The days a file lists, ``a..b`` ranges expanded; ClientError if not a list of text."""
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ClientError(f"{name} must be a list of dates (YYYY-MM-DD or a..b)", code="input.file")
+    days: list[str] = []
+    for item in items:
+        first, dots, last = item.partition("..")
+        if not dots:
+            days.append(item.strip())
+            continue
+        try:
+            start, end = date.fromisoformat(first.strip()), date.fromisoformat(last.strip())
+        except ValueError:
+            raise ClientError(
+                f"{name}: {item!r} is not a range of dates", code="input.file"
+            ) from None
+        if not timedelta(0) <= end - start <= timedelta(days=_MAX_RANGE):
+            raise ClientError(
+                f"{name}: {item!r} does not run forward within a year", code="input.file"
+            )
+        days += [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+    return days
+
+
+def calendar_file(path: Path, year: int) -> dict[str, Any]:
+    """The CalendarPublished body a calendar file describes; ClientError (``input.file``) if
+    the file cannot be read, EnvelopeError (``body.invalid``) if a date is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except OSError as exc:
+        raise ClientError(f"cannot read {path}: {exc.strerror}", code="input.file") from None
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ClientError(f"{path} is not valid JSON or TOML: {exc}", code="input.file") from None
+    if not isinstance(data, dict):
+        raise ClientError(f"{path} must hold one year's calendar (a table)", code="input.file")
+    unknown = set(data) - {"year", "source", "holidays", "workdays"}
+    if unknown:
+        raise ClientError(
+            f"unknown fields in the calendar file: {sorted(unknown)}", code="input.file"
+        )
+    if data.get("year", year) != year:
+        raise ClientError(
+            f"the file is the calendar of {data['year']}, not {year}", code="input.file"
+        )
+    body = {
+        "year": year,
+        "source": data.get("source"),
+        "holidays": sorted(set(_expand(data.get("holidays", []), "holidays"))),
+        "workdays": sorted(set(_expand(data.get("workdays", []), "workdays"))),
+    }
+    return YearCalendar.read(body).to_body()
+
+
+def seed_bodies(now: datetime) -> list[dict[str, Any]]:
+    """The package's calendars from the year before ``now`` on (at least its last year), as
+    CalendarPublished bodies."""
+    years = package_years()
+    first = min(now.year - 1, years[-1].year) if years else now.year
+    return [
+        {**cal.to_body(), "source": f"国务院办公厅{cal.year}年部分节假日安排（{cal.source}）"}
+        for cal in years
+        if cal.year >= first
+    ]
+
+
+def seed_envelopes(directory: DirectoryState, admin: Signer, now: datetime) -> list[Envelope]:
+    """The seed calendars as envelopes after ``directory``'s head, signed by ``admin`` (dated
+    ``now``, or the head's time if that is later: a step is never dated before the last)."""
+    writer = StreamWriter(directory.stream, directory.seq, directory.head_hash)
+    at = max(now, directory.last_at) if directory.last_at else now
+    return [writer.sign(CALENDAR_STEP, admin, at, body) for body in seed_bodies(now)]
+
+
+@calendar_app.command("publish")
+@boundary
+def publish(
+    year: Annotated[int, typer.Argument(help="The year, e.g. 2027.")],
+    source: Annotated[Path, typer.Option("--from", help="The year's calendar, .toml or .json.")],
+    key: AdminKey = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: Server = None,
+) -> None:
+    """Sign and publish one year's working-day calendar (CalendarPublished). A later
+    publication for the same year replaces the earlier; deadlines are recounted on it."""
+    try:
+        body = calendar_file(source, year)
+    except EnvelopeError as exc:
+        raise ClientError(f"{source}: {exc.message}", code="input.file") from None
+    options = session(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
+    sign_and_append(options, [(CALENDAR_STEP, body)])
+    typer.echo(
+        f"calendar       {year}: {len(body['holidays'])} holidays, "
+        f"{len(body['workdays'])} adjusted working days ({body['source']})"
+    )
+
+
+@calendar_app.command("show")
+@boundary
+def show(
+    year: Annotated[int | None, typer.Argument(help="One year in full (default: a list).")] = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The calendars in the directory: each year, its notice, and whether it is signed."""
+    from cli.client._target import LocalTarget
+    from cli.main import load_home
+
+    target = LocalTarget(load_home(home), db, None)
+    try:
+        calendar = target.ledger.directory().work_calendar()
+    finally:
+        target.close()
+    years = sorted(calendar.years.values(), key=lambda cal: cal.year)
+    if year is not None:
+        years = [cal for cal in years if cal.year == year]
+        if not years:
+            raise ClientError(
+                f"no calendar for {year}: deadlines into it are flagged clock.calendar_unknown "
+                f"（{year}年工作日历尚未发布）",
+                code="clock.calendar_unknown",
+            )
+    rows = [{**cal.to_body(), "signed": cal.signed} for cal in years]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        mark = "signed" if row["signed"] else "unsigned (package)"
+        typer.echo(
+            f"{row['year']}  {len(row['holidays']):>3} holidays  {len(row['workdays']):>2} "
+            f"adjusted working days  {mark}  {row['source']}"
+        )
+        if year is not None:
+            typer.echo(f"  holidays  {', '.join(row['holidays'])}")
+            typer.echo(f"  workdays  {', '.join(row['workdays'])}")
+    if years:
+        typer.echo(f"years after {years[-1].year} are unknown: clock.calendar_unknown")
