@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger.envelope import parse_time
 from ledger.errors import EnvelopeError
+from ledger.personal import is_commitment
 from ledger.signing import public_key_from_b64
 
 __all__ = [
@@ -23,8 +24,10 @@ __all__ = [
     "DeliveredBody",
     "Material",
     "ReasonBody",
+    "PostalDelivery",
     "ReasonedActBody",
     "RequestBody",
+    "ReturnedBody",
     "ReviewedBody",
     "RevokedBody",
     "SealedBody",
@@ -269,10 +272,13 @@ class RevokedBody:
 class DeliveredBody:
     channel: str
     recipient: str
+    # By post: where to (as a commitment) and the tracking number; None for other channels.
+    post: PostalDelivery | None = None
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> DeliveredBody:
-        return cls(choice(body, "channel", _CHANNELS), text(body, "recipient"))
+        channel = choice(body, "channel", _CHANNELS)
+        return cls(channel, text(body, "recipient"), PostalDelivery.read(body))
 
 
 # Readings for people (the verifier's timeline): raw bodies, never trusted -------------------
@@ -289,3 +295,38 @@ def describe_applied(body: dict[str, Any]) -> str:
 
 def describe_items(body: dict[str, Any]) -> str:
     return f"asks for: {', '.join(map(str, body.get('items') or []))}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedBody:
+    """退回: the review level whose 不同意 sends the case back a level, and why."""
+
+    level: int
+    reason: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> ReturnedBody:
+        level = body.get("level")
+        if not isinstance(level, int) or isinstance(level, bool) or level < 1:
+            raise _refuse("body.level must be a positive integer")
+        return cls(level, text(body, "reason"))
+
+
+@dataclass(frozen=True, slots=True)
+class PostalDelivery:
+    """送达 by post: the carrier's tracking number and a salted commitment to the address
+    (the address itself stays in the office's private table, like an identity number). Both
+    are optional for the rules, since the first release recorded neither; the workbench asks
+    for both."""
+
+    tracking_number: str | None
+    address_commitment: str | None
+
+    @classmethod
+    def read(cls, body: Mapping[str, Any]) -> PostalDelivery | None:
+        if body.get("channel") != "post":
+            return None
+        commitment = optional_text(body, "address_commitment")
+        if commitment is not None and not is_commitment(commitment):
+            raise _refuse("body.address_commitment must be pc1: and 64 lower-case hex digits")
+        return cls(optional_text(body, "tracking_number"), commitment)

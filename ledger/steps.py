@@ -26,6 +26,7 @@ from ledger.step_bodies import (
     ReasonBody,
     ReasonedActBody,
     RequestBody,
+    ReturnedBody,
     ReviewedBody,
     RevokedBody,
     SealedBody,
@@ -49,6 +50,7 @@ __all__ = [
     "catalogue",
     "draft_next",
     "next_step",
+    "open_steps",
     "read_body",
 ]
 
@@ -106,6 +108,9 @@ class Step:
     answers: bool = False
     describe: Callable[[dict[str, Any]], str] | None = None
     drafted: Callable[[CaseState], dict[str, Any]] | None = None
+    # Whether the step may be taken now at all, beyond the states it follows (the case page
+    # lists these steps; the queue offers one of them).
+    open_when: Callable[[CaseState, Matter | None], bool] | None = None
 
     def capacity_of(self, role: str, body: Any) -> str | None:
         return self.capacity(role, body) if self.capacity else role_capacity(role)
@@ -194,8 +199,13 @@ def _review_actor(matter: Matter | None, body: ReviewedBody, role: str) -> str |
     return None if wanted == role else f"review level {body.level} needs {wanted}"
 
 
+def _standing_disagreement(state: CaseState) -> bool:
+    """Whether the latest standing review says 不同意 (the queue then offers 退回)."""
+    return bool(state.opinions) and state.opinions[-1] == "disagree"
+
+
 def _next_review(state: CaseState, matter: Matter | None) -> tuple[str, str | None] | None:
-    if state.reviews_done >= _levels(matter):
+    if state.reviews_done >= _levels(matter) or _standing_disagreement(state):
         return None
     assert matter is not None  # noqa: S101 - _levels is 0 without a matter
     level = matter.review_levels[state.reviews_done]
@@ -211,7 +221,42 @@ def _review_capacity(role: str, body: ReviewedBody | None) -> str | None:
 
 def _decide_order(state: CaseState, matter: Matter | None, body: DecidedBody) -> str | None:
     open_levels = _levels(matter) - state.reviews_done
-    return f"{open_levels} review level(s) still open" if open_levels > 0 else None
+    if open_levels > 0:
+        return f"{open_levels} review level(s) still open"
+    if body.outcome == "approved" and "disagree" in state.opinions:
+        # A 不同意 stands until it is answered by 退回; an approver may deny over it.
+        return "an approval may not stand over a 不同意 review (退回 it first)"
+    return None
+
+
+def _return_order(state: CaseState, matter: Matter | None, body: ReturnedBody) -> str | None:
+    if body.level != state.reviews_done or not _standing_disagreement(state):
+        return f"退回 answers the standing 不同意 review of level {state.reviews_done}"
+    return None
+
+
+def _returned(state: CaseState, env: Envelope, body: ReturnedBody | None) -> dict[str, Any]:
+    # Back to the level before the one that disagreed: its review is taken again (from
+    # level 1 back to the acceptance, so the first review starts over).
+    level = body.level if body else state.reviews_done
+    kept = state.opinions[: max(level - 2, 0)]
+    return {
+        "reviews_done": len(kept),
+        "opinions": kept,
+        "status": "in_review" if kept else "accepted",
+    }
+
+
+def _return_offer(state: CaseState, matter: Matter | None) -> tuple[str, str | None] | None:
+    if not _standing_disagreement(state) or not 1 <= state.reviews_done <= _levels(matter):
+        return None
+    assert matter is not None  # noqa: S101 - _levels is 0 without a matter
+    return matter.review_levels[state.reviews_done - 1].role, f"reviewer:{state.reviews_done}"
+
+
+def _reviewed(state: CaseState, env: Envelope, body: ReviewedBody | None) -> dict[str, Any]:
+    opinion = body.opinion if body else ""
+    return {"reviews_done": state.reviews_done + 1, "opinions": (*state.opinions, opinion)}
 
 
 def _issue_order(state: CaseState, matter: Matter | None, body: SealedBody) -> str | None:
@@ -312,16 +357,20 @@ _TABLE = (
     Step("Reviewed", "审查", "reviewed", frozenset({"accepted", "in_review"}), "in_review",
          frozenset({"reviewer", "approver"}), ReviewedBody.read,
          {"level": 1, "opinion": "agree", "comments": "", "basis": ""},
-         effect=lambda s, e, b: {"reviews_done": s.reviews_done + 1}, order=_review_order,
+         effect=_reviewed, order=_review_order,
          actor=_review_actor, capacity=_review_capacity,
          offer=_next_review, drafted=lambda s: {"level": s.reviews_done + 1},
+         open_when=lambda s, m: s.reviews_done < _levels(m),
          describe=lambda b: f"level {b.get('level')} {b.get('opinion')}: {b.get('comments')}"),
     Step("Decided", "决定", "decided", frozenset({"accepted", "in_review"}), "decided",
          frozenset({"approver"}), DecidedBody.read,
          {"outcome": "approved", "decision": "", "legal_basis": ""},
          effect=lambda s, e, b: {"outcome": b.outcome if b else None, "decided_at": e.at},
          order=_decide_order,
-         offer=_offered_to("approver", lambda s, m: s.reviews_done >= _levels(m)),
+         offer=_offered_to(
+             "approver", lambda s, m: s.reviews_done >= _levels(m) and "disagree" not in s.opinions
+         ),
+         open_when=lambda s, m: s.reviews_done >= _levels(m),
          describe=lambda b: f"{b.get('outcome')}: {b.get('decision')}"),
     # From result_issued only as a re-issue that names the document it supersedes.
     Step("ResultIssued", "出证", "result issued", frozenset({"decided", "result_issued"}),
@@ -331,7 +380,7 @@ _TABLE = (
              {"result_sha256": b.pdf_sha256, "documents": (*s.documents, b.pdf_sha256)}
              if b else {}
          ),
-         offer=_offered_to("seal_service", _first_issue),
+         offer=_offered_to("seal_service", _first_issue), open_when=_first_issue,
          describe=lambda b: f"sealed result {str(b.get('pdf_sha256'))[:16]}…"),
     Step("DocumentIssued", "出具文书", "document issued", _AFTER_APPLICATION, None,
          frozenset({"seal_service"}), _notice_body, {}, effect=_notice_kept,
@@ -341,6 +390,7 @@ _TABLE = (
          _HANDLER, DeliveredBody.read, {"channel": "window", "recipient": ""},
          order=_deliver_order,
          offer=_offered_to("handler", lambda s, m: _deliver_order(s, m, None) is None),
+         open_when=lambda s, m: _deliver_order(s, m, None) is None,
          describe=lambda b: f"delivered by {b.get('channel')} to {b.get('recipient')}"),
     Step("Suspended", "中止", "suspended", frozenset({"accepted", "in_review"}), "suspended",
          _HANDLER, ReasonBody.read, {"reason": ""}, effect=_suspended),
@@ -351,6 +401,12 @@ _TABLE = (
     Step("ResultRevoked", "撤销", "result revoked", frozenset({"delivered"}), "revoked",
          frozenset({"approver"}), RevokedBody.read, {"reason": "", "legal_basis": ""},
          order=_revoke_order, drafted=_revoked_document),
+    Step("Returned", "退回", "returned", frozenset({"in_review"}), None,
+         frozenset({"reviewer", "approver"}), ReturnedBody.read, {"level": 1, "reason": ""},
+         effect=_returned, order=_return_order, actor=_review_actor, capacity=_review_capacity,
+         offer=_return_offer, drafted=lambda s: {"level": s.reviews_done},
+         open_when=lambda s, m: _return_offer(s, m) is not None,
+         describe=lambda b: f"level {b.get('level')} returned: {b.get('reason')}"),
 )  # fmt: skip
 
 STEPS: dict[str, Step] = {step.name: step for step in _TABLE}
@@ -377,6 +433,17 @@ def next_step(state: CaseState, matter: Matter | None) -> tuple[str, str, str | 
             if offered is not None:
                 return step.name, offered[0], offered[1]
     return None
+
+
+def open_steps(state: CaseState, matter: Matter | None) -> list[str]:
+    """Every step a case in ``state`` may take now (by the table; who may take it is the
+    rules' question), in table order: what a case page offers beside the queue's step."""
+    return [
+        step.name
+        for step in _TABLE
+        if state.status in step.follows
+        and (step.open_when is None or step.open_when(state, matter))
+    ]
 
 
 def draft_next(
@@ -428,8 +495,12 @@ def describe(step_type: str, body: dict[str, Any]) -> str:
 
 
 def catalogue() -> dict[str, Any]:
-    """The table as JSON, for clients and the web pages."""
+    """The table as JSON, for clients and the web pages (with each step's form)."""
+    from ledger.step_forms import forms_json
+
+    forms = forms_json()
     return {
+        "forms": forms,
         "steps": {
             step.name: {
                 "zh": step.zh,

@@ -57,6 +57,7 @@ def body_for(step: str, level: int = 1, outcome: str = "approved") -> dict[str, 
         "Suspended": {"reason": "专家评审"},
         "Resumed": {"reason": "专家评审结束"},
         "Withdrawn": {"reason": "申请人撤回"},
+        "Returned": {"level": level, "reason": "请补充现场核查记录"},
         "ResultRevoked": {
             "reason": "以欺骗手段取得",
             "legal_basis": "行政许可法第六十九条",
