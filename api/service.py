@@ -311,11 +311,11 @@ def directory_out(directory: DirectoryState) -> DirectoryOut:
         staff=staff,
         keys=keys,
         grants=grants,
-        matters=[_matter(m) for versions in directory.matters.values() for m in versions],
+        matters=[matter_json(m) for versions in directory.matters.values() for m in versions],
     )
 
 
-def _matter(m: Matter) -> dict[str, Any]:
+def matter_json(m: Matter) -> dict[str, Any]:
     return {
         "code": m.code,
         "version": m.version,

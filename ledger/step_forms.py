@@ -39,6 +39,8 @@ _CHANNEL = (("window", "窗口领取"), ("post", "邮寄送达"), ("electronic",
 _APPLIED_CHANNEL = (("window", "窗口"), ("post", "邮寄"), ("online", "网上"))
 _KIND = (("organisation", "法人或其他组织"), ("person", "自然人"))
 _BASIS = "《中华人民共和国行政许可法》"
+_SUPPLEMENT = "请于十五个工作日内一次性补正下列材料。"
+_ACCEPT = "材料齐全，符合法定形式，予以受理。"
 
 
 def _reason(zh: str = "原因") -> Field:
@@ -50,20 +52,23 @@ FORMS: dict[str, tuple[Field, ...]] = {
         Field("matter", "申请事项", "matter", "matter"),
         Field("applicant.kind", "申请人类型", "applicant kind", "choice", _KIND),
         Field("applicant.name", "申请人名称或姓名", "applicant name"),
-        Field("applicant.id", "统一社会信用代码或身份证号码", "credit code or id number",
-              "identity"),
+        Field(
+            "applicant.id", "统一社会信用代码或身份证号码", "credit code or id number", "identity"
+        ),
         Field("materials", "申请材料（选择文件，在本机计算 SHA-256）", "materials", "files"),
         Field("channel", "收件方式", "channel", "choice", _APPLIED_CHANNEL),
     ),
     "SupplementRequested": (
         Field("items", "需补正的全部材料（每行一项，一次告知）", "every missing item", "list"),
-        Field("notice", "补正告知", "notice", "text", default="请于十五个工作日内一次性补正下列材料。"),
+        Field(
+            "notice", "补正告知", "notice", "text", default="请于十五个工作日内一次性补正下列材料。"
+        ),
     ),
-    "SupplementProvided": (
-        Field("materials", "补正材料（选择文件）", "materials", "files"),
-    ),
+    "SupplementProvided": (Field("materials", "补正材料（选择文件）", "materials", "files"),),
     "Accepted": (
-        Field("opinion", "受理意见", "opinion", "text", default="材料齐全，符合法定形式，予以受理。"),
+        Field(
+            "opinion", "受理意见", "opinion", "text", default="材料齐全，符合法定形式，予以受理。"
+        ),
     ),
     "NotAccepted": (
         Field("reason", "不予受理理由", "reason", "text"),
@@ -83,8 +88,14 @@ FORMS: dict[str, tuple[Field, ...]] = {
         Field("outcome", "决定", "outcome", "choice", _OUTCOME),
         Field("decision", "决定内容", "decision", "text", default="准予行政许可。"),
         Field("legal_basis", "法律依据", "legal basis", default=_BASIS + "第三十八条"),
-        Field("valid_years", "有效期（年，准予时）", "validity (years)", "years", default="5",
-              required=False),
+        Field(
+            "valid_years",
+            "有效期（年，准予时）",
+            "validity (years)",
+            "years",
+            default="5",
+            required=False,
+        ),
         Field("licence_number", "许可证编号", "licence number", required=False),
         Field("scope", "许可范围（每行一项）", "scope", "list", required=False),
     ),

@@ -144,7 +144,7 @@ def apply(
     ] = "person",
     matter_version: Annotated[
         int | None,
-        typer.Option("--matter-version", help="Default: latest locally, 1 with --server."),
+        typer.Option("--matter-version", help="Default: the current version (locally or on --server)."),
     ] = None,
     materials: Materials = None,
     channel: Annotated[str, typer.Option("--channel", help="window, online, post…")] = "window",
@@ -155,7 +155,7 @@ def apply(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    from cli.client._target import LocalTarget
+    from cli.client._target import LocalTarget, RemoteTarget
 
     options = _opts(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
     key_file = options.key_file()
@@ -181,6 +181,8 @@ def apply(
         if matter_version is None and isinstance(target, LocalTarget):
             latest = target.ledger.directory().latest_matter(matter)
             body["matter"]["version"] = latest.version if latest else 1
+        elif matter_version is None and isinstance(target, RemoteTarget):
+            body["matter"]["version"] = target.latest_matter_version(matter) or 1
         actor = Actor(
             key_file.principal,
             role or ("applicant" if applicant else "handler"),

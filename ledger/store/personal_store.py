@@ -67,9 +67,10 @@ class Read:
 
 
 def commitments_in(envelope: Envelope) -> list[str]:
-    """The identity commitments an envelope's body carries (staff or a natural applicant)."""
+    """The commitments an envelope's body carries (staff or a natural applicant's identity
+    number, a postal delivery's address)."""
     body = envelope.body
-    found = [body.get("id_commitment")]
+    found = [body.get("id_commitment"), body.get("address_commitment")]
     applicant = body.get("applicant")
     if isinstance(applicant, dict):
         found.append(applicant.get("id_commitment"))

@@ -33,7 +33,12 @@ def two_level_case() -> tuple[Case, dict[str, Any]]:
     applied = applied_body("济南泉城食品有限公司")
     applied["matter"] = {"code": TWO_LEVELS, "version": 1}
     case = Case(world).do("Applied", o.handler, applied).do("Accepted", o.handler)
-    return case, {"handler": o.handler, "first": o.reviewer, "second": second, "approver": o.approver}
+    return case, {
+        "handler": o.handler,
+        "first": o.reviewer,
+        "second": second,
+        "approver": o.approver,
+    }
 
 
 def review(level: int, opinion: str) -> dict[str, Any]:
@@ -106,8 +111,8 @@ def test_an_approval_over_a_disagreement_is_the_same_finding_in_audit_and_verifi
     assert verifier_findings(directory, case) == found
     # and the append-time rules refuse it with the same code
     state = CaseState.empty(case[0].stream)
-    folded = DirectoryState(org=OFFICE.org,
-                            root_keys={OFFICE.root_key.key_id: OFFICE.root_key.public_key})  # fmt: skip
+    roots = {OFFICE.root_key.key_id: OFFICE.root_key.public_key}
+    folded = DirectoryState(org=OFFICE.org, root_keys=roots)
     for env in directory:
         folded.apply(env)
     for env in case[:3]:
