@@ -324,6 +324,10 @@ def matter_json(m: Matter) -> dict[str, Any]:
         "statutory_days": m.statutory_days,
         "committed_days": m.committed_days,
         "seal_issued": m.seal_issued,
+        "legal_basis": m.legal_basis,
+        "required_materials": list(m.required_materials),
+        "result_template": m.result_template,
+        "qualification": m.qualification,
     }
 
 

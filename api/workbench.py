@@ -37,7 +37,7 @@ def current_matters(directory: DirectoryState) -> list[dict[str, Any]]:
     out = []
     for code in sorted(directory.matters):
         m = directory.matters[code][-1]
-        out.append({**service.matter_json(m), "required_materials": list(m.required_materials)})
+        out.append(service.matter_json(m))
     return out
 
 

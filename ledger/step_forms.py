@@ -18,7 +18,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FORMS", "Field", "forms_json"]
+__all__ = ["FORMS", "ROLES", "Field", "forms_json"]
+
+# The roles as people name them: (Chinese, English, what the role does in Chinese).
+ROLES: dict[str, tuple[str, str, str]] = {
+    "applicant": ("申请人", "applicant", "申请、补正、撤回"),
+    "handler": ("经办", "handler", "收件、受理、补正告知、送达"),
+    "reviewer": ("审查", "reviewer", "逐级审查"),
+    "approver": ("审批", "approver", "审批决定、撤销"),
+    "admin": ("管理员", "admin", "人员、密钥、授权与事项"),
+    "supervisor": ("监察", "supervisor", "电子监察"),
+    "seal_service": ("电子印章", "seal service", "出证用印"),
+    "department": ("协同部门", "department", "订阅本部门事项的办件记录"),
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -496,11 +496,11 @@ def describe(step_type: str, body: dict[str, Any]) -> str:
 
 def catalogue() -> dict[str, Any]:
     """The table as JSON, for clients and the web pages (with each step's form)."""
-    from ledger.step_forms import forms_json
+    from ledger.step_forms import ROLES, forms_json
 
-    forms = forms_json()
     return {
-        "forms": forms,
+        "forms": forms_json(),
+        "roles": {r: {"zh": zh, "en": en, "duty": duty} for r, (zh, en, duty) in ROLES.items()},
         "steps": {
             step.name: {
                 "zh": step.zh,

@@ -100,3 +100,11 @@ def test_every_step_a_person_takes_has_a_form_for_every_member_of_its_template()
         assert set(STEPS[name].template) <= fields, name
         assert all(f.zh and f.en for f in FORMS[name]), name
     assert catalogue()["forms"]["Returned"][0]["kind"] == "fixed"
+
+
+def test_every_role_a_step_or_grant_names_has_a_chinese_name() -> None:
+    from ledger.directory import STAFF_ROLES
+    from ledger.step_forms import ROLES
+
+    named = set().union(*(s.roles for s in STEPS.values())) | set(STAFF_ROLES)
+    assert named <= set(ROLES)
