@@ -84,7 +84,9 @@
   // The form's values into the body; the openings of what is committed; the lines to show.
   async function readForm(step, form, body, at) {
     const openings = [];
-    const shown = [];
+    const lines = [];
+    // The label without its hint in brackets, as the draft shows it.
+    const shown = { push: ([label, value]) => lines.push([label.replace(/（[^（]*）$/, ""), value]) };
     for (const field of FORMS[step]) {
       const label = form.querySelector(`[data-field="${field.name}"]`);
       if (label.hidden) continue;
@@ -141,7 +143,7 @@
         shown.push([field.zh, raw]);
       }
     }
-    return { openings, shown };
+    return { openings, shown: lines };
   }
 
   // A step's body as one line people read (the timeline's 意见与内容).
@@ -293,8 +295,22 @@
     $("queues").replaceChildren(...sections);
   }
 
+  // The case id a case number names (ledger/state.py case_id_of_number), or null.
+  function caseIdOf(number) {
+    const found = /^\d{8}-([0-9A-Fa-f]{32})$/.exec(number.trim());
+    if (!found) return null;
+    const h = found[1].toLowerCase();
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     $("new-application").addEventListener("click", openApplication);
+    $("find-case").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const caseId = caseIdOf($("find-number").value);
+      if (!caseId) { report("受理号格式不正确：应为 8 位日期、短横线和 32 位十六进制数字。", false); return; }
+      openCase(caseId).catch((error) => report("无法打开案件：" + CL.failureText(error), false));
+    });
     CL.setupSignIn((record, current, person) => {
       key = record;
       session = current;

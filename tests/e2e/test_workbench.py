@@ -54,7 +54,7 @@ def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--lang=zh-CN"])
         yield launched
         launched.close()
 
@@ -171,10 +171,10 @@ def test_a_case_from_the_window_to_postal_delivery_in_the_browser(
         # The window receives the supplement; the case is back for acceptance.
         supplement = tmp_path / "营业执照副本.pdf"
         supplement.write_bytes(b"%PDF-1.4 licence copy")
-        wang.reload()
-        expect(wang.locator("#work")).to_be_visible()
-        wang.goto(f"{server}/staff")
-        _open_case(wang, number, "handler")
+        # Not in a queue (the applicant's step): the window opens the case by its number.
+        wang.fill("#find-number", number)
+        wang.click("#find-case button[type=submit]")
+        expect(wang.locator("#timeline tr[data-step='SupplementRequested']")).to_be_visible()
         wang.click("#case-actions button[data-step='SupplementProvided']")
         provided = wang.locator("#action-form form[data-step='SupplementProvided']")
         provided.locator("[name=materials]").set_input_files(str(supplement))
