@@ -23,7 +23,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order.not_allowed": ("办理顺序不允许此步骤", "this step may not follow the current state"),
     "body.invalid": ("填写内容缺项或有误", "the body lacks a required field or has a wrong value"),
     "body.personal_data": ("内容中含明文身份证号码或手机号码", "an id or phone number in clear"),
-    "body.commitment": ("身份信息承诺值缺失或格式不符", "an identity commitment is missing or wrong"),
+    "body.commitment": (
+        "身份信息承诺值缺失或格式不符",
+        "an identity commitment is missing or wrong",
+    ),
     "matter.unknown": ("事项（或其版本）未定义", "the matter (or its version) is not defined"),
     "role.missing": ("您没有该事项此时所需的角色", "the actor lacks this role for this matter"),
     "role.expired": ("角色授权不在有效期内", "the grant had ended or not begun"),
@@ -40,7 +43,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duty.same_person": ("职责分离：同一人不得在本案担任两种职责", "one person in two capacities"),
     "duty.own_case": ("回避：工作人员不得办理本人申请的案件", "a staff member's own case"),
     "directory.not_admin": ("人员目录变更须由管理员签名", "a directory change not by an admin"),
-    "directory.root_required": ("人员目录第一步须由根密钥签名", "seq 1 must be signed by a root key"),
+    "directory.root_required": (
+        "人员目录第一步须由根密钥签名",
+        "seq 1 must be signed by a root key",
+    ),
     "directory.invalid": ("该目录变更与现有目录矛盾", "the change contradicts the directory"),
     "envelope.malformed": ("不是格式正确的签名记录", "not a well-formed envelope"),
     "store.hash_mismatch": ("存储的哈希与内容不符", "the stored hash does not match the text"),
@@ -62,7 +68,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "applicant.too_large": ("申请人提交的内容过大", "the applicant's envelope is too large"),
     # Sign-in
     "auth.bad_signature": ("登录签名无效", "the sign-in signature is not valid"),
-    "auth.challenge_used": ("登录挑战已使用或已过期，请重新登录", "the challenge was used or expired"),
+    "auth.challenge_used": (
+        "登录挑战已使用或已过期，请重新登录",
+        "the challenge was used or expired",
+    ),
     "auth.key_revoked": ("该密钥已作废，不能登录", "the key is revoked"),
     "auth.malformed": ("登录凭据格式不正确", "the credentials are malformed"),
     "auth.no_role": ("您此时没有任何角色", "no role now"),

@@ -144,7 +144,9 @@ def apply(
     ] = "person",
     matter_version: Annotated[
         int | None,
-        typer.Option("--matter-version", help="Default: the current version (locally or on --server)."),
+        typer.Option(
+            "--matter-version", help="Default: the current version (locally or on --server)."
+        ),
     ] = None,
     materials: Materials = None,
     channel: Annotated[str, typer.Option("--channel", help="window, online, post…")] = "window",

@@ -54,7 +54,9 @@ def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
     with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--lang=zh-CN"])
+        launched = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--lang=zh-CN"]
+        )
         yield launched
         launched.close()
 
@@ -89,7 +91,9 @@ def _open_case(page: Page, number: str, role: str) -> None:
     expect(page.locator("#case h2")).to_contain_text(number)
 
 
-def _take(page: Page, step: str, fill: dict[str, str], selects: dict[str, str] | None = None) -> None:
+def _take(
+    page: Page, step: str, fill: dict[str, str], selects: dict[str, str] | None = None
+) -> None:
     """Choose a step on the open case, fill its form, read the draft, then sign it."""
     page.click(f"#case-actions button[data-step='{step}']")
     form = page.locator(f"#action-form form[data-step='{step}']")
