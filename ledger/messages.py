@@ -193,6 +193,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "input.unreadable": ("输入无法读取", "the input is unreadable"),
     "input.validity": ("有效期不正确", "bad validity"),
     "io.error": ("读写文件出错", "file error"),
+    "file.unavailable": ("无法读写文件", "a file cannot be read or written"),
     "keyfile.exists": ("密钥文件已存在", "the key file exists"),
     "keyfile.invalid": ("不是 caseledger 密钥文件", "not a caseledger key file"),
     "keyfile.missing": ("找不到密钥文件", "the key file is missing"),

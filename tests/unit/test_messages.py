@@ -19,6 +19,7 @@ RAISED = [
     re.compile(rf'error_body\(\s*"{CODE}"'),
     re.compile(rf'too_many\(\s*"{CODE}"'),
     re.compile(rf'code="{CODE}"'),
+    re.compile(rf'"error: {CODE}:'),
 ]
 
 
@@ -35,6 +36,7 @@ def raised_codes() -> set[str]:
 def test_the_scan_finds_the_codes_it_should() -> None:
     found = raised_codes()
     assert {"order.not_allowed", "auth.required", "keyfile.invalid", "internal"} <= found
+    assert "file.unavailable" in found
     assert len(found) > 150
 
 
