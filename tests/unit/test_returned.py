@@ -7,6 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from ledger.client import StreamWriter
 from ledger.directory import DirectoryState
 from ledger.policy import check
@@ -118,3 +121,37 @@ def test_an_approval_over_a_disagreement_is_the_same_finding_in_audit_and_verifi
     for env in case[:3]:
         state = state.apply(env)
     assert codes(check(state, folded, case[3])) == ["order.not_allowed"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["agree", "disagree", "return"]), max_size=7))
+def test_the_rules_admit_reviews_returns_and_decisions_as_the_documented_model_says(
+    actions: list[str],
+) -> None:
+    """Model (docs/rules.md): a review takes the next level while levels remain; 退回 answers
+    the latest standing review when it says 不同意 and drops the level before it; an approval
+    needs every level done with no standing 不同意; a denial needs every level done."""
+    case, who = two_level_case()
+    standing: list[str] = []
+    for action in actions:
+        if action == "return":
+            level = len(standing)
+            allowed = bool(standing) and standing[-1] == "disagree"
+            signer = who["second"] if level == 2 else who["first"]
+            step, body = "Returned", returned(max(level, 1))
+        else:
+            level = len(standing) + 1
+            allowed = level <= 2
+            signer = who["second"] if level == 2 else who["first"]
+            step, body = "Reviewed", review(level, action)
+        found = case.codes(step, signer, body)
+        assert (found == []) == allowed, (standing, action, found)
+        if allowed:
+            case.do(step, signer, body)
+            standing = standing[: max(level - 2, 0)] if step == "Returned" else [*standing, action]
+        assert list(case.state.opinions) == standing
+    done = len(standing) == 2
+    approve = case.codes("Decided", who["approver"], body_for("Decided", outcome="approved"))
+    deny = case.codes("Decided", who["approver"], body_for("Decided", outcome="denied"))
+    assert (approve == []) == (done and "disagree" not in standing)
+    assert (deny == []) == done
