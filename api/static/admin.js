@@ -75,6 +75,20 @@
     if (await act(`登记 ${form.elements.name.value.trim()}`, changes, [opening])) form.reset();
   }
 
+  async function addKey(form) {
+    const staff = form.elements.staff.value;
+    let publicKey;
+    try { publicKey = await publicKeyFrom(form, staff); } catch (error) { report(error.message, false); return; }
+    if (!publicKey) { report("请选择密钥文件或填写公钥。", false); return; }
+    if (await act(`为 ${staff} 添加密钥`, [["KeyAdded", { staff, public_key: publicKey }]])) form.reset();
+  }
+
+  async function voidKey(form) {
+    const keyId = form.elements.key_id.value;
+    const reason = form.elements.reason.value.trim();
+    if (await act(`作废密钥 ${keyId}`, [["KeyRevoked", { key_id: keyId, reason }]])) form.reset();
+  }
+
   async function grant(form) {
     const staff = form.elements.staff.value;
     const role = form.elements.role.value;
@@ -147,7 +161,11 @@
       el("h3", {}, "角色授权"), table(["人员", "角色", "事项", "有效期", "状态"], grantRows),
       el("h3", {}, "事项"), table(["编码", "版本", "名称", "审查层级", "承诺/法定期限"], matterRows));
     const grantForm = $("grant-form");
-    grantForm.elements.staff.replaceChildren(...directory.staff.map((s) => el("option", { value: s.id }, `${s.name}（工号 ${s.id.split(":")[1]}）`)));
+    const people = () => directory.staff.map((s) => el("option", { value: s.id }, `${s.name}（工号 ${s.id.split(":")[1]}）`));
+    grantForm.elements.staff.replaceChildren(...people());
+    $("key-form").elements.staff.replaceChildren(...people());
+    $("void-form").elements.key_id.replaceChildren(...directory.keys.filter((k) => !k.void_from).map((k) =>
+      el("option", { value: k.key_id }, `${k.key_id}（${name(k.owner)}）`)));
     const codes = [...new Set(directory.matters.map((m) => m.code))];
     grantForm.elements.matters.replaceChildren(...codes.map((c) => el("option", { value: c }, c)));
     $("matter-form").elements.existing.replaceChildren(el("option", { value: "" }, "（新事项）"), ...codes.map((c) => el("option", { value: c }, c)));
@@ -158,6 +176,8 @@
     const bind = (id, handler) => $(id).addEventListener("submit", (event) => { event.preventDefault(); handler($(id)); });
     bind("enrol-form", enrol);
     bind("grant-form", grant);
+    bind("key-form", addKey);
+    bind("void-form", voidKey);
     bind("matter-form", matter);
     $("matter-form").elements.existing.addEventListener("change", () => fillMatter($("matter-form")));
     CL.setupSignIn((record, current) => {

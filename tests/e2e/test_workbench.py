@@ -313,6 +313,21 @@ def test_the_admin_enrols_staff_and_grants_a_role_in_the_browser(
         expect(admin.locator("#admin-result .notice.good")).to_contain_text("RoleGranted")
         expect(admin.locator("#directory-tables")).to_contain_text("钱宇")
         _shot(admin, tmp_path, "admin-granted")
+        # A second key for a member of staff, then void it (lost).
+        spare = tmp_path / "keys" / "li-spare.key"
+        cli("keygen", "--principal", "staff:li.na", "--out", str(spare), "--passphrase-env", "Q",
+            env={"Q": "spare-pw-8"})  # fmt: skip
+        spare_id = KeyFile.load(spare, "spare-pw-8").key.key_id
+        admin.locator("#key-form [name=staff]").select_option("staff:li.na")
+        admin.locator("#key-form [name=key_file]").set_input_files(str(spare))
+        admin.locator("#key-form button[type=submit]").click()
+        expect(admin.locator("tr[data-staff='staff:li.na']")).to_contain_text(spare_id)
+        admin.locator("#void-form [name=key_id]").select_option(spare_id)
+        admin.locator("#void-form [name=reason]").fill("丢失")
+        admin.locator("#void-form button[type=submit]").click()
+        expect(admin.locator("tr[data-staff='staff:li.na']")).to_contain_text(
+            f"{spare_id}（已作废）"
+        )
         # A revision of the matter: new cases filed through the server apply under it.
         matter = admin.locator("#matter-form")
         matter.locator("[name=existing]").select_option("XK-370100-001")
