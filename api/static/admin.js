@@ -27,7 +27,7 @@
     let prev = head.head_hash;
     const done = [];
     for (const [type, body] of changes) {
-      const envelope = { v: 1, stream: "directory:" + head.org, seq: seq + 1, type, at: CL.utcSeconds(new Date()),
+      const envelope = { v: 1, stream: "directory:" + head.org, seq: seq + 1, type, at: CL.utcSeconds(CL.now()),
         actor: { id: key.principal, role: "admin", key: key.keyId }, prev, body };
       const text = await CL.signEnvelope(key, envelope);
       const answer = await request("POST", "/v1/directory", { raw: text, openings: done.length ? [] : openings });
@@ -97,7 +97,7 @@
     const body = {
       grant: `g-${staff.split(":")[1]}-${role}-${randomHex(3)}`,
       staff, role, matters: matters.length ? matters : ["*"], unit: person ? person.unit : "行政审批科",
-      valid_from: form.elements.from.value ? chinaDay(form.elements.from.value) : CL.utcSeconds(new Date()),
+      valid_from: form.elements.from.value ? chinaDay(form.elements.from.value) : CL.utcSeconds(CL.now()),
       valid_until: form.elements.until.value ? chinaDay(form.elements.until.value) : null,
       qualification: form.elements.qualification.value.trim() || null,
     };

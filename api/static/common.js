@@ -178,6 +178,12 @@ const CL = (() => {
     }
   }
 
+  // What the server's clock says now, as its last answer's Date header told: a step this
+  // browser dates itself (an application, a directory change) must be within the server's
+  // clock skew rule, whatever this machine's clock says.
+  let clockOffset = null;
+  const now = () => new Date(Date.now() + (clockOffset || 0));
+
   async function request(method, path, { json, raw, token, openings } = {}) {
     const headers = {};
     if (openings && openings.length) headers["Caseledger-Openings"] = openingsHeader(openings);
@@ -186,6 +192,10 @@ const CL = (() => {
     if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
     if (raw !== undefined) { headers["Content-Type"] = "application/json"; body = raw; }
     const response = await fetch(path, { method, headers, body });
+    const date = Date.parse(response.headers.get("Date") || "");
+    // Never back: the header counts whole seconds, and two steps dated here must not come out
+    // in reverse order.
+    if (!Number.isNaN(date)) clockOffset = clockOffset === null ? date - Date.now() : Math.max(clockOffset, date - Date.now());
     const data = await response.json().catch(() => null);
     if (!response.ok) throw new ApiError(response.status, data);
     return data;
@@ -208,7 +218,7 @@ const CL = (() => {
     const saved = sessionStorage.getItem(TOKEN);
     if (!saved) return null;
     const value = JSON.parse(saved);
-    return new Date(value.expires_at) > new Date() ? value : null;
+    return new Date(value.expires_at) > now() ? value : null;
   }
 
   // Sign out on the server too, so the token is refused from now on, not only forgotten here.
@@ -339,6 +349,6 @@ const CL = (() => {
     }
   }
 
-  return { ROLE_TEXT, STEP_TEXT, STATUS_TEXT, FORMS, TABLE, commit, fileDigest, sha256hex, hex, b64, unb64, sign, canonical, utcSeconds, validityUntil, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
+  return { now, ROLE_TEXT, STEP_TEXT, STATUS_TEXT, FORMS, TABLE, commit, fileDigest, sha256hex, hex, b64, unb64, sign, canonical, utcSeconds, validityUntil, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
     request, signIn, session, signOut, signEnvelope, el, table, setupSignIn, failureText, ApiError };
 })();

@@ -257,7 +257,7 @@
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       (async () => {
-        const at = CL.utcSeconds(new Date());
+        const at = CL.utcSeconds(CL.now());
         const body = {};
         const { openings, shown } = await readForm("Applied", form, body, at);
         const envelope = { v: 1, stream: "case:" + crypto.randomUUID(), seq: 1, type: "Applied", at,
