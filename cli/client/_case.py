@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,7 +34,7 @@ from cli.client._show import print_appended
 from cli.client._target import Appended, open_target, parse_when
 from ledger.clock import china_date
 from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
-from ledger.personal import commit
+from ledger.personal import Opening, commit
 from ledger.state import case_id_of_number
 from ledger.steps import STEPS
 from ledger.validity import validity_body, validity_days, validity_text
@@ -98,7 +99,12 @@ def material(spec: str) -> dict[str, str]:
 
 
 def take_step(
-    options: Session, case: str, step_type: str, fields: dict[str, Any], role: str | None
+    options: Session,
+    case: str,
+    step_type: str,
+    fields: dict[str, Any],
+    role: str | None,
+    openings: Sequence[Opening] = (),
 ) -> Appended:
     """Draft the case's next ``step_type`` for the key holder, fill in ``fields``, sign, append.
 
@@ -110,12 +116,12 @@ def take_step(
     try:
         draft = target.draft(case_id, step_type, role)
         body = dict(fields)
-        if step_type == "Reviewed":
+        if step_type in ("Reviewed", "Returned"):
             body["level"] = draft["body"].get("level", 1)
         if step_type == "ResultRevoked" and "result" in draft["body"]:
             body["result"] = draft["body"]["result"]  # the document it ends, as drafted
         draft["body"] = body
-        result = target.append(seal_envelope(draft, key_file.key))
+        result = target.append(seal_envelope(draft, key_file.key), openings)
     finally:
         target.close()
     print_appended(step_type, result)
@@ -404,6 +410,14 @@ def deliver(
     tracking: Annotated[
         str | None, typer.Option("--tracking", help="Postal tracking number.")
     ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="Postal address: the signed step carries a salted commitment to it; the "
+            "address goes to the office's private table.",
+        ),
+    ] = None,
     key: KeyOption = None,
     role: AsOption = None,
     passphrase_env: PassphraseOption = None,
@@ -415,7 +429,29 @@ def deliver(
     fields: dict[str, Any] = {"channel": channel, "recipient": recipient}
     if tracking:
         fields["tracking_number"] = tracking
-    take_step(options, case, "Delivered", fields, role)
+    openings = [commit(address)] if address else []
+    if openings:
+        fields["address_commitment"] = openings[0].commitment
+    take_step(options, case, "Delivered", fields, role, openings)
+
+
+@case_app.command(
+    "return",
+    help=step_help("Returned", "Return your 不同意 review to the level before", "."),
+)
+@boundary
+def return_review(
+    case: CaseArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why it goes back (退回理由).")],
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    options = step_options(key, passphrase_env, home, db, server)
+    take_step(options, case, "Returned", {"reason": reason}, role)
 
 
 def _reason_step(step_type: str, help_text: str) -> None:
