@@ -179,7 +179,7 @@ def queue(services: Services, who: Identity, role: str, now: datetime) -> list[C
     """What waits for ``who`` in ``role``; ApiError 403 if they do not hold it."""
     if role not in CASE_ROLES or not who.may(role):
         raise ApiError(403, "role.missing", f"{who.principal} does not hold the role {role}")
-    own = _own_case_test(services, who.principal)
+    own = own_case_test(services, who.principal)
     settings = services.settings
     return [
         case_out(s, now, settings.near_due_days)
@@ -188,7 +188,7 @@ def queue(services: Services, who: Identity, role: str, now: datetime) -> list[C
     ][: settings.page_limit]
 
 
-def _own_case_test(services: Services, principal: str) -> Callable[[str], bool]:
+def own_case_test(services: Services, principal: str) -> Callable[[str], bool]:
     """Whether an applicant's identity commitment is ``principal``'s own (private table)."""
     staff = services.ledger.directory().staff.get(principal)
     personal = services.ledger.personal

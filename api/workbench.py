@@ -84,6 +84,11 @@ def _actions(state: CaseState, matter: Matter | None, who: Identity) -> list[dic
     return out
 
 
+def _own_case(services: Services, who: Identity, state: CaseState) -> bool:
+    commitment = state.applicant.get("id_commitment")
+    return bool(commitment) and service.own_case_test(services, who.principal)(str(commitment))
+
+
 def case_view(
     services: Services, who: Identity, case_id: uuid.UUID, now: datetime
 ) -> dict[str, Any]:
@@ -128,7 +133,8 @@ def case_view(
         "applicant": _applicant(state, number),
         "materials": materials,
         "timeline": timeline,
-        "actions": _actions(state, matter, who),
+        # A staff member is offered nothing on a case where they are the applicant.
+        "actions": [] if _own_case(services, who, state) else _actions(state, matter, who),
         "query_code": detail.query_code,
         "head_seq": state.seq,
     }
