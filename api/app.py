@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.checkpoints import CheckpointSchedule
 from api.deps import Clock, Services, open_services
 from api.errors import RequestBoundary, error_body, install_error_handlers
-from api.routes import admin, feed, log, materials, public, reform, staff, supervision
+from api.routes import admin, feed, log, materials, public, reform, staff, supervision, workbench
 from api.settings import Settings, get_settings
 from api.verifying import make_checker
 
@@ -140,7 +140,7 @@ def create_app(
     app.state.pdf_checker = checker
     app.state.checkpoints = schedule
     install_error_handlers(app)
-    for module in (staff, admin, supervision, public, log, feed, materials, reform):
+    for module in (staff, admin, supervision, public, log, feed, materials, reform, workbench):
         app.include_router(module.router)
     _include_pages(app)
     app.add_middleware(

@@ -43,6 +43,7 @@ from ledger.errors import (
     StaleVersion,
     StreamNotFound,
 )
+from ledger.messages import message as text_of
 
 __all__ = ["ApiError", "RequestBoundary", "error_body", "install_error_handlers", "where_raised"]
 
@@ -64,7 +65,13 @@ class ApiError(CaseLedgerError):
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, **extra}
+    """The error answer: the stable code, the detail, and the code's Chinese text (``zh``,
+    from ledger/messages.py) that pages show."""
+    return {"code": code, "message": message, "zh": _zh(code), **extra}
+
+
+def _zh(code: str) -> str:
+    return text_of(code) or "操作未能完成"
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:

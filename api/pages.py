@@ -3,9 +3,12 @@
 - ``/public`` — look up a case by case number and query code (rendered here, works without
   JavaScript) and check a sealed result PDF (the page posts it to ``POST /v1/verify``);
   ``/verify?case=NUMBER``, where a result's QR code points, is the same page.
-- ``/staff`` — staff sign in with a key held by the browser (WebCrypto Ed25519: generated
-  there, or imported from a key file without passphrase), see their queues and sign steps.
+- ``/staff`` — staff choose themselves by name or 工号 and sign in with a key held by the
+  browser (WebCrypto Ed25519: generated there, or imported from their key file, opened with
+  its passphrase in the browser), read each case and sign its steps.
 - ``/supervision`` — the supervisor's overdue and near-due lists and statistics.
+- ``/admin`` — the admin console: staff, keys, grants and matters, each change a directory
+  envelope signed in the browser by the admin's key.
 
 The pages are plain HTML from ``api/templates`` with small scripts from ``api/static``; the
 scripts only call the documented ``/v1`` API. Private keys never leave the browser: the
@@ -241,7 +244,7 @@ def staff_page(services: ServicesDep) -> HTMLResponse:
         "staff.html",
         title="工作人员办理",
         org_name=services.trust.org_name,
-        scripts=("common.js", "staff.js"),
+        scripts=("sealed.js", "common.js", "staff.js"),
         signin=_signin_panel("登录", "staff:wang.li"),
     )
     return _page(body)
@@ -254,8 +257,22 @@ def supervision_page(services: ServicesDep) -> HTMLResponse:
         "supervision.html",
         title="电子监察",
         org_name=services.trust.org_name,
-        scripts=("common.js", "supervision.js", "reform.js"),
+        scripts=("sealed.js", "common.js", "supervision.js", "reform.js"),
         signin=_signin_panel("监察人员登录", "staff:sun.qi"),
+    )
+    return _page(body)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(services: ServicesDep) -> HTMLResponse:
+    """Admin console: enrol staff and keys, grant and revoke roles, define and revise matters;
+    each change a directory envelope signed in the browser with the admin's key."""
+    body = render(
+        "admin.html",
+        title="管理后台",
+        org_name=services.trust.org_name,
+        scripts=("sealed.js", "common.js", "admin.js"),
+        signin=_signin_panel("管理员登录", "staff:admin"),
     )
     return _page(body)
 

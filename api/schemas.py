@@ -44,6 +44,9 @@ class ErrorOut(_Out):
 
     code: str = Field(examples=["rules.refused"])
     message: str = Field(examples=["the step is not admitted: duty.same_person"])
+    zh: str | None = Field(
+        None, examples=["办理规则不允许此步骤"], description="the code's Chinese text"
+    )
     codes: list[str] | None = Field(None, examples=[["duty.same_person"]])
     violations: list[dict[str, str]] | None = None
     stream: str | None = None

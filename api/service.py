@@ -182,7 +182,7 @@ def queue(services: Services, who: Identity, role: str, now: datetime) -> list[C
     """What waits for ``who`` in ``role``; ApiError 403 if they do not hold it."""
     if role not in CASE_ROLES or not who.may(role):
         raise ApiError(403, "role.missing", f"{who.principal} does not hold the role {role}")
-    own = _own_case_test(services, who.principal)
+    own = own_case_test(services, who.principal)
     settings = services.settings
     return [
         case_out(s, now, settings.near_due_days)
@@ -191,7 +191,7 @@ def queue(services: Services, who: Identity, role: str, now: datetime) -> list[C
     ][: settings.page_limit]
 
 
-def _own_case_test(services: Services, principal: str) -> Callable[[str], bool]:
+def own_case_test(services: Services, principal: str) -> Callable[[str], bool]:
     """Whether an applicant's identity commitment is ``principal``'s own (private table)."""
     staff = services.ledger.directory().staff.get(principal)
     personal = services.ledger.personal
@@ -315,11 +315,11 @@ def directory_out(directory: DirectoryState) -> DirectoryOut:
         staff=staff,
         keys=keys,
         grants=grants,
-        matters=[_matter(m) for versions in directory.matters.values() for m in versions],
+        matters=[matter_json(m) for versions in directory.matters.values() for m in versions],
     )
 
 
-def _matter(m: Matter) -> dict[str, Any]:
+def matter_json(m: Matter) -> dict[str, Any]:
     return {
         "code": m.code,
         "version": m.version,
@@ -328,6 +328,10 @@ def _matter(m: Matter) -> dict[str, Any]:
         "statutory_days": m.statutory_days,
         "committed_days": m.committed_days,
         "seal_issued": m.seal_issued,
+        "legal_basis": m.legal_basis,
+        "required_materials": list(m.required_materials),
+        "result_template": m.result_template,
+        "qualification": m.qualification,
     }
 
 

@@ -277,7 +277,9 @@ def main() -> None:
     except CaseLedgerError as exc:
         if debug:
             raise
-        typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+        from cli.client._common import said
+
+        typer.echo(f"error: {exc.code}: {said(exc.code, exc.message)}", err=True)
         sys.exit(1)
     except OSError as exc:
         if debug:

@@ -104,6 +104,8 @@ class CaseState:
     accepted_at: datetime | None = None
     decided_at: datetime | None = None
     reviews_done: int = 0
+    # The standing review opinions, level by level ("agree"/"disagree"); 退回 drops some.
+    opinions: tuple[str, ...] = ()
     outcome: str | None = None
     participants: tuple[Participation, ...] = ()
     suspensions: tuple[SuspensionSpan, ...] = ()

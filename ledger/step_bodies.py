@@ -25,6 +25,7 @@ __all__ = [
     "ReasonBody",
     "ReasonedActBody",
     "RequestBody",
+    "ReturnedBody",
     "ReviewedBody",
     "RevokedBody",
     "SealedBody",
@@ -323,3 +324,17 @@ def describe_applied(body: dict[str, Any]) -> str:
 def describe_items(body: dict[str, Any]) -> str:
     return f"asks for: {', '.join(map(str, body.get('items') or []))}"
 
+
+@dataclass(frozen=True, slots=True)
+class ReturnedBody:
+    """退回: the review level whose 不同意 sends the case back a level, and why."""
+
+    level: int
+    reason: str
+
+    @classmethod
+    def read(cls, body: dict[str, Any]) -> ReturnedBody:
+        level = body.get("level")
+        if not isinstance(level, int) or isinstance(level, bool) or level < 1:
+            raise _refuse("body.level must be a positive integer")
+        return cls(level, text(body, "reason"))

@@ -37,6 +37,7 @@ from ledger.step_bodies import (
     ReasonBody,
     ReasonedActBody,
     RequestBody,
+    ReturnedBody,
     ReviewedBody,
     RevokedBody,
     SealedBody,
@@ -60,6 +61,7 @@ __all__ = [
     "catalogue",
     "draft_next",
     "next_step",
+    "open_steps",
     "read_body",
 ]
 
@@ -117,6 +119,9 @@ class Step:
     answers: bool = False
     describe: Callable[[dict[str, Any]], str] | None = None
     drafted: Callable[[CaseState], dict[str, Any]] | None = None
+    # Whether the step may be taken now at all, beyond the states it follows (the case page
+    # lists these steps; the queue offers one of them).
+    open_when: Callable[[CaseState, Matter | None], bool] | None = None
 
     def capacity_of(self, role: str, body: Any) -> str | None:
         return self.capacity(role, body) if self.capacity else role_capacity(role)
@@ -207,8 +212,13 @@ def _review_actor(matter: Matter | None, body: ReviewedBody, role: str) -> str |
     return None if wanted == role else f"review level {body.level} needs {wanted}"
 
 
+def _standing_disagreement(state: CaseState) -> bool:
+    """Whether the latest standing review says 不同意 (the queue then offers 退回)."""
+    return bool(state.opinions) and state.opinions[-1] == "disagree"
+
+
 def _next_review(state: CaseState, matter: Matter | None) -> tuple[str, str | None] | None:
-    if state.reviews_done >= _levels(matter):
+    if state.reviews_done >= _levels(matter) or _standing_disagreement(state):
         return None
     assert matter is not None  # noqa: S101 - _levels is 0 without a matter
     level = matter.review_levels[state.reviews_done]
@@ -223,12 +233,51 @@ def _review_capacity(role: str, body: ReviewedBody | None) -> str | None:
 
 
 def _decidable(state: CaseState, matter: Matter | None) -> bool:
-    return state.reviews_done >= _levels(matter) and not state.reform.tolerated_missing
+    return (
+        state.reviews_done >= _levels(matter)
+        and not state.reform.tolerated_missing
+        and "disagree" not in state.opinions
+    )
 
 
 def _decide_order(state: CaseState, matter: Matter | None, body: DecidedBody) -> str | None:
     open_levels = _levels(matter) - state.reviews_done
-    return f"{open_levels} review level(s) still open" if open_levels > 0 else None
+    if open_levels > 0:
+        return f"{open_levels} review level(s) still open"
+    if body.outcome == "approved" and "disagree" in state.opinions:
+        # A 不同意 stands until it is answered by 退回; an approver may deny over it.
+        return "an approval may not stand over a 不同意 review (退回 it first)"
+    return None
+
+
+def _return_order(state: CaseState, matter: Matter | None, body: ReturnedBody) -> str | None:
+    if body.level != state.reviews_done or not _standing_disagreement(state):
+        return f"退回 answers the standing 不同意 review of level {state.reviews_done}"
+    return None
+
+
+def _returned(state: CaseState, env: Envelope, body: ReturnedBody | None) -> dict[str, Any]:
+    # Back to the level before the one that disagreed: its review is taken again (from
+    # level 1 back to the acceptance, so the first review starts over).
+    level = body.level if body else state.reviews_done
+    kept = state.opinions[: max(level - 2, 0)]
+    return {
+        "reviews_done": len(kept),
+        "opinions": kept,
+        "status": "in_review" if kept else "accepted",
+    }
+
+
+def _return_offer(state: CaseState, matter: Matter | None) -> tuple[str, str | None] | None:
+    if not _standing_disagreement(state) or not 1 <= state.reviews_done <= _levels(matter):
+        return None
+    assert matter is not None  # noqa: S101 - _levels is 0 without a matter
+    return matter.review_levels[state.reviews_done - 1].role, f"reviewer:{state.reviews_done}"
+
+
+def _reviewed(state: CaseState, env: Envelope, body: ReviewedBody | None) -> dict[str, Any]:
+    opinion = body.opinion if body else ""
+    return {"reviews_done": state.reviews_done + 1, "opinions": (*state.opinions, opinion)}
 
 
 def _issue_order(state: CaseState, matter: Matter | None, body: SealedBody) -> str | None:
@@ -344,9 +393,10 @@ _TABLE = (
     Step("Reviewed", "审查", "reviewed", frozenset({"accepted", "in_review"}), "in_review",
          frozenset({"reviewer", "approver"}), ReviewedBody.read,
          {"level": 1, "opinion": "agree", "comments": "", "basis": ""},
-         effect=lambda s, e, b: {"reviews_done": s.reviews_done + 1}, order=_review_order,
+         effect=_reviewed, order=_review_order,
          actor=_review_actor, capacity=_review_capacity,
          offer=_next_review, drafted=lambda s: {"level": s.reviews_done + 1},
+         open_when=lambda s, m: s.reviews_done < _levels(m),
          describe=lambda b: f"level {b.get('level')} {b.get('opinion')}: {b.get('comments')}"),
     Step("Decided", "决定", "decided", frozenset({"accepted", "in_review"}), "decided",
          frozenset({"approver"}), DecidedBody.read,
@@ -354,6 +404,7 @@ _TABLE = (
          effect=lambda s, e, b: {"outcome": b.outcome if b else None, "decided_at": e.at},
          order=lambda s, m, b: _decide_order(s, m, b) or reform.decide_blocked(s),
          offer=_offered_to("approver", _decidable),
+         open_when=lambda s, m: s.reviews_done >= _levels(m),
          describe=lambda b: f"{b.get('outcome')}: {b.get('decision')}"),
     # From result_issued only as a re-issue that names the document it supersedes.
     Step("ResultIssued", "出证", "result issued", frozenset({"decided", "result_issued"}),
@@ -364,7 +415,7 @@ _TABLE = (
               "document_types": (*s.document_types, (b.pdf_sha256, "approval"))}
              if b else {}
          ),
-         offer=_offered_to("seal_service", _first_issue),
+         offer=_offered_to("seal_service", _first_issue), open_when=_first_issue,
          describe=lambda b: f"sealed result {str(b.get('pdf_sha256'))[:16]}…"),
     Step("DocumentIssued", "出具文书", "document issued", _AFTER_APPLICATION, None,
          frozenset({"seal_service"}), _notice_body, {}, effect=_notice_kept,
@@ -377,6 +428,7 @@ _TABLE = (
          offer=_offered_to(
              "handler", lambda s, m: delivery.offered(s) and _deliver_order(s, m, None) is None
          ),
+         open_when=lambda s, m: _deliver_order(s, m, None) is None,
          describe=lambda b: f"delivered by {b.get('channel')} to {b.get('recipient')}"),
     Step("Suspended", "中止", "suspended", frozenset({"accepted", "in_review"}), "suspended",
          _HANDLER, ReasonBody.read, {"reason": ""}, effect=_suspended),
@@ -398,27 +450,32 @@ _TABLE = (
     Step("Promised", "告知承诺", "promise made", frozenset({"applied"}), None, _PARTY,
          PromiseBody.read, {"replaces": [], "statement": "", "exclusions_declared": []},
          effect=reform.promised, order=reform.promise_order,
+         open_when=lambda s, m: m is not None and m.reform.promises and s.reform.promise is None,
          describe=lambda b: f"promises in place of: {', '.join(b.get('replaces') or [])}"),
     Step("ToleratedProvided", "容缺补齐", "tolerated materials provided", _ON_THE_CLOCK, None,
          _PARTY, RequestBody.read, {"materials": []}, effect=reform.tolerated_provided,
          order=reform.tolerated_order,
          offer=_offered_to("applicant", lambda s, m: bool(s.reform.tolerated_missing)),
+         open_when=lambda s, m: bool(s.reform.tolerated_missing),
          describe=lambda b: f"{len(b.get('materials') or [])} tolerated material(s) added"),
     Step("TerminatedForMissing", "容缺终止", "terminated for missing materials", _ON_THE_CLOCK,
          "terminated", _HANDLER, TerminationBody.read, {"reason": "", "missing": []},
-         order=reform.termination_order),
+         order=reform.termination_order, open_when=lambda s, m: bool(s.reform.tolerated_missing)),
     Step("Verified", "核查", "promise verified", frozenset({"delivered"}), None,
          frozenset({"handler", "reviewer"}), VerifiedBody.read,
          {"outcome": "passed", "findings": ""}, effect=reform.verified,
          order=reform.verified_order,
+         open_when=lambda s, m: s.reform.accepted_on_promise and s.reform.verification is None,
          describe=lambda b: f"verification {b.get('outcome')}: {b.get('findings')}"),
     Step("Rated", "评价", "rated", _RATED, None, frozenset({"applicant", "seal_service"}),
          RatedBody.read, {"level": "满意", "channel": "online", "indicators": {}},
          effect=reform.rated, order=reform.rated_order,
+         open_when=lambda s, m: s.reform.rating is None,
          describe=lambda b: f"rated {b.get('level')}"),
     Step("RectificationReplied", "差评整改", "rectification replied", _RATED, None,
          frozenset({"handler", "approver"}), RectificationBody.read,
          {"reply": "", "measures": ""}, effect=reform.rectified, order=reform.rectified_order,
+         open_when=lambda s, m: s.reform.poor and s.reform.rectified_at is None,
          describe=lambda b: f"rectified: {b.get('measures')}"),
     Step("Extended", "延期", "extended", frozenset({"accepted", "in_review"}), None,
          frozenset({"approver"}), ExtendedBody.read, {"days": 10, "reason": "", "notice": ""},
@@ -432,6 +489,12 @@ _TABLE = (
          effect=lambda s, e, b: {"status": s.status,
                                  "supervision_orders": s.supervision_orders + 1},
          describe=lambda b: f"supervision order: {b.get('order')}"),
+    Step("Returned", "退回", "returned", frozenset({"in_review"}), None,
+         frozenset({"reviewer", "approver"}), ReturnedBody.read, {"level": 1, "reason": ""},
+         effect=_returned, order=_return_order, actor=_review_actor, capacity=_review_capacity,
+         offer=_return_offer, drafted=lambda s: {"level": s.reviews_done},
+         open_when=lambda s, m: _return_offer(s, m) is not None,
+         describe=lambda b: f"level {b.get('level')} returned: {b.get('reason')}"),
 )  # fmt: skip
 
 STEPS: dict[str, Step] = {step.name: step for step in _TABLE}
@@ -458,6 +521,17 @@ def next_step(state: CaseState, matter: Matter | None) -> tuple[str, str, str | 
             if offered is not None:
                 return step.name, offered[0], offered[1]
     return None
+
+
+def open_steps(state: CaseState, matter: Matter | None) -> list[str]:
+    """Every step a case in ``state`` may take now (by the table; who may take it is the
+    rules' question), in table order: what a case page offers beside the queue's step."""
+    return [
+        step.name
+        for step in _TABLE
+        if state.status in step.follows
+        and (step.open_when is None or step.open_when(state, matter))
+    ]
 
 
 def draft_next(
@@ -509,8 +583,12 @@ def describe(step_type: str, body: dict[str, Any]) -> str:
 
 
 def catalogue() -> dict[str, Any]:
-    """The table as JSON, for clients and the web pages."""
+    """The table as JSON, for clients and the web pages (with each step's form)."""
+    from ledger.step_forms import ROLES, forms_json
+
     return {
+        "forms": forms_json(),
+        "roles": {r: {"zh": zh, "en": en, "duty": duty} for r, (zh, en, duty) in ROLES.items()},
         "steps": {
             step.name: {
                 "zh": step.zh,

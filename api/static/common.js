@@ -10,17 +10,18 @@ const CL = (() => {
     0x70, 0x04, 0x22, 0x04, 0x20];
   const encoder = new TextEncoder();
   const TOKEN = "caseledger.session";
-  const ROLE_TEXT = { handler: "经办", reviewer: "审查", approver: "审批", admin: "管理员",
-    supervisor: "监察", seal_service: "电子印章", applicant: "申请人" };
   // The step table as the server renders it into the page (ledger/steps.py): the names of
   // steps and of case states are never kept here.
   const TABLE = (() => {
     const node = document.getElementById("caseledger-steps");
-    return node ? JSON.parse(node.textContent) : { steps: {}, states: {} };
+    return node ? JSON.parse(node.textContent) : { steps: {}, states: {}, forms: {}, roles: {} };
   })();
   const names = (entries, field) => Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, v[field]]));
   const STEP_TEXT = names(TABLE.steps, "zh");
   const STATUS_TEXT = names(TABLE.states, "queue_zh");
+  const ROLE_TEXT = names(TABLE.roles, "zh");
+  const FORMS = TABLE.forms;
+  const COMMITMENT_DOMAIN = "caseledger/person-commitment/v1\n";
 
   function b64(bytes) {
     let text = "";
@@ -113,13 +114,20 @@ const CL = (() => {
     return record;
   }
 
-  // A caseledger key file without passphrase (a passphrase-protected one cannot be opened here).
-  async function importKeyFile(text) {
+  // A caseledger key file, opened here (under its passphrase when it has one); the private
+  // key is kept by this browser as a non-extractable WebCrypto key.
+  async function importKeyFile(text, passphrase) {
     let doc;
     try { doc = JSON.parse(text); } catch (e) { throw new Error("这不是 caseledger 密钥文件。"); }
     if (doc.kind !== "caseledger/key") throw new Error("这不是 caseledger 密钥文件。");
-    if (doc.sealed) throw new Error("该密钥文件有口令保护，浏览器无法读取。请在本浏览器生成密钥，并由管理员登记。");
-    const seed = unb64(doc.seed);
+    let seed;
+    if (doc.sealed) {
+      if (!passphrase) throw new Error("该密钥文件有口令保护：请先填写口令。");
+      seed = await CLSealed.openSealed(doc.sealed, passphrase);
+      if (seed === null) throw new Error("口令不正确，无法打开密钥文件。");
+    } else {
+      seed = unb64(doc.seed);
+    }
     const der = new Uint8Array([...PKCS8_HEADER, ...seed]);
     const privateKey = await crypto.subtle.importKey("pkcs8", der, { name: "Ed25519" }, false, ["sign"]);
     const record = await keyRecord(doc.principal, unb64(doc.public_key), privateKey);
@@ -134,26 +142,60 @@ const CL = (() => {
     return record;
   }
 
+  function hex(bytes) {
+    return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // A salted commitment to a number or an address (ledger/personal.py): the opening goes to
+  // the office's private table beside the envelope, never into the signed body.
+  async function commit(value) {
+    const normal = value.replace(/\s+/g, "").toUpperCase();
+    const salt = crypto.getRandomValues(new Uint8Array(32));
+    const data = new Uint8Array([...encoder.encode(COMMITMENT_DOMAIN), ...salt, ...encoder.encode(normal)]);
+    return { commitment: "pc1:" + (await sha256hex(data)), value: normal, salt: hex(salt) };
+  }
+
+  function openingsHeader(openings) {
+    const text = b64(encoder.encode(JSON.stringify(openings)));
+    return text.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  async function fileDigest(file) {
+    return sha256hex(await file.arrayBuffer());
+  }
+
   async function sign(record, text) {
     return b64(await crypto.subtle.sign({ name: "Ed25519" }, record.privateKey, encoder.encode(text)));
   }
 
   class ApiError extends Error {
     constructor(status, body) {
-      super(body && body.message ? body.message : "HTTP " + status);
+      super(body && (body.zh || body.message) ? (body.zh || body.message) : "HTTP " + status);
+      this.detail = body && body.message ? body.message : "";
       this.status = status;
       this.code = body && body.code ? body.code : "http." + status;
       this.codes = body && body.codes ? body.codes : [];
     }
   }
 
-  async function request(method, path, { json, raw, token } = {}) {
+  // What the server's clock says now, as its last answer's Date header told: a step this
+  // browser dates itself (an application, a directory change) must be within the server's
+  // clock skew rule, whatever this machine's clock says.
+  let clockOffset = null;
+  const now = () => new Date(Date.now() + (clockOffset || 0));
+
+  async function request(method, path, { json, raw, token, openings } = {}) {
     const headers = {};
+    if (openings && openings.length) headers["Caseledger-Openings"] = openingsHeader(openings);
     if (token) headers.Authorization = "Bearer " + token;
     let body;
     if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
     if (raw !== undefined) { headers["Content-Type"] = "application/json"; body = raw; }
     const response = await fetch(path, { method, headers, body });
+    const date = Date.parse(response.headers.get("Date") || "");
+    // Never back: the header counts whole seconds, and two steps dated here must not come out
+    // in reverse order.
+    if (!Number.isNaN(date)) clockOffset = clockOffset === null ? date - Date.now() : Math.max(clockOffset, date - Date.now());
     const data = await response.json().catch(() => null);
     if (!response.ok) throw new ApiError(response.status, data);
     return data;
@@ -176,7 +218,7 @@ const CL = (() => {
     const saved = sessionStorage.getItem(TOKEN);
     if (!saved) return null;
     const value = JSON.parse(saved);
-    return new Date(value.expires_at) > new Date() ? value : null;
+    return new Date(value.expires_at) > now() ? value : null;
   }
 
   // Sign out on the server too, so the token is refused from now on, not only forgotten here.
@@ -215,16 +257,28 @@ const CL = (() => {
       el("tbody", {}, ...rows));
   }
 
-  // The sign-in panel shared by the staff and supervision pages.
+  // Human-readable failure: the code's Chinese text, then the code itself.
+  function failureText(error) {
+    const codes = error.codes && error.codes.length ? "（" + error.codes.join("、") + "）" : "";
+    return (error.code ? error.code + "：" : "") + error.message + codes;
+  }
+
+  // The sign-in panel shared by the staff, admin and supervision pages: choose yourself by
+  // name or 工号 from the directory, then use the key this browser holds for you, make one
+  // here, or import your key file (opened here with its passphrase).
   function setupSignIn(onSignedIn) {
     const $ = (id) => document.getElementById(id);
     let record = null;
+    let people = [];
+    let pendingKey = null;
     const showKey = async () => {
       const principal = $("principal").value.trim();
       record = principal ? await loadKey(principal) : null;
       $("signin").disabled = !record;
+      const person = people.find((p) => p.id === principal);
+      const who = person ? person.name + "（工号 " + person.number + "）" : principal;
       $("key-status").textContent = record
-        ? "本浏览器持有 " + principal + " 的密钥（标识 " + record.keyId + "）。"
+        ? "本浏览器持有 " + who + " 的密钥（标识 " + record.keyId + "）。"
         : "本浏览器尚无该人员的密钥。";
       $("key-status").dataset.keyId = record ? record.keyId : "";
       $("enrol").hidden = !record;
@@ -235,24 +289,46 @@ const CL = (() => {
     };
     const fail = (error) => {
       $("signin-error").hidden = false;
-      $("signin-error").textContent = "登录失败：" + (error.code ? error.code + "：" : "") + error.message;
+      $("signin-error").textContent = "登录失败：" + failureText(error);
     };
+    const choose = (principal) => { $("principal").value = principal; showKey(); };
+    const fillPeople = () => {
+      const wanted = $("person-filter").value.trim().toLowerCase();
+      const shown = people.filter((p) => !wanted || p.name.includes(wanted) || p.number.toLowerCase().includes(wanted));
+      $("person").replaceChildren(el("option", { value: "" }, shown.length ? "请选择（共 " + shown.length + " 人）" : "无匹配人员"),
+        ...shown.map((p) => el("option", { value: p.id }, p.name + "（工号 " + p.number + "，" + p.unit + "）")));
+      if (shown.length === 1) { $("person").value = shown[0].id; choose(shown[0].id); }
+    };
+    request("GET", "/v1/staff-names").then((found) => { people = found.staff; fillPeople(); }).catch(() => null);
+    $("person-filter").addEventListener("input", fillPeople);
+    $("person").addEventListener("change", () => { if ($("person").value) choose($("person").value); });
     $("principal").addEventListener("change", showKey);
     $("generate-key").addEventListener("click", async () => {
       const principal = $("principal").value.trim();
-      if (!/^[a-z]+:[A-Za-z0-9._@-]{1,64}$/.test(principal)) { fail(new Error("请先填写工作人员标识，例如 staff:wang.li")); return; }
+      if (!/^[a-z]+:[A-Za-z0-9._@-]{1,64}$/.test(principal)) { fail(new Error("请先选择本人，或填写人员标识，例如 staff:wang.li")); return; }
       await generateKey(principal).catch(fail);
       await showKey();
     });
+    const openKey = async () => {
+      if (!pendingKey) return;
+      $("signin-error").hidden = true;
+      $("key-status").textContent = "正在用口令打开密钥文件……";
+      try {
+        const imported = await importKeyFile(pendingKey, $("key-passphrase").value);
+        pendingKey = null;
+        $("key-passphrase").value = "";
+        $("principal").value = imported.principal;
+        if (people.some((p) => p.id === imported.principal)) $("person").value = imported.principal;
+        await showKey();
+      } catch (error) { await showKey(); fail(error); }
+    };
     $("key-file").addEventListener("change", async (event) => {
       const file = event.target.files[0];
       if (!file) return;
-      try {
-        const imported = await importKeyFile(await file.text());
-        $("principal").value = imported.principal;
-        await showKey();
-      } catch (error) { fail(error); }
+      pendingKey = await file.text();
+      await openKey();
     });
+    $("open-key").addEventListener("click", openKey);
     $("signin").addEventListener("click", async () => {
       $("signin-error").hidden = true;
       try { enter(record, await signIn(record)); } catch (error) { fail(error); }
@@ -261,9 +337,11 @@ const CL = (() => {
     const enter = (key, current) => {
       $("signin-panel").hidden = true;
       $("work").hidden = false;
-      $("who").textContent = current.principal;
+      const person = people.find((p) => p.id === current.principal);
+      $("who").textContent = person ? person.name + "（" + current.principal + "）" : current.principal;
+      $("who").dataset.principal = current.principal;
       $("roles").textContent = "角色：" + Object.keys(current.roles).map((r) => ROLE_TEXT[r] || r).join("、");
-      onSignedIn(key, current);
+      onSignedIn(key, current, person);
     };
     const current = session();
     if (current) {
@@ -271,6 +349,6 @@ const CL = (() => {
     }
   }
 
-  return { ROLE_TEXT, STEP_TEXT, STATUS_TEXT, b64, canonical, utcSeconds, validityUntil, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
-    request, signIn, session, signOut, signEnvelope, el, table, setupSignIn, ApiError };
+  return { now, ROLE_TEXT, STEP_TEXT, STATUS_TEXT, FORMS, TABLE, commit, fileDigest, sha256hex, hex, b64, unb64, sign, canonical, utcSeconds, validityUntil, chinaTime, generateKey, importKeyFile, loadKey, forgetKey,
+    request, signIn, session, signOut, signEnvelope, el, table, setupSignIn, failureText, ApiError };
 })();

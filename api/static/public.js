@@ -14,7 +14,7 @@
     "document.matches": "文档内容与凭证一致", "result.status": "当前状态（未被撤销或替代）",
     "document.issuer": "出具机关",
   };
-  const ROLE = { applicant: "申请人", handler: "受理", reviewer: "审查", approver: "审批", seal_service: "用印" };
+  const ROLE = CL.ROLE_TEXT;
   const OUTCOME = { approved: "准予许可", denied: "不予许可" };
 
   function show(verdict) {
@@ -35,7 +35,7 @@
     }
     if (verdict.timeline && verdict.timeline.length) {
       const steps = verdict.timeline.map((step) => el("tr", { "data-step": step.step },
-        el("td", {}, step.step), el("td", {}, step.actor), el("td", {}, ROLE[step.role] || step.role),
+        el("td", {}, CL.STEP_TEXT[step.step] || step.step), el("td", {}, step.actor), el("td", {}, ROLE[step.role] || step.role),
         el("td", {}, CL.chinaTime(step.at))));
       parts.push(el("h3", {}, "签署步骤"), el("table", { class: "list", id: "verdict-steps" },
         el("thead", {}, el("tr", {}, el("th", {}, "步骤"), el("th", {}, "签署人"), el("th", {}, "角色"), el("th", {}, "时间（北京时间）"))),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -103,7 +104,7 @@ def take_step(
     step_type: str,
     fields: dict[str, Any],
     role: str | None,
-    openings: list[Opening] | None = None,
+    openings: Sequence[Opening] = (),
 ) -> Appended:
     """Draft the case's next ``step_type`` for the key holder, fill in ``fields``, sign, append.
 
@@ -115,14 +116,14 @@ def take_step(
     try:
         draft = target.draft(case_id, step_type, role)
         body = dict(fields)
-        if step_type == "Reviewed":
+        if step_type in ("Reviewed", "Returned"):
             body["level"] = draft["body"].get("level", 1)
         if step_type == "ResultRevoked" and "result" in draft["body"]:
             body["result"] = draft["body"]["result"]  # the document it ends, as drafted
         if step_type == "Delivered" and "document" in draft["body"]:
             body.setdefault("document", draft["body"]["document"])  # the document served
         draft["body"] = body
-        result = target.append(seal_envelope(draft, key_file.key), openings or [])
+        result = target.append(seal_envelope(draft, key_file.key), openings)
     finally:
         target.close()
     print_appended(step_type, result)
@@ -151,7 +152,9 @@ def apply(
     ] = "person",
     matter_version: Annotated[
         int | None,
-        typer.Option("--matter-version", help="Default: latest locally, 1 with --server."),
+        typer.Option(
+            "--matter-version", help="Default: the current version (locally or on --server)."
+        ),
     ] = None,
     materials: Materials = None,
     channel: Annotated[str, typer.Option("--channel", help="window, online, post…")] = "window",
@@ -170,7 +173,7 @@ def apply(
     db: DbOption = None,
     server: ServerOption = None,
 ) -> None:
-    from cli.client._target import LocalTarget
+    from cli.client._target import LocalTarget, RemoteTarget
 
     options = _opts(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
     key_file = options.key_file()
@@ -202,6 +205,8 @@ def apply(
         if matter_version is None and isinstance(target, LocalTarget):
             latest = target.ledger.directory().latest_matter(matter)
             body["matter"]["version"] = latest.version if latest else 1
+        elif matter_version is None and isinstance(target, RemoteTarget):
+            body["matter"]["version"] = target.latest_matter_version(matter) or 1
         actor = Actor(
             key_file.principal,
             role or ("applicant" if applicant else "handler"),
@@ -486,6 +491,25 @@ def returned(
     options = step_options(key, passphrase_env, home, db, server)
     fields = {"tracking_number": tracking, "reason": reason}
     take_step(options, case, "DeliveryReturned", fields, role)
+
+
+@case_app.command(
+    "return",
+    help=step_help("Returned", "Return your 不同意 review to the level before", "."),
+)
+@boundary
+def return_review(
+    case: CaseArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why it goes back (退回理由).")],
+    key: KeyOption = None,
+    role: AsOption = None,
+    passphrase_env: PassphraseOption = None,
+    home: HomeOption = None,
+    db: DbOption = None,
+    server: ServerOption = None,
+) -> None:
+    options = step_options(key, passphrase_env, home, db, server)
+    take_step(options, case, "Returned", {"reason": reason}, role)
 
 
 def _reason_step(step_type: str, help_text: str) -> None:

@@ -23,6 +23,7 @@ from api.org import OrgHome, resolve_home
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError, RulesRefused, StaleVersion
 from ledger.keyfile import KeyFile, KeyFileError
+from ledger.messages import message
 
 __all__ = [
     "ClientError",
@@ -125,11 +126,23 @@ def _violations_of(exc: CaseLedgerError) -> tuple[tuple[str, str], ...]:
     return ()
 
 
+def said(code: str, detail: str) -> str:
+    """What an error says to the reader: the code's Chinese text with the detail beside it
+    (only the detail where LANG asks for English)."""
+    english = os.environ.get("LANG", "").startswith("en") or os.environ.get(
+        "LANGUAGE", ""
+    ).startswith("en")
+    text = None if english else message(code)
+    if text is None:
+        return detail
+    return f"{text}（{detail}）" if detail else text
+
+
 def report(exc: CaseLedgerError) -> None:
     """Print ``exc`` as the boundary does: one ``error:`` line, then one line per violation."""
-    typer.echo(f"error: {exc.code}: {exc.message}", err=True)
+    typer.echo(f"error: {exc.code}: {said(exc.code, exc.message)}", err=True)
     for code, detail in _violations_of(exc):
-        typer.echo(f"  {code}: {detail}" if detail else f"  {code}", err=True)
+        typer.echo(f"  {code}: {said(code, detail)}", err=True)
     if isinstance(exc, StaleVersion) or exc.code == "chain.stale":
         typer.echo("  (another step came first: look at the case and try again)", err=True)
 

@@ -29,7 +29,7 @@ ROLE_TEXT = {
 # The body fields worth a line in a timeline, in the order shown.
 SUMMARY_FIELDS = (
     "opinion", "comments", "outcome", "decision", "reason", "items", "notice", "channel",
-    "recipient", "tracking_number", "pdf_sha256", "seal_serial",
+    "recipient", "tracking_number", "address_commitment", "pdf_sha256", "seal_serial",
 )  # fmt: skip
 
 

@@ -255,6 +255,11 @@ class RemoteTarget:
         )
         return str(token["token"])
 
+    def latest_matter_version(self, code: str) -> int | None:
+        """The version a new case of matter ``code`` applies under (None: no such matter)."""
+        found = self._call("GET", "/v1/matters")
+        return next((int(m["version"]) for m in found["matters"] if m["code"] == code), None)
+
     def directory(self) -> DirectoryView:
         found = self._authorised("GET", "/v1/directory")
         return DirectoryView(

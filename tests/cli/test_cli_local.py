@@ -105,8 +105,23 @@ def test_refused_application_and_a_revoked_result(office: Office) -> None:
                 "--legal-basis", "《行政许可法》第六十九条")  # fmt: skip
     history = office.cli("case", "history", case).stdout
     assert "tracking_number: EMS1234567890" in history
-    assert "泉城路" not in history
+    # The address is committed, never signed in clear.
+    assert "address_commitment: pc1:" in history and "泉城路" not in history
     assert re.search(r"^\s+6 .* ResultRevoked .* staff:zhang\.wei \(审批\)", history, re.M)
+
+
+def test_a_disagreement_is_returned_before_an_approval(office: Office) -> None:
+    case = office.new_case()
+    office.step("staff:wang.li", "accept", case)
+    office.step("staff:li.na", "review", case, "--opinion", "disagree", "--comments", "缺材料")
+    approve = ("decide", case, "--decision", "准予行政许可。", "--legal-basis", "第三十八条")
+    refused = office.step("staff:zhang.wei", *approve, ok=False)
+    assert "order.not_allowed" in refused.stderr
+    office.step("staff:li.na", "return", case, "--reason", "请补充现场核查记录")
+    office.step("staff:li.na", "review", case, "--comments", "已补充，符合条件。")
+    office.step("staff:zhang.wei", *approve)
+    history = office.cli("case", "history", case).stdout
+    assert "Returned" in history and "请补充现场核查记录" in history
 
 
 def test_the_rules_refuse_with_codes_and_exit_1(office: Office) -> None:

@@ -90,15 +90,22 @@ def _sign_in(page: Page) -> None:
 def _review_in_browser(page: Page, server: str, cli: Cli, number: str) -> str:
     key_id = _browser_key(page, server, "staff:li.na", cli)
     _sign_in(page)
-    expect(page.locator("#who")).to_have_text("staff:li.na")
+    expect(page.locator("#who")).to_contain_text("staff:li.na")
     button = page.locator(f"#queue-reviewer button[data-case='{number}']")
     expect(button).to_be_visible()
-    # The step's name comes from the step table the server renders into the page.
-    expect(button).to_have_text("审查")
     button.click()
-    page.fill("#queue-reviewer textarea[name=comments]", "经审查，申请人符合许可条件。")
-    page.fill("#queue-reviewer input[name=basis]", "《食品经营许可和备案管理办法》")
-    page.click("#queue-reviewer .step-form button[type=submit]")
+    # The case is read before signing; the step's name comes from the step table the server
+    # renders into the page.
+    expect(page.locator("#timeline tr[data-step='Accepted']")).to_contain_text("王立")
+    action = page.locator("#case-actions button[data-step='Reviewed']")
+    expect(action).to_have_text("审查")
+    action.click()
+    form = page.locator("#action-form form[data-step='Reviewed']")
+    form.locator("textarea[name=comments]").fill("经审查，申请人符合许可条件。")
+    form.locator("input[name=basis]").fill("《食品经营许可和备案管理办法》")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".draft-text")).to_contain_text("同意")
+    form.locator("button.confirm").click()
     expect(page.locator("#step-result .notice.good")).to_contain_text(number)
     return key_id
 

@@ -22,7 +22,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.mark.parametrize("path", ["/", "/public", "/verify", "/staff", "/supervision"])
+@pytest.mark.parametrize("path", ["/", "/public", "/verify", "/staff", "/supervision", "/admin"])
 def test_pages_are_html_under_a_strict_policy(client: TestClient, path: str) -> None:
     page = client.get(path)
     assert page.status_code == 200

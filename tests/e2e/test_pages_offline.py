@@ -14,7 +14,7 @@ from tests.e2e.e2ekit import new_office, serve
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-PAGES = ("/", "/public", "/verify", "/staff", "/supervision", "/docs", "/redoc")
+PAGES = ("/", "/public", "/verify", "/staff", "/supervision", "/admin", "/docs", "/redoc")
 
 
 @pytest.fixture(scope="module")

@@ -61,6 +61,7 @@ def body_for(step: str, level: int = 1, outcome: str = "approved") -> dict[str, 
         "Withdrawn": {"reason": "申请人撤回"},
         "Extended": {"days": 10, "reason": "需要现场核查", "notice": "办理期限延长十个工作日。"},
         "SupervisionOrdered": {"order": "请说明办理情况", "due": "2026-12-31"},
+        "Returned": {"level": level, "reason": "请补充现场核查记录"},
         "ResultRevoked": {
             "reason": "以欺骗手段取得",
             "legal_basis": "行政许可法第六十九条",

@@ -93,3 +93,23 @@ def test_the_rules_page_lists_every_step_of_the_table() -> None:
     rows = [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")]
     named = {row.split()[0] for row in rows[1:] if row and row != "---"}
     assert named == set(STEPS)
+
+
+def test_every_step_a_person_takes_has_a_form_for_every_member_of_its_template() -> None:
+    from ledger.step_forms import FORMS
+
+    people = {name for name, step in STEPS.items() if step.roles != {"seal_service"}}
+    assert set(FORMS) == people
+    for name in people:
+        fields = {f.name for f in FORMS[name]}
+        assert set(STEPS[name].template) <= fields, name
+        assert all(f.zh and f.en for f in FORMS[name]), name
+    assert catalogue()["forms"]["Returned"][0]["kind"] == "fixed"
+
+
+def test_every_role_a_step_or_grant_names_has_a_chinese_name() -> None:
+    from ledger.directory import STAFF_ROLES
+    from ledger.step_forms import ROLES
+
+    named = set().union(*(s.roles for s in STEPS.values())) | set(STAFF_ROLES)
+    assert named <= set(ROLES)
