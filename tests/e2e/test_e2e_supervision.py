@@ -22,7 +22,7 @@ legal_basis = "《中华人民共和国行政许可法》"
 review_levels = ["reviewer"]
 statutory_days = 400
 committed_days = 400
-required_materials = ["申请书"]
+required_materials = ["食品经营许可申请书"]
 seal_issued = true
 """
 
@@ -30,7 +30,7 @@ seal_issued = true
 def _apply(wang: Staff, matter: str, name: str) -> tuple[str, str]:
     applied = wang("apply", "--matter", matter, "--applicant-name", name,
                    "--applicant-kind", "organisation", "--applicant-id", "91370100MA3C000001",
-                   "--material", "申请书.pdf=" + "ab" * 32)  # fmt: skip
+                   "--material", "食品经营许可申请书.pdf=" + "ab" * 32)  # fmt: skip
     return field_of(applied, "case id"), field_of(applied, "case number")
 
 

@@ -175,13 +175,15 @@ def test_a_case_from_the_window_to_postal_delivery_in_the_browser(
         # The window receives the supplement; the case is back for acceptance.
         supplement = tmp_path / "营业执照副本.pdf"
         supplement.write_bytes(b"%PDF-1.4 licence copy")
+        rules = tmp_path / "食品安全管理制度.pdf"
+        rules.write_bytes(b"%PDF-1.4 food safety rules")
         # Not in a queue (the applicant's step): the window opens the case by its number.
         wang.fill("#find-number", number)
         wang.click("#find-case button[type=submit]")
         expect(wang.locator("#timeline tr[data-step='SupplementRequested']")).to_be_visible()
         wang.click("#case-actions button[data-step='SupplementProvided']")
         provided = wang.locator("#action-form form[data-step='SupplementProvided']")
-        provided.locator("[name=materials]").set_input_files(str(supplement))
+        provided.locator("[name=materials]").set_input_files([str(supplement), str(rules)])
         provided.locator("button[type=submit]").click()
         provided.locator("button.confirm").click()
         expect(wang.locator("#case-materials")).to_contain_text("营业执照副本.pdf")
