@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ledger.errors import EnvelopeError
+from ledger.step_bodies import text
 
 if TYPE_CHECKING:
     from ledger.step_bodies import Material
@@ -145,13 +146,6 @@ class CaseReform:
 # Bars from 告知承诺 (a directory fact) -----------------------------------------------------
 
 
-def _text(body: Mapping[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value:
-        raise _refuse(f"body.{name} must be a non-empty string")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class PromiseBarredBody:
     """An applicant barred from 告知承诺 after a false promise: ``subject`` is the applicant as
@@ -164,7 +158,7 @@ class PromiseBarredBody:
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> PromiseBarredBody:
-        return cls(*(_text(body, n) for n in ("bar", "subject", "case", "reason")))
+        return cls(*(text(body, n) for n in ("bar", "subject", "case", "reason")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +168,7 @@ class PromiseBarClearedBody:
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> PromiseBarClearedBody:
-        return cls(_text(body, "bar"), _text(body, "reason"))
+        return cls(text(body, "bar"), text(body, "reason"))
 
 
 @dataclass(frozen=True, slots=True)
