@@ -49,6 +49,14 @@ def text(body: Mapping[str, Any], name: str) -> str:
     return value
 
 
+def positive(body: Mapping[str, Any], name: str, what: str = "a positive integer") -> int:
+    """``body[name]`` if it is an integer (not a boolean) of at least 1."""
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise _refuse(f"body.{name} must be {what}")
+    return value
+
+
 def choice(body: Mapping[str, Any], name: str, choices: frozenset[str]) -> str:
     value = body.get(name)
     if not isinstance(value, str) or value not in choices:
@@ -191,10 +199,9 @@ class ReviewedBody:
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> ReviewedBody:
-        level = body.get("level")
-        if not isinstance(level, int) or isinstance(level, bool) or level < 1:
-            raise _refuse("body.level must be a positive integer")
-        return cls(level, choice(body, "opinion", _OPINIONS), text(body, "comments"))
+        return cls(
+            positive(body, "level"), choice(body, "opinion", _OPINIONS), text(body, "comments")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,9 +292,7 @@ class ExtendedBody:
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> ExtendedBody:
-        days = body.get("days")
-        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-            raise _refuse("body.days must be a positive number of working days")
+        days = positive(body, "days", "a positive number of working days")
         return cls(days, text(body, "reason"), text(body, "notice"))
 
 
@@ -334,7 +339,4 @@ class ReturnedBody:
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> ReturnedBody:
-        level = body.get("level")
-        if not isinstance(level, int) or isinstance(level, bool) or level < 1:
-            raise _refuse("body.level must be a positive integer")
-        return cls(level, text(body, "reason"))
+        return cls(positive(body, "level"), text(body, "reason"))
