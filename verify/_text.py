@@ -69,6 +69,10 @@ def page_text(signed_bytes: bytes, max_pages: int) -> PageText:
                 raise ValueError(f"the document has {count} pages, more than {max_pages}")
             parts = [_drawn_text(page.obj, depth=0) for page in pdf.pages]
     except (pikepdf.PdfError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        if "bad_alloc" in str(exc):
+            # qpdf's C++ ran out of the sandbox's memory: a limit stopped the check, as a
+            # MemoryError in Python would.
+            raise MemoryError(str(exc)) from None
         reason = str(exc).split(": ", 1)[-1] if str(exc).startswith("stream ") else str(exc)
         raise ValueError(f"the page text cannot be extracted: {reason}") from None
     return PageText("\n".join(parts), count)
