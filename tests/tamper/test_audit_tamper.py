@@ -274,7 +274,12 @@ TAMPERS: list[tuple[str, Callable[[Scene], None], Expected]] = [
     (
         "one byte of a stored text, stored hash fixed",
         flip_one_byte_and_fix_the_hash,
-        {("case", 3, "sig.invalid"), ("case", 4, "chain.prev_mismatch")},
+        # The review now says 不同意, so the approval after it stands over a 不同意 (退回 rule).
+        {
+            ("case", 3, "sig.invalid"),
+            ("case", 4, "chain.prev_mismatch"),
+            ("case", 4, "order.not_allowed"),
+        },
     ),
     ("the stored hash only", change_only_the_stored_hash, {("case", 2, "store.hash_mismatch")}),
     (
