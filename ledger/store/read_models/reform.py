@@ -56,15 +56,19 @@ rm_reform = sa.Table(
 
 def _row(state: CaseState, summary: CaseSummary, directory: DirectoryState) -> dict[str, Any]:
     reform = state.reform
+    # Counted on the office's signed calendar, as every other deadline is (ledger.deadline).
+    calendar = directory.work_calendar()
     matter = directory.matter_at(summary.matter_code, state.matter_version or 0, summary.applied_at)
     verification_due = None
     if reform.accepted_on_promise and state.decided_at is not None and matter is not None:
         verification_due = add_working_days(
-            china_date(state.decided_at), matter.reform.verification_days
+            china_date(state.decided_at), matter.reform.verification_days, calendar=calendar
         )
     rectification_due = None
     if reform.poor and reform.rated_at is not None:
-        rectification_due = add_working_days(china_date(reform.rated_at), RECTIFICATION_DAYS)
+        rectification_due = add_working_days(
+            china_date(reform.rated_at), RECTIFICATION_DAYS, calendar=calendar
+        )
     return {
         "stream": summary.stream,
         "case_number": summary.case_number,
