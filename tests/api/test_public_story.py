@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 from apikit import T1, Api, open_api, served
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from storykit import (
     ADDRESS,
     TRACKING,
@@ -26,8 +25,7 @@ from api.app import create_app
 from api.org import OrgHome
 from api.settings import Settings
 from ledger.steps import STEPS
-
-CHROMIUM = "/usr/bin/chromium"
+from tests.browser import open_chromium
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -85,12 +83,7 @@ def test_a_refusal_is_told_with_its_reason_and_its_served_notice(api: Api) -> No
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+    yield from open_chromium()
 
 
 @pytest.mark.browser

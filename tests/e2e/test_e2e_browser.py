@@ -19,10 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from reportlab.pdfgen import canvas
 
 from ledger.envelope import Envelope
+from tests.browser import open_chromium
 from tests.e2e.e2ekit import (
     ADMIN,
     STAFF,
@@ -37,9 +38,7 @@ from tests.e2e.e2ekit import (
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = [
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -50,12 +49,7 @@ ARGS = [
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
+    yield from open_chromium(*ARGS)
 
 
 def _shot(page: Page, tmp_path: Path, name: str) -> None:

@@ -7,24 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
+from tests.browser import open_chromium
 from tests.e2e.e2ekit import new_office, serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 PAGES = ("/", "/public", "/verify", "/staff", "/supervision", "/admin", "/docs", "/redoc")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
+    yield from open_chromium()
 
 
 def test_no_page_loads_anything_from_another_host(tmp_path: Path, browser: Browser) -> None:

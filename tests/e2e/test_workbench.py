@@ -20,16 +20,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from api.org import OrgHome
 from ledger.envelope import Envelope
 from ledger.keyfile import KeyFile
+from tests.browser import open_chromium
 from tests.e2e.e2ekit import ADMIN, PASSPHRASES, STAFF, Cli, enrol, field_of, new_office, serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 TWO_LEVELS = "XK-370100-009"
 MATTER = f"""\
 code = "{TWO_LEVELS}"
@@ -51,14 +51,7 @@ MORE_STAFF = (
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--lang=zh-CN"]
-        )
-        yield launched
-        launched.close()
+    yield from open_chromium("--lang=zh-CN")
 
 
 def _shot(page: Page, tmp_path: Path, name: str) -> None:
