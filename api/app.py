@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.checkpoints import CheckpointSchedule
 from api.deps import Clock, Services, open_services
 from api.errors import RequestBoundary, error_body, install_error_handlers
+from api.lag import FollowerLag
 from api.routes import admin, feed, log, materials, public, reform, staff, supervision, workbench
 from api.settings import Settings, get_settings
 from api.verifying import make_checker
@@ -146,6 +147,7 @@ def create_app(
     app.add_middleware(
         BodyLimit, default=settings.max_body_bytes, uploads=settings.max_upload_bytes
     )
+    app.add_middleware(FollowerLag, services=opened, wait_seconds=settings.read_wait_seconds)
     # Added last, so it is outermost: request ids, access lines, and a 500 that keeps the
     # connection for whatever fails below it.
     app.add_middleware(RequestBoundary)

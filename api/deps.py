@@ -22,6 +22,7 @@ from api.settings import Settings
 from ledger.clock import Clock, system_clock
 from ledger.errors import CaseLedgerError
 from ledger.store.application import CaseLedger
+from ledger.store.log_store import LogStore
 from ledger.store.read_models import ReadModels
 from ledger.store.sessions import RevokedTokens
 from ledger.trust import TrustFile
@@ -72,11 +73,13 @@ class Services:
     recovery: Any = None
     # The sender worker (api.notify.Notifier): applicant notices and department webhooks.
     notifier: Any = None
+    # What follows the ledger off the request path (ledger.store.followers.Follower).
+    followers: list[Any] = field(default_factory=list)
 
     @property
-    def log(self) -> Any:
-        """The Merkle log (ledger.store.log_store.LogStore) that follows the ledger, or None."""
-        return getattr(self.ledger, "log", None)
+    def log(self) -> LogStore | None:
+        """The ledger's Merkle log, or None (a server that holds only the trust file)."""
+        return self.ledger.log
 
     def crl(self) -> bytes:
         """The seal CA's current CRL (DER), re-signed at most once an hour."""
@@ -103,7 +106,7 @@ class Services:
         signed first — at most once per ``checkpoint_seconds`` — so that what is served
         covers recent envelopes.
         """
-        log = self.log
+        log = self.kept_log()
         latest = log.latest_checkpoint()
         now = self.clock()
         if latest is not None and (
@@ -118,8 +121,14 @@ class Services:
         key); return the latest. Raises LogError if the log does not extend what was signed."""
         key = self._signing_key()
         if key is None:
-            return self.log.latest_checkpoint()
-        return self.log.sign_checkpoint(key, self.clock())
+            return self.kept_log().latest_checkpoint()
+        return self.kept_log().sign_checkpoint(key, self.clock())
+
+    def kept_log(self) -> LogStore:
+        """The Merkle log; ApiError 503 on a server that keeps none."""
+        if self.log is None:
+            raise ApiError(503, "log.unavailable", "this server keeps no transparency log")
+        return self.log
 
     def log_signing_key(self) -> Any:
         """The log key (ledger.signing.PrivateKey) when this server holds it and keeps a log."""
@@ -133,7 +142,20 @@ class Services:
                 log.warning("the log key cannot be read; serving the last checkpoint")
         return self._log_key
 
+    def settle(self, timeout: float) -> int:
+        """Wait (at most ``timeout`` seconds) for the followers to reach what is stored now;
+        return how far the slowest still trails (store positions, 0 when caught up)."""
+        if not self.followers:
+            return 0
+        target = self.ledger.last_position()
+        deadline = time.monotonic() + timeout
+        for follower in self.followers:
+            follower.wait_for(target, max(0.0, deadline - time.monotonic()))
+        return max(0, target - min(int(f.position) for f in self.followers))
+
     def close(self) -> None:
+        for follower in self.followers:
+            follower.stop()
         if self.notifier is not None:
             self.notifier.stop()
         if self.recovery is not None:
@@ -153,7 +175,7 @@ def _open_organisation(settings: Settings) -> tuple[CaseLedger, TrustFile, bytes
         return home.open_ledger(settings.db), home.trust(), home.server_secret(), home
     # A folder with only trust.json and server.secret (no keys, no seal authority): enough
     # for a read-and-append server that holds no organisation keys at all.
-    from ledger.store.storage import open_store
+    from ledger.store.compose import open_ledger
 
     try:
         trust = TrustFile.from_json((home_path / "trust.json").read_bytes())
@@ -162,8 +184,10 @@ def _open_organisation(settings: Settings) -> tuple[CaseLedger, TrustFile, bytes
         raise ApiError(
             503, "org.missing", f"{home_path} is not an organisation folder: {exc}"
         ) from None
-    store = open_store(resolve_db_url(home_path, settings.db))
-    return CaseLedger(store, org=trust.org, root_keys=trust.root_keys), trust, secret, None
+    ledger = open_ledger(
+        resolve_db_url(home_path, settings.db), org=trust.org, root_keys=trust.root_keys
+    )
+    return ledger, trust, secret, None
 
 
 def _check_anchored(ledger: CaseLedger, trust: TrustFile) -> None:
@@ -189,14 +213,6 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     read_models = ReadModels(ledger.store.engine())
     # Reads catch up before they answer, so appends need not wait for the summaries.
     read_models.attach(ledger, background=True)
-    if home is not None:
-        from api.results import auto_issue
-        from seals import timestamper_for_url
-
-        # An approved decision gets its sealed result at once, signed by the seal service.
-        timestamper = timestamper_for_url(settings.tsa_url) if settings.tsa_url else None
-        ledger.after_append.append(auto_issue(home, clock or system_clock, timestamper))
-        _follow_with_notices(home, ledger, clock or system_clock)
     tokens = TokenService(
         secret,
         token_minutes=settings.token_minutes,
@@ -218,8 +234,29 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     )
     if home is not None:
         services.recovery = _start_recovery(services)
+        # After the recovery's first round: it issues what a crash left; they what comes.
+        services.followers = _followers(settings, home, ledger, clock or system_clock)
     services.notifier = _notifier(services)
     return services
+
+
+def _followers(settings: Settings, home: Any, ledger: CaseLedger, clock: Clock) -> list[Any]:
+    """Work that follows the ledger in threads of its own, so no 201 waits for it: the sealed
+    result of an approved decision (signed by the seal service) and, when the office asks for
+    them, the notices its steps call for. Reads wait for them (see :func:`settle_reads`)."""
+    from api.notices import auto_notices
+    from api.office_documents import OfficeDocuments
+    from api.results import auto_issue
+    from ledger.store.followers import Follower
+    from seals import timestamper_for_url
+
+    timestamper = timestamper_for_url(settings.tsa_url) if settings.tsa_url else None
+    handlers = [("issuing", auto_issue(home, clock, timestamper))]
+    if OfficeDocuments.load(home.path, home.org_name).auto_notices:
+        handlers.append(("notices", auto_notices(home, clock)))
+    return [
+        Follower(ledger, handler, name=name, background=True).attach() for name, handler in handlers
+    ]
 
 
 def _notifier(services: Services) -> Any:
@@ -228,17 +265,8 @@ def _notifier(services: Services) -> Any:
     from api.notify import Notifier
 
     notifier = Notifier.for_services(services)
-    services.ledger.after_append.append(notifier.wake)
+    services.ledger.listen(notifier)
     return notifier
-
-
-def _follow_with_notices(home: Any, ledger: CaseLedger, clock: Clock) -> None:
-    """When the office asks for it, each step that calls for a notice gets it at once."""
-    from api.notices import auto_notices
-    from api.office_documents import OfficeDocuments
-
-    if OfficeDocuments.load(home.path, home.org_name).auto_notices:
-        ledger.after_append.append(auto_notices(home, clock))
 
 
 def _start_recovery(services: Services) -> Any:

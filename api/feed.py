@@ -28,8 +28,8 @@ def feed_page(services: Services, identity: Identity, after: int, limit: int) ->
         raise ApiError(
             403, "feed.forbidden", "只有获授权的部门可以订阅案件推送（需要 department 角色）"
         )
-    log = services.log
-    latest = services.checkpoint() if log is not None else None
+    log = services.kept_log()
+    latest = services.checkpoint()
     if latest is None:
         raise ApiError(503, "log.no_checkpoint", "尚未签署日志检查点，稍后再试")
     size = parse_checkpoint(latest.note).checkpoint.size

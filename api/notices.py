@@ -24,9 +24,10 @@ from ledger.clock import china_date, china_date_text
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.state import CaseState
-from ledger.store.application import AfterAppend, AppendResult, CaseLedger
+from ledger.store.application import AppendResult, CaseLedger
 from ledger.store.bundles import build_notice_receipt, build_receipt
 from ledger.store.doc_numbers import Claim
+from ledger.store.followers import Handler
 from ledger.store.read_models.summary import case_number
 from ledger.timelimits import add_working_days
 from seals.notices import NoticeDocument, default_template, fill_template, render_notice
@@ -104,9 +105,9 @@ def issue_notice(
 def _receipt_maker(home: OrgHome, ledger: CaseLedger, stream: str, answers: Envelope) -> Any:
     key = home.key("log")
     if answers.type == "Decided":
-        return lambda at: build_receipt(ledger, ledger.log, stream, log_key=key, now=at)
+        return lambda at: build_receipt(ledger, ledger.kept_log(), stream, log_key=key, now=at)
     return lambda at: build_notice_receipt(
-        ledger, ledger.log, stream, answers.hash, log_key=key, now=at
+        ledger, ledger.kept_log(), stream, answers.hash, log_key=key, now=at
     )
 
 
@@ -187,7 +188,7 @@ _NOTICE_FOR_STEP = {
 }
 
 
-def auto_notices(home: OrgHome, clock: Callable[[], datetime]) -> AfterAppend:
+def auto_notices(home: OrgHome, clock: Callable[[], datetime]) -> Handler:
     """An after-append hook (with ``auto_notices`` in the office's settings): issue the notice a
     step calls for as soon as the step is stored."""
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from api.senders import Sender, SendFailed, sender_for
 from api.webhooks import deliver_hooks
-from ledger.store.application import AppendResult, CaseLedger
+from ledger.store.application import AppendResult
 from ledger.store.outbox import Outbox, Outgoing
 
 __all__ = ["NOTIFY_READER", "Notifier", "Round"]
@@ -110,10 +110,12 @@ class Notifier:
 
     # The background thread ----------------------------------------------------------------
 
-    def wake(self, ledger: CaseLedger, result: AppendResult) -> AppendResult:
-        """An after-append hook: start a round soon. It only sets a flag, so it cannot fail."""
+    def wake(self) -> None:
+        """The ledger committed: start a round soon. It only sets a flag, so it cannot fail."""
         self._wake.set()
-        return result
+
+    def replayed(self, result: AppendResult) -> None:
+        del result  # the outbox follows positions only: a replay adds nothing to send
 
     def start(self) -> None:
         if self.interval <= 0 or self._thread is not None:

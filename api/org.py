@@ -30,8 +30,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from ledger.client import Signer, StreamWriter, grant_body
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
@@ -39,9 +37,6 @@ from ledger.keyfile import KeyFile
 from ledger.personal import Opening, commit
 from ledger.signing import PrivateKey, key_id
 from ledger.store.application import CaseLedger
-from ledger.store.migrate import upgrade
-from ledger.store.personal_store import PersonalStore
-from ledger.store.storage import open_store
 from ledger.trust import TrustFile
 
 __all__ = ["DEFAULT_HOME", "OrgError", "OrgHome", "resolve_db_url", "resolve_home"]
@@ -328,42 +323,13 @@ class OrgHome:
         return resolve_db_url(self.path, db)
 
     def open_ledger(self, db: str | None = None) -> CaseLedger:
-        """The organisation's ledger on its database, with the transparency log attached."""
-        store = open_store(self.db_url(db))
-        ledger = CaseLedger(store, org=self.org, root_keys=self.trust().root_keys)
-        try:
-            engine = store.engine()
-            # The log and read-model tables are Alembic's to create and change; the event
-            # tables are eventsourcing's (made by CaseLedger above).
-            upgrade(engine)
-            attach_log(ledger, self, engine)
-            ledger.personal = PersonalStore(engine)
-        except BaseException:
-            ledger.close()
-            raise
-        return ledger
+        """The organisation's ledger on its database, with its transparency log."""
+        from ledger.store.compose import open_ledger
 
-
-def attach_log(ledger: CaseLedger, home: OrgHome, engine: Engine | None = None) -> None:
-    """Keep the Merkle log in step with the ledger: catch up now and after every append.
-
-    With ``engine`` (already migrated, see :func:`ledger.store.migrate.upgrade`) the log uses it
-    and creates no tables; without, it opens the ledger's database and creates any missing.
-    """
-    from dataclasses import replace
-
-    from ledger.store.log_store import LogStore, catch_up
-
-    keeper = home.checkpoint_folder()
-    if engine is None:
-        log = LogStore(ledger.store.engine(), origin=home.log_origin, keeper=keeper)
-    else:
-        log = LogStore(engine, origin=home.log_origin, create=False, keeper=keeper)
-    catch_up(ledger, log)
-
-    def follow(led: CaseLedger, result: Any) -> Any:
-        catch_up(led, log)
-        return replace(result, leaf_index=log.leaf_index(bytes.fromhex(result.hash)))
-
-    ledger.after_append.append(follow)
-    ledger.log = log
+        return open_ledger(
+            self.db_url(db),
+            org=self.org,
+            root_keys=self.trust().root_keys,
+            log_origin=self.log_origin,
+            keeper=self.checkpoint_folder(),
+        )

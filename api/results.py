@@ -29,8 +29,9 @@ from ledger.clock import china_date
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.state import CaseState
-from ledger.store.application import AfterAppend, AppendResult, CaseLedger
+from ledger.store.application import AppendResult, CaseLedger
 from ledger.store.bundles import build_receipt
+from ledger.store.followers import Handler
 from ledger.store.read_models.summary import case_number
 from ledger.validity import validity_days
 from seals import ResultDocument, render_result
@@ -105,7 +106,7 @@ def issue_result(
         step="ResultIssued",
         render=render,
         receipt=lambda at: build_receipt(
-            ledger, ledger.log, stream, log_key=home.key("log"), now=at
+            ledger, ledger.kept_log(), stream, log_key=home.key("log"), now=at
         ),
         body={
             "case_number": number,
@@ -227,7 +228,7 @@ def kept_file(home: OrgHome, stream: str, document: RecordedDocument) -> Path | 
 
 def auto_issue(
     home: OrgHome, clock: Callable[[], datetime], timestamper: TimeStamper | None = None
-) -> AfterAppend:
+) -> Handler:
     """An after-append hook: when a case reaches an approved decision of a matter that issues
     a sealed result, issue it at once. A retried decision (answered "replayed") that has no
     result yet — the first attempt was cut short by a crash — gets it too."""

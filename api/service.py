@@ -34,7 +34,7 @@ from ledger import steps
 from ledger.admission import sign_admission
 from ledger.directory import DirectoryState, Matter
 from ledger.envelope import Envelope, format_time
-from ledger.errors import ClockSkew, DraftRefused, EnvelopeError, StreamNotFound
+from ledger.errors import DraftRefused, EnvelopeError, StreamNotFound
 from ledger.masking import public_name
 from ledger.personal import Opening, is_commitment
 from ledger.state import case_id_of_number
@@ -83,51 +83,36 @@ def append_envelope(
         raise EnvelopeError("this endpoint takes directory envelopes only", code="envelope.stream")
     if envelope.actor.role == "applicant":
         services.applicants.admit(address, len(raw))
-    try:
-        result = services.ledger.append(envelope, now=now, openings=openings or ())
-    except ClockSkew:
-        # A client retrying later must still learn that its envelope was stored.
-        result = _stored(services, envelope)
-    leaf_index = result.leaf_index
-    if leaf_index is None and services.log is not None:
-        leaf_index = services.log.leaf_index(bytes.fromhex(result.hash))
+    # A stored envelope sent again is answered "replayed" before any clock check, so a
+    # client retrying later still learns that it was stored.
+    result = services.ledger.append(envelope, now=now, openings=openings or ())
     return AppendOut(
         stream=result.stream,
         seq=result.seq,
         hash=result.hash,
-        leaf_index=leaf_index,
+        leaf_index=result.leaf_index,
         position=result.position,
         replayed=result.replayed,
-        receipt=_admission(services, result, leaf_index, now),
+        receipt=_admission(services, result, now),
     )
 
 
-def _admission(
-    services: Services, result: AppendResult, leaf_index: int | None, now: datetime
-) -> dict[str, Any] | None:
+def _admission(services: Services, result: AppendResult, now: datetime) -> dict[str, Any] | None:
     """The receipt of admission signed by the log key (None without a log or its key)."""
     key = services.log_signing_key()
-    if key is None or leaf_index is None:
+    log = services.log
+    if key is None or log is None or result.leaf_index is None:
         return None
     receipt = sign_admission(
         key,
-        log=services.log.origin,
+        log=log.origin,
         envelope=(result.stream, result.seq, result.hash),
-        leaf_index=leaf_index,
-        tree_size=services.log.size(),
+        leaf_index=result.leaf_index,
+        # The batch's tree size when the envelope was logged with it; a replay asks the log.
+        tree_size=result.tree_size or log.size(),
         admitted_at=now,
     )
     return receipt.to_json()
-
-
-def _stored(services: Services, envelope: Envelope) -> AppendResult:
-    """The replay result if exactly ``envelope`` is stored; else re-raise the ClockSkew."""
-    stored = list(services.ledger.events(envelope.stream, gt=envelope.seq - 1, lte=envelope.seq))
-    if stored and stored[0].hash == envelope.hash:
-        # Stored already: append again without the clock check, which answers "replayed"
-        # and runs what follows a step (a result a crash left unsealed is sealed now).
-        return services.ledger.append(envelope)
-    raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
 
 
 # Reading: staff -----------------------------------------------------------------------------

@@ -98,6 +98,14 @@ class Settings(BaseSettings):
             "Seal what a crash left unsealed at start and then this often (0: at start only)."
         ),
     )
+    read_wait_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "A read waits at most this long for sealed results and notices to follow what "
+            "was stored when it arrived; its Caseledger-Lag header says what still trails."
+        ),
+    )
     checkpoint_interval_seconds: int = Field(
         default=60,
         ge=0,

@@ -82,7 +82,7 @@ def status_answer(services: Services, sha256: str) -> StatusAnswer:
 
 def _proof(services: Services, facts: StatusFacts) -> str:
     """The tlog-proof of the envelope that decides the status, in a checkpoint covering it."""
-    log = services.log
+    log = services.kept_log()
     leaf = bytes.fromhex(facts.deciding.hash)
     index = log.leaf_index(leaf)
     checkpoint = services.checkpoint()

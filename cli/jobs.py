@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -64,12 +64,12 @@ def audit_with_log(
     summary = report.log
     if ledger.log is not None:
         anchors = [(f"the checkpoint file {path}", _read_checkpoint(path)) for path in held]
-        keeper = ledger.log.keeper
+        keeper: Any = ledger.log.keeper  # the organisation's CheckpointFolder
         kept = None if keeper is None else keeper.text("latest.note")
         if kept is not None:
             anchors.insert(0, ("the checkpoint kept outside the database", kept))
         log_findings, summary = audit_log(
-            ledger, ledger.log, log_verifier_key=log_verifier_key, anchors=anchors
+            ledger, ledger.kept_log(), log_verifier_key=log_verifier_key, anchors=anchors
         )
         findings += log_findings
     return replace(report, findings=report.findings + tuple(findings), log=summary)
@@ -178,10 +178,12 @@ def demo(
             )
         )
         typer.echo("5. delivered electronically by the handler")
-        bundle = build_bundle(ledger, ledger.log, stream, log_key=home.key("log"), now=clock())
+        bundle = build_bundle(
+            ledger, ledger.kept_log(), stream, log_key=home.key("log"), now=clock()
+        )
         (out / "case-bundle.json").write_bytes(bundle.dumps())
         typer.echo(
-            f"6. checkpoint signed at tree size {ledger.log.size()}; "
+            f"6. checkpoint signed at tree size {ledger.kept_log().size()}; "
             f"{len(bundle.proofs)} inclusion proofs in {out / 'case-bundle.json'}"
         )
         _demo_status(home, ledger, stream, issued.sha256, out, clock())
@@ -299,7 +301,7 @@ def export(
         typer.echo("signing a checkpoint and collecting proofs…", err=True)
         bundle = build_bundle(
             ledger,
-            ledger.log,
+            ledger.kept_log(),
             stream,
             log_key=org_home.key("log"),
             now=system_clock(),

@@ -151,9 +151,7 @@ def _seed_calendars(org_home: OrgHome, ledger: Any, passphrase: str | None) -> N
         ledger.append(envelope)
     if seeds:
         years = ", ".join(str(e.body["year"]) for e in seeds)
-        typer.echo(
-            f"  calendars:  {years} published (later years: `caseledger calendar publish`)"
-        )
+        typer.echo(f"  calendars:  {years} published (later years: `caseledger calendar publish`)")
 
 
 @app.command()

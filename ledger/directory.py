@@ -162,6 +162,7 @@ class DirectoryState:
     def bars_at(self, at: datetime) -> list[PromiseBar]:
         """The 告知承诺 bars in force at ``at``."""
         return [bar for bar in self.promise_bars.values() if bar.holds_at(at)]
+
     def work_calendar(self) -> WorkCalendar:
         """The signed calendar, with the package's years for those never published."""
         if self._work_calendar is None:

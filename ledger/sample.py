@@ -206,9 +206,7 @@ def decided_body(start: datetime) -> dict[str, Any]:
         "legal_basis": "《中华人民共和国行政许可法》第三十八条第一款",
         "licence_number": "JY13701000000123",
         "scope": ["预包装食品（含冷藏冷冻食品）销售", "热食类食品制售"],
-        "validity": {
-            name: format_time(at) for name, at in validity_body(start, years=5).items()
-        },
+        "validity": {name: format_time(at) for name, at in validity_body(start, years=5).items()},
     }
 
 

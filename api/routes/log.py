@@ -19,9 +19,7 @@ Size = Annotated[int, Query(ge=0, le=2**62)]
 
 
 def _log(services: ServicesDep) -> Any:
-    if services.log is None:
-        raise ApiError(503, "log.unavailable", "this server keeps no transparency log")
-    return services.log
+    return services.kept_log()
 
 
 Log = Annotated[Any, Depends(_log)]

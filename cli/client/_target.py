@@ -125,10 +125,7 @@ class LocalTarget:
 
     def append(self, envelope: Envelope, openings: Sequence[Opening] = ()) -> Appended:
         result = self.ledger.append(envelope, now=utc_now(), openings=openings)
-        leaf = result.leaf_index
-        if leaf is None and self.ledger.log is not None:
-            leaf = self.ledger.log.leaf_index(bytes.fromhex(result.hash))
-        return Appended(result.stream, result.seq, result.hash, leaf, result.replayed)
+        return Appended(result.stream, result.seq, result.hash, result.leaf_index, result.replayed)
 
     def draft(self, case_id: uuid.UUID, step_type: str, role: str | None) -> dict[str, Any]:
         signer = self._signer()

@@ -13,27 +13,31 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import register_topic
+from sqlalchemy.engine import Connection, Engine
 
 from ledger.admission import revoked_at_admission
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
-from ledger.errors import ClockSkew, RulesRefused, StaleVersion, StreamNotFound
+from ledger.errors import CaseLedgerError, ClockSkew, RulesRefused, StaleVersion, StreamNotFound
 from ledger.personal import Opening
 from ledger.policy import check
 from ledger.state import CaseState
 from ledger.store.audit import AuditReport, audit_records, record_from_state
+from ledger.store.commit import EventRow, EventsTable, GroupCommit, Waiter
+from ledger.store.log_sql import head as log_head
+from ledger.store.log_store import LogError, LogStore
 from ledger.store.personal_store import PersonalStore
 from ledger.store.storage import APP_NAME, Store, guard_append_only
 
-__all__ = ["AppendResult", "CaseLedger", "EnvelopeRecorded", "stream_uuid"]
+__all__ = ["AppendResult", "CaseLedger", "CommitListener", "EnvelopeRecorded", "stream_uuid"]
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 _STREAM_NAMESPACE = uuid.UUID("6a1f0c52-8d8e-4b53-9d7e-3c2a1f6b9e10")
@@ -67,6 +71,8 @@ class AppendResult:
     position: int | None
     replayed: bool = False
     leaf_index: int | None = None
+    # The log's size once the batch that logged this envelope committed.
+    tree_size: int | None = None
 
 
 class _EventsApp(Application[uuid.UUID]):
@@ -85,29 +91,66 @@ class _Cache:
     max_cases: int = 10_000
 
 
-AfterAppend = Callable[["CaseLedger", AppendResult], AppendResult]
+class CommitListener(Protocol):
+    """What follows the ledger's commits (see :mod:`ledger.store.followers`): woken after
+    every commit, and told of every envelope answered "replayed" (the first attempt may have
+    been cut short by a crash before its followers ran)."""
+
+    def wake(self) -> None: ...
+
+    def replayed(self, result: AppendResult) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Append:
+    envelope: Envelope
+    now: datetime | None
+
+
+@dataclass
+class _Batch:
+    """What one group commit checks and writes."""
+
+    cases: dict[str, CaseState] = field(default_factory=dict)
+    # (stream, seq) -> hash of the envelopes this batch writes, to answer a duplicate in it.
+    written: dict[tuple[str, int], str] = field(default_factory=dict)
+    admitted: list[tuple[Waiter, EventRow]] = field(default_factory=list)
+    replays: list[Waiter] = field(default_factory=list)
 
 
 class CaseLedger:
-    """Streams of signed envelopes for one organisation.
+    """Streams of signed envelopes for one organisation, and the Merkle log that logs them.
 
     ``root_keys`` (key id → raw public key) come from the trust file: they alone may sign the
-    directory's first envelope.
+    directory's first envelope. With ``log``, every envelope is logged in the transaction that
+    stores it; with ``personal``, identity openings are kept in the office's private table.
+    Build one with :func:`ledger.store.compose.open_ledger`.
     """
 
-    def __init__(self, store: Store, *, org: str, root_keys: dict[str, bytes]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        org: str,
+        root_keys: dict[str, bytes],
+        log: LogStore | None = None,
+        personal: PersonalStore | None = None,
+        engine: Engine | None = None,
+    ) -> None:
         self.store = store
         self.org = org
         self.root_keys = dict(root_keys)
         self._app = _EventsApp(env=store.eventsourcing_env())
         guard_append_only(store)
+        self._owns_engine = engine is None
+        self.engine = engine if engine is not None else store.engine()
         self._lock = threading.RLock()
         self._cache = _Cache(directory=DirectoryState(org=org, root_keys=self.root_keys))
-        self.after_append: list[AfterAppend] = []
-        # The transparency log that follows this ledger, when one is attached.
-        self.log: Any = None
-        # The office's private table of identity numbers, when one is attached.
-        self.personal: PersonalStore | None = None
+        self.log = log
+        self.personal = personal
+        self._events_table = EventsTable(store)
+        self._group = GroupCommit(self._write_batch)
+        self._listeners: list[CommitListener] = []
 
     @property
     def directory_stream(self) -> str:
@@ -117,8 +160,21 @@ class CaseLedger:
     def recorder(self) -> Any:
         return self._app.recorder
 
+    def kept_log(self) -> LogStore:
+        """The Merkle log; LogError (``log.unavailable``) for a ledger opened without one."""
+        if self.log is None:
+            raise LogError("this ledger keeps no transparency log", code="log.unavailable")
+        return self.log
+
+    def listen(self, listener: CommitListener) -> None:
+        """Wake ``listener`` after every commit (in the appending thread, after its answer
+        is known; a listener that works in its own thread only sets a flag)."""
+        self._listeners.append(listener)
+
     def close(self) -> None:
         self._app.close()
+        if self._owns_engine:
+            self.engine.dispose()
 
     # Writing -------------------------------------------------------------------------------
 
@@ -129,79 +185,180 @@ class CaseLedger:
         now: datetime | None = None,
         openings: Iterable[Opening] = (),
     ) -> AppendResult:
-        """Check ``envelope`` against its stream and the directory and store it.
+        """Check ``envelope`` against its stream and the directory and store it (and log it).
 
-        ``now`` is the receiving clock; when given, an ``at`` more than 5 minutes away is
-        refused (ClockSkew), and so is a step whose key or grant had been revoked by ``now``
-        (RulesRefused). Raises StaleVersion if the stream's head has moved past ``seq - 1``,
-        RulesRefused with the violations if the rules do not admit the step.
-        Appending an envelope that is already stored returns its original result.
+        Appending an envelope that is already stored returns its original result (replayed),
+        whatever the clock says. Else raises StaleVersion if the stream's head has moved past
+        ``seq - 1``; with ``now`` (the receiving clock), ClockSkew for an ``at`` more than 5
+        minutes away and RulesRefused for a step whose key or grant had been revoked by
+        ``now``; RulesRefused with the violations if the rules do not admit the step.
+
+        Concurrent appends are written together (:mod:`ledger.store.commit`); a refused
+        envelope never holds back the others of its batch.
 
         With a private table attached (``self.personal``), ``openings`` must open every
         identity commitment the body carries that the table lacks (OpeningRefused); they are
         stored with the step, and taken back if the step is not.
         """
-        if now is not None and abs(envelope.at - now) > MAX_CLOCK_SKEW:
-            raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
         personal = self.personal
         needed = personal.check_openings(envelope, openings) if personal else []
-        with self._lock:
-            self._sync()
-            directory = self._cache.directory
-            state = (
-                self._cached_case(envelope.stream, envelope.seq)
-                if envelope.stream.startswith("case:")
-                else None
-            )
-            head = directory.seq if state is None else state.seq
-            if envelope.seq <= head:
-                result = self._replayed_or_stale(envelope)
+        written = (
+            personal.put(envelope.stream, needed, now or envelope.at) if personal and needed else []
+        )
+        try:
+            result: AppendResult = self._group.submit(_Append(envelope, now))
+        except BaseException:
+            if personal and written:
+                personal.take_back(written)
+            raise
+        for listener in self._listeners:
+            if result.replayed:
+                listener.replayed(result)
             else:
-                written = (
-                    personal.put(envelope.stream, needed, now or envelope.at) if personal else []
-                )
-                try:
-                    result = self._admit(envelope, state, directory, head, now)
-                except BaseException:
-                    if personal:
-                        personal.take_back(written)
-                    raise
-        # A replayed step runs the hooks too: the first attempt may have been cut short by a
-        # crash before they ran (its sealed result, say, never made).
-        for hook in self.after_append:
-            result = hook(self, result)
+                listener.wake()
         return result
 
-    def _admit(
-        self,
-        envelope: Envelope,
-        state: CaseState | None,
-        directory: DirectoryState,
-        head: int,
-        now: datetime | None,
-    ) -> AppendResult:
+    def _write_batch(self, waiters: list[Waiter]) -> None:
+        """Write one batch; if its transaction fails, write each envelope on its own, so one
+        that cannot be written answers its own error and the others still land. Nothing of
+        a failed transaction stays: its folds are dropped with the caches."""
+        with self._lock:
+            try:
+                self._commit(waiters)
+                return
+            except Exception:
+                self._forget_all()
+            except BaseException:
+                self._forget_all()
+                raise
+            for waiter in waiters:
+                waiter.done, waiter.error, waiter.result = False, None, None
+                try:
+                    self._commit([waiter])
+                except sa.exc.IntegrityError:
+                    # The stream was written under our feet (a case id already taken, say).
+                    self._forget_all()
+                    try:
+                        waiter.answer(self._replayed_or_stale(waiter.item.envelope))
+                    except StaleVersion as exc:
+                        waiter.refuse(exc)
+                except Exception as exc:
+                    self._forget_all()
+                    waiter.refuse(exc)
+
+    def _commit(self, waiters: list[Waiter]) -> None:
+        batch = _Batch()
+        with self.engine.connect() as conn:
+            self._events_table.begin(conn)
+            if self.log is not None:
+                self.log.lock_within(conn)
+            latest = self._events_table.last_position(conn)
+            if latest != self._cache.position:
+                # Another process wrote since: what it wrote is final under our lock.
+                self._refold(latest)
+            for waiter in waiters:
+                try:
+                    self._check(waiter, batch)
+                except CaseLedgerError as exc:
+                    waiter.refuse(exc)
+            positions = self._events_table.insert(conn, [row for _, row in batch.admitted])
+            leaves = self._log_within(conn, latest, batch, positions)
+            conn.commit()
+            if self.log is not None:
+                self.log.committed(conn)
+        self._settle(batch, positions, leaves, latest)
+
+    def _check(self, waiter: Waiter, batch: _Batch) -> None:
+        item: _Append = waiter.item
+        envelope = item.envelope
+        directory = self._cache.directory
+        state = None
+        if envelope.stream.startswith("case:"):
+            state = batch.cases.get(envelope.stream)
+            if state is None:
+                state = self._cached_case(envelope.stream, envelope.seq)
+        head, head_hash = (
+            (directory.seq, directory.head_hash) if state is None else (state.seq, state.head_hash)
+        )
+        if envelope.seq <= head:
+            if batch.written.get((envelope.stream, envelope.seq)) == envelope.hash:
+                batch.replays.append(waiter)
+                return
+            waiter.answer(self._replayed_or_stale(envelope))
+            return
+        # After the head check: a stored envelope sent again is "replayed" whatever its age.
+        if item.now is not None and abs(envelope.at - item.now) > MAX_CLOCK_SKEW:
+            raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
         same_person = self.personal.same_person if self.personal else None
         violations = check(state, directory, envelope, same_person=same_person)
-        if not violations and now is not None:
+        if not violations and item.now is not None:
             # An append-time rule (the audit cannot know when a step arrived): a key or
             # grant revoked by now signs nothing more, whatever date the step carries.
-            violations = revoked_at_admission(state, directory, envelope, now)
+            violations = revoked_at_admission(state, directory, envelope, item.now)
         if violations:
-            if envelope.seq > head + 1 or envelope.prev != (
-                directory.head_hash if state is None else state.head_hash
-            ):
-                raise self._stale(envelope.stream)
+            if envelope.seq > head + 1 or envelope.prev != head_hash:
+                raise StaleVersion(envelope.stream, head, head_hash)
             raise RulesRefused(tuple(violations))
-        try:
-            recordings = self._app.save(self._event(envelope, now or envelope.at))
-        except IntegrityError:
-            self._forget(envelope.stream)
-            return self._replayed_or_stale(envelope)
-        self._fold(state, directory, envelope)
-        position = recordings[0].notification.id if recordings else None
-        if position is not None and position == self._cache.position + 1:
-            self._cache.position = position
-        return AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
+        if state is None:
+            directory.apply(envelope)
+        else:
+            batch.cases[envelope.stream] = state.apply(envelope)
+        batch.written[(envelope.stream, envelope.seq)] = envelope.hash
+        event = self._event(envelope, item.now or envelope.at)
+        stored = self._app.mapper.to_stored_event(event)
+        batch.admitted.append(
+            (
+                waiter,
+                EventRow(
+                    stored.originator_id,
+                    stored.originator_version,
+                    stored.topic,
+                    stored.state,
+                ),
+            )
+        )
+
+    def _log_within(
+        self, conn: Connection, latest: int, batch: _Batch, positions: list[int]
+    ) -> dict[int, int]:
+        """Log the batch's envelopes (and any an older release left unlogged) in the
+        transaction that stores them; return position -> leaf index."""
+        if self.log is None:
+            return {}
+        logged_to = log_head(conn)[1]
+        entries = self._events_table.hashes_after(conn, logged_to) if logged_to < latest else []
+        entries += [
+            (position, bytes.fromhex(waiter.item.envelope.hash))
+            for position, (waiter, _) in zip(positions, batch.admitted, strict=True)
+        ]
+        indexes = self.log.append_within(conn, entries)
+        fresh = entries[len(entries) - len(indexes) :]  # the new leaves end the entries
+        return {position: index for (position, _), index in zip(fresh, indexes, strict=True)}
+
+    def _settle(
+        self, batch: _Batch, positions: list[int], leaves: dict[int, int], latest: int
+    ) -> None:
+        """After the commit: the caches take the batch's folds, each waiter its answer."""
+        for state in batch.cases.values():
+            self._remember(state)
+        self._cache.position = positions[-1] if positions else latest
+        tree_size = (max(leaves.values()) + 1) if leaves else None
+        by_hash: dict[str, AppendResult] = {}
+        for (waiter, _), position in zip(batch.admitted, positions, strict=True):
+            envelope = waiter.item.envelope
+            result = AppendResult(
+                envelope.stream,
+                envelope.seq,
+                envelope.hash,
+                position,
+                leaf_index=leaves.get(position),
+                tree_size=tree_size,
+            )
+            by_hash[envelope.hash] = result
+            waiter.answer(result)
+        for waiter in batch.replays:
+            first = by_hash[waiter.item.envelope.hash]
+            waiter.answer(replace(first, position=None, replayed=True))
 
     def _event(self, envelope: Envelope, recorded_at: datetime) -> EnvelopeRecorded:
         return EnvelopeRecorded(
@@ -215,19 +372,16 @@ class CaseLedger:
     def _replayed_or_stale(self, envelope: Envelope) -> AppendResult:
         stored = list(self.events(envelope.stream, gt=envelope.seq - 1, lte=envelope.seq))
         if stored and stored[0].hash == envelope.hash:
-            return AppendResult(envelope.stream, envelope.seq, envelope.hash, None, replayed=True)
+            leaf = None if self.log is None else self.log.leaf_index(bytes.fromhex(envelope.hash))
+            return AppendResult(
+                envelope.stream, envelope.seq, envelope.hash, None, replayed=True, leaf_index=leaf
+            )
         raise self._stale(envelope.stream)
 
     def _stale(self, stream: str) -> StaleVersion:
         self._forget(stream)
         head = self.head(stream)
         return StaleVersion(stream, head[0], head[1])
-
-    def _fold(self, state: CaseState | None, directory: DirectoryState, env: Envelope) -> None:
-        if state is None:
-            directory.apply(env)
-        else:
-            self._remember(state.apply(env))
 
     # Reading -------------------------------------------------------------------------------
 
@@ -261,6 +415,10 @@ class CaseLedger:
         """The folded directory as it stands now (a live object: read, don't change)."""
         with self._lock:
             return self._refreshed_directory()
+
+    def last_position(self) -> int:
+        """The position of the last stored envelope (0 when none is)."""
+        return int(self._app.recorder.max_notification_id() or 0)
 
     def notifications_after(self, last_position: int, limit: int) -> list[tuple[int, bytes]]:
         """(position, 32-byte envelope hash) of stored envelopes after ``last_position``,
@@ -313,15 +471,13 @@ class CaseLedger:
 
     # Caches --------------------------------------------------------------------------------
 
-    def _sync(self) -> None:
-        """Make the caches trustworthy with one cheap query: if anything was committed since
-        the last position they reflect (another process, or a gap), refold the directory
-        and drop the cached cases, which are then read again on use."""
-        latest = self._app.recorder.max_notification_id() or 0
-        if latest != self._cache.position:
-            self._refreshed_directory()
-            self._cache.cases.clear()
-            self._cache.position = latest
+    def _refold(self, latest: int) -> None:
+        """Make the caches reflect everything up to ``latest`` (another process wrote, or a
+        write of ours failed): refold the directory, drop the cached cases (read again on
+        use)."""
+        self._refreshed_directory()
+        self._cache.cases.clear()
+        self._cache.position = latest
 
     def _cached_case(self, stream: str, seq: int) -> CaseState:
         state = self._cache.cases.get(stream)
@@ -352,6 +508,11 @@ class CaseLedger:
         cases.move_to_end(state.stream)
         while len(cases) > self._cache.max_cases:
             cases.popitem(last=False)
+
+    def _forget_all(self) -> None:
+        self._cache.position = -1
+        self._cache.directory = DirectoryState(org=self.org, root_keys=self.root_keys)
+        self._cache.cases.clear()
 
     def _forget(self, stream: str) -> None:
         self._cache.position = -1

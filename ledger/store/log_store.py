@@ -53,6 +53,9 @@ __all__ = [
 ]
 
 
+_PENDING_EDGE = "caseledger.log.pending_edge"
+
+
 class NotificationSource(Protocol):
     """What the log follows: the ledger's envelopes in commit order."""
 
@@ -117,12 +120,11 @@ class LogStore:
         with self.engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
-            elif conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(
-                    "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/caseledger-log'))"
-                )
+            self.lock_within(conn)
+            conn.info.pop(_PENDING_EDGE, None)
             yield conn
             conn.commit()
+            self.committed(conn)
 
     def append(self, entries: Sequence[tuple[int, bytes]]) -> int:
         """Log (source position, envelope hash) pairs given in increasing position order;
@@ -136,21 +138,45 @@ class LogStore:
         if not entries:
             return 0
         with self._writing() as conn:
-            size, last = sql.head(conn)
-            fresh = sql.fresh_entries(conn, entries, last)
-            if not fresh:
-                return 0
-            edge = self._edge if self._edge[0] == size else (size, sql.frontier(conn, size))
-            leaf_rows, node_rows, new_edge = sql.grow(size, edge[1], fresh)
-            try:
-                conn.execute(sa.insert(LEAVES), leaf_rows)
-                if node_rows:
-                    conn.execute(sa.insert(NODES), node_rows)
-            except sa.exc.IntegrityError:
-                # Under the lock only the envelope hash can clash: it is logged elsewhere.
-                raise LogConflict("an envelope hash of this batch is already logged") from None
-        self._edge = (size + len(fresh), new_edge)
-        return len(fresh)
+            return len(self.append_within(conn, entries))
+
+    def lock_within(self, conn: Connection) -> None:
+        """Take the log's write lock in the caller's transaction (see :meth:`append_within`)."""
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/caseledger-log'))"
+            )
+
+    def append_within(self, conn: Connection, entries: Sequence[tuple[int, bytes]]) -> list[int]:
+        """Log entries in the caller's transaction, which holds the log's write lock (SQLite's
+        ``BEGIN IMMEDIATE``, or :meth:`lock_within`); return the leaf index of each new entry.
+
+        The ledger's group commit writes envelopes and their leaves this way, in one
+        transaction, and reports the commit with :meth:`committed`.
+        """
+        conn.info.pop(_PENDING_EDGE, None)  # left by a rolled-back transaction on this connection
+        size, last = sql.head(conn)
+        fresh = sql.fresh_entries(conn, entries, last)
+        if not fresh:
+            return []
+        edge = self._edge if self._edge[0] == size else (size, sql.frontier(conn, size))
+        leaf_rows, node_rows, new_edge = sql.grow(size, edge[1], fresh)
+        try:
+            conn.execute(sa.insert(LEAVES), leaf_rows)
+            if node_rows:
+                conn.execute(sa.insert(NODES), node_rows)
+        except sa.exc.IntegrityError:
+            # Under the lock only the envelope hash can clash: it is logged elsewhere.
+            raise LogConflict("an envelope hash of this batch is already logged") from None
+        conn.info[_PENDING_EDGE] = (size + len(fresh), new_edge)
+        return list(range(size, size + len(fresh)))
+
+    def committed(self, conn: Connection) -> None:
+        """``conn``'s transaction of :meth:`append_within` committed: keep its right edge
+        (kept with the connection until then, so a rolled-back batch leaves nothing)."""
+        pending = conn.info.pop(_PENDING_EDGE, None)
+        if pending is not None:
+            self._edge = pending
 
     def sign_checkpoint(self, signer: PrivateKey | SignerKey, now: datetime) -> StoredCheckpoint:
         """Sign and store a checkpoint of the whole tree at time ``now``; return it.

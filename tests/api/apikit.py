@@ -174,7 +174,11 @@ class Api:
         return Signer(principal, role or "approver", self.office.keys[principal])
 
     def services(self) -> Any:
-        return self.client.app.state.services  # type: ignore[attr-defined]
+        """The server's services once its followers (sealed results, notices) have caught up
+        with what is stored, as a client's read would find them."""
+        services = self.client.app.state.services  # type: ignore[attr-defined]
+        services.settle(30.0)
+        return services
 
 
 def open_api(home: Path, db: str | None, office: SampleOffice, **limits: Any) -> Iterator[Api]:

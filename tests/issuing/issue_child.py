@@ -18,6 +18,7 @@ from api.recovery import recover
 from api.results import auto_issue
 from ledger.clock import FixedClock
 from ledger.envelope import Envelope
+from ledger.store.followers import follow
 
 
 def main() -> None:
@@ -30,9 +31,9 @@ def main() -> None:
             report = recover(home, ledger, now=now)
             print(json.dumps({"issued": report.issued, "finished": report.finished}))
             return
-        ledger.after_append.append(auto_issue(home, FixedClock(now)))
+        follow(ledger, auto_issue(home, FixedClock(now)))
         if OfficeDocuments.load(home.path, home.org_name).auto_notices:
-            ledger.after_append.append(auto_notices(home, FixedClock(now)))
+            follow(ledger, auto_notices(home, FixedClock(now)))
         for text in job["envelopes"]:
             result = ledger.append(Envelope.from_bytes(text.encode()))
             print(json.dumps({"seq": result.seq, "replayed": result.replayed}))

@@ -16,6 +16,7 @@ from api.issuing import document_numbers, recorded_documents
 from api.recovery import document_findings, recover
 from api.results import auto_issue, result_file
 from ledger.clock import FixedClock, china_date
+from ledger.store.followers import follow
 from verify import verify_pdf
 
 POINTS = [
@@ -115,7 +116,7 @@ def test_an_approver_clock_ahead_does_not_block_the_result(tmp_path: Path) -> No
     server_now = case[-1].at - timedelta(minutes=2)
     ledger = office.home.open_ledger(office.db)
     try:
-        ledger.after_append.append(auto_issue(office.home, FixedClock(server_now)))
+        follow(ledger, auto_issue(office.home, FixedClock(server_now)))
         for envelope in case[:-1]:
             ledger.append(envelope)
         ledger.append(case[-1], now=server_now)  # within the 5 minutes allowed
@@ -136,7 +137,7 @@ def test_the_audit_names_an_issued_result_whose_file_is_missing(tmp_path: Path) 
     case = office.sample.case_until_decided(T1)
     ledger = office.home.open_ledger(office.db)
     try:
-        ledger.after_append.append(auto_issue(office.home, FixedClock(NOW)))
+        follow(ledger, auto_issue(office.home, FixedClock(NOW)))
         for envelope in case:
             ledger.append(envelope)
         path = result_file(office.home, ledger, case[0].stream)
@@ -157,7 +158,7 @@ def test_a_result_kept_where_earlier_releases_kept_it_is_still_served(tmp_path: 
     case = office.sample.case_until_decided(T1)
     ledger = office.home.open_ledger(office.db)
     try:
-        ledger.after_append.append(auto_issue(office.home, FixedClock(NOW)))
+        follow(ledger, auto_issue(office.home, FixedClock(NOW)))
         for envelope in case:
             ledger.append(envelope)
         path = result_file(office.home, ledger, case[0].stream)

@@ -35,6 +35,7 @@ from ledger.clock import FixedClock
 from ledger.errors import CaseLedgerError
 from ledger.sample import applied_body, decided_body
 from ledger.store.application import CaseLedger
+from ledger.store.followers import follow
 from ledger.store.read_models import case_number
 from verify import verify_pdf
 from verify._text import page_text
@@ -96,8 +97,8 @@ def office(tmp_path: Path) -> Office:
 def ledger(office: Office) -> Iterator[CaseLedger]:
     opened = office.home.open_ledger(office.db)
     # The seal service's clock lags the steps: each document is dated with the step it answers.
-    opened.after_append.append(auto_issue(office.home, FixedClock(T1)))
-    opened.after_append.append(auto_notices(office.home, FixedClock(T1)))
+    follow(opened, auto_issue(office.home, FixedClock(T1)))
+    follow(opened, auto_notices(office.home, FixedClock(T1)))
     yield opened
     opened.close()
 
@@ -216,7 +217,7 @@ def test_a_crash_mid_notice_keeps_its_number(office: Office) -> None:
 def test_the_applicant_downloads_a_notice_with_the_query_code(office: Office) -> None:
     ledger = office.home.open_ledger(office.db)
     try:
-        ledger.after_append.append(auto_notices(office.home, FixedClock(T1)))
+        follow(ledger, auto_notices(office.home, FixedClock(T1)))
         case = steps_to(office, ledger, "acceptance")
         number = case_number(case.stream, T1 + timedelta(minutes=5))
     finally:

@@ -10,8 +10,8 @@ processes) never both apply a batch, and replaying a batch changes nothing: it i
 :class:`ReadModels` is an eventsourcing ``TrackingRecorder`` (positions are eventsourcing
 ``Tracking`` values, and ``wait()`` works as for any tracking recorder). eventsourcing's
 ``ProjectionRunner`` is not used: it needs a subscription to the application recorder, which
-its SQLite recorder — our embedded default — does not offer; the ledger's ``after_append``
-hook and a catch-up on start and before reads do that job on both backends.
+its SQLite recorder — our embedded default — does not offer; the ledger wakes its listener
+after every commit, and a catch-up on start and before reads does that job on both backends.
 
 One case whose summary cannot be made or stored is *set aside* (``rm_set_aside``: the step,
 position and a stable code) and left out, so it never stops the summaries of the others, the

@@ -146,23 +146,17 @@ class ReadModels(TrackingRecorder):
         """
         self.retry_set_aside(ledger)
         self.catch_up(ledger)
+        flag = None
         if background:
             follower = _Follower(self, ledger)
             self._follower = follower
             follower.start()
+            flag = follower.wake
+        ledger.listen(_Listener(self, ledger, flag))
 
-            def wake(_: Any, result: Any) -> Any:
-                follower.wake.set()
-                return result
-
-            ledger.after_append.append(wake)
-            return
-
-        def follow(led: Any, result: Any) -> Any:
-            self._quietly(led)
-            return result
-
-        ledger.after_append.append(follow)
+    def lag(self, ledger: Any) -> int:
+        """How far the summaries trail the ledger (in store positions; 0 when caught up)."""
+        return max(0, int(ledger.last_position()) - (self.max_tracking_id(TRACKING_NAME) or 0))
 
     def _quietly(self, source: EnvelopeSource) -> None:
         try:
@@ -493,3 +487,20 @@ def _derived_data_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class _Listener:
+    """Follows the ledger's commits: sets the background follower's flag, or catches up in
+    the appending thread."""
+
+    def __init__(self, models: ReadModels, ledger: Any, flag: threading.Event | None) -> None:
+        self._models, self._ledger, self._flag = models, ledger, flag
+
+    def wake(self) -> None:
+        if self._flag is not None:
+            self._flag.set()
+        else:
+            self._models._quietly(self._ledger)
+
+    def replayed(self, result: Any) -> None:
+        del result  # the summaries follow positions only: a replay adds nothing

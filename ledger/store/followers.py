@@ -1,0 +1,152 @@
+"""Followers: work that follows the ledger's commits at its own position, off the append.
+
+A follower runs a handler for every envelope committed after its position, in commit order.
+Inline, it runs in the appending thread right after the append is answered (the CLI, a
+one-shot job); in the background, a thread of its own does the work and the append only sets
+a flag, so a 201 never waits for it. Readers that need the work done ask :meth:`wait_for`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from ledger.store.application import AppendResult, CaseLedger
+
+__all__ = ["Follower", "Handler", "follow"]
+
+Handler = Callable[[CaseLedger, AppendResult], object]
+_log = logging.getLogger("caseledger.followers")
+# How often a background follower looks for envelopes other processes committed.
+POLL_SECONDS = 1.0
+
+
+class Follower:
+    """Runs ``handler`` for each envelope ``ledger`` commits after it is attached."""
+
+    def __init__(
+        self,
+        ledger: CaseLedger,
+        handler: Handler,
+        *,
+        name: str,
+        background: bool = False,
+        batch: int = 100,
+    ) -> None:
+        self.ledger = ledger
+        self.handler = handler
+        self.name = name
+        self.background = background
+        self.batch = batch
+        # Handled up to here (what readers wait for), and taken up to here (a nested round
+        # of an inline handler that appended skips what an outer round is handling).
+        self.position = ledger.last_position()
+        self._claimed = self.position
+        # Re-entrant: an inline handler may append, which wakes this follower again.
+        self._lock = threading.RLock()
+        self._moved = threading.Condition()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._replays: list[AppendResult] = []
+        self._thread: threading.Thread | None = None
+
+    def attach(self) -> Follower:
+        """Start following (and, in the background, start the thread)."""
+        self.ledger.listen(self)
+        if self.background:
+            self._thread = threading.Thread(
+                target=self._run, name=f"caseledger-{self.name}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    # What the ledger calls ---------------------------------------------------------------
+
+    def wake(self) -> None:
+        if self.background:
+            self._wake.set()
+        else:
+            self.run_pending()
+
+    def replayed(self, result: AppendResult) -> None:
+        if self.background:
+            with self._lock:
+                self._replays.append(result)
+            self._wake.set()
+        else:
+            self._handle(result)
+
+    # Working -----------------------------------------------------------------------------
+
+    def run_pending(self) -> int:
+        """Handle every envelope committed after the position; return how many."""
+        done = 0
+        with self._lock:
+            replays, self._replays = self._replays, []
+        for result in replays:
+            self._handle(result)
+        while True:
+            with self._lock:
+                rows = self.ledger.envelopes_after(self._claimed, self.batch)
+                for position, envelope in rows:
+                    if position <= self._claimed:
+                        continue  # handled by a nested round (an inline handler appended)
+                    self._claimed = position
+                    self._handle(
+                        AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
+                    )
+                    # Done only now: a reader waiting for this position needs the work made.
+                    self.position = max(self.position, position)
+                    done += 1
+            with self._moved:
+                self._moved.notify_all()
+            if len(rows) < self.batch:
+                return done
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Wait until the follower has handled everything up to ``position`` (at most
+        ``timeout`` seconds); return whether it has."""
+        deadline = time.monotonic() + timeout
+        with self._moved:
+            while self.position < position:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.background:
+                    return self.position >= position
+                self._wake.set()
+                self._moved.wait(left)
+        return True
+
+    def _handle(self, result: AppendResult) -> None:
+        try:
+            self.handler(self.ledger, result)
+        except Exception as exc:
+            # The envelope is stored; what follows it is retried by the recovery. The
+            # error's kind only: its text may quote an applicant's data.
+            _log.warning(
+                "%s could not follow %s (%s)", self.name, result.stream, type(exc).__name__
+            )
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.run_pending()
+            except Exception as exc:
+                _log.warning("%s stopped a round (%s); will retry", self.name, type(exc).__name__)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+
+def follow(ledger: CaseLedger, handler: Handler, *, name: str = "follower") -> Follower:
+    """Run ``handler`` inline after every commit of ``ledger`` from now on (the CLI, jobs)."""
+    return Follower(ledger, handler, name=name).attach()
