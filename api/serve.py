@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
 from api.app import create_app
 from api.settings import Settings, get_settings
+from ledger.errors import CaseLedgerError
+from ledger.store.storage import open_store
 
-__all__ = ["run"]
+__all__ = ["ServeError", "app_from_environment", "run"]
+
+
+class ServeError(CaseLedgerError):
+    code = "serve.workers"
 
 
 def _log_to_stderr() -> None:
@@ -31,22 +39,57 @@ def run(
     host: str | None = None,
     port: int | None = None,
     tsa_url: str | None = None,
+    workers: int = 1,
 ) -> None:
     """Serve the organisation's API until interrupted; the keyword arguments override
-    ``settings`` (default: from the environment)."""
+    ``settings`` (default: from the environment).
+
+    With ``workers`` > 1, that many processes serve one PostgreSQL database: each runs the
+    app with its own ledger, which re-checks every batch against the database under the
+    writer's lock, so racing appends stay exact. SQLite is one process's (ServeError).
+    """
     _log_to_stderr()
     base = settings or get_settings()
     changes = {"home": home, "db": db, "host": host, "port": port, "tsa_url": tsa_url}
     settings = base.model_copy(update={k: v for k, v in changes.items() if v is not None})
-    app = create_app(settings)
-    # The ledger serialises appends itself; uvicorn's thread pool runs the blocking routes.
     # uvicorn's own access lines would carry query strings (query codes): the app logs its
     # own (api.errors.RequestBoundary) instead.
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        access_log=False,
-        proxy_headers=False,
-    )
+    options: dict[str, Any] = {"log_level": "info", "access_log": False, "proxy_headers": False}
+    if workers > 1:
+        _check_several(settings)
+        # Each process builds its app from the environment: hand the settings down there.
+        for name, value in (
+            ("CASELEDGER_HOME", str(settings.home)),
+            ("CASELEDGER_DB", settings.db),
+            ("CASELEDGER_TSA_URL", settings.tsa_url),
+        ):
+            if value:
+                os.environ[name] = value
+        uvicorn.run(
+            "api.serve:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            **options,
+        )
+        return
+    # The ledger batches concurrent appends itself; uvicorn's thread pool runs the routes.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **options)
+
+
+def app_from_environment() -> Any:
+    """One worker process's app (``serve --workers N``), from the CASELEDGER_* settings."""
+    _log_to_stderr()
+    return create_app(get_settings())
+
+
+def _check_several(settings: Settings) -> None:
+    from api.org import resolve_db_url
+
+    url = resolve_db_url(Path(settings.home), settings.db)
+    if open_store(url).kind != "postgres":
+        raise ServeError(
+            "several server processes need PostgreSQL (--db postgresql://...): "
+            "an embedded SQLite file is served by one process"
+        )

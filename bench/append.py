@@ -1,13 +1,16 @@
 """Signed appends per second through CaseLedger.append, against plain eventsourcing saves.
 
     .venv/bin/python bench/append.py [--cases 150] [--long 300] [--backends sqlite,postgres]
+                                     [--threads 1,8]
 
 Ours: one pre-signed envelope per CaseLedger.append call (parse is done before timing; the
-call verifies the signature, folds and checks the rules, saves through eventsourcing). The
-workload is many short cases (four steps each) and one long case stream (suspend / resume
-pairs). Baseline: eventsourcing's Application.save of one DomainEvent per call carrying a
-string of the same size, same streams and versions, on a fresh store of the same backend, in
-the same run. Prints a table, then one JSON line per backend.
+call verifies the signature, folds and checks the rules, and stores the envelope with its
+Merkle-log leaf in one transaction, batched with whatever other threads append meanwhile).
+The workload is many short cases (four steps each) and one long case stream (suspend /
+resume pairs); with T threads, each takes every T-th stream and appends its envelopes in
+order. Baseline: eventsourcing's Application.save of one DomainEvent per call carrying a
+string of the same size, same streams, versions and threads, on a fresh store of the same
+backend, in the same run. Prints a table, then one JSON line per backend and thread count.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +33,8 @@ from eventsourcing.domain import DomainEvent
 from ledger.client import StreamWriter
 from ledger.envelope import Envelope
 from ledger.sample import SampleOffice
-from ledger.store.application import CaseLedger, stream_uuid
+from ledger.store.application import stream_uuid
+from ledger.store.compose import open_ledger
 from ledger.store.storage import Store, open_store
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -63,20 +69,50 @@ def workload(office: SampleOffice, cases: int, long_steps: int) -> list[Envelope
     return envelopes + long
 
 
+def in_threads(
+    envelopes: list[Envelope], threads: int, append: Callable[[Envelope], object]
+) -> float:
+    """Seconds to append ``envelopes`` from ``threads`` threads, each taking every
+    ``threads``-th stream in order of first appearance."""
+    lanes: list[list[Envelope]] = [[] for _ in range(threads)]
+    lane_of: dict[str, int] = {}
+    for env in envelopes:
+        lane = lane_of.setdefault(env.stream, len(lane_of) % threads)
+        lanes[lane].append(env)
+    failed: list[BaseException] = []
+
+    def work(lane: list[Envelope]) -> None:
+        try:
+            for env in lane:
+                append(env)
+        except BaseException as exc:  # reported below: a refused step spoils the figure
+            failed.append(exc)
+
+    workers = [threading.Thread(target=work, args=(lane,)) for lane in lanes if lane]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - start
+    if failed:
+        raise SystemExit(f"{len(failed)} threads failed, e.g. {failed[0]!r}")
+    return elapsed
+
+
 class Ours:
-    """A CaseLedger with the sample directory in place, appending one envelope per call."""
+    """An office's ledger (with its Merkle log) and the sample directory in place."""
 
     def __init__(self, store: Store, office: SampleOffice) -> None:
         root_keys = {office.root_key.key_id: office.root_key.public_key}
-        self.ledger = CaseLedger(store, org=office.org, root_keys=root_keys)
+        self.ledger = open_ledger(
+            store.url, org=office.org, root_keys=root_keys, log_origin="bench.example/log"
+        )
         for env in office.directory_envelopes(T0):
-            self.ledger.append(env)
+            self.ledger.append(env, openings=office.openings.values())
 
-    def run(self, envelopes: list[Envelope]) -> float:
-        start = time.perf_counter()
-        for env in envelopes:
-            self.ledger.append(env)
-        return time.perf_counter() - start
+    def run(self, envelopes: list[Envelope], threads: int = 1) -> float:
+        return in_threads(envelopes, threads, self.ledger.append)
 
     def close(self) -> None:
         self.ledger.close()
@@ -88,20 +124,17 @@ class Baseline:
     def __init__(self, store: Store) -> None:
         self.app = Plain(env=store.eventsourcing_env())
 
-    def run(self, envelopes: list[Envelope]) -> float:
-        events = [
-            PlainText(
+    def run(self, envelopes: list[Envelope], threads: int = 1) -> float:
+        events = {
+            env.hash: PlainText(
                 originator_id=stream_uuid(env.stream),
                 originator_version=env.seq,
                 timestamp=env.at,
                 text=env.text,
             )
             for env in envelopes
-        ]
-        start = time.perf_counter()
-        for event in events:
-            self.app.save(event)
-        return time.perf_counter() - start
+        }
+        return in_threads(envelopes, threads, lambda env: self.app.save(events[env.hash]))
 
     def close(self) -> None:
         self.app.close()
@@ -131,7 +164,9 @@ class Fresh:
         self.tmp.cleanup()
 
 
-def measure(backend: str, envelopes: list[Envelope], office: SampleOffice, chunk: int) -> dict:
+def measure(
+    backend: str, envelopes: list[Envelope], office: SampleOffice, chunk: int, threads: int
+) -> dict:
     """Both sides on fresh stores, timed in alternating chunks so that load from elsewhere on
     the machine falls on both alike."""
     fresh = Fresh(backend)
@@ -141,11 +176,11 @@ def measure(backend: str, envelopes: list[Envelope], office: SampleOffice, chunk
         for n, i in enumerate(range(0, len(envelopes), chunk)):
             part = envelopes[i : i + chunk]
             if n % 2:
-                ours_s += ours.run(part)
-                base_s += base.run(part)
+                ours_s += ours.run(part, threads)
+                base_s += base.run(part, threads)
             else:
-                base_s += base.run(part)
-                ours_s += ours.run(part)
+                base_s += base.run(part, threads)
+                ours_s += ours.run(part, threads)
         assert ours.ledger.head(envelopes[-1].stream)[0] == envelopes[-1].seq
     finally:
         ours.close()
@@ -154,6 +189,7 @@ def measure(backend: str, envelopes: list[Envelope], office: SampleOffice, chunk
     return {
         "bench": "append",
         "backend": backend,
+        "threads": threads,
         "envelopes": len(envelopes),
         "mean_bytes": round(sum(len(e.raw) for e in envelopes) / len(envelopes)),
         "ours_per_s": round(len(envelopes) / ours_s, 1),
@@ -168,14 +204,21 @@ def main() -> None:
     parser.add_argument("--long", type=int, default=300)
     parser.add_argument("--chunk", type=int, default=50)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--threads", default="1,8", help="thread counts, comma-separated")
     args = parser.parse_args()
     office = SampleOffice()
     envelopes = workload(office, args.cases, args.long)
-    rows = [measure(b, envelopes, office, args.chunk) for b in args.backends.split(",")]
-    print(f"{'backend':<10} {'envelopes':>9} {'ours/s':>10} {'plain/s':>10} {'ratio':>7}")
+    rows = [
+        measure(b, envelopes, office, args.chunk, int(t))
+        for b in args.backends.split(",")
+        for t in args.threads.split(",")
+    ]
+    print(
+        f"{'backend':<10} {'threads':>7} {'envelopes':>9} {'ours/s':>10} {'plain/s':>10} {'ratio':>7}"
+    )
     for r in rows:
         print(
-            f"{r['backend']:<10} {r['envelopes']:>9} {r['ours_per_s']:>10.1f} "
+            f"{r['backend']:<10} {r['threads']:>7} {r['envelopes']:>9} {r['ours_per_s']:>10.1f} "
             f"{r['baseline_per_s']:>10.1f} {r['ratio']:>7.3f}"
         )
     for r in rows:

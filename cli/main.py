@@ -248,11 +248,18 @@ def serve(
             "(default: CASELEDGER_TSA_URL, else none).",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes on one PostgreSQL database (SQLite: 1).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API and web pages (uvicorn)."""
     from api.serve import run
 
-    run(home=resolve_home(home), db=db, host=host, port=port, tsa_url=tsa_url)
+    run(home=resolve_home(home), db=db, host=host, port=port, tsa_url=tsa_url, workers=workers)
 
 
 def _mount_subcommands() -> None:

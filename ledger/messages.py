@@ -125,6 +125,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "log.range": ("日志范围不正确", "bad log range"),
     "log.time": ("日志时间不正确", "bad log time"),
     "log.unavailable": ("日志暂不可用", "the log is unavailable"),
+    "serve.workers": (
+        "多个服务进程需使用 PostgreSQL 数据库，SQLite 文件只能由一个进程提供服务",
+        "several server processes need PostgreSQL",
+    ),
     "checkpoint.invalid": ("检查点无效", "the checkpoint is invalid"),
     "checkpoint.malformed": ("检查点格式不正确", "the checkpoint is malformed"),
     "cosignature.malformed": ("见证联署格式不正确", "the cosignature is malformed"),

@@ -1,0 +1,222 @@
+"""Group commit: envelopes queued together are checked one by one and written, with their log
+leaves, in one transaction; a refused one never holds back the others; a failed transaction
+is written again envelope by envelope, leaving nothing half-written.
+
+The writer's turn is held while the threads queue, so each test knows exactly which batch it
+makes; transactions are counted on the ledger's own engine.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from ledger.client import StreamWriter
+from ledger.envelope import Envelope
+from ledger.errors import ClockSkew, RulesRefused, StaleVersion
+from ledger.sample import SampleOffice
+from ledger.store.application import CaseLedger
+from ledger.store.compose import open_ledger
+from ledger.store.log_store import LEAVES, LogError
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "caseledger.db")
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def ledger(db: str, office: SampleOffice, t0: Any) -> Iterator[CaseLedger]:
+    opened = open_ledger(
+        db,
+        org=office.org,
+        root_keys={office.root_key.key_id: office.root_key.public_key},
+        log_origin="test.example/log",
+    )
+    for envelope in office.directory_envelopes(t0):
+        opened.append(envelope, openings=office.openings.values())
+    yield opened
+    opened.close()
+
+
+class Commits:
+    """Counts the transactions committed on an engine."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.count = 0
+        sa.event.listen(engine, "commit", self._seen)
+
+    def _seen(self, _conn: Any) -> None:
+        self.count += 1
+
+
+def together(ledger: CaseLedger, envelopes: list[Envelope], **kwargs: Any) -> list[Any]:
+    """Append ``envelopes`` from one thread each while the writer's turn is held, so that
+    all of them are queued before one batch takes them; return each result or error."""
+    answers: list[Any] = [None] * len(envelopes)
+
+    def go(i: int, envelope: Envelope) -> None:
+        try:
+            answers[i] = ledger.append(envelope, **kwargs)
+        except Exception as exc:
+            answers[i] = exc
+
+    turn = ledger._group._turn  # the writer's turn (see ledger.store.commit.GroupCommit)
+    threads = [threading.Thread(target=go, args=(i, e)) for i, e in enumerate(envelopes)]
+    with turn:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while len(ledger._group._queue) < len(envelopes) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(ledger._group._queue) == len(envelopes)
+    for thread in threads:
+        thread.join(timeout=30)
+    return answers
+
+
+def leaves_of(ledger: CaseLedger) -> dict[str, int]:
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(sa.select(LEAVES.c.envelope_hash, LEAVES.c.idx)).all()
+    return {bytes(h).hex(): int(i) for h, i in rows}
+
+
+def test_appends_to_many_cases_land_in_one_transaction_with_their_leaves(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    firsts = [office.case_until_decided(t1 + timedelta(minutes=i))[0] for i in range(12)]
+    commits = Commits(ledger.engine)
+    results = together(ledger, firsts)
+    assert commits.count == 1
+    leaves = leaves_of(ledger)
+    assert [r.leaf_index for r in results] == [leaves[e.hash] for e in firsts]
+    assert len({r.leaf_index for r in results}) == len(firsts)
+    assert sorted(leaves.values()) == list(range(len(leaves)))
+    assert {r.tree_size for r in results} == {len(leaves)}
+    assert all(not r.replayed for r in results)
+
+
+def test_one_case_in_order_in_one_batch(ledger: CaseLedger, office: SampleOffice, t1: Any) -> None:
+    case = office.case_until_decided(t1)
+    commits = Commits(ledger.engine)
+    # Queued in order: each step is checked against the state the one before it folded.
+    results = together_in_order(ledger, case)
+    assert commits.count == 1
+    assert [r.seq for r in results] == [1, 2, 3, 4]
+    assert ledger.case_state(case[0].stream).seq == 4
+    assert ledger.audit().ok
+
+
+def together_in_order(ledger: CaseLedger, envelopes: list[Envelope]) -> list[Any]:
+    answers: list[Any] = []
+    turn = ledger._group._turn
+    threads = []
+    with turn:
+        for envelope in envelopes:
+            thread = threading.Thread(target=lambda e=envelope: answers.append(ledger.append(e)))
+            thread.start()
+            threads.append(thread)
+            deadline = time.monotonic() + 10
+            while len(ledger._group._queue) < len(threads) and time.monotonic() < deadline:
+                time.sleep(0.005)
+    for thread in threads:
+        thread.join(timeout=30)
+    return sorted(answers, key=lambda r: r.seq)
+
+
+def test_a_refused_envelope_does_not_hold_back_its_batch(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    good = [office.case_until_decided(t1 + timedelta(minutes=i))[0] for i in range(3)]
+    other = office.case_until_decided(t1)
+    ledger.append(other[0])
+    # A second step on a taken position, and a decision with no acceptance or review.
+    stale = StreamWriter(other[0].stream).sign(
+        "Applied", office.handler, t1 + timedelta(seconds=1), other[0].body
+    )
+    skipping = StreamWriter(other[0].stream, 1, other[0].hash).sign(
+        "Decided", office.approver, t1, other[3].body
+    )
+    commits = Commits(ledger.engine)
+    answers = together(ledger, [good[0], stale, good[1], skipping, good[2]])
+    assert commits.count == 1
+    assert isinstance(answers[1], StaleVersion)
+    assert isinstance(answers[3], RulesRefused)
+    leaves = leaves_of(ledger)
+    for i in (0, 2, 4):
+        assert answers[i].leaf_index == leaves[answers[i].hash]
+    assert stale.hash not in leaves and skipping.hash not in leaves
+
+
+def test_the_same_envelope_twice_in_a_batch_is_stored_once(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    first = office.case_until_decided(t1)[0]
+    answers = together(ledger, [first, first])
+    assert sorted(a.replayed for a in answers) == [False, True]
+    assert answers[0].leaf_index == answers[1].leaf_index is not None
+    assert len(list(ledger.events(first.stream))) == 1
+
+
+def test_a_failed_transaction_is_written_again_envelope_by_envelope(
+    ledger: CaseLedger, db: str, office: SampleOffice, t1: Any
+) -> None:
+    cases = [office.case_until_decided(t1 + timedelta(minutes=i)) for i in range(3)]
+    # Another ledger on the same database writes case 1 first: this ledger's batch, which
+    # also starts case 1 (another envelope at its seq 1), fails on the store's key.
+    rival = open_ledger(
+        db,
+        org=office.org,
+        root_keys=ledger.root_keys,
+        log_origin="test.example/log",
+    )
+    taken = StreamWriter(cases[1][0].stream).sign(
+        "Applied", office.handler, t1 + timedelta(seconds=1), cases[1][0].body
+    )
+    rival.append(taken)
+    rival.close()
+    answers = together(ledger, [cases[0][0], cases[1][0], cases[2][0]])
+    assert isinstance(answers[1], StaleVersion)
+    leaves = leaves_of(ledger)
+    assert answers[0].leaf_index == leaves[cases[0][0].hash]
+    assert answers[2].leaf_index == leaves[cases[2][0].hash]
+    assert sorted(leaves.values()) == list(range(len(leaves)))
+
+
+def test_envelopes_whose_leaves_cannot_be_written_are_not_stored(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    cases = [office.case_until_decided(t1 + timedelta(minutes=i))[0] for i in range(2)]
+    # Someone with database access added a leaf far ahead of the store: the log refuses to
+    # grow behind it, so no envelope may be stored either.
+    with ledger.engine.begin() as conn:
+        size = conn.execute(sa.select(sa.func.count()).select_from(LEAVES)).scalar_one()
+        last = conn.execute(sa.select(sa.func.max(LEAVES.c.position))).scalar_one()
+        conn.execute(
+            sa.insert(LEAVES),
+            {"idx": size, "position": last + 1000, "envelope_hash": bytes(32)},
+        )
+    answers = together(ledger, cases)
+    assert all(isinstance(a, LogError) and a.code == "log.order" for a in answers), answers
+    assert [list(ledger.events(c.stream)) for c in cases] == [[], []]
+
+
+def test_a_stored_envelope_is_replayed_whatever_the_clock(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    first = office.case_until_decided(t1)[0]
+    ledger.append(first, now=first.at)
+    again = ledger.append(first, now=first.at + timedelta(days=3))
+    assert again.replayed and again.leaf_index is not None
+    fresh = office.case_until_decided(t1)[0]
+    with pytest.raises(ClockSkew):
+        ledger.append(fresh, now=fresh.at + timedelta(days=3))
