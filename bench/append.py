@@ -213,13 +213,12 @@ def main() -> None:
         for b in args.backends.split(",")
         for t in args.threads.split(",")
     ]
-    print(
-        f"{'backend':<10} {'threads':>7} {'envelopes':>9} {'ours/s':>10} {'plain/s':>10} {'ratio':>7}"
-    )
+    header = ("backend", "threads", "envelopes", "ours/s", "plain/s", "ratio")
+    print(f"{header[0]:<10} " + " ".join(f"{h:>9}" for h in header[1:]))
     for r in rows:
         print(
-            f"{r['backend']:<10} {r['threads']:>7} {r['envelopes']:>9} {r['ours_per_s']:>10.1f} "
-            f"{r['baseline_per_s']:>10.1f} {r['ratio']:>7.3f}"
+            f"{r['backend']:<10} {r['threads']:>9} {r['envelopes']:>9} {r['ours_per_s']:>9.1f} "
+            f"{r['baseline_per_s']:>9.1f} {r['ratio']:>9.3f}"
         )
     for r in rows:
         print(json.dumps(r))
