@@ -33,6 +33,7 @@ from cli.client._common import (
     session,
 )
 from cli.client._directory import AdminKey, Server, sign_and_append
+from cli.texts import field, say
 from ledger.calendar import CALENDAR_STEP, YearCalendar, package_years
 from ledger.client import Signer, StreamWriter
 from ledger.directory import DirectoryState
@@ -146,10 +147,15 @@ def publish(
         raise ClientError(f"{source}: {exc.message}", code="input.file") from None
     options = session(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
     sign_and_append(options, [(CALENDAR_STEP, body)])
-    typer.echo(
-        f"calendar       {year}: {len(body['holidays'])} holidays, "
-        f"{len(body['workdays'])} adjusted working days ({body['source']})"
+    holidays, workdays = len(body["holidays"]), len(body["workdays"])
+    published = say(
+        "calendar.published",
+        year=year,
+        holidays=holidays,
+        workdays=workdays,
+        source=body["source"],
     )
+    typer.echo(field("label.calendar", published))
 
 
 @calendar_app.command("show")
@@ -183,13 +189,18 @@ def show(
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        mark = "signed" if row["signed"] else "unsigned (package)"
-        typer.echo(
-            f"{row['year']}  {len(row['holidays']):>3} holidays  {len(row['workdays']):>2} "
-            f"adjusted working days  {mark}  {row['source']}"
+        mark = say("calendar.signed" if row["signed"] else "calendar.unsigned")
+        line = say(
+            "calendar.row",
+            year=row["year"],
+            holidays=len(row["holidays"]),
+            workdays=len(row["workdays"]),
+            mark=mark,
+            source=row["source"],
         )
+        typer.echo(line)
         if year is not None:
-            typer.echo(f"  holidays  {', '.join(row['holidays'])}")
-            typer.echo(f"  workdays  {', '.join(row['workdays'])}")
+            typer.echo(say("calendar.holidays", days=", ".join(row["holidays"])))
+            typer.echo(say("calendar.workdays", days=", ".join(row["workdays"])))
     if years:
-        typer.echo(f"years after {years[-1].year} are unknown: clock.calendar_unknown")
+        typer.echo(say("calendar.after", year=years[-1].year))

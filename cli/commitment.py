@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cli.texts import say
 from ledger.personal import is_commitment, opens
 
 __all__ = ["register"]
@@ -34,7 +35,7 @@ def check(
     if not is_commitment(commitment):
         typer.echo(json.dumps({"opens": False, "code": "body.commitment"}))
         raise typer.Exit(1)
-    value = number if number is not None else typer.prompt("identity number", hide_input=True)
+    value = number if number is not None else typer.prompt(say("number.prompt"), hide_input=True)
     ok = opens(commitment, value, salt.strip().lower())
     typer.echo(json.dumps({"opens": ok}))
     raise typer.Exit(0 if ok else 1)

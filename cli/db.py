@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from api.org import resolve_db_url, resolve_home
+from cli.texts import say
 from ledger.errors import CaseLedgerError
 from ledger.store import migrate
 from ledger.store.storage import open_store
@@ -47,11 +48,11 @@ def upgrade(home: Home = None, db: Db = None) -> None:
     done = migrate.upgrade(open_store(_url(home, db)))
     start = migrate.BASELINE if done.stamped else done.before
     if done.stamped:
-        typer.echo(f"tables made before migrations found: stamped at {migrate.BASELINE}")
+        typer.echo(say("db.stamped", revision=migrate.BASELINE))
     if done.after != start:
-        typer.echo(f"upgraded {start or 'empty database'} → {done.after}")
+        typer.echo(say("db.upgraded", start=start or say("db.empty"), after=done.after))
     elif not done.stamped:
-        typer.echo(f"already at {done.after} (head)")
+        typer.echo(say("db.at_head", after=done.after))
 
 
 @db_app.command("current")
@@ -66,7 +67,7 @@ def current(home: Home = None, db: Db = None) -> None:
     revision = migrate.current(store)
     newest = migrate.head()
     if revision == newest:
-        typer.echo(f"{revision} (head)")
+        typer.echo(say("db.head", revision=revision))
         return
-    typer.echo(f"{revision or 'none'} (head is {newest}: run `caseledger db upgrade`)")
+    typer.echo(say("db.behind", revision=revision or say("db.none"), newest=newest))
     raise typer.Exit(1)

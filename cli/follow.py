@@ -21,6 +21,7 @@ import typer
 
 from cli.client._common import ClientError, boundary, note, read_key
 from cli.client._target import RemoteTarget
+from cli.texts import say
 from ledger.checkpoint import parse_checkpoint
 from ledger.envelope import Envelope
 from ledger.feed import FEED_KIND, FeedFollower, FeedPage
@@ -150,7 +151,7 @@ def follow(
     try:
         while True:
             count = follow_once(target, follower, kept, limit)
-            note(f"已接收 {count} 条 (received {count}); position {follower.position}")
+            note(say("follow.received", count=count, position=follower.position))
             if watch <= 0:
                 break
             time.sleep(watch)

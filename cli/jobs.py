@@ -17,10 +17,12 @@ from api.office_documents import OfficeDocuments
 from api.org import OrgError, OrgHome, resolve_home
 from cli.calendar import seed_envelopes
 from cli.passphrase import PassphraseFileOption, org_passphrase
+from cli.texts import say
 from ledger.client import StreamWriter
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
 from ledger.keyfile import KeyFile
+from ledger.language import pad
 from ledger.sample import SampleOffice, sample_material_files
 from ledger.store.application import CaseLedger
 from ledger.store.audit import AuditReport, Finding
@@ -51,7 +53,7 @@ def audit_with_log(
     from dataclasses import replace
 
     def show(count: int) -> None:
-        typer.echo(f"  … {count} envelopes replayed", err=True)
+        typer.echo(say("audit.replayed", count=count), err=True)
 
     report = ledger.audit(progress=show if progress else None)
     engine = ledger.store.engine()
@@ -122,14 +124,8 @@ def demo(
     )
     (out / DEMO_MARKER).write_text("made by caseledger demo\n")
     OfficeDocuments.save(out, DEMO_DOCUMENTS)
-    typer.echo(
-        f"1. organisation 济南市行政审批服务局 created in {out}/ (trust.json, keys, seal CA; "
-        + (
-            "root, admin and seal-CA keys under your passphrase)"
-            if given
-            else f"root, admin and seal-CA keys under the passphrase {DEMO_PASS!r})"
-        )
-    )
+    keys = say("demo.keys_yours") if given else say("demo.keys_demo", passphrase=DEMO_PASS)
+    typer.echo(say("demo.created", out=out, keys=keys))
     ledger = home.open_ledger()
     office = _demo_office(home, passphrase)
     try:
@@ -137,10 +133,7 @@ def demo(
             ledger.append(envelope, openings=office.openings.values())
         for envelope in seed_envelopes(ledger.directory(), office.admin, clock()):
             ledger.append(envelope)
-        typer.echo(
-            "2. directory: admin, seal service and three staff in three grades "
-            "(王立 handler, 李娜 reviewer, 张伟 approver)"
-        )
+        typer.echo(say("demo.directory"))
         case = office.case_until_decided(clock.now + timedelta(minutes=1))
         for envelope in case:
             ledger.append(envelope)
@@ -148,17 +141,21 @@ def demo(
         kept = FolderMaterials(out / "materials")
         for sha256, data in sample_material_files().items():
             kept.put(sha256, data)
-        typer.echo(f"3. case {stream}: Applied → Accepted → Reviewed → Decided (approved)")
+        typer.echo(say("demo.case", stream=stream))
         clock.now = case[-1].at
         from api.results import issue_result
 
         issued = issue_result(home, ledger, stream, now=clock())
         (out / "result.pdf").write_bytes(issued.pdf)
-        typer.echo(
-            f"4. result {issued.case_number} {issued.document_number} sealed: "
-            f"{out / 'result.pdf'} (sha-256 {issued.sha256[:16]}…, "
-            f"ResultIssued seq {issued.appended.seq})"
+        sealed = say(
+            "demo.sealed",
+            number=issued.case_number,
+            document=issued.document_number,
+            path=out / "result.pdf",
+            sha=issued.sha256[:16],
+            seq=issued.appended.seq,
         )
+        typer.echo(sealed)
         documents = [*_demo_notice(home, ledger, stream, clock()), issued.path]
         writer = StreamWriter(stream, *ledger.head(stream))
         ledger.append(
@@ -177,6 +174,7 @@ def demo(
                 },
             )
         )
+<<<<<<< HEAD
         typer.echo("5. delivered electronically by the handler")
         bundle = build_bundle(
             ledger, ledger.kept_log(), stream, log_key=home.key("log"), now=clock()
@@ -186,20 +184,22 @@ def demo(
             f"6. checkpoint signed at tree size {ledger.kept_log().size()}; "
             f"{len(bundle.proofs)} inclusion proofs in {out / 'case-bundle.json'}"
         )
+=======
+        typer.echo(say("demo.delivered"))
+        bundle = build_bundle(ledger, ledger.log, stream, log_key=home.key("log"), now=clock())
+        (out / "case-bundle.json").write_bytes(bundle.dumps())
+        size, proofs, path = ledger.log.size(), len(bundle.proofs), out / "case-bundle.json"
+        typer.echo(say("demo.checkpoint", size=size, proofs=proofs, path=path))
+>>>>>>> cli14
         _demo_status(home, ledger, stream, issued.sha256, out, clock())
         report = audit_with_log(ledger, home.trust().log_verifier_key)
     finally:
         ledger.close()
-    typer.echo(
-        f"7. audit: {'PASSED' if report.ok else 'FAILED'} "
-        f"({report.envelopes} envelopes, {len(report.findings)} findings)"
-    )
+    verdict = say("verdict.PASSED" if report.ok else "verdict.FAILED")
+    findings = len(report.findings)
+    typer.echo(say("demo.audit", verdict=verdict, envelopes=report.envelopes, findings=findings))
     verdicts = _demo_verify(home, out, documents)
-    typer.echo(
-        f"\nFolder {out}/ is an organisation folder: try `caseledger audit --home {out}` "
-        f"or `caseledger-verify pdf {out}/result.pdf --trust {out}/trust.json "
-        f"--status {out}/status.json`."
-    )
+    typer.echo(say("demo.try", out=out))
     if not report.ok or any(v != "PASSED" for v in verdicts):
         raise typer.Exit(1)
 
@@ -218,7 +218,7 @@ def _demo_status(
     )
     if statement is not None:
         (out / "status.json").write_bytes(statement.dumps())
-        typer.echo(f"   status statement: {statement.status}, signed, in {out / 'status.json'}")
+        typer.echo(say("demo.status", status=statement.status, path=out / "status.json"))
 
 
 def _fresh_demo_folder(out: Path) -> None:
@@ -252,9 +252,8 @@ def _demo_notice(home: OrgHome, ledger: CaseLedger, stream: str, now: datetime) 
     from api.notices import issue_notice
 
     notice = issue_notice(home, ledger, stream, "acceptance", now=now)
-    typer.echo(
-        f"   受理通知书 {notice.document_number} sealed: {notice.path.relative_to(home.path)}"
-    )
+    path = notice.path.relative_to(home.path)
+    typer.echo(say("demo.notice", number=notice.document_number, path=path))
     return [notice.path]
 
 
@@ -276,9 +275,10 @@ def _demo_verify(home: OrgHome, out: Path, documents: list[Path]) -> list[str]:
     for label, verdict in checked:
         data = verdict.to_json()
         verdicts.append(data["verdict"])
-        typer.echo(f"8. verify {label}: {data['verdict']}")
+        typer.echo(say("demo.verify", label=label, verdict=say(f"verdict.{data['verdict']}")))
         for check in data["checks"]:
-            typer.echo(f"     {check['status']:<13} {check['id']}")
+            status = pad(say(f"status.{check['status']}"), 13)
+            typer.echo(f"     {status} {check['id']}")
     return verdicts
 
 
@@ -298,7 +298,7 @@ def export(
         raise CaseLedgerError(f"{case!r} is not a case id", code="case.invalid_id") from None
     ledger = org_home.open_ledger(db)
     try:
-        typer.echo("signing a checkpoint and collecting proofs…", err=True)
+        typer.echo(say("export.signing"), err=True)
         bundle = build_bundle(
             ledger,
             ledger.kept_log(),

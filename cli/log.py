@@ -11,6 +11,7 @@ import httpx
 import typer
 
 from api.org import OrgHome, resolve_home
+from cli.texts import say
 from ledger import merkle
 from ledger.checkpoint import Checkpoint, cosign, parse_checkpoint, verify_checkpoint
 from ledger.clock import system_clock
@@ -169,14 +170,10 @@ def witnesses(
     if add or remove or quorum is not None:
         org_home.write_trust(tuple(keys), wanted)
     for listed in keys:
-        typer.echo(f"witness  {listed}")
-    typer.echo(f"quorum   {wanted}")
+        typer.echo(say("log.witness", key=listed))
+    typer.echo(say("log.quorum", count=wanted))
     if wanted == 0:
-        typer.echo(
-            "warning: quorum 0 — verifiers require no witness; only checkpoints held outside "
-            "this office catch a rewritten log (法定见证数为 0)",
-            err=True,
-        )
+        typer.echo(say("log.quorum_zero"), err=True)
 
 
 def _print_proof(data: dict[str, object], as_json: bool) -> None:
@@ -185,7 +182,7 @@ def _print_proof(data: dict[str, object], as_json: bool) -> None:
         return
     for key, value in data.items():
         if key == "hashes":
-            typer.echo("hashes:")
+            typer.echo(say("log.hashes"))
             for item in value:  # type: ignore[attr-defined]
                 typer.echo(f"  {item}")
         else:

@@ -18,6 +18,7 @@ import typer
 from api.org import OrgHome, resolve_home
 from cli.jobs import audit_with_log, with_material_findings
 from cli.passphrase import NoPassphraseOption, PassphraseFileOption, org_passphrase
+from cli.texts import localise, say
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError
 from ledger.store.audit import AuditReport
@@ -64,15 +65,8 @@ def _public_url(url: str | None) -> str:
     chosen = url or LOCAL_URL
     host = chosen.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     if host in ("127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0"):  # noqa: S104 - compared, not bound
-        given = "given" if url else "not given: using"
-        typer.echo(
-            f"WARNING 警告: --url {given} {chosen}, which only this machine can reach. It is "
-            "printed in every result's QR code and in trust.json; a person scanning a printed "
-            "result or checking its status cannot reach it. Use --url https://<your public "
-            "address> for an office that issues results.\n"
-            "公网地址未设置：二维码和信任文件中的地址仅本机可访问。",
-            err=True,
-        )
+        given = say("init.url_given" if url else "init.url_default")
+        typer.echo(say("init.local_url", given=given, url=chosen), err=True)
     return chosen
 
 
@@ -133,10 +127,10 @@ def init(
         _seed_calendars(org_home, ledger, passphrase)
     finally:
         ledger.close()
-    typer.echo(f"organisation {org} ({name}) created in {path}")
-    typer.echo(f"  trust file: {path / 'trust.json'} (publish it on your web site)")
-    typer.echo(f"  admin key:  {path / 'keys' / 'admin.key'} (move it to the admin's machine)")
-    typer.echo(f"  root key:   {path / 'keys' / 'root.key'} (keep it offline)")
+    typer.echo(say("init.created", org=org, name=name, path=path))
+    typer.echo(say("init.trust", path=path / "trust.json"))
+    typer.echo(say("init.admin", path=path / "keys" / "admin.key"))
+    typer.echo(say("init.root", path=path / "keys" / "root.key"))
 
 
 def _seed_calendars(org_home: OrgHome, ledger: Any, passphrase: str | None) -> None:
@@ -151,7 +145,7 @@ def _seed_calendars(org_home: OrgHome, ledger: Any, passphrase: str | None) -> N
         ledger.append(envelope)
     if seeds:
         years = ", ".join(str(e.body["year"]) for e in seeds)
-        typer.echo(f"  calendars:  {years} published (later years: `caseledger calendar publish`)")
+        typer.echo(say("init.calendars", years=years))
 
 
 @app.command()
@@ -210,28 +204,38 @@ def audit(
 
 def print_audit(report: AuditReport) -> None:
     data = report.to_json()
-    verdict = "PASSED" if data["ok"] else "FAILED"
-    typer.echo(f"audit {verdict}: {data['envelopes']} envelopes in {data['streams']} streams")
+    verdict = "audit.passed" if data["ok"] else "audit.failed"
+    typer.echo(say(verdict, envelopes=data["envelopes"], streams=data["streams"]))
     for key, value in data.get("log", {}).items():
-        typer.echo(f"  log {key}: {value}")
+        typer.echo(say("audit.log", key=key, value=value))
     for finding in data["findings"]:
-        typer.echo(
-            f"  {finding['code']:<22} {finding['stream']} seq {finding['seq']}: {finding['detail']}"
-        )
+        typer.echo(_finding(finding, 22))
     if data.get("time_limits"):
-        typer.echo(f"time limits: {len(data['time_limits'])} finding(s) (conduct, not integrity)")
+        typer.echo(say("audit.time_limits", count=len(data["time_limits"])))
     for finding in data.get("time_limits", ()):
-        typer.echo(
-            f"  {finding['code']:<28} {finding['stream']} seq {finding['seq']}: {finding['detail']}"
-        )
+        typer.echo(_finding(finding, 28))
     if data["set_aside"]:
-        count = len(data["set_aside"])
-        typer.echo(f"read models: {count} case(s) set aside (steps stored, summaries missing)")
+        typer.echo(say("audit.set_aside", count=len(data["set_aside"])))
     for entry in data["set_aside"]:
+        code, stream, seq = f"{entry['code']:<22}", entry["stream"], entry["seq"]
+        position = entry["position"]
         typer.echo(
-            f"  {entry['code']:<22} {entry['stream']} seq {entry['seq']}"
-            f" (position {entry['position']})"
+            say("audit.set_aside_entry", code=code, stream=stream, seq=seq, position=position)
         )
+
+
+def _finding(finding: dict[str, Any], width: int) -> str:
+    """One audit finding: its code, where, and what it says (the code's Chinese text first)."""
+    from cli.client._common import said
+
+    code = finding["code"]
+    return say(
+        "audit.finding",
+        code=f"{code:<{width}}",
+        stream=finding["stream"],
+        seq=finding["seq"],
+        detail=said(code, finding["detail"]),
+    )
 
 
 @app.command()
@@ -250,10 +254,7 @@ def serve(
     ] = None,
     workers: Annotated[
         int,
-        typer.Option(
-            min=1,
-            help="Server processes on one PostgreSQL database (SQLite: 1).",
-        ),
+        typer.Option(min=1, help="Server processes on one PostgreSQL database (SQLite: 1)."),
     ] = 1,
 ) -> None:
     """Run the HTTP API and web pages (uvicorn)."""
@@ -278,7 +279,7 @@ def main() -> None:
     _mount_subcommands()
     debug = bool(os.environ.get("CASELEDGER_DEBUG"))
     try:
-        app()
+        localise(typer.main.get_command(app))(prog_name="caseledger")
     except CaseLedgerError as exc:
         if debug:
             raise
@@ -291,18 +292,16 @@ def main() -> None:
             raise
         where = f" {exc.filename}" if exc.filename else ""
         reason = exc.strerror or type(exc).__name__
-        typer.echo(f"error: file.unavailable: 无法读写文件{where}（{reason}）", err=True)
+        typer.echo(
+            f"error: file.unavailable: {say('error.file', where=where, reason=reason)}", err=True
+        )
         sys.exit(1)
     except KeyboardInterrupt:
-        typer.echo("interrupted（已中断）", err=True)
+        typer.echo(say("error.interrupted"), err=True)
         sys.exit(130)
     except Exception as exc:
         # A bug, not bad input: say so plainly, keep the traceback for CASELEDGER_DEBUG=1.
         if debug:
             raise
-        typer.echo(
-            f"error: internal: 内部错误（{type(exc).__name__}），"
-            "设置 CASELEDGER_DEBUG=1 可查看详情",
-            err=True,
-        )
+        typer.echo(f"error: internal: {say('error.internal', name=type(exc).__name__)}", err=True)
         sys.exit(70)

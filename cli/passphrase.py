@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from cli.texts import say
 from ledger.errors import CaseLedgerError
 
 __all__ = ["NoPassphraseOption", "PassphraseFileOption", "org_passphrase"]
@@ -55,5 +56,6 @@ def org_passphrase(file: Path | None, *, new: bool, what: str) -> str:
         raise PassphraseMissing(
             f"a passphrase is needed for {what}: give --passphrase-file or CASELEDGER_PASSPHRASE"
         )
-    asked: str = typer.prompt(f"passphrase for {what}", hide_input=True, confirmation_prompt=new)
+    prompt = say("passphrase.for", what=what)
+    asked: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=new)
     return asked

@@ -8,14 +8,12 @@ the directory (:meth:`ledger.directory.DirectoryState.work_calendar`), and asses
 with :func:`ledger.timelimits.assess`. Anyone holding the envelopes and the directory gets the
 same dates; nothing here reads a clock or a database.
 
-:func:`deadline_judgement` turns an assessment into the words of a verdict: whether the
-decision came within the statutory limit and within the committed one, with the days.
+The verifier (verify/deadline.py) turns an assessment into the words of its verdict.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.directory import DirectoryState, Matter
@@ -25,11 +23,9 @@ from ledger.steps import STEPS
 from ledger.timelimits import Assessment, CaseTimes, Pause, assess
 
 __all__ = [
-    "DeadlineJudgement",
     "DeadlineTracker",
     "case_deadline",
     "case_times",
-    "deadline_judgement",
     "times_of",
 ]
 
@@ -99,57 +95,6 @@ def case_deadline(
     return assess(times, at, near_days=near_days, calendar=directory.work_calendar())
 
 
-@dataclass(frozen=True, slots=True)
-class DeadlineJudgement:
-    """``status`` is passed, failed or indeterminate; ``detail`` says why, with the days."""
-
-    status: str
-    detail: str
-
-
-def deadline_judgement(assessment: Assessment | None, *, sources: str = "") -> DeadlineJudgement:
-    """Whether the case kept its time limits, in words (see the module docstring)."""
-    on = f" (calendar: {sources})" if sources else ""
-    # Before acceptance no limit runs (and only a suspension leaves the days left unknown).
-    if assessment is None or (assessment.remaining_days is None and not assessment.paused):
-        return DeadlineJudgement("passed", "no time limit ran: the case was not accepted" + on)
-    if assessment.uncounted_years and not (assessment.overdue or assessment.statutory_overdue):
-        return _unknown(assessment, on)
-    a = assessment
-    verb = "decided" if a.decided else "still undecided at the record's last step"
-    statutory = (
-        f"statutory limit {a.statutory_days} working days"
-        f" (deadline {_day(a.statutory_deadline)}): {a.statutory_used_days} used"
-    )
-    committed = (
-        f"committed limit {a.committed_days} working days"
-        f" (deadline {_day(a.committed_deadline)}): {a.used_days} used"
-    )
-    if a.statutory_overdue:
-        over = f"{a.days_over_statutory} working day(s) past the statutory limit"
-        return DeadlineJudgement("failed", f"{verb} {over}; {statutory}; {committed}{on}")
-    if a.overdue:
-        over = f"{a.days_over_committed} working day(s) past the committed limit"
-        return DeadlineJudgement(
-            "failed", f"{verb} within the statutory limit but {over}; {statutory}; {committed}{on}"
-        )
-    within = f"{verb} within the statutory and the committed limit"
-    return DeadlineJudgement("passed", f"{within}; {statutory}; {committed}{on}")
-
-
-def _unknown(assessment: Assessment, on: str) -> DeadlineJudgement:
-    years = ", ".join(str(y) for y in assessment.uncounted_years)
-    return DeadlineJudgement(
-        "indeterminate",
-        f"clock.calendar_unknown: no working-day calendar was published for {years}, so the "
-        f"time limits cannot be counted{on}",
-    )
-
-
-def _day(day: object) -> str:
-    return day.isoformat() if hasattr(day, "isoformat") else "not dated"
-
-
 class DeadlineTracker:
     """Follows the steps of many cases as a replay folds them, keeping what their limits
     need beyond the state (the first answer, the review times), so that an audit judges every
@@ -217,3 +162,7 @@ def _over(a: Assessment, *, statutory: bool) -> str:
         f"{verb} {a.days_over_committed} working day(s) past the committed limit of "
         f"{a.committed_days} (deadline {_day(a.committed_deadline)})"
     )
+
+
+def _day(day: object) -> str:
+    return day.isoformat() if hasattr(day, "isoformat") else "not dated"

@@ -252,6 +252,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "webhook.unavailable": ("本服务器不提供推送", "this server pushes nothing"),
     "webhook.url": ("推送地址须为完整的 http(s) 地址", "the webhook must be an http(s) URL"),
     "internal": ("服务内部错误", "internal error"),
+    # Audit findings
+    "deadline.statutory_exceeded": ("超过法定时限作出决定", "decided past the statutory limit"),
+    "deadline.committed_exceeded": ("超过承诺时限作出决定", "decided past the committed limit"),
+    "deadline.stage_overran": ("该环节超过其分配的时限", "a stage overran its share"),
+    "document.number_duplicate": ("文号重复", "a document number used twice"),
+    "document.number_gap": ("文号不连续", "a gap in the document numbers"),
+    "material.missing": ("材料文件缺失", "a material's file is missing"),
 }
 
 

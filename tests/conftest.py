@@ -31,6 +31,16 @@ def receipts_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CASELEDGER_RECEIPTS", str(tmp_path / "receipts"))
 
 
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages in English, whatever the machine's locale: most tests match the English texts
+    of the command line and the verifier (Chinese unless the locale asks for English; the
+    tests of the Chinese texts set LANG themselves, see tests/cli/test_cli_chinese.py)."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
 @pytest.fixture
 def t0() -> datetime:
     return T0

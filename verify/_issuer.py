@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from ledger.trust import TrustFile
+from verify.texts import detail
 from verify.verdict import Check, failed
 
 __all__ = ["foreign_issuer"]
@@ -20,11 +21,7 @@ def foreign_issuer(seal: EmbeddedPdfSignature, trust: TrustFile) -> Check | None
     name = _seal_organisation(seal)
     if not name or name == trust.org_name:
         return None
-    return failed(
-        "document.issuer",
-        f"issued by {name}, not by {trust.org_name} (the trust file given): check it with "
-        f"{name}'s own trust file",
-    )
+    return failed("document.issuer", detail("issuer.foreign", name=name, org=trust.org_name))
 
 
 def _seal_organisation(seal: EmbeddedPdfSignature) -> str:

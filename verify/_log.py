@@ -24,6 +24,7 @@ from ledger.merkle import ProofInvalid, leaf_hash, verify_consistency, verify_in
 from ledger.receipt import Receipt
 from ledger.signing import b64decode_strict
 from ledger.trust import TrustFile
+from verify.texts import detail, reason
 from verify.verdict import Check, InputUnreadable, Status, failed, indeterminate, passed
 
 __all__ = ["check_checkpoint", "check_log", "log_keys"]
@@ -49,14 +50,15 @@ def check_checkpoint(text: str, trust: TrustFile) -> tuple[Check, Check, Checkpo
     try:
         checkpoint = verify_checkpoint(text, [log_key], origin=trust.log_origin)
     except NoteMalformed as exc:
-        reason = f"the checkpoint cannot be read: {exc.message}"
-        not_checked = indeterminate("checkpoint.witnesses", "not checked: unreadable checkpoint")
-        return failed("checkpoint.signature", reason), not_checked, None
+        unreadable = detail("checkpoint.unreadable", why=reason(exc))
+        not_checked = indeterminate("checkpoint.witnesses", detail("witnesses.not_checked"))
+        return failed("checkpoint.signature", unreadable), not_checked, None
     except CheckpointInvalid as exc:
-        return failed("checkpoint.signature", exc.message), _witnesses(text, trust, witnesses), None
+        invalid = failed("checkpoint.signature", detail("checkpoint.invalid", why=reason(exc)))
+        return invalid, _witnesses(text, trust, witnesses), None
     signature = passed(
         "checkpoint.signature",
-        f"signed by the log {trust.log_origin} at tree size {checkpoint.size}",
+        detail("checkpoint.signed", origin=trust.log_origin, size=checkpoint.size),
     )
     return signature, _witnesses(text, trust, witnesses), checkpoint
 
@@ -65,20 +67,20 @@ def _witnesses(text: str, trust: TrustFile, witnesses: tuple[VerifierKey, ...]) 
     try:
         found = verify_cosignatures(text, witnesses, trust.witness_quorum)
     except CheckpointInvalid as exc:
-        return failed("checkpoint.witnesses", exc.message)
+        return failed("checkpoint.witnesses", detail("checkpoint.invalid", why=reason(exc)))
     except NoteMalformed as exc:
-        return failed("checkpoint.witnesses", f"the checkpoint cannot be read: {exc.message}")
+        return failed("checkpoint.witnesses", detail("checkpoint.unreadable", why=reason(exc)))
     if trust.witness_quorum == 0:
-        return passed(
-            "checkpoint.witnesses",
-            f"the trust file requires no witness; {len(found)} trusted witness(es) cosigned",
-        )
+        return passed("checkpoint.witnesses", detail("witnesses.none_required", count=len(found)))
     names = ", ".join(c.name for c in found)
-    return passed(
-        "checkpoint.witnesses",
-        f"{len(found)} of {len(witnesses)} trusted witnesses cosigned ({names}); "
-        f"{trust.witness_quorum} required",
+    cosigned = detail(
+        "witnesses.cosigned",
+        count=len(found),
+        total=len(witnesses),
+        names=names,
+        quorum=trust.witness_quorum,
     )
+    return passed("checkpoint.witnesses", cosigned)
 
 
 def _witnessed(receipt: Receipt, trust: TrustFile, checkpoint: Checkpoint) -> Check | None:
@@ -95,14 +97,17 @@ def _witnessed(receipt: Receipt, trust: TrustFile, checkpoint: Checkpoint) -> Ch
             raise ProofInvalid("the witnessed checkpoint is not an earlier tree of this one")
         verify_consistency(seen.size, checkpoint.size, seen.root, checkpoint.root, hashes)
     except CaseLedgerError as exc:
-        return failed("checkpoint.witnesses", f"the witnessed checkpoint: {exc.message}")
+        return failed("checkpoint.witnesses", detail("witnesses.witnessed_bad", why=reason(exc)))
     names = ", ".join(c.name for c in found)
-    return passed(
-        "checkpoint.witnesses",
-        f"{len(found)} trusted witnesses ({names}; {trust.witness_quorum} required) cosigned "
-        f"the log at tree size {seen.size}, which the receipt's tree of {checkpoint.size} "
-        "extends",
+    witnessed = detail(
+        "witnesses.witnessed",
+        count=len(found),
+        names=names,
+        quorum=trust.witness_quorum,
+        seen=seen.size,
+        size=checkpoint.size,
     )
+    return passed("checkpoint.witnesses", witnessed)
 
 
 def check_log(receipt: Receipt, trust: TrustFile) -> tuple[Check, Check, Check]:
@@ -117,7 +122,7 @@ def check_log(receipt: Receipt, trust: TrustFile) -> tuple[Check, Check, Check]:
         except NoteMalformed:
             unverified = None
         if unverified is None:
-            inclusion = indeterminate("receipt.inclusion", "not checked: unreadable checkpoint")
+            inclusion = indeterminate("receipt.inclusion", detail("inclusion.not_checked"))
         else:
             inclusion = _inclusion(receipt, unverified, trusted=False)
     else:
@@ -129,19 +134,18 @@ def _inclusion(receipt: Receipt, checkpoint: Checkpoint, *, trusted: bool) -> Ch
     envelopes = (*receipt.directory, *receipt.envelopes)
     problems = [p for env in envelopes if (p := _one_proof(receipt, env, checkpoint))]
     if problems:
-        shown = "; ".join(problems[:_SHOWN])
-        more = len(problems) - _SHOWN
-        return failed("receipt.inclusion", shown + (f"; and {more} more" if more > 0 else ""))
+        shown = problems[:_SHOWN]
+        if len(problems) > _SHOWN:
+            shown.append(detail("inclusion.more", count=len(problems) - _SHOWN))
+        return failed("receipt.inclusion", detail("inclusion.found", problems="; ".join(shown)))
     if not envelopes:
-        return failed("receipt.inclusion", "the record holds no envelope to prove")
+        return failed("receipt.inclusion", detail("inclusion.empty"))
     if not trusted:
         return indeterminate(
-            "receipt.inclusion",
-            f"all {len(envelopes)} proofs lead to the root of a checkpoint that is not trusted",
+            "receipt.inclusion", detail("inclusion.untrusted", count=len(envelopes))
         )
     return passed(
-        "receipt.inclusion",
-        f"all {len(envelopes)} steps are in the log at tree size {checkpoint.size}",
+        "receipt.inclusion", detail("inclusion.all", count=len(envelopes), size=checkpoint.size)
     )
 
 
@@ -149,17 +153,17 @@ def _one_proof(receipt: Receipt, env: Envelope, checkpoint: Checkpoint) -> str |
     where = f"{env.stream.split(':')[0]} seq {env.seq}"
     text = receipt.proofs.get(env.hash)
     if text is None:
-        return f"{where} has no inclusion proof"
+        return detail("inclusion.no_proof", where=where)
     try:
         proof = parse_tlog_proof(text)
         own = parse_checkpoint(proof.checkpoint).checkpoint
     except NoteMalformed as exc:
-        return f"{where}: the proof cannot be read ({exc.message})"
+        return detail("inclusion.proof_unreadable", where=where, why=reason(exc))
     if own != checkpoint:
-        return f"{where}: the proof is for tree size {own.size}, not the receipt's checkpoint"
+        return detail("inclusion.other_size", where=where, size=own.size)
     if proof.checkpoint != receipt.checkpoint:
         # The copy in the proof is not what was verified; a receipt has one checkpoint.
-        return f"{where}: the proof carries another copy of the checkpoint than the receipt"
+        return detail("inclusion.other_copy", where=where)
     try:
         verify_inclusion(
             proof.index,
@@ -169,7 +173,7 @@ def _one_proof(receipt: Receipt, env: Envelope, checkpoint: Checkpoint) -> str |
             checkpoint.root,
         )
     except ProofInvalid as exc:
-        return f"{where}: {exc.message}"
+        return detail("inclusion.invalid", where=where, why=reason(exc))
     except (CaseLedgerError, ValueError) as exc:
-        return f"{where}: the proof cannot be checked ({exc})"
+        return detail("inclusion.unchecked", where=where, why=exc)
     return None

@@ -17,6 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
+from verify.texts import detail
 from verify.trust import SealRoots
 from verify.verdict import Check, failed, indeterminate, passed
 
@@ -35,30 +36,23 @@ def check_revocation(
     cert = x509.load_der_x509_certificate(signing_cert.dump())
     issuer = next((ca for ca in roots.pyca if _issued_by(cert, ca)), None)
     if issuer is None:
-        return indeterminate("seal.revocation", "the seal's issuer is not in the trust file")
+        return indeterminate("seal.revocation", detail("revocation.issuer_unknown"))
     lists = [c for c in _crls(seal, dss) if _crl_from(c, issuer)]
     if not lists:
-        return indeterminate(
-            "seal.revocation", "the document carries no revocation list signed by the seal CA"
-        )
+        return indeterminate("seal.revocation", detail("revocation.no_list"))
     for crl in lists:
         entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         if entry is None:
             continue
         revoked_at = entry.revocation_date_utc
         if proven is not None and proven < revoked_at:
-            return passed(
-                "seal.revocation",
-                f"certificate revoked on {revoked_at:%Y-%m-%d}, after the seal's timestamp",
-            )
-        return failed(
-            "seal.revocation",
-            f"the seal CA revoked certificate {cert.serial_number:x} on {revoked_at:%Y-%m-%d}",
-        )
+            day = f"{revoked_at:%Y-%m-%d}"
+            return passed("seal.revocation", detail("revocation.after_stamp", day=day))
+        serial, day = f"{cert.serial_number:x}", f"{revoked_at:%Y-%m-%d}"
+        return failed("seal.revocation", detail("revocation.revoked", serial=serial, day=day))
     newest = max(c.last_update_utc for c in lists)
-    return passed(
-        "seal.revocation", f"not revoked on the seal CA's list of {newest:%Y-%m-%d %H:%M}Z"
-    )
+    at = f"{newest:%Y-%m-%d %H:%M}Z"
+    return passed("seal.revocation", detail("revocation.not_revoked", at=at))
 
 
 def _issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:

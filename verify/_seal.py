@@ -38,6 +38,7 @@ from verify._pdfstruct import (
     trailing_bytes_problem,
 )
 from verify._revocation import check_revocation
+from verify.texts import detail
 from verify.trust import SealRoots
 from verify.verdict import Check, Status, failed, indeterminate, passed
 
@@ -133,20 +134,19 @@ def _without_full_validation(
     except MemoryError:
         raise
     except Exception as exc:
-        return _unreadable_seal(structure or f"the seal cannot be validated: {_short(exc)}")
+        if structure:
+            return _unreadable_seal(detail("seal.container", problems=structure))
+        return _unreadable_seal(detail("seal.unvalidated", why=_short(exc)))
     structure = structure or _container_problem(seal, None, roots, dss)
     if structure is None and not (intact and valid):
-        structure = "the seal's signature does not verify over the sealed bytes"
+        structure = detail("seal.not_over_bytes")
     cert = seal.signer_cert
     subject = cert.subject.human_friendly
     checks = (
-        failed("seal.integrity", structure)
+        failed("seal.integrity", detail("seal.container", problems=structure))
         if structure
-        else passed("seal.integrity", "the seal's signature covers every byte of its revision"),
-        failed(
-            "seal.chain",
-            f"{subject} cannot be validated against the trust file's seal CA: {_short(error)}",
-        ),
+        else passed("seal.integrity", detail("seal.covers")),
+        failed("seal.chain", detail("chain.unvalidated", subject=subject, why=_short(error))),
         _revocation_check(seal, cert, roots, dss, None),
         _guarded("seal.modifications", Status.FAILED, _modifications, data, reader, seal, changes),
     )
@@ -154,7 +154,7 @@ def _without_full_validation(
 
 
 def _unreadable_seal(reason: str) -> tuple[Check, ...]:
-    not_checked = "not checked: the seal itself cannot be validated"
+    not_checked = detail("seal.not_checked")
     return (
         failed("seal.integrity", reason),
         *(indeterminate(c, not_checked) for c in _AFTER_INTEGRITY),
@@ -171,7 +171,7 @@ def _container_problem(
     known = (*roots.pyca, *_dss_certs(dss))
     problems = container_problems(der_prefix(bytes(seal.pkcs7_content)), known)
     if token is not None and not (token.intact and token.valid):
-        problems.append("the seal's timestamp token does not verify")
+        problems.append(detail("seal.timestamp_token"))
     tokens = seal.signer_info["unsigned_attrs"]
     for attribute in () if isinstance(tokens, core.Void) else tokens:
         for value in attribute["values"]:
@@ -200,9 +200,7 @@ def _guarded(check_id: str, on_error: Status, check: Callable[..., Check], *args
     except MemoryError:
         raise
     except Exception as exc:
-        return Check(
-            check_id, on_error, f"the document cannot be read for this check: {_short(exc)}"
-        )
+        return Check(check_id, on_error, detail("seal.unreadable_for_check", why=_short(exc)))
 
 
 def _short(exc: BaseException) -> str:
@@ -255,17 +253,14 @@ def _proven_time(status: PdfSignatureStatus) -> datetime | None:
 
 def _integrity(structure: str | None, status: PdfSignatureStatus) -> Check:
     if structure is not None:
-        return failed("seal.integrity", structure)
+        return failed("seal.integrity", detail("seal.container", problems=structure))
     if not status.intact:
-        return failed("seal.integrity", "the sealed bytes do not match the digest in the seal")
+        return failed("seal.integrity", detail("seal.digest"))
     if not status.valid:
-        return failed("seal.integrity", "the seal's signature does not verify under its key")
+        return failed("seal.integrity", detail("seal.signature"))
     if status.coverage is None or status.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
-        return failed("seal.integrity", "the seal does not cover the whole revision it is in")
-    return passed(
-        "seal.integrity",
-        f"the seal's signature ({status.md_algorithm}) covers every byte of the sealed revision",
-    )
+        return failed("seal.integrity", detail("seal.partial"))
+    return passed("seal.integrity", detail("seal.covers_with", algorithm=status.md_algorithm))
 
 
 def _chain(
@@ -278,41 +273,36 @@ def _chain(
 ) -> Check:
     subject = status.signing_cert.subject.human_friendly
     if not roots.asn1:
-        return failed("seal.chain", "the trust file names no seal CA")
+        return failed("seal.chain", detail("chain.no_ca"))
     if not (status.intact and status.valid):
         # pyHanko does not judge the certificate of a signature that does not verify.
-        return indeterminate("seal.chain", "not checked: the seal's signature does not verify")
+        return indeterminate("seal.chain", detail("chain.not_checked"))
     if status.trusted:
-        return passed("seal.chain", f"{subject}, issued by the trust file's seal CA")
+        return passed("seal.chain", detail("chain.trusted", subject=subject))
     if status.trust_problem_indic not in _TIME_PROBLEMS:
-        return failed(
-            "seal.chain", f"{subject} does not chain to the trust file's seal CA ({_why(status)})"
-        )
+        return failed("seal.chain", detail("chain.untrusted", subject=subject, why=_why(status)))
     if proven is not None:
         # The certificate is outside its validity now; a trusted timestamp shows when the seal
         # existed, so judge the certificate at that time.
         at_stamp = _validate(seal, roots, dss, proven)
         if at_stamp.trusted:
-            return passed(
-                "seal.chain",
-                f"{subject}, issued by the trust file's seal CA, valid at the seal's "
-                f"timestamp {proven:%Y-%m-%d %H:%M:%S}Z",
-            )
-        return failed("seal.chain", f"{subject} was not valid when the seal was timestamped")
+            at_text = f"{proven:%Y-%m-%d %H:%M:%S}Z"
+            return passed("seal.chain", detail("chain.at_timestamp", subject=subject, at=at_text))
+        return failed("seal.chain", detail("chain.invalid_at_timestamp", subject=subject))
     claimed = status.signer_reported_dt
     cert = status.signing_cert
     if claimed is not None and cert.not_valid_before <= claimed <= cert.not_valid_after:
+        day = f"{at:%Y-%m-%d}"
         return indeterminate(
-            "seal.chain",
-            f"{subject} is not valid at {at:%Y-%m-%d} and no timestamp proves the seal older",
+            "seal.chain", detail("chain.expired_unproven", subject=subject, day=day)
         )
-    return failed("seal.chain", f"{subject} was not valid when the seal says it was made")
+    return failed("seal.chain", detail("chain.invalid_when_made", subject=subject))
 
 
 def _why(status: PdfSignatureStatus) -> str:
     indication = status.trust_problem_indic
     if indication is None:
-        return "no path to a trust root"
+        return detail("chain.no_path")
     return str(getattr(indication, "name", indication)).lower().replace("_", " ")
 
 
@@ -326,14 +316,13 @@ def _modifications(
     level = status.modification_level
     if level is None or level not in _ALLOWED_LEVELS:
         name = level.name.lower().replace("_", " ") if level else "unanalysed changes"
-        problems.insert(0, f"changes after sealing of kind: {name}")
+        problems.insert(0, detail("modifications.kind", kind=name))
     if status.docmdp_ok is False:
-        problems.append("the changes break the seal's no-changes certification")
+        problems.append(detail("modifications.docmdp"))
     if problems:
-        return failed("seal.modifications", "; ".join(dict.fromkeys(problems)))
+        found = "; ".join(dict.fromkeys(problems))
+        return failed("seal.modifications", detail("modifications.found", problems=found))
     later = reader.xrefs.total_revisions - seal.signed_revision - 1
     if later == 0:
-        return passed("seal.modifications", "nothing was added after sealing")
-    return passed(
-        "seal.modifications", f"{later} later revision(s), validation data only (DSS/timestamps)"
-    )
+        return passed("seal.modifications", detail("modifications.none"))
+    return passed("seal.modifications", detail("modifications.dss_only", count=later))

@@ -21,6 +21,7 @@ from verify._log import check_log
 from verify._replay import Replay, replay
 from verify.deadline import deadline_check
 from verify.limits import MAX_BUNDLE_BYTES, check_size
+from verify.texts import detail
 from verify.verdict import (
     Check,
     InputUnreadable,
@@ -101,34 +102,28 @@ def _standing(result: Replay, receipt: Receipt) -> tuple[Check, str | None]:
     revocation = next((e for e in receipt.envelopes if e.type == "ResultRevoked"), None)
     if revocation is not None:
         line = ending_of(revocation, result.directory).line()
-        return failed("result.status", f"the record holds the result's revocation: {line}"), line
+        return failed("result.status", detail("status.revoked_in_record", line=line)), line
     issued = [e for e in receipt.envelopes if e.type == "ResultIssued"]
     if not issued:
-        return passed("result.status", "no sealed result was issued in this record"), None
+        return passed("result.status", detail("status.none_issued")), None
     current = str(issued[-1].body.get("pdf_sha256", ""))
-    replaced = f"; {len(issued) - 1} earlier document(s) superseded" if len(issued) > 1 else ""
-    return (
-        passed(
-            "result.status",
-            f"the result in force is {current[:16]}…, not revoked in this record{replaced}",
-        ),
-        None,
-    )
+    replaced = detail("status.superseded", count=len(issued) - 1) if len(issued) > 1 else ""
+    in_force = detail("status.in_force_record", sha=current[:16], replaced=replaced)
+    return passed("result.status", in_force), None
 
 
 def _listed(findings: tuple[Finding, ...]) -> str:
-    shown = "; ".join(f.text() for f in findings[:_SHOWN])
-    more = len(findings) - _SHOWN
-    return shown + (f"; and {more} more" if more > 0 else "")
+    shown = [f.text() for f in findings[:_SHOWN]]
+    if len(findings) > _SHOWN:
+        shown.append(detail("rules.more", count=len(findings) - _SHOWN))
+    return "; ".join(shown)
 
 
 def _signatures(result: Replay) -> Check:
     if result.signature_findings:
-        return failed("receipt.signatures", _listed(result.signature_findings))
-    return passed(
-        "receipt.signatures",
-        f"all {result.envelopes_checked} steps are signed by the keys of the people they name",
-    )
+        found = detail("signatures.found", findings=_listed(result.signature_findings))
+        return failed("receipt.signatures", found)
+    return passed("receipt.signatures", detail("signatures.all", count=result.envelopes_checked))
 
 
 def _selection_problems(receipt: Receipt, trust: TrustFile) -> list[str]:
@@ -137,13 +132,13 @@ def _selection_problems(receipt: Receipt, trust: TrustFile) -> list[str]:
     statement = receipt.selection
     if statement is None:
         whole = [e.seq for e in receipt.directory] == list(range(1, len(receipt.directory) + 1))
-        return [] if whole else ["the directory is not whole and no selection statement says why"]
+        return [] if whole else [detail("rules.directory_not_whole")]
     try:
         log_key = VerifierKey.from_string(trust.log_verifier_key).public_key
     except CaseLedgerError:
-        return ["the trust file's log key cannot be read to check the directory selection"]
+        return [detail("rules.log_key")]
     if not verify_selection(statement, log_key):
-        return ["the directory selection is not signed by the office's log key"]
+        return [detail("rules.selection_unsigned")]
     return check_selection(
         statement,
         org=receipt.org,
@@ -157,20 +152,17 @@ def _rules(result: Replay, receipt: Receipt, trust: TrustFile, *, require_decisi
     findings = list(result.rule_findings)
     problems = [f.text() for f in findings[:_SHOWN]]
     if len(findings) > _SHOWN:
-        problems.append(f"and {len(findings) - _SHOWN} more")
+        problems.append(detail("rules.more", count=len(findings) - _SHOWN))
     if not receipt.envelopes:
-        problems.append("the record holds no case step")
+        problems.append(detail("rules.no_step"))
     if require_decision and result.state.outcome is None:
-        problems.append("the record holds no decision")
+        problems.append(detail("rules.no_decision"))
     if receipt.kind == BUNDLE_KIND and not receipt.directory:
-        problems.append("the bundle holds no directory to authorise its signers")
+        problems.append(detail("rules.no_directory"))
     problems += _selection_problems(receipt, trust)
     if problems:
-        return failed("receipt.rules", "; ".join(problems))
+        return failed("receipt.rules", detail("rules.found", problems="; ".join(problems)))
     state = result.state
     people = len({p.person for p in state.participants})
-    return passed(
-        "receipt.rules",
-        f"{len(receipt.envelopes)} steps in order, each by a person holding the role at the "
-        f"time; {people} different people in separate duties",
-    )
+    kept = detail("rules.kept", steps=len(receipt.envelopes), people=people)
+    return passed("receipt.rules", kept)

@@ -27,6 +27,7 @@ import typer
 
 from ledger.status import MAX_STATEMENT_BYTES
 from verify.consistency import parse_consistency_proof, verify_consistency
+from verify.help import VERIFY_HELP_ZH, localise
 from verify.limits import (
     MAX_BUNDLE_BYTES,
     MAX_CHECKPOINT_BYTES,
@@ -241,7 +242,8 @@ def run(argv: list[str] | None = None) -> int:
     """The one error boundary: a verdict's exit code, or 3 with a plain message."""
     _quiet_libraries()
     try:
-        result = app(args=argv, prog_name="caseledger-verify", standalone_mode=False)
+        command = localise(typer.main.get_command(app), "caseledger-verify", VERIFY_HELP_ZH)
+        result = command.main(args=argv, prog_name="caseledger-verify", standalone_mode=False)
     except InputUnreadable as exc:
         return _unreadable(exc.message, exc)
     except typer.Exit as exc:

@@ -17,6 +17,7 @@ from ledger.merkle import verify_consistency as merkle_consistency
 from ledger.trust import TrustFile
 from verify._log import check_checkpoint
 from verify.limits import MAX_CHECKPOINT_BYTES, MAX_PROOF_BYTES, check_size
+from verify.texts import detail, reason
 from verify.verdict import Check, InputUnreadable, Verdict, failed, indeterminate, passed
 
 __all__ = ["parse_consistency_proof", "verify_consistency"]
@@ -53,9 +54,7 @@ def verify_consistency(
     new_sig, witnesses, new = check_checkpoint(new_text, trust)
     signature = _both(old_sig, new_sig)
     if old is None or new is None:
-        consistency = indeterminate(
-            "checkpoint.consistency", "not checked: a checkpoint is not signed by the log"
-        )
+        consistency = indeterminate("checkpoint.consistency", detail("consistency.not_checked"))
     else:
         consistency = _consistency(old.size, new.size, old.root, new.root, proof)
     return Verdict((signature, witnesses, consistency))
@@ -73,26 +72,22 @@ def _text(note: str | bytes, which: str) -> str:
 def _both(old: Check, new: Check) -> Check:
     worst = old if old.status != "passed" else new
     if worst.status != "passed":
-        which = "older" if worst is old else "newer"
-        return Check(worst.id, worst.status, f"the {which} checkpoint: {worst.detail}")
-    return passed("checkpoint.signature", f"both checkpoints signed by the log ({new.detail})")
+        which = "consistency.older" if worst is old else "consistency.newer"
+        return Check(worst.id, worst.status, detail(which, detail=worst.detail))
+    return passed("checkpoint.signature", detail("consistency.both_signed", detail=new.detail))
 
 
 def _consistency(
     old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> Check:
     if old_size > new_size:
-        return failed(
-            "checkpoint.consistency",
-            f"the 'newer' checkpoint ({new_size} entries) is smaller than the older ({old_size})",
-        )
+        smaller = detail("consistency.smaller", new=new_size, old=old_size)
+        return failed("checkpoint.consistency", smaller)
     if old_size == 0:
-        return indeterminate("checkpoint.consistency", "every log extends an empty one")
+        return indeterminate("checkpoint.consistency", detail("consistency.empty"))
     try:
         merkle_consistency(old_size, new_size, old_root, new_root, list(proof))
     except ProofInvalid as exc:
-        return failed("checkpoint.consistency", exc.message)
-    return passed(
-        "checkpoint.consistency",
-        f"the log of {new_size} entries extends the log of {old_size} entries unchanged",
-    )
+        return failed("checkpoint.consistency", detail("consistency.invalid", why=reason(exc)))
+    kept = detail("consistency.kept", new=new_size, old=old_size)
+    return passed("checkpoint.consistency", kept)

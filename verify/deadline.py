@@ -12,11 +12,12 @@ Friday.
 
 from __future__ import annotations
 
-from ledger.deadline import case_deadline, deadline_judgement
+from ledger.deadline import case_deadline
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
-from ledger.timelimits import local_date
+from ledger.timelimits import Assessment, local_date
+from verify.texts import detail
 from verify.verdict import Check, Status
 
 __all__ = ["CHECK_ID", "deadline_check"]
@@ -31,11 +32,9 @@ def deadline_check(envelopes: tuple[Envelope, ...], directory: DirectoryState) -
     except (CaseLedgerError, ValueError, TypeError, KeyError, AttributeError, OverflowError):
         # A record the rules already condemn (a Resumed with no suspension, say) may not fold;
         # receipt.rules says why, and the limits are left undetermined.
-        return Check(
-            CHECK_ID, Status.INDETERMINATE, "the time limits cannot be recomputed from this record"
-        )
+        return Check(CHECK_ID, Status.INDETERMINATE, detail("deadline.not_folded"))
     if not envelopes:
-        return Check(CHECK_ID, Status.INDETERMINATE, "the record holds no case step")
+        return Check(CHECK_ID, Status.INDETERMINATE, detail("deadline.no_step"))
     first, last = local_date(envelopes[0].at).year, local_date(envelopes[-1].at).year
     calendar = directory.work_calendar()
     sources = "; ".join(
@@ -43,5 +42,42 @@ def deadline_check(envelopes: tuple[Envelope, ...], directory: DirectoryState) -
         for year, source in calendar.sources().items()
         if first <= year <= last + 1
     )
-    judgement = deadline_judgement(assessment, sources=sources)
-    return Check(CHECK_ID, Status(judgement.status), judgement.detail)
+    return judgement(assessment, sources=sources)
+
+
+def judgement(assessment: Assessment | None, *, sources: str = "") -> Check:
+    """Whether the case kept its time limits, in words, with the working days."""
+    on = detail("deadline.calendar", sources=sources) if sources else ""
+    # Before acceptance no limit runs (and only a suspension leaves the days left unknown).
+    if assessment is None or (assessment.remaining_days is None and not assessment.paused):
+        return Check(CHECK_ID, Status.PASSED, detail("deadline.not_accepted", on=on))
+    a = assessment
+    if a.uncounted_years and not (a.overdue or a.statutory_overdue):
+        years = ", ".join(str(y) for y in a.uncounted_years)
+        return Check(CHECK_ID, Status.INDETERMINATE, detail("deadline.unknown", years=years, on=on))
+    verb = detail("deadline.decided" if a.decided else "deadline.undecided")
+    limits = detail(
+        "deadline.limits",
+        statutory=a.statutory_days,
+        statutory_deadline=_day(a.statutory_deadline),
+        statutory_used=a.statutory_used_days,
+        committed=a.committed_days,
+        committed_deadline=_day(a.committed_deadline),
+        committed_used=a.used_days,
+    )
+    if a.statutory_overdue:
+        over = detail("deadline.past_statutory", verb=verb, days=a.days_over_statutory)
+        judged = detail("deadline.judged", verdict=over, limits=limits, on=on)
+        return Check(CHECK_ID, Status.FAILED, judged)
+    if a.overdue:
+        over = detail("deadline.past_committed", verb=verb, days=a.days_over_committed)
+        judged = detail("deadline.judged", verdict=over, limits=limits, on=on)
+        return Check(CHECK_ID, Status.FAILED, judged)
+    within = detail("deadline.within", verb=verb)
+    return Check(
+        CHECK_ID, Status.PASSED, detail("deadline.judged", verdict=within, limits=limits, on=on)
+    )
+
+
+def _day(day: object) -> str:
+    return day.isoformat() if hasattr(day, "isoformat") else detail("deadline.not_dated")

@@ -29,6 +29,7 @@ from verify._text import match_problems, page_text
 from verify.bundle import ReceiptReport, check_receipt
 from verify.limits import MAX_PAGES, VerifyLimits, check_pdf_bytes
 from verify.status import StatusEvidence, check_status
+from verify.texts import detail, reason
 from verify.trust import SealRoots, seal_roots
 from verify.verdict import (
     Check,
@@ -114,7 +115,7 @@ def _verify(
     if answered is not None or (report is not None and report.case.outcome == "denied"):
         # A notice answers a step and grants nothing: no later step revokes or supersedes
         # it, so its receipt is all there is to its standing.
-        standing = passed("result.status", "a notice, not a licence: it has no status to change")
+        standing = passed("result.status", detail("status.notice"))
     else:
         standing = check_status(
             status,
@@ -168,14 +169,14 @@ def _find_seal(reader: PdfFileReader) -> tuple[EmbeddedPdfSignature | None, str]
     except MemoryError:
         raise
     except Exception as exc:
-        return None, f"the document's signature cannot be read: {_short(exc)}"
+        return None, detail("seal.unreadable", why=_short(exc))
     if not signatures:
-        return None, "the document carries no seal (no signature)"
+        return None, detail("seal.none")
     return min(signatures, key=lambda s: s.signed_revision), ""
 
 
 def _unsealed(problem: str) -> Verdict:
-    not_checked = "not checked: there is no readable seal"
+    not_checked = detail("seal.not_checked_none")
     checks = [failed("seal.integrity", problem)]
     checks += [
         indeterminate(check_id, not_checked)
@@ -198,59 +199,54 @@ def _receipt(
     """receipt.present and the receipt checks, from the revision the seal covers, and the
     outcome the page must print (None: the decided one)."""
 
-    def absent(detail: str) -> tuple[tuple[Check, ...], None, None]:
-        rest = tuple(indeterminate(c, "not checked: no readable receipt") for c in _RECEIPT_CHECKS)
-        return (failed("receipt.present", detail), *rest), None, None
+    def absent(why: str) -> tuple[tuple[Check, ...], None, None]:
+        rest = tuple(indeterminate(c, detail("receipt.not_checked")) for c in _RECEIPT_CHECKS)
+        return (failed("receipt.present", why), *rest), None, None
 
     try:
         raw = find_receipt(reader.get_historical_resolver(seal.signed_revision))
     except AttachmentProblem as exc:
-        return absent(str(exc))
+        return absent(detail("receipt.attachment_problem", why=exc))
     # As in the seal checks: pyHanko's parser can raise anything on a crafted file.
     except MemoryError:
         raise
     except Exception as exc:
-        return absent(f"the sealed revision's attachments cannot be read: {_short(exc)}")
+        return absent(detail("receipt.attachments", why=_short(exc)))
     if raw is None:
-        return absent(f"the sealed revision has no attached {RECEIPT_NAME}")
+        return absent(detail("receipt.absent", name=RECEIPT_NAME))
     try:
         receipt = Receipt.from_json(raw)
     except ReceiptError as exc:
-        return absent(f"the attached {RECEIPT_NAME} cannot be read: {exc.message}")
+        return absent(detail("receipt.unreadable", name=RECEIPT_NAME, why=reason(exc)))
     except RecursionError:
-        return absent(f"the attached {RECEIPT_NAME} is nested too deeply")
+        return absent(detail("receipt.nested", name=RECEIPT_NAME))
     if receipt.kind not in (RECEIPT_KIND, NOTICE_KIND):
-        return absent(f"the attached {RECEIPT_NAME} is not a case receipt ({receipt.kind})")
+        return absent(detail("receipt.kind", name=RECEIPT_NAME, kind=receipt.kind))
     report = check_receipt(receipt, trust, require_decision=receipt.kind == RECEIPT_KIND)
     answered = None
     if receipt.kind == NOTICE_KIND and receipt.envelopes:
         answered = NOTICE_OUTCOMES.get(receipt.envelopes[-1].type)
-    present = passed(
-        "receipt.present",
-        f"{RECEIPT_NAME} is attached inside the sealed revision "
-        f"({len(receipt.envelopes)} case steps, {len(receipt.directory)} directory entries)",
-    )
+    steps, entries = len(receipt.envelopes), len(receipt.directory)
+    attached = detail("receipt.attached", name=RECEIPT_NAME, steps=steps, entries=entries)
+    present = passed("receipt.present", attached)
     return (present, *report.checks), report, answered
 
 
 def _document(signed_bytes: bytes, report: ReceiptReport | None, answered: str | None) -> Check:
     outcome = answered or (report.case.outcome if report else None)
     if report is None or outcome is None or report.case.number is None:
-        return indeterminate("document.matches", "no decided case in the receipt to compare with")
+        return indeterminate("document.matches", detail("matches.nothing"))
     try:
         text = page_text(signed_bytes, MAX_PAGES)
     except ValueError as exc:
-        return indeterminate("document.matches", str(exc))
+        return indeterminate("document.matches", detail("matches.unreadable", why=exc))
     # pikepdf's parser, like pyHanko's, may raise other errors on a crafted file.
     except MemoryError:
         raise
     except Exception as exc:
-        return indeterminate("document.matches", f"the pages cannot be read: {_short(exc)}")
+        return indeterminate("document.matches", detail("matches.pages", why=_short(exc)))
     problems = match_problems(text.text, report.case.number, report.case.id, outcome)
     if problems:
-        return failed("document.matches", "; ".join(problems))
-    return passed(
-        "document.matches",
-        f"the page shows case number {report.case.number} and a result that is "
-        f"{outcome}, as the receipt records",
-    )
+        return failed("document.matches", detail("matches.found", problems="; ".join(problems)))
+    kept = detail("matches.kept", number=report.case.number, outcome=outcome)
+    return passed("document.matches", kept)

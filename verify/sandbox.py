@@ -28,11 +28,13 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
+from ledger.language import pick
 from ledger.trust import TrustFile
 from verify.bundle import verify_bundle
 from verify.limits import MIB, VerifyLimits
 from verify.pdf import verify_pdf
 from verify.status import StatusEvidence
+from verify.texts import detail
 from verify.trust import load_trust
 from verify.verdict import InputUnreadable, Verdict, indeterminate
 
@@ -141,8 +143,8 @@ def stopped_verdict(reason: str, limits: VerifyLimits) -> Verdict:
     chinese, english = texts.get(
         reason, ("核验进程意外终止", "the checking process ended abruptly")
     )
-    detail = f"{chinese}，未能得出结论；{english} before it reached a verdict"
-    return Verdict((indeterminate("verify.limits", detail),))
+    stopped = detail("limits.stopped", reason=pick((chinese, english)))
+    return Verdict((indeterminate("verify.limits", stopped),))
 
 
 class SandboxedCheck:

@@ -29,6 +29,7 @@ from ledger.merkle import leaf_hash, verify_inclusion
 from ledger.status import MAX_STATEMENT_BYTES, StatusMalformed, StatusStatement
 from ledger.trust import TrustFile
 from verify._log import log_keys
+from verify.texts import detail, reason
 from verify.verdict import Check, failed, indeterminate, passed
 
 __all__ = ["CLOCK_SKEW", "StatusEvidence", "check_status", "fetch_status", "status_url"]
@@ -56,7 +57,7 @@ def fetch_status(trust: TrustFile, sha256: str, timeout: float = FETCH_SECONDS) 
     """Ask the office named in ``trust`` for the statement of ``sha256``; never raises."""
     url = status_url(trust, sha256)
     if not url.startswith(("https://", "http://")):
-        return StatusEvidence(problem=f"the trust file's base URL is not http(s): {url}")
+        return StatusEvidence(problem=detail("status.not_http", url=url))
     request = urllib.request.Request(url, headers={"accept": "application/json"})  # noqa: S310 - http(s) only, checked above
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
@@ -64,7 +65,7 @@ def fetch_status(trust: TrustFile, sha256: str, timeout: float = FETCH_SECONDS) 
     except urllib.error.HTTPError as exc:
         return _refusal(exc, url)
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        return StatusEvidence(problem=f"{url} could not be reached: {_reason(exc)}")
+        return StatusEvidence(problem=detail("status.unreachable", url=url, why=_reason(exc)))
     return StatusEvidence(statement=data)
 
 
@@ -75,7 +76,7 @@ def _refusal(exc: urllib.error.HTTPError, url: str) -> StatusEvidence:
         code = None
     if exc.code == 404 and code == "result.not_found":
         return StatusEvidence(unknown=True)
-    return StatusEvidence(problem=f"{url} answered HTTP {exc.code} ({code or 'no code'})")
+    return StatusEvidence(problem=detail("status.http", url=url, status=exc.code, code=code or "-"))
 
 
 def _reason(exc: BaseException) -> str:
@@ -94,20 +95,15 @@ def check_status(
     """``result.status`` for the document ``sha256`` sealed at ``sealed_at``, judged at
     ``moment``. Never raises."""
     if evidence is None:
-        return indeterminate(
-            CHECK,
-            "not checked: whether the office has since revoked or replaced this document; run "
-            f"again with --online, or save {status_url(trust, sha256)} and give it with "
-            "--status FILE",
-        )
+        return indeterminate(CHECK, detail("status.not_checked", url=status_url(trust, sha256)))
     if evidence.unknown:
-        return failed(CHECK, f"{trust.org_name} says it issued no document with this hash")
+        return failed(CHECK, detail("status.unknown", org=trust.org_name))
     if evidence.statement is None:
-        return indeterminate(CHECK, f"not checked: {evidence.problem}")
+        return indeterminate(CHECK, detail("status.problem", why=evidence.problem))
     try:
         statement = StatusStatement.from_json(evidence.statement)
     except StatusMalformed as exc:
-        return indeterminate(CHECK, f"the status statement cannot be read: {exc.message}")
+        return indeterminate(CHECK, detail("status.unreadable", why=reason(exc)))
     doubt = _doubt(statement, trust, sha256, sealed_at, moment)
     if doubt is not None:
         return doubt
@@ -123,26 +119,21 @@ def _doubt(
 ) -> Check | None:
     """Why the statement cannot settle the question (or FAILED for a forged signature)."""
     if statement.org != trust.org:
-        return indeterminate(CHECK, f"the statement is from {statement.org!r}, not {trust.org!r}")
+        return indeterminate(CHECK, detail("status.other_org", got=statement.org, want=trust.org))
     if statement.sha256 != sha256:
-        return indeterminate(
-            CHECK, f"the statement is about another document ({statement.sha256[:16]}…)"
-        )
+        return indeterminate(CHECK, detail("status.other_document", sha=statement.sha256[:16]))
     key = trust.status_keys.get(statement.key_id)
     if key is None:
-        return indeterminate(
-            CHECK, f"the statement is signed by key {statement.key_id}, not named in the trust file"
-        )
+        return indeterminate(CHECK, detail("status.other_key", key=statement.key_id))
     try:
         statement.verify_with(key)
     except SignatureInvalid:
-        return failed(CHECK, "the statement's signature does not verify: it is not the office's")
+        return failed(CHECK, detail("status.forged"))
     if statement.stated_at > moment + CLOCK_SKEW:
-        return indeterminate(
-            CHECK, f"the statement is dated {china_minute_text(statement.stated_at)}, in the future"
-        )
+        future = detail("status.future", at=china_minute_text(statement.stated_at))
+        return indeterminate(CHECK, future)
     if sealed_at is not None and statement.stated_at < sealed_at - CLOCK_SKEW:
-        return indeterminate(CHECK, "the statement is older than the seal: ask for a new one")
+        return indeterminate(CHECK, detail("status.stale"))
     return None
 
 
@@ -160,21 +151,18 @@ def _proof_problem(statement: StatusStatement, trust: TrustFile) -> str | None:
             checkpoint.root,
         )
     except (NoteMalformed, CheckpointInvalid) as exc:
-        return f"its log proof does not hold: {exc.message}"
+        return detail("status.proof_bad", why=reason(exc))
     except (CaseLedgerError, ValueError) as exc:
-        return f"its log proof cannot be checked: {exc}"
+        return detail("status.proof_unchecked", why=exc)
     return None
 
 
 def _judge(statement: StatusStatement, trust: TrustFile, proof_problem: str | None) -> Check:
     said = f"{trust.org_name}, {china_minute_text(statement.stated_at)}"
     if statement.ending is not None:
-        proven = f"; {proof_problem}" if proof_problem else "; the step is in the office's log"
-        return failed(CHECK, f"{statement.ending.line()} (statement of {said}{proven})")
+        proven = proof_problem or detail("status.in_log")
+        ended = detail("status.ended", line=statement.ending.line(), said=said, proven=proven)
+        return failed(CHECK, ended)
     if proof_problem:
-        return indeterminate(CHECK, f"the statement says valid, but {proof_problem}")
-    return passed(
-        CHECK,
-        f"in force: neither revoked nor superseded (statement of {said}, "
-        f"case {statement.case_number}; its issue is in the office's log)",
-    )
+        return indeterminate(CHECK, detail("status.unproven", why=proof_problem))
+    return passed(CHECK, detail("status.in_force", said=said, number=statement.case_number))

@@ -15,6 +15,8 @@ from typing import Any
 from ledger.clock import china_minute_text
 from ledger.envelope import parse_time
 from ledger.errors import CaseLedgerError
+from ledger.language import pad, pick
+from verify.meanings import MEANINGS, WORDS
 
 __all__ = [
     "CHECK_IDS",
@@ -72,78 +74,6 @@ CHECK_IDS: tuple[str, ...] = (
     "verify.limits",
 )
 
-# What a failed (and an indeterminate) check means for someone relying on the document.
-MEANINGS: dict[str, tuple[str, str]] = {
-    "document.issuer": (
-        "the document is another office's: check it against that office's trust file",
-        "which office issued the document could not be told",
-    ),
-    "seal.integrity": (
-        "the document was changed after it was sealed, or its seal is not a genuine signature",
-        "the seal could not be checked",
-    ),
-    "seal.chain": (
-        "the seal's certificate is not from this organisation, or was not valid when used",
-        "the seal's certificate may have expired since, and nothing proves the seal is older",
-    ),
-    "seal.revocation": (
-        "the organisation revoked the seal's certificate: the seal cannot be relied on",
-        "whether the seal's certificate was revoked cannot be told from the document",
-    ),
-    "seal.modifications": (
-        "something was added to or changed in the document after it was sealed",
-        "changes after sealing could not be analysed",
-    ),
-    "receipt.present": (
-        "the document carries no case record to check its history against",
-        "the case record could not be read",
-    ),
-    "receipt.signatures": (
-        "a step in the case record was not signed by the person or key it names",
-        "some signatures in the case record could not be checked",
-    ),
-    "receipt.rules": (
-        "the case record breaks the approval rules (order of steps, roles, keys or duties)",
-        "the approval rules could not be checked",
-    ),
-    "receipt.inclusion": (
-        "the case record is not in the organisation's public log as it claims",
-        "the case record's place in the public log could not be checked",
-    ),
-    "checkpoint.signature": (
-        "the log checkpoint was not signed by this organisation's log key",
-        "the log checkpoint could not be checked",
-    ),
-    "checkpoint.witnesses": (
-        "too few independent witnesses confirmed the log checkpoint",
-        "the witnesses' confirmations could not be checked",
-    ),
-    "checkpoint.consistency": (
-        "the newer log does not extend the older one: entries were changed or removed",
-        "the consistency of the two checkpoints could not be checked",
-    ),
-    "document.matches": (
-        "the case number or result printed on the page does not match the case record",
-        "the text printed on the page could not be read to compare it with the case record",
-    ),
-    "result.status": (
-        "the office has revoked or replaced this document: it no longer holds",
-        "whether the office has since revoked or replaced this document is not known",
-    ),
-    "case.deadline": (
-        "the office decided after the time limit (行政许可法 §42): the document itself is not "
-        "void for that, but the office did not keep the law's or its own promised time limit",
-        "whether the office kept the time limits could not be told, for want of a published "
-        "working-day calendar",
-    ),
-    "verify.limits": (
-        "the check could not be completed",
-        "the check was stopped by a limit on its time or memory before it reached a verdict; "
-        "try again later, or use the offline verifier with higher limits",
-    ),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Check:
     """One check: a stable ``id``, its ``status`` and a detail for the reader."""
@@ -160,8 +90,8 @@ class Check:
         """What this check's outcome means for a reader ('' when it passed)."""
         if self.status is Status.PASSED:
             return ""
-        failed, unclear = MEANINGS.get(self.id, ("this check failed", "this check is unclear"))
-        return failed if self.status is Status.FAILED else unclear
+        failed, unclear = MEANINGS.get(self.id, (WORDS["unknown_failed"], WORDS["unknown_unclear"]))
+        return pick(failed if self.status is Status.FAILED else unclear)
 
 
 def passed(check_id: str, detail: str) -> Check:
@@ -211,7 +141,7 @@ ROLE_TEXT = {
 
 def _china(at: str) -> str:
     try:
-        return china_minute_text(parse_time(at)) + " 北京时间"
+        return china_minute_text(parse_time(at)) + " " + pick(WORDS["china_time"])
     except CaseLedgerError:
         return at
 
@@ -287,14 +217,16 @@ class Verdict:
         """Human output: the verdict line, then one line per check, failed ones first, each
         non-passed one followed by what it means for the reader; then the timeline, if any."""
         order = {Status.FAILED: 0, Status.INDETERMINATE: 1, Status.PASSED: 2}
-        lines = [f"{self.verdict}{_case_line(self.case)}"]
+        lines = [f"{pick(WORDS[self.verdict])}{_case_line(self.case)}"]
+        means = pick(WORDS["means"])
         for check in sorted(self.checks, key=lambda c: order[c.status]):
-            lines.append(f"  [{check.status.value:<13}] {check.id}: {check.detail}")
+            status = pad(pick(WORDS[check.status.value]), 13)
+            lines.append(f"  [{status}] {check.id}: {check.detail}")
             if check.meaning:
-                lines.append(f"      means: {check.meaning}")
+                lines.append(f"      {means}: {check.meaning}")
         if self.timeline:
             lines.append("")
-            lines.append("Signed steps (case history):")
+            lines.append(pick(WORDS["timeline"]))
             lines.extend("  " + entry.line() for entry in self.timeline)
         return "\n".join(lines) + "\n"
 
@@ -302,13 +234,17 @@ class Verdict:
 def _case_line(case: VerifiedCase | None) -> str:
     if case is None:
         return ""
-    parts = [f"case {case.number or case.id}"]
+    def said(word: str, value: str) -> str:
+        return f"{pick(WORDS[word])} {value}"
+
+    parts = [said("case", case.number or case.id)]
     if case.matter:
-        parts.append(f"matter {case.matter}")
+        parts.append(said("matter", case.matter))
     if case.outcome:
-        parts.append(f"outcome {case.outcome}")
+        outcome = pick(WORDS[case.outcome]) if case.outcome in WORDS else case.outcome
+        parts.append(said("outcome", outcome))
     if case.decided_at:
-        parts.append(f"decided {case.decided_at}")
+        parts.append(said("decided", case.decided_at))
     if case.revoked:
-        parts.append(f"result {case.revoked}")
+        parts.append(said("result", case.revoked))
     return " — " + ", ".join(parts)

@@ -24,6 +24,11 @@
     if (timing && (timing.warnings || []).includes("clock.calendar_unknown") && !timing.committed_deadline) {
       return `未定（${(timing.unknown_years || []).join("、")}年工作日历未发布）`;
     }
+    // A suspended case's days left are not known until it resumes: say since when it stopped.
+    if (timing && timing.paused) {
+      const since = timing.suspended_since ? `（自${timing.suspended_since}起）` : "";
+      return `中止，暂停计时${since}，已用${timing.used_days || 0}个工作日`;
+    }
     if (!timing || timing.remaining_days === null || timing.remaining_days === undefined) return "—";
     const days = timing.remaining_days;
     const left = days >= 0 ? `剩余${days}个工作日` : `超期${-days}个工作日`;

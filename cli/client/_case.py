@@ -32,6 +32,7 @@ from cli.client._common import (
 )
 from cli.client._show import print_appended
 from cli.client._target import Appended, open_target, parse_when
+from cli.texts import field
 from ledger.clock import china_date
 from ledger.envelope import Actor, draft_envelope, format_time, seal_envelope
 from ledger.personal import Opening, commit
@@ -226,11 +227,11 @@ def apply(
         detail = None if applicant else target.case(case_id)
     finally:
         target.close()
-    typer.echo(f"case id        {case_id}")
+    typer.echo(field("label.case_id", case_id))
     if detail is not None:
-        typer.echo(f"case number    {detail['case']['case_number']}")
+        typer.echo(field("label.case_number", detail["case"]["case_number"]))
         if detail.get("query_code"):
-            typer.echo(f"query code     {detail['query_code']}")
+            typer.echo(field("label.query_code", detail["query_code"]))
 
 
 def step_options(

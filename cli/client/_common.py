@@ -20,9 +20,11 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 
 from api.org import OrgHome, resolve_home
+from cli.texts import say
 from ledger.clock import system_clock
 from ledger.errors import CaseLedgerError, RulesRefused, StaleVersion
 from ledger.keyfile import KeyFile, KeyFileError
+from ledger.language import english
 from ledger.messages import message
 
 __all__ = [
@@ -129,10 +131,7 @@ def _violations_of(exc: CaseLedgerError) -> tuple[tuple[str, str], ...]:
 def said(code: str, detail: str) -> str:
     """What an error says to the reader: the code's Chinese text with the detail beside it
     (only the detail where LANG asks for English)."""
-    english = os.environ.get("LANG", "").startswith("en") or os.environ.get(
-        "LANGUAGE", ""
-    ).startswith("en")
-    text = None if english else message(code)
+    text = None if english() else message(code)
     if text is None:
         return detail
     return f"{text}（{detail}）" if detail else text
@@ -144,7 +143,7 @@ def report(exc: CaseLedgerError) -> None:
     for code, detail in _violations_of(exc):
         typer.echo(f"  {code}: {said(code, detail)}", err=True)
     if isinstance(exc, StaleVersion) or exc.code == "chain.stale":
-        typer.echo("  (another step came first: look at the case and try again)", err=True)
+        typer.echo(say("stale.hint"), err=True)
 
 
 def boundary(command: Callable[P, R]) -> Callable[P, R]:
@@ -191,7 +190,7 @@ def passphrase_for(path: Path, env_name: str | None, *, confirm: bool = False) -
     if not sys.stdin or sys.stdin.closed:
         raise ClientError(f"a passphrase is needed for {path}", code="keyfile.passphrase")
     asked: str = typer.prompt(
-        f"passphrase for {path}", hide_input=True, confirmation_prompt=confirm
+        say("passphrase.for", what=path), hide_input=True, confirmation_prompt=confirm
     )
     return asked
 

@@ -27,6 +27,7 @@ from cli.client._common import (
     utc_now,
 )
 from cli.client._target import Appended, DirectoryView, Target, open_target, parse_when
+from cli.texts import field, say
 from ledger.client import Signer, StreamWriter, grant_body
 from ledger.directory import STAFF_ROLES
 from ledger.keyfile import KeyFile
@@ -94,10 +95,10 @@ def keygen(
     passphrase = passphrase_for(out, passphrase_env, confirm=True)
     key = PrivateKey.generate()
     KeyFile(principal, key).save(out, passphrase)
-    typer.echo(f"key file    {out}")
-    typer.echo(f"principal   {principal}")
-    typer.echo(f"key id      {key.key_id}")
-    typer.echo(f"public key  {key.public_key_b64}")
+    typer.echo(field("label.key_file", out))
+    typer.echo(field("label.principal", principal))
+    typer.echo(field("label.key_id", key.key_id))
+    typer.echo(field("label.public_key", key.public_key_b64))
 
 
 def _public_key(public_key: str | None, from_key: Path | None, principal: str) -> str:
@@ -146,14 +147,18 @@ def _append_directory(
     for step_type, body in bodies:
         envelope = writer.sign(step_type, admin, utc_now(), body)
         done.append(target.append(envelope, openings))
-        typer.echo(f"{step_type:<14} {done[-1].stream} seq {done[-1].seq}  {_where(done[-1])}")
+        last = done[-1]
+        where = _where(last)
+        step = f"{step_type:<14}"
+        line = say("directory.appended", step=step, stream=last.stream, seq=last.seq, where=where)
+        typer.echo(line)
     return done
 
 
 def _where(result: Appended) -> str:
-    leaf = "" if result.leaf_index is None else f"  leaf {result.leaf_index}"
-    again = "  (already stored)" if result.replayed else ""
-    return f"hash {result.hash[:16]}…{leaf}{again}"
+    leaf = "" if result.leaf_index is None else say("directory.leaf", leaf=result.leaf_index)
+    again = say("directory.again") if result.replayed else ""
+    return say("directory.where", hash=result.hash[:16], leaf=leaf, again=again)
 
 
 @staff_app.command("add")
@@ -262,7 +267,7 @@ def staff_grant(
         _append_directory(target, key_file, [("RoleGranted", body)])
     finally:
         target.close()
-    typer.echo(f"grant id       {grant}")
+    typer.echo(field("label.grant_id", grant))
 
 
 def _live_grants(view: DirectoryView, principal: str, role: str | None) -> list[str]:
@@ -350,13 +355,14 @@ def staff_list(
         view = target.directory()
     finally:
         target.close()
-    typer.echo(f"{view.stream}: {view.seq} changes")
+    typer.echo(say("staff.header", stream=view.stream, count=view.seq))
     for staff_id, person in view.staff.items():
         typer.echo(f"  {staff_id:<22} {person['name']}  {person['unit']}")
         for key_id, owner, state in view.keys:
             if owner == staff_id:
-                typer.echo(f"      key   {key_id}  {state}")
+                typer.echo(say("staff.key", key=key_id, state=state))
         for grant_id, owner, role, matters, live in view.grants:
             if owner == staff_id:
-                state = "live" if live else "revoked"
-                typer.echo(f"      grant {grant_id}  {role}  [{matters}]  {state}")
+                state = say("state.live" if live else "state.revoked")
+                line = say("staff.grant", grant=grant_id, role=role, matters=matters, state=state)
+                typer.echo(line)

@@ -27,6 +27,7 @@ from cli.client._common import (
 )
 from cli.client._show import print_appended
 from cli.client._target import Appended
+from cli.texts import field, say
 
 __all__ = ["issue"]
 
@@ -81,7 +82,7 @@ def issue(
     try:
         kept = None if supersede else _already_issued(org_home, ledger, stream)
         if kept is None:
-            note("sealing the result: receipt and proofs, document, seal …")
+            note(say("sealing.result"))
             issued = issue_result(
                 org_home,
                 ledger,
@@ -106,10 +107,10 @@ def issue(
         out.write_bytes(pdf)
         target = out
     print_appended("ResultIssued", appended)
-    typer.echo(f"case number    {number}")
-    typer.echo(f"文号           {document_number}")
-    typer.echo(f"sealed pdf     {target}")
-    typer.echo(f"pdf sha256     {hashlib.sha256(pdf).hexdigest()}")
+    typer.echo(field("label.case_number", number))
+    typer.echo(field("label.document_number", document_number))
+    typer.echo(field("label.sealed_pdf", target))
+    typer.echo(field("label.pdf_sha256", hashlib.sha256(pdf).hexdigest()))
 
 
 def _already_issued(home: Any, ledger: Any, stream: str) -> _Kept | None:
@@ -133,7 +134,7 @@ def _already_issued(home: Any, ledger: Any, stream: str) -> _Kept | None:
             f"(sha-256 {step.body.get('pdf_sha256')}) is not kept in {home.path}",
             code="result.file_missing",
         )
-    note(f"the result was already issued at seq {step.seq}: the kept PDF is given")
+    note(say("issued.before", seq=step.seq))
     leaf = ledger.log.leaf_index(bytes.fromhex(step.hash)) if ledger.log is not None else None
     state = ledger.case_state(stream)
     number = case_number(stream, state.applied_at or step.at)

@@ -28,6 +28,7 @@ from cli.client._common import (
     utc_now,
 )
 from cli.client._directory import AdminKey, Server, sign_and_append
+from cli.texts import field, say
 from ledger.client import REFORM_FIELDS, matter_body
 from ledger.directory import matter_from_body
 
@@ -105,4 +106,5 @@ def matter_add(
     step_type = "MatterDefined" if body["version"] == 1 else "MatterRevised"
     options = session(home=home, db=db, server=server, key=key, passphrase_env=passphrase_env)
     sign_and_append(options, [(step_type, body)])
-    typer.echo(f"matter         {body['code']} v{body['version']} {body['name']}")
+    defined = say("matter.defined", code=body["code"], version=body["version"], name=body["name"])
+    typer.echo(field("label.matter", defined))

@@ -18,6 +18,7 @@ import typer
 
 from cli.client._case import CaseArg, case_app, case_id_of
 from cli.client._common import ClientError, DbOption, HomeOption, boundary, note, session, utc_now
+from cli.texts import field, say
 
 __all__ = ["notice"]
 
@@ -61,7 +62,7 @@ def notice(
     ledger = org_home.open_ledger(options.db)
     try:
         if notice_due(ledger, stream, doc_type) is not None:
-            note(f"sealing the {doc_type} notice: receipt and proofs, document, seal …")
+            note(say("sealing.notice", doc_type=doc_type))
             issued = issue_notice(org_home, ledger, stream, doc_type, now=utc_now())
             number, path, pdf = issued.document_number, issued.path, issued.pdf
         else:
@@ -78,7 +79,7 @@ def notice(
                     f"{org_home.path}",
                     code="document.file_missing",
                 )
-            note(f"the {doc_type} notice was issued before: the kept PDF is given")
+            note(say("notice.before", doc_type=doc_type))
             number, path, pdf = found[-1].document_number, kept, kept.read_bytes()
     finally:
         ledger.close()
@@ -86,6 +87,6 @@ def notice(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(pdf)
         path = out
-    typer.echo(f"文号           {number}")
-    typer.echo(f"sealed pdf     {path}")
-    typer.echo(f"pdf sha256     {hashlib.sha256(pdf).hexdigest()}")
+    typer.echo(field("label.document_number", number))
+    typer.echo(field("label.sealed_pdf", path))
+    typer.echo(field("label.pdf_sha256", hashlib.sha256(pdf).hexdigest()))

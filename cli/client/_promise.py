@@ -23,6 +23,7 @@ from cli.client._common import (
 )
 from cli.client._directory import AdminKey, Server, sign_and_append
 from cli.client._target import open_target
+from cli.texts import field
 
 __all__ = ["promise_app"]
 
@@ -67,7 +68,7 @@ def bar(
     stream = f"case:{case_id}"
     body = {"bar": f"bar:{case_id}", "subject": subject, "case": stream, "reason": reason}
     sign_and_append(options, [("PromiseBarred", body)])
-    typer.echo(f"bar            bar:{case_id}")
+    typer.echo(field("label.bar", f"bar:{case_id}"))
 
 
 @promise_app.command("clear")

@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from cli.client._target import Appended
+from cli.texts import field, say
 from ledger.clock import china_minute_text
 from ledger.steps import STEPS
 
@@ -44,13 +45,13 @@ def local_time(text: str) -> str:
 
 def print_appended(step_type: str, result: Appended) -> None:
     """One appended envelope: stream, seq, hash, leaf index."""
-    again = "  (already stored: nothing written)" if result.replayed else ""
-    typer.echo(f"{step_type:<14} admitted{again}")
-    typer.echo(f"stream         {result.stream}")
-    typer.echo(f"seq            {result.seq}")
-    typer.echo(f"hash           {result.hash}")
+    again = say("appended.again") if result.replayed else ""
+    typer.echo(say("appended", step=f"{step_type:<14}", again=again))
+    typer.echo(field("label.stream", result.stream))
+    typer.echo(field("label.seq", result.seq))
+    typer.echo(field("label.hash", result.hash))
     leaf = "-" if result.leaf_index is None else str(result.leaf_index)
-    typer.echo(f"leaf index     {leaf}")
+    typer.echo(field("label.leaf", leaf))
 
 
 def _timing(case: dict[str, Any]) -> str:
@@ -59,33 +60,33 @@ def _timing(case: dict[str, Any]) -> str:
     unknown = "clock.calendar_unknown" in (timing.get("warnings") or [])
     started = deadline or timing.get("paused") or unknown or timing.get("used_days")
     if not started and timing.get("remaining_days") is None:
-        return "not started (starts on acceptance)"
-    parts = [f"committed deadline {deadline}" if deadline else "committed deadline not dated"]
+        return say("timing.not_started")
+    parts = [
+        say("timing.committed", day=deadline) if deadline else say("timing.committed_undated")
+    ]
     if timing.get("statutory_deadline"):
-        parts.append(f"statutory {timing['statutory_deadline']}")
+        parts.append(say("timing.statutory", day=timing["statutory_deadline"]))
     if unknown:
         years = ", ".join(str(y) for y in timing.get("unknown_years") or [])
-        parts.append(
-            f"clock.calendar_unknown: no working-day calendar published for {years} "
-            "(caseledger calendar publish)"
-        )
+        parts.append(say("timing.calendar_unknown", years=years))
+    joined = say("timing.separator")
     if timing.get("paused"):
         since = timing.get("suspended_since") or "?"
         why = timing.get("suspended_reason") or ""
-        parts.append(f"clock stopped since {since} (suspended: {why}), {timing['used_days']} used")
-        return ", ".join(parts)
+        parts.append(say("timing.paused", since=since, why=why, used=timing["used_days"]))
+        return joined.join(parts)
     if timing.get("extended_days"):
-        parts.append(f"extended by {timing['extended_days']} working days")
+        parts.append(say("timing.extended", days=timing["extended_days"]))
     if case.get("next_step") in (None, "ResultIssued", "Delivered"):
         # Decided or closed: the time limit no longer runs.
-        return ", ".join(parts)
+        return joined.join(parts)
     if timing.get("remaining_days") is not None:
-        parts.append(f"{timing['remaining_days']} working days left")
+        parts.append(say("timing.left", days=timing["remaining_days"]))
     if timing.get("statutory_overdue"):
-        parts.append("past the statutory limit")
+        parts.append(say("timing.statutory_overdue"))
     if timing.get("card"):
-        parts.append(f"{timing['card']} card")
-    return ", ".join(parts)
+        parts.append(say("timing.card", card=timing["card"]))
+    return joined.join(parts)
 
 
 def print_case(detail: dict[str, Any], *, as_json: bool = False) -> None:
@@ -94,21 +95,24 @@ def print_case(detail: dict[str, Any], *, as_json: bool = False) -> None:
         typer.echo(json.dumps(detail, ensure_ascii=False, indent=2))
         return
     case = detail["case"]
-    typer.echo(f"case           {case['case_id']}")
-    typer.echo(f"case number    {case['case_number']}")
+    typer.echo(field("label.case", case["case_id"]))
+    typer.echo(field("label.case_number", case["case_number"]))
     if detail.get("query_code"):
-        typer.echo(f"query code     {detail['query_code']}")
-    typer.echo(f"matter         {case['matter']} {case['matter_name']}")
-    typer.echo(f"applicant      {case['applicant']}")
-    status = case["status"] + (f" ({detail['outcome']})" if detail.get("outcome") else "")
-    typer.echo(f"status         {status}")
+        typer.echo(field("label.query_code", detail["query_code"]))
+    typer.echo(field("label.matter", f"{case['matter']} {case['matter_name']}"))
+    typer.echo(field("label.applicant", case["applicant"]))
+    status = case["status"]
+    if detail.get("outcome"):
+        status = say("case.outcome", status=status, outcome=detail["outcome"])
+    typer.echo(field("label.status", status))
     if case.get("next_step"):
-        typer.echo(f"next step      {case['next_step']} by {case['next_role']}")
-    typer.echo(f"time limit     {_timing(case)}")
+        step = say("case.next", step=case["next_step"], role=case["next_role"])
+        typer.echo(field("label.next_step", step))
+    typer.echo(field("label.time_limit", _timing(case)))
     for line in _materials(detail.get("materials") or {}):
         typer.echo(line)
     people = ", ".join(f"{p['person']} ({p['capacity']})" for p in detail["participants"])
-    typer.echo(f"acted          {people or '-'}")
+    typer.echo(field("label.acted", people or "-"))
     typer.echo("")
     _timeline(detail["history"], verbose=False)
 
@@ -117,17 +121,22 @@ def _materials(standing: dict[str, Any]) -> list[str]:
     """Lines for what a case still lacks and where its reform modes stand (empty if nothing)."""
     lines = []
     if standing.get("supplement_missing"):
-        lines.append(f"still missing  {'、'.join(standing['supplement_missing'])} (补正)")
+        missing = "、".join(standing["supplement_missing"]) + say("materials.supplement")
+        lines.append(field("label.still_missing", missing))
     elif standing.get("required_missing"):
-        lines.append(f"missing        {'、'.join(standing['required_missing'])} (required)")
+        missing = "、".join(standing["required_missing"]) + say("materials.required")
+        lines.append(field("label.missing", missing))
     if standing.get("tolerated_missing"):
         items = "、".join(standing["tolerated_missing"])
-        lines.append(f"容缺           {items}, due {standing.get('tolerance_due')}")
+        due = standing.get("tolerance_due")
+        lines.append(field("label.tolerated", say("materials.tolerated", items=items, due=due)))
     if standing.get("promise"):
-        lines.append(f"告知承诺       核查 {standing.get('verification') or 'pending'}")
+        state = standing.get("verification") or say("materials.pending")
+        lines.append(field("label.promise", say("materials.promise", state=state)))
     if standing.get("rating"):
-        answered = "answered" if standing.get("rectified_at") else "-"
-        lines.append(f"好差评         {standing['rating']} (rectification {answered})")
+        answered = say("materials.answered") if standing.get("rectified_at") else "-"
+        rating = say("materials.rating", rating=standing["rating"], answered=answered)
+        lines.append(field("label.rating", rating))
     return lines
 
 
@@ -159,6 +168,7 @@ def _timeline(history: list[dict[str, Any]], *, verbose: bool) -> None:
                 shown = "、".join(value) if isinstance(value, list) else str(value)
                 typer.echo(f"       {name}: {shown}")
         if verbose:
-            typer.echo(f"       key {actor['key']}  hash {item['hash']}")
+            typer.echo(say("timeline.key", key=actor["key"], hash=item["hash"]))
             for entry in body.get("materials") or ():
-                typer.echo(f"       material: {entry.get('name')} sha256 {entry.get('sha256')}")
+                name, sha256 = entry.get("name"), entry.get("sha256")
+                typer.echo(say("timeline.material", name=name, sha256=sha256))

@@ -24,6 +24,7 @@ import httpx
 from api.auth import SIGNIN_PREFIX, query_code, roles_now
 from api.personal import OPENINGS_HEADER
 from cli.client._common import ClientError, Session, note, utc_now
+from cli.texts import say
 from ledger import steps
 from ledger.admission import AdmissionReceipt
 from ledger.clock import CHINA_TIME
@@ -238,7 +239,8 @@ class RemoteTarget:
 
     def _sign_in(self) -> str:
         key = self.key_file.key
-        note(f"signing in to {self.base_url} as {self.key_file.principal} (key {key.key_id})")
+        principal = self.key_file.principal
+        note(say("signing_in", server=self.base_url, principal=principal, key=key.key_id))
         challenge = self._call(
             "POST",
             "/v1/auth/challenge",
@@ -323,7 +325,7 @@ def keep_receipt(receipt: Any) -> Path | None:
     try:
         admitted = AdmissionReceipt.from_json(receipt)
     except CaseLedgerError:
-        note("the server's receipt of admission is malformed; not kept (回执格式有误，未保存)")
+        note(say("receipt.malformed"))
         return None
     path = receipts_folder() / admitted.stream.replace(":", "_") / f"{admitted.seq}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ def test_a_genuine_pdf_exits_0_and_says_passed(
     assert out.startswith("PASSED — case 20261124-3F6C2A9B1D04")
     assert out.count("[passed") == 13  # case.deadline among them
     # The signed steps, with the signer's name, role and China time.
-    assert re.search(r"2026-11-24 09:07 北京时间 +Accepted +王立 \(staff:wang\.li\) 受理", out)
+    assert re.search(r"2026-11-24 09:07 China time +Accepted +王立 \(staff:wang\.li\) 受理", out)
     assert re.search(r"Decided +张伟 \(staff:zhang\.wei\) 审批", out)
 
 

@@ -61,12 +61,13 @@ def test_human_output_puts_failures_first_with_their_meaning() -> None:
     lines = verdict.render_text().splitlines()
     assert lines[0] == "FAILED"
     assert lines[1] == "  [failed       ] seal.chain: foreign CA"
-    assert lines[2] == "      means: " + MEANINGS["seal.chain"][0]
+    assert lines[2] == "      means: " + MEANINGS["seal.chain"][0][1]
     assert lines[3].startswith("  [indeterminate] seal.revocation")
-    assert lines[4] == "      means: " + MEANINGS["seal.revocation"][1]
+    assert lines[4] == "      means: " + MEANINGS["seal.revocation"][1][1]
     assert lines[5].startswith("  [passed       ] seal.integrity")
 
 
 def test_every_check_id_has_a_meaning_for_the_reader() -> None:
     assert set(MEANINGS) == set(CHECK_IDS)
-    assert all(failed_text and unclear for failed_text, unclear in MEANINGS.values())
+    for failed_text, unclear in MEANINGS.values():
+        assert all(failed_text) and all(unclear)
