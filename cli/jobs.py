@@ -174,23 +174,12 @@ def demo(
                 },
             )
         )
-<<<<<<< HEAD
-        typer.echo("5. delivered electronically by the handler")
-        bundle = build_bundle(
-            ledger, ledger.kept_log(), stream, log_key=home.key("log"), now=clock()
-        )
-        (out / "case-bundle.json").write_bytes(bundle.dumps())
-        typer.echo(
-            f"6. checkpoint signed at tree size {ledger.kept_log().size()}; "
-            f"{len(bundle.proofs)} inclusion proofs in {out / 'case-bundle.json'}"
-        )
-=======
         typer.echo(say("demo.delivered"))
-        bundle = build_bundle(ledger, ledger.log, stream, log_key=home.key("log"), now=clock())
+        log = ledger.kept_log()
+        bundle = build_bundle(ledger, log, stream, log_key=home.key("log"), now=clock())
         (out / "case-bundle.json").write_bytes(bundle.dumps())
-        size, proofs, path = ledger.log.size(), len(bundle.proofs), out / "case-bundle.json"
+        size, proofs, path = log.size(), len(bundle.proofs), out / "case-bundle.json"
         typer.echo(say("demo.checkpoint", size=size, proofs=proofs, path=path))
->>>>>>> cli14
         _demo_status(home, ledger, stream, issued.sha256, out, clock())
         report = audit_with_log(ledger, home.trust().log_verifier_key)
     finally:

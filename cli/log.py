@@ -49,9 +49,7 @@ def checkpoint(home: Home = None, db: Db = None) -> None:
     """Sign a checkpoint of the whole log now (if it grew) and print it (signed note)."""
     org_home, ledger = _open(home, db)
     try:
-        stored = ledger.log.sign_checkpoint(  # type: ignore[attr-defined]
-            org_home.key("log"), system_clock()
-        )
+        stored = ledger.kept_log().sign_checkpoint(org_home.key("log"), system_clock())
     finally:
         ledger.close()  # type: ignore[attr-defined]
     typer.echo(stored.note, nl=False)
@@ -70,7 +68,7 @@ def inclusion(
     """The inclusion proof of leaf INDEX in the tree of --size leaves."""
     _, ledger = _open(home, db)
     try:
-        log = ledger.log  # type: ignore[attr-defined]
+        log = ledger.kept_log()
         latest = log.latest_checkpoint()
         size = size or (latest.size if latest else log.size())
         hashes = log.inclusion_proof(index, size)
@@ -98,7 +96,7 @@ def consistency(
     """The consistency proof between the trees of OLD and NEW leaves."""
     _, ledger = _open(home, db)
     try:
-        log = ledger.log  # type: ignore[attr-defined]
+        log = ledger.kept_log()
         hashes = log.consistency_proof(old, new)
         old_root, new_root = log.root(old), log.root(new)
     finally:
@@ -126,7 +124,7 @@ def leaf_index(envelope_hash: str, home: Home = None, db: Db = None) -> None:
         raise CaseLedgerError("give the envelope hash as 64 hex digits", code="log.hash") from None
     _, ledger = _open(home, db)
     try:
-        index = ledger.log.leaf_index(raw)  # type: ignore[attr-defined]
+        index = ledger.kept_log().leaf_index(raw)
     finally:
         ledger.close()  # type: ignore[attr-defined]
     if index is None:
