@@ -19,6 +19,7 @@ from ledger.errors import CaseLedgerError
 from ledger.keyfile import KeyFile
 from ledger.note import COSIGNATURE_TYPE, VerifierKey, verifier_key_string
 from ledger.signing import PrivateKey, b64decode_strict, b64encode
+from ledger.store.application import CaseLedger
 
 __all__ = ["register"]
 
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(witness_app, name="witness")
 
 
-def _open(home: Path | None, db: str | None) -> tuple[OrgHome, object]:
+def _open(home: Path | None, db: str | None) -> tuple[OrgHome, CaseLedger]:
     org_home = OrgHome.load(resolve_home(home))
     return org_home, org_home.open_ledger(db)
 
@@ -51,7 +52,7 @@ def checkpoint(home: Home = None, db: Db = None) -> None:
     try:
         stored = ledger.kept_log().sign_checkpoint(org_home.key("log"), system_clock())
     finally:
-        ledger.close()  # type: ignore[attr-defined]
+        ledger.close()
     typer.echo(stored.note, nl=False)
 
 
@@ -75,7 +76,7 @@ def inclusion(
         leaf = log.leaf_hashes(index, index + 1)[0]
         root = log.root(size)
     finally:
-        ledger.close()  # type: ignore[attr-defined]
+        ledger.close()
     merkle.verify_inclusion(index, size, merkle.leaf_hash(leaf), hashes, root)
     _print_proof(
         {
@@ -100,7 +101,7 @@ def consistency(
         hashes = log.consistency_proof(old, new)
         old_root, new_root = log.root(old), log.root(new)
     finally:
-        ledger.close()  # type: ignore[attr-defined]
+        ledger.close()
     if old > 0:
         merkle.verify_consistency(old, new, old_root, new_root, hashes)
     _print_proof(
@@ -126,7 +127,7 @@ def leaf_index(envelope_hash: str, home: Home = None, db: Db = None) -> None:
     try:
         index = ledger.kept_log().leaf_index(raw)
     finally:
-        ledger.close()  # type: ignore[attr-defined]
+        ledger.close()
     if index is None:
         raise CaseLedgerError("that envelope is not in the log", code="log.not_found")
     typer.echo(index)
