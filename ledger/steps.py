@@ -318,6 +318,7 @@ _NOTICE_WHEN: dict[str, Callable[[CaseState], bool]] = {
     "acceptance": lambda s: s.accepted_at is not None,
     "supplement": lambda s: s.supplement_requested_at is not None,
     "not_accepted": lambda s: s.status == "not_accepted",
+    "extension": lambda s: s.extended_days > 0,
     "denial": lambda s: s.outcome == "denied",
     "revocation": lambda s: s.status == "revoked",
 }

@@ -129,7 +129,7 @@ def get_public_document(
     doc_type: Annotated[
         str,
         Path(
-            pattern="^(acceptance|supplement|not_accepted|approval|denial|revocation)$",
+            pattern="^(acceptance|supplement|not_accepted|extension|approval|denial|revocation)$",
             examples=["acceptance"],
         ),
     ],
