@@ -470,9 +470,10 @@ _TABLE = (
          describe=lambda b: f"verification {b.get('outcome')}: {b.get('findings')}"),
     Step("Rated", "评价", "rated", _RATED, None, frozenset({"applicant", "seal_service"}),
          RatedBody.read, {"level": "满意", "channel": "online", "indicators": {}},
-         effect=reform.rated, order=reform.rated_order,
+         effect=reform.rated, order=reform.rated_order, actor=reform.rated_actor,
          open_when=lambda s, m: s.reform.rating is None,
-         describe=lambda b: f"rated {b.get('level')}"),
+         describe=lambda b: f"rated {b.get('level')}"
+         + (" (with the query code, recorded by the seal service)" if b.get("on_behalf") else "")),
     Step("RectificationReplied", "差评整改", "rectification replied", _RATED, None,
          frozenset({"handler", "approver"}), RectificationBody.read,
          {"reply": "", "measures": ""}, effect=reform.rectified, order=reform.rectified_order,
