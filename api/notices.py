@@ -1,4 +1,4 @@
-"""Issue the sealed notices of a case (受理通知书, 补正材料通知书, 不予受理通知书,
+"""Issue the sealed notices of a case (受理通知书, 补正材料通知书, 不予受理通知书, 延期通知书,
 不予行政许可决定书, 撤销行政许可决定书), each recorded with a signed DocumentIssued.
 
 A notice is drawn from the signed envelope it answers and the office's template for its type
@@ -21,6 +21,7 @@ from api.org import OrgHome
 from api.recovery import REISSUERS
 from ledger.calendar import WorkCalendar
 from ledger.clock import china_date, china_date_text
+from ledger.deadline import case_deadline
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.state import CaseState
@@ -41,6 +42,7 @@ NOTICE_OUTCOMES = {
     "acceptance": "予以受理",
     "supplement": "需补正材料",
     "not_accepted": "不予受理",
+    "extension": "延长办理期限",
     "denial": "不予行政许可",
     "revocation": "撤销行政许可",
 }
@@ -148,7 +150,27 @@ def _values(
         "items": "；".join(f"{i}. {item}" for i, item in enumerate(body.get("items") or [], 1)),
     }
     calendar = ledger.directory().work_calendar()
-    return values | _deadlines(state, answers, matter, calendar)
+    return values | _deadlines(state, answers, matter, calendar) | _extension(ledger, answers)
+
+
+def _extension(ledger: CaseLedger, answers: Envelope) -> dict[str, str]:
+    """What a 延期通知书 tells: the days added and both deadlines as they stand after the
+    延期, counted by the one deadline function over the case's steps up to it (the verifier's
+    ``case.deadline`` gives the same dates)."""
+    found = {"extended_days": "", "new_committed_date": "", "new_statutory_date": ""}
+    if answers.type != "Extended":
+        return found
+    steps = list(ledger.events(answers.stream, lte=answers.seq))
+    timing = case_deadline(steps, ledger.directory(), now=answers.at)
+    found["extended_days"] = str(answers.body.get("days", ""))
+    if timing is not None:
+        for name, day, days in (
+            ("new_committed_date", timing.committed_deadline, timing.committed_days),
+            ("new_statutory_date", timing.statutory_deadline, timing.statutory_days),
+        ):
+            # A year not yet published is written as the count, never guessed.
+            found[name] = china_date_text(day) if day else f"受理之日起第{days}个工作日"
+    return found
 
 
 def _deadlines(
@@ -185,6 +207,7 @@ _NOTICE_FOR_STEP = {
     "SupplementRequested": "supplement",
     "NotAccepted": "not_accepted",
     "ResultRevoked": "revocation",
+    "Extended": "extension",
 }
 
 

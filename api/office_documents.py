@@ -46,6 +46,7 @@ DOCUMENT_KINDS: dict[str, DocumentKind] = {
         DocumentKind(
             "not_accepted", "不予受理通知书", "NotAccepted", "{prefix}不受〔{year}〕{number}号"
         ),
+        DocumentKind("extension", "延期通知书", "Extended", "{prefix}延〔{year}〕{number}号"),
         DocumentKind(
             "approval", "准予行政许可决定书", "Decided", "{prefix}许准〔{year}〕{number}号"
         ),

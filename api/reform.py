@@ -2,7 +2,9 @@
 a case's materials standing for staff, and the applicant's rating with the query code.
 
 A rating made with the query code has no applicant key to sign it: the office's seal service
-signs the Rated step for the holder of the code (its ``actor`` says so), as it signs results.
+signs the Rated step for the holder of the code, as it signs results — its ``actor`` is the
+seal service and its body says for whom (``on_behalf``: ``query_code_holder``, which the rules
+require of a seal-service rating and refuse in an applicant's own); a case is rated once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ledger.directory import DirectoryState
 from ledger.envelope import format_time
 from ledger.errors import CaseLedgerError, EnvelopeError
 from ledger.reform import POOR_LEVELS, RATING_LEVELS, RECTIFICATION_DAYS
-from ledger.reform_bodies import RatedBody
+from ledger.reform_bodies import QUERY_CODE_HOLDER, RatedBody
 from ledger.reform_steps import still_missing
 from ledger.state import CaseState
 from ledger.timelimits import add_working_days, local_date
@@ -103,6 +105,8 @@ def rate(services: Services, number: str, code: str, rating: RatingIn) -> Rating
         "level": rating.level,
         "channel": rating.channel,
         "indicators": rating.indicators,
+        # The seal service signs, the holder of the query code rated: the body says so.
+        "on_behalf": QUERY_CODE_HOLDER,
     }
     if rating.comment:
         body["comment"] = rating.comment

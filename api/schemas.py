@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.calendars import CalendarOut
+
 __all__ = [
     "AppendOut",
     "CaseDetailOut",
@@ -217,6 +219,10 @@ class DirectoryOut(_Out):
     keys: list[dict[str, Any]]
     grants: list[dict[str, Any]]
     matters: list[dict[str, Any]]
+    calendars: list[CalendarOut] = Field(
+        default_factory=list,
+        description="the working-day calendars, in brief (year, notice, counts)",
+    )
 
 
 class WatchOut(_Out):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.auth import Identity, query_code
+from api.calendars import calendars_out
 from api.deps import Services
 from api.errors import ApiError
 from api.personal import applicant_number, handles_case
@@ -301,6 +302,7 @@ def directory_out(directory: DirectoryState) -> DirectoryOut:
         keys=keys,
         grants=grants,
         matters=[matter_json(m) for versions in directory.matters.values() for m in versions],
+        calendars=calendars_out(directory, days=False).calendars,
     )
 
 

@@ -10,7 +10,7 @@ the verifier's ``case.deadline`` agree on every case:
 - overdue against the committed limit (red card) and against the statutory limit, apart;
 - figures per matter, unit or person over a range of decision dates: decided, on time against
   each limit, on-time rates, yellow cards, 延期 and 督办 counts;
-- the same lists as CSV.
+- the same lists as CSV, and as a spreadsheet (:mod:`api.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -29,10 +29,14 @@ from ledger.timelimits import Assessment, counted_days, local_date
 
 __all__ = [
     "FiguresOut",
+    "Table",
     "cases_csv",
+    "cases_table",
     "clock_details",
     "figures",
     "figures_csv",
+    "figures_table",
+    "to_csv",
 ]
 
 BY = ("matter", "unit", "person")
@@ -157,7 +161,14 @@ def since_text(date_from: date | None) -> str:
     return format_time(datetime(day.year, day.month, day.day, tzinfo=UTC))
 
 
-def _csv(header: list[str], rows: Iterable[list[Any]]) -> str:
+Table = tuple[list[str], list[list[Any]]]
+"""A header and its rows, as the CSV and the spreadsheet exports write them: dates are China
+dates (:class:`datetime.date`), the rest numbers, booleans, text or None."""
+
+
+def to_csv(table: Table) -> str:
+    """The table as CSV: ISO dates, empty cells for None."""
+    header, rows = table
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
@@ -167,10 +178,15 @@ def _csv(header: list[str], rows: Iterable[list[Any]]) -> str:
     return "\ufeff" + out.getvalue()
 
 
+def figures_table(rows: list[dict[str, Any]], by: str) -> Table:
+    """The figures, one row per matter, unit or person."""
+    header = [by, *_empty().keys(), "on_time_rate", "statutory_on_time_rate"]
+    return header, [[row.get(name) for name in header] for row in rows]
+
+
 def figures_csv(rows: list[dict[str, Any]], by: str) -> str:
     """The figures as CSV, one row per matter, unit or person."""
-    header = [by, *_empty().keys(), "on_time_rate", "statutory_on_time_rate"]
-    return _csv(header, ([row.get(name) for name in header] for row in rows))
+    return to_csv(figures_table(rows, by))
 
 
 CASE_COLUMNS = [
@@ -180,23 +196,25 @@ CASE_COLUMNS = [
 ]  # fmt: skip
 
 
-def cases_csv(summaries: Iterable[CaseSummary], now: datetime) -> str:
-    """Open cases on the clock as CSV, with their deadlines, suspension and warnings."""
+def cases_table(summaries: Iterable[CaseSummary], now: datetime) -> Table:
+    """Open cases on the clock, with their deadlines, suspension and warnings."""
 
     def line(summary: CaseSummary) -> list[Any]:
         timing = summary.assess(now)
         details = clock_details(summary, timing)
         lasted = suspended_for(summary, now)
+        since = details["suspended_since"]
         return [
             summary.case_number, summary.matter_code, summary.unit, summary.status,
-            _day(timing.committed_deadline), _day(timing.statutory_deadline), timing.used_days,
+            timing.committed_deadline, timing.statutory_deadline, timing.used_days,
             timing.remaining_days, timing.overdue, timing.statutory_overdue, timing.card,
-            summary.times.extended_days, details["suspended_since"], details["suspended_reason"],
-            lasted[0] if lasted else None, " ".join(timing.warnings),
+            summary.times.extended_days, date.fromisoformat(since) if since else None,
+            details["suspended_reason"], lasted[0] if lasted else None, " ".join(timing.warnings),
         ]  # fmt: skip
 
-    return _csv(CASE_COLUMNS, (line(s) for s in summaries))
+    return list(CASE_COLUMNS), [line(s) for s in summaries]
 
 
-def _day(day: date | None) -> str | None:
-    return day.isoformat() if day is not None else None
+def cases_csv(summaries: Iterable[CaseSummary], now: datetime) -> str:
+    """Open cases on the clock as CSV, with their deadlines, suspension and warnings."""
+    return to_csv(cases_table(summaries, now))

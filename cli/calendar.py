@@ -164,27 +164,21 @@ def show(
     year: Annotated[int | None, typer.Argument(help="One year in full (default: a list).")] = None,
     home: HomeOption = None,
     db: DbOption = None,
+    server: Server = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The calendars in the directory: each year, its notice, and whether it is signed."""
-    from cli.client._target import LocalTarget
-    from cli.main import load_home
+    """The calendars in the directory: each year, its notice, and whether it is signed.
 
-    target = LocalTarget(load_home(home), db, None)
-    try:
-        calendar = target.ledger.directory().work_calendar()
-    finally:
-        target.close()
-    years = sorted(calendar.years.values(), key=lambda cal: cal.year)
+    With ``--server`` the server's directory is read (its public calendar route: no key)."""
+    rows = _server_rows(server) if server else _local_rows(home, db)
     if year is not None:
-        years = [cal for cal in years if cal.year == year]
-        if not years:
+        rows = [row for row in rows if row["year"] == year]
+        if not rows:
             raise ClientError(
                 f"no calendar for {year}: deadlines into it are flagged clock.calendar_unknown "
                 f"（{year}年工作日历尚未发布）",
                 code="clock.calendar_unknown",
             )
-    rows = [{**cal.to_body(), "signed": cal.signed} for cal in years]
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -202,5 +196,42 @@ def show(
         if year is not None:
             typer.echo(say("calendar.holidays", days=", ".join(row["holidays"])))
             typer.echo(say("calendar.workdays", days=", ".join(row["workdays"])))
-    if years:
-        typer.echo(say("calendar.after", year=years[-1].year))
+    if rows:
+        typer.echo(say("calendar.after", year=rows[-1]["year"]))
+
+
+def _local_rows(home: Path | None, db: str | None) -> list[dict[str, Any]]:
+    from cli.client._target import LocalTarget
+    from cli.main import load_home
+
+    target = LocalTarget(load_home(home), db, None)
+    try:
+        calendar = target.ledger.directory().work_calendar()
+    finally:
+        target.close()
+    years = sorted(calendar.years.values(), key=lambda cal: cal.year)
+    return [{**cal.to_body(), "signed": cal.signed} for cal in years]
+
+
+def _server_rows(server: str) -> list[dict[str, Any]]:
+    """The server's calendars in the local rows' shape; ClientError if the answer is not
+    the calendar list."""
+    from cli.client._target import public_json
+
+    found = public_json(server, "/v1/public/calendars")
+    try:
+        return [
+            {
+                "year": int(cal["year"]),
+                "holidays": [str(day) for day in cal["holidays"]],
+                "workdays": [str(day) for day in cal["workdays"]],
+                "source": str(cal["source"]),
+                "signed": bool(cal["signed"]),
+            }
+            for cal in found["calendars"]
+        ]
+    except (KeyError, TypeError, ValueError):
+        raise ClientError(
+            f"{server} did not answer with its calendars: is it a caseledger server?",
+            code="server.bad_answer",
+        ) from None

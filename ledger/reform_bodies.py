@@ -13,6 +13,7 @@ from ledger.reform import RATING_INDICATORS, RATING_LEVELS, names
 from ledger.step_bodies import choice, opinion_body, optional_text, text
 
 __all__ = [
+    "QUERY_CODE_HOLDER",
     "AcceptedBody",
     "PromiseBody",
     "RatedBody",
@@ -101,14 +102,22 @@ class VerifiedBody:
         return cls(choice(body, "outcome", _VERIFICATION), text(body, "findings"))
 
 
+# What a Rated body says when the office's seal service signs it for whoever rated with the
+# case's query code (the applicant has no key of their own there).
+QUERY_CODE_HOLDER = "query_code_holder"
+
+
 @dataclass(frozen=True, slots=True)
 class RatedBody:
-    """好差评: the level (整体满意度), the channel and its indicators, a comment."""
+    """好差评: the level (整体满意度), the channel and its indicators, a comment, and
+    ``on_behalf`` (:data:`QUERY_CODE_HOLDER`) when the seal service records a rating made
+    with the query code."""
 
     level: str
     channel: str
     indicators: Mapping[str, str]
     comment: str | None
+    on_behalf: str | None = None
 
     @classmethod
     def read(cls, body: dict[str, Any]) -> RatedBody:
@@ -123,7 +132,12 @@ class RatedBody:
             raise _refuse(
                 f"body.indicators rates {sorted(RATING_INDICATORS[channel])} on the five levels"
             )
-        return cls(level, channel, dict(indicators), optional_text(body, "comment"))
+        on_behalf = (
+            choice(body, "on_behalf", frozenset({QUERY_CODE_HOLDER}))
+            if body.get("on_behalf") is not None
+            else None
+        )
+        return cls(level, channel, dict(indicators), optional_text(body, "comment"), on_behalf)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from ledger.directory import Matter
 from ledger.envelope import Envelope
 from ledger.reform import missing_materials, satisfies
 from ledger.reform_bodies import (
+    QUERY_CODE_HOLDER,
     AcceptedBody,
     PromiseBody,
     RatedBody,
@@ -33,6 +34,7 @@ __all__ = [
     "promise_order",
     "promised",
     "rated",
+    "rated_actor",
     "rated_order",
     "rectified",
     "rectified_order",
@@ -171,6 +173,19 @@ def rated(state: CaseState, env: Envelope, body: RatedBody | None) -> Changes:
 
 def rated_order(state: CaseState, matter: Matter | None, body: RatedBody) -> str | None:
     return "本办件已评价 (a case is rated once)" if state.reform.rated_at else None
+
+
+def rated_actor(matter: Matter | None, body: RatedBody, role: str) -> str | None:
+    """A rating says in its body whose it is: the seal service signs only for the holder of
+    the query code, and says so; an applicant signing with their own key claims no one."""
+    if role == "seal_service" and body.on_behalf != QUERY_CODE_HOLDER:
+        return (
+            "代申请人记录的评价须在正文注明 (the seal service records a rating for the holder "
+            f"of the query code only, with body.on_behalf = {QUERY_CODE_HOLDER})"
+        )
+    if role != "seal_service" and body.on_behalf is not None:
+        return "申请人本人签名的评价不得注明代为记录 (an applicant's own rating has no on_behalf)"
+    return None
 
 
 def rectified(state: CaseState, env: Envelope, body: RectificationBody | None) -> Changes:

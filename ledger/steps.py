@@ -318,6 +318,7 @@ _NOTICE_WHEN: dict[str, Callable[[CaseState], bool]] = {
     "acceptance": lambda s: s.accepted_at is not None,
     "supplement": lambda s: s.supplement_requested_at is not None,
     "not_accepted": lambda s: s.status == "not_accepted",
+    "extension": lambda s: s.extended_days > 0,
     "denial": lambda s: s.outcome == "denied",
     "revocation": lambda s: s.status == "revoked",
 }
@@ -469,9 +470,10 @@ _TABLE = (
          describe=lambda b: f"verification {b.get('outcome')}: {b.get('findings')}"),
     Step("Rated", "评价", "rated", _RATED, None, frozenset({"applicant", "seal_service"}),
          RatedBody.read, {"level": "满意", "channel": "online", "indicators": {}},
-         effect=reform.rated, order=reform.rated_order,
+         effect=reform.rated, order=reform.rated_order, actor=reform.rated_actor,
          open_when=lambda s, m: s.reform.rating is None,
-         describe=lambda b: f"rated {b.get('level')}"),
+         describe=lambda b: f"rated {b.get('level')}"
+         + (" (with the query code, recorded by the seal service)" if b.get("on_behalf") else "")),
     Step("RectificationReplied", "差评整改", "rectification replied", _RATED, None,
          frozenset({"handler", "approver"}), RectificationBody.read,
          {"reply": "", "measures": ""}, effect=reform.rectified, order=reform.rectified_order,

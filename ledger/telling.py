@@ -32,6 +32,7 @@ DOCUMENT_TITLES = {
     "acceptance": "受理通知书",
     "supplement": "补正材料通知书",
     "not_accepted": "不予受理通知书",
+    "extension": "延期通知书",
     "approval": "准予行政许可决定书",
     "denial": "不予行政许可决定书",
     "revocation": "撤销行政许可决定书",

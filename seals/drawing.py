@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import qrcode
 import qrcode.constants
@@ -73,6 +73,57 @@ _NOT_AT_LINE_START = "，：；？！》」』"
 for _module in (_reportlab_textsplit, _reportlab_paragraph):
     if _NOT_AT_LINE_START not in _module.ALL_CANNOT_START:
         _module.ALL_CANNOT_START += _NOT_AT_LINE_START
+
+
+def _split_by_rule(word: str, widths: list[float], max_widths: float | list[float]) -> Any:
+    """reportlab's character split, and then the rule it misses: it hangs one mark that may
+    not start a line in the margin, so in "《…》。" at a line end the "。" after the hung "》"
+    opens the next line. Where a line opens so, the line before is narrowed until its last
+    character that may start a line goes down with the marks (…许可 / 证》。), and the width
+    taken off is given back as the line's extra space, so justification stays as it was."""
+    given = list(max_widths) if isinstance(max_widths, list | tuple) else [max_widths]
+    limits = list(given)
+    lines = _plain_split(word, widths, limits)
+    for _ in range(len(word)):  # every round narrows a line: bounded
+        bad = _opening_mark(word, widths, lines)
+        if bad is None:
+            break
+        line, narrower = bad
+        limits = [_limit(limits, n) for n in range(max(len(lines), line) + 1)]
+        limits[line] = narrower
+        lines = _plain_split(word, widths, limits)
+    for n, entry in enumerate(lines):
+        entry[0] += _limit(given, n) - _limit(limits, n)
+    return lines
+
+
+def _limit(limits: Sequence[float], n: int) -> float:
+    return limits[n] if n < len(limits) else limits[-1]
+
+
+def _opening_mark(
+    word: str, widths: list[float], lines: list[list[Any]]
+) -> tuple[int, float] | None:
+    """(line, narrower width) for the first line before one that opens with a mark, or None."""
+    position = 0
+    for n, (_space, text) in enumerate(lines):
+        start = word.find(text, position) if text else position
+        position = start + len(text)
+        following = lines[n + 1][1] if n + 1 < len(lines) else ""
+        if following and following[0] in _reportlab_textsplit.ALL_CANNOT_START and len(text) > 1:
+            # Just short of the line without its last character: that one overflows, and
+            # reportlab carries it down when it may start a line (else narrows again).
+            return n, sum(widths[start : position - 1]) - 2 * _SPLIT_FUZZ
+    return None
+
+
+# reportlab's own split, kept on its module so that a second import wraps it, not this.
+_plain_split = vars(_reportlab_textsplit).setdefault(
+    "_plain_dumb_split", _reportlab_textsplit.dumbSplit
+)
+_SPLIT_FUZZ: float = _reportlab_textsplit._FUZZ
+# wordSplit, which single-style CJK paragraphs use, looks dumbSplit up at each call.
+_reportlab_textsplit.dumbSplit = _split_by_rule
 
 
 @dataclass

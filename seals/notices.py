@@ -1,5 +1,6 @@
 """The notices an office issues besides the licence: 受理通知书, 补正材料通知书, 不予受理通知书,
-不予行政许可决定书 and 撤销行政许可决定书, drawn with the result document's hand (seals.render).
+延期通知书, 不予行政许可决定书 and 撤销行政许可决定书, drawn with the result document's hand
+(seals.render).
 
 Each notice's wording is a text template: the one shipped in ``seals/templates/<type>.txt``
 or the office's own copy (the caller passes its text). ``$name`` / ``${name}`` is filled from
@@ -10,6 +11,7 @@ line ``案件编号：<case number>`` and a line ``办理结果：<outcome>`` (s
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from datetime import date
@@ -56,14 +58,55 @@ def default_template(doc_type: str) -> str:
 
 def fill_template(template: str, values: dict[str, str]) -> tuple[str, ...]:
     """The template's paragraphs with every ``$name`` filled; RenderError naming an unknown
-    name, so that an office's edited template fails when it is tried, not silently."""
+    name, so that an office's edited template fails when it is tried, not silently.
+
+    A value written as a whole sentence is fitted to the words around it: where the template
+    writes 经审查， (or 经查，, 因) just before it and the value begins the same way, the
+    value's copy is left out, and a value's closing 。 before the template's own ，or 。 too
+    (经审查，经审查，… would read twice; 因需现场核查。，… stops mid-sentence)."""
     text = "\n".join(line for line in template.splitlines() if not line.startswith("#"))
+
+    def fill(match: re.Match[str]) -> str:
+        if match.group("escaped") is not None:
+            return "$"
+        name = match.group("named") or match.group("braced")
+        if name is None:
+            raise ValueError(f"a lone $ at character {match.start()}")
+        if name not in values:
+            raise KeyError(name)
+        return _fitted(text[: match.start()], values[name], text[match.end() :])
+
     try:
-        filled = string.Template(text).substitute(values)
+        filled = string.Template.pattern.sub(fill, text)
     except (KeyError, ValueError) as exc:
         raise RenderError(f"the notice template names an unknown value: {exc}") from None
     paragraphs = [" ".join(p.split("\n")).strip() for p in filled.split("\n\n")]
     return tuple(p for p in paragraphs if p)
+
+
+# What a template may write before a value, and how a value may begin saying the same.
+_LEADS = (
+    ("经审查", ("经审查",)),
+    ("经查", ("经审查", "经查")),
+    ("因", ("因为", "由于", "因")),
+)
+_JOINS = "，,：:"
+_STOPS = "。；，"
+
+
+def _fitted(before: str, value: str, after: str) -> str:
+    """``value`` without the words the template already writes around it."""
+    head = before.rstrip(_JOINS)
+    for lead, openings in _LEADS:
+        if not head.endswith(lead):
+            continue
+        opening = next((o for o in openings if value.startswith(o)), None)
+        if opening is not None:
+            value = value[len(opening) :].lstrip(_JOINS)
+        break
+    if after and after[0] in _STOPS:
+        value = value.rstrip(_STOPS)
+    return value
 
 
 def render_notice(doc: NoticeDocument, *, font_path: Path | None = None) -> bytes:

@@ -42,6 +42,7 @@ OUTCOME_PREFIXES = {
     "accepted": ("予以受理",),
     "supplement": ("需补正", "补正"),
     "not_accepted": ("不予受理",),
+    "extended": ("延长",),
     "revoked": ("撤销",),
 }
 

@@ -48,6 +48,7 @@ NOTICE_OUTCOMES = {
     "Accepted": "accepted",
     "SupplementRequested": "supplement",
     "NotAccepted": "not_accepted",
+    "Extended": "extended",
     "ResultRevoked": "revoked",
 }
 

@@ -1,4 +1,5 @@
-"""Public: case status by case number and query code, PDF verification, the trust file."""
+"""Public: case status by case number and query code, PDF verification, the trust file, the
+working-day calendars."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from api import service
+from api.calendars import CalendarsOut, calendars_out
 from api.deps import ReadModelsDep, ServicesDep, public_rate
 from api.schemas import PublicCaseOut, error_responses
 from api.verifying import PdfChecker, get_checker
@@ -129,7 +131,7 @@ def get_public_document(
     doc_type: Annotated[
         str,
         Path(
-            pattern="^(acceptance|supplement|not_accepted|approval|denial|revocation)$",
+            pattern="^(acceptance|supplement|not_accepted|extension|approval|denial|revocation)$",
             examples=["acceptance"],
         ),
     ],
@@ -179,6 +181,13 @@ async def post_verify(
         data, services.trust, at=services.clock(), status=evidence, gone=request.is_disconnected
     )
     return JSONResponse(verdict.to_json())
+
+
+@router.get("/public/calendars", response_model=CalendarsOut, responses=error_responses(429, 503))
+def get_public_calendars(services: ServicesDep) -> CalendarsOut:
+    """The working-day calendars every deadline is counted on: each year, the notice it
+    follows, whether the office signed it, its holidays and adjusted working days."""
+    return calendars_out(services.ledger.directory())
 
 
 @router.get(

@@ -178,6 +178,10 @@
       download("/v1/supervision/export.csv?list=figures&" + range(), "supervision-figures.csv"));
     document.getElementById("export-open").addEventListener("click", () =>
       download("/v1/supervision/export.csv?list=open", "supervision-open.csv"));
+    document.getElementById("export-figures-xlsx").addEventListener("click", () =>
+      download("/v1/supervision/export.xlsx?list=figures&" + range(), "supervision-figures.xlsx"));
+    document.getElementById("export-open-xlsx").addEventListener("click", () =>
+      download("/v1/supervision/export.xlsx?list=open", "supervision-open.xlsx"));
     CL.setupSignIn((record, current) => { key = record; session = current; load(); });
   });
 })();

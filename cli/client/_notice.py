@@ -1,11 +1,11 @@
 """``caseledger case notice``: seal a case's notice on the organisation's host, or give the
 kept one again.
 
-The notices (受理通知书, 补正材料通知书, 不予受理通知书, 不予行政许可决定书, 撤销行政许可决定书) are
-issued by the seal service like the result (api/notices.py): claimed 文号, rendered from the
-step it answers, receipt attached, sealed, kept in ``HOME/documents/`` and recorded with a
-signed DocumentIssued. Asked again for a notice already recorded, the command changes nothing
-and gives the kept file.
+The notices (受理通知书, 补正材料通知书, 不予受理通知书, 延期通知书, 不予行政许可决定书,
+撤销行政许可决定书) are issued by the seal service like the result (api/notices.py): claimed
+文号, rendered from the step it answers, receipt attached, sealed, kept in ``HOME/documents/``
+and recorded with a signed DocumentIssued. Asked again for a notice already recorded, the
+command changes nothing and gives the kept file.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from cli.texts import field, say
 
 __all__ = ["notice"]
 
-_TYPES = ("acceptance", "supplement", "not_accepted", "denial", "revocation")
+_TYPES = ("acceptance", "supplement", "not_accepted", "extension", "denial", "revocation")
 
 
 @case_app.command("notice")
@@ -34,7 +34,8 @@ def notice(
         typer.Option(
             "--type",
             help="acceptance (受理通知书), supplement (补正材料通知书), not_accepted "
-            "(不予受理通知书), denial (不予行政许可决定书) or revocation (撤销行政许可决定书).",
+            "(不予受理通知书), extension (延期通知书), denial (不予行政许可决定书) or revocation "
+            "(撤销行政许可决定书).",
         ),
     ],
     out: Annotated[

@@ -215,21 +215,7 @@ class RemoteTarget:
         self.http.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self.http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ClientError(
-                f"cannot reach {self.base_url}: {exc}", code="server.unreachable"
-            ) from None
-        if response.status_code >= 400:
-            raise _error_from(response)
-        try:
-            return response.json()
-        except ValueError:
-            raise ClientError(
-                f"{self.base_url}{path} did not answer with JSON: is it a caseledger server?",
-                code="server.bad_answer",
-            ) from None
+        return _answer(self.http, self.base_url, method, path, **kwargs)
 
     def _authorised(self, method: str, path: str, **kwargs: Any) -> Any:
         if self._token is None:
@@ -309,6 +295,30 @@ class RemoteTarget:
         if signed_in:
             return self._authorised("GET", path, params=params)
         return self._call("GET", path, params=params)
+
+
+def public_json(base_url: str, path: str, *, timeout: float = 30.0) -> Any:
+    """GET a public route of the server at ``base_url`` (no key, no sign-in) and answer its
+    JSON; ClientError as for any call (``server.unreachable``, the server's own code, …)."""
+    url = base_url.rstrip("/")
+    with httpx.Client(base_url=url, timeout=timeout) as http:
+        return _answer(http, url, "GET", path)
+
+
+def _answer(http: httpx.Client, base_url: str, method: str, path: str, **kwargs: Any) -> Any:
+    try:
+        response = http.request(method, path, **kwargs)
+    except httpx.HTTPError as exc:
+        raise ClientError(f"cannot reach {base_url}: {exc}", code="server.unreachable") from None
+    if response.status_code >= 400:
+        raise _error_from(response)
+    try:
+        return response.json()
+    except ValueError:
+        raise ClientError(
+            f"{base_url}{path} did not answer with JSON: is it a caseledger server?",
+            code="server.bad_answer",
+        ) from None
 
 
 def receipts_folder() -> Path:

@@ -218,3 +218,32 @@ def test_the_audit_the_verifier_and_the_read_models_agree_on_every_case(api: Api
         "deadline.committed_exceeded", "deadline.statutory_exceeded", "deadline.statutory_exceeded"
     ]  # fmt: skip
     assert report.ok
+
+
+def test_the_directory_lists_the_calendars_it_holds(api: Api) -> None:
+    before = api.client.get("/v1/public/calendars").json()
+    assert 2027 not in [c["year"] for c in before["calendars"]]
+    known = before["unknown_after"]
+    assert known == max(c["year"] for c in before["calendars"])
+    assert all(not c["signed"] for c in before["calendars"])  # the package's years only
+
+    _publish(api, CALENDAR_2027, LATE_DECEMBER)
+    public = api.client.get("/v1/public/calendars")  # no sign-in: the clock is public
+    assert public.status_code == 200, public.text
+    (year,) = [c for c in public.json()["calendars"] if c["year"] == 2027]
+    assert year == {
+        "year": 2027,
+        "source": "国办发明电〔2026〕1号",
+        "signed": True,
+        "holiday_count": 9,
+        "workday_count": 1,
+        "holidays": ["2027-01-01", *(f"2027-02-{d:02}" for d in range(6, 14))],
+        "workdays": ["2027-02-14"],
+    }
+    assert public.json()["unknown_after"] == 2027
+
+    directory = api.client.get("/v1/directory", headers=api.sign_in(api.office.admin)).json()
+    brief = {c["year"]: c for c in directory["calendars"]}
+    assert brief[2027]["source"] == "国办发明电〔2026〕1号" and brief[2027]["holiday_count"] == 9
+    assert brief[2027]["holidays"] is None  # in brief: the public route gives the days
+    assert [c["year"] for c in directory["calendars"]] == sorted(brief)

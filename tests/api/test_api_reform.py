@@ -243,9 +243,17 @@ def test_a_poor_rating_with_the_query_code_and_its_rectification(office_api: Api
     bad = api.client.post(url, params={"code": code}, json={**rating, "level": "差"})
     assert bad.status_code == 422 and bad.json()["code"] == "body.invalid"
 
+    claimed = api.client.post(url, params={"code": code}, json={**rating, "on_behalf": "x"})
+    assert claimed.status_code == 422  # the server, not the caller, says for whom it signs
+
     rated = api.client.post(url, params={"code": code}, json=rating)
     assert rated.status_code == 201, rated.text
     assert rated.json()["poor"] and rated.json()["rectification_due"] == "2026-12-15"
+    # Recorded as an envelope the seal service signed, its body saying for whom.
+    stored = list(api.services().ledger.events(f"case:{run.case_id}"))[-1]
+    assert stored.type == "Rated" and stored.seq == rated.json()["seq"]
+    assert (stored.actor.id, stored.actor.role) == ("service:seal", "seal_service")
+    assert stored.body == {**rating, "on_behalf": "query_code_holder"}
     again = api.client.post(url, params={"code": code}, json=rating)
     assert again.status_code == 403 and refused_codes(again.json()) == ["order.not_allowed"]
 

@@ -1,12 +1,13 @@
 """``caseledger calendar publish`` and ``show``: a year's working-day calendar, signed by the
-admin from a TOML or JSON file, and plain errors for a wrong file."""
+admin from a TOML or JSON file, plain errors for a wrong file, and a server's calendars shown
+from anywhere (``--server``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from tests.e2e.e2ekit import Cli
+from tests.e2e.e2ekit import Cli, ShiftedClock, free_port, serve
 
 CALENDAR = """\
 year = 2027
@@ -49,3 +50,26 @@ def test_publish_a_year_then_show_it_and_refuse_wrong_files(tmp_path: Path) -> N
     (tmp_path / "extra.toml").write_text(CALENDAR + 'mode = "x"\n', encoding="utf-8")
     extra = cli("calendar", "publish", "2027", "--from", str(tmp_path / "extra.toml"), ok=False)
     assert "unknown fields" in extra.stderr
+
+
+def test_show_reads_a_server_s_calendars_without_a_key(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "office")
+    cli("init", "--no-passphrase", "--org", "jinan-calendar-server")
+    (tmp_path / "2027.toml").write_text(CALENDAR, encoding="utf-8")
+    cli("calendar", "publish", "2027", "--from", str(tmp_path / "2027.toml"))
+    local = json.loads(cli("calendar", "show", "--json").stdout)
+    # Another folder, with no key and no database of its own: only the server is asked.
+    stranger = Cli(tmp_path / "elsewhere")
+    with serve(cli.home, None, free_port(), ShiftedClock()) as server:
+        remote = json.loads(stranger("calendar", "show", "--server", server, "--json").stdout)
+        assert remote == local and remote[-1]["year"] == 2027 and remote[-1]["signed"]
+        listing = stranger("calendar", "show", "--server", server).stdout
+        line = "2027   15 holidays   2 adjusted working days  signed  国办发明电〔2026〕1号"
+        assert line in listing
+        assert "years after 2027 are unknown" in listing
+        one = stranger("calendar", "show", "2027", "--server", server).stdout
+        assert "2027-02-14, 2027-10-09" in one
+        unknown = stranger("calendar", "show", "2031", "--server", server, ok=False)
+        assert "clock.calendar_unknown" in unknown.stderr
+    gone = stranger("calendar", "show", "--server", server, ok=False)
+    assert "server.unreachable" in gone.stderr

@@ -73,6 +73,8 @@ def steps_to(office: Office, ledger: CaseLedger, doc_type: str) -> Case:
     case.do("Accepted", o.handler, {"opinion": "材料齐全，予以受理。"})
     if doc_type == "acceptance":
         return case
+    if doc_type == "extension":
+        return case.do("Extended", o.approver, EXTENSION)
     review = {"level": 1, "opinion": "agree", "comments": "同意。", "basis": "《办法》"}
     case.do("Reviewed", o.reviewer, review)
     outcome = "denied" if doc_type == "denial" else "approved"
@@ -103,8 +105,11 @@ def ledger(office: Office) -> Iterator[CaseLedger]:
     opened.close()
 
 
+EXTENSION = {"days": 10, "reason": "需要现场核查。", "notice": "现场核查时间另行通知。"}
+
 TYPES = [
     ("acceptance", "受理通知书", "济审批受〔2026〕1号"),
+    ("extension", "延期通知书", "济审批延〔2026〕1号"),
     ("supplement", "补正材料通知书", "济审批补〔2026〕1号"),
     ("not_accepted", "不予受理通知书", "济审批不受〔2026〕1号"),
     ("denial", "不予行政许可决定书", "济审批许不准〔2026〕1号"),
@@ -232,3 +237,56 @@ def test_the_applicant_downloads_a_notice_with_the_query_code(office: Office) ->
         assert wrong.status_code == 404 and wrong.json()["code"] == "case.not_found"
         none = client.get(url.replace("acceptance", "denial"), params={"code": code})
         assert none.status_code == 404 and none.json()["code"] == "document.not_found"
+
+
+def test_the_extension_notice_tells_the_reason_and_the_new_china_dated_deadline(
+    office: Office,
+) -> None:
+    ledger = office.home.open_ledger(office.db)  # no hooks: the notice is issued here
+    try:
+        # 16:55 UTC on 24 November is 00:55 on 25 November in China: every limit counts from
+        # the China day of acceptance, 25 November.
+        case = Case(office, ledger, at=datetime(2026, 11, 24, 16, 50, tzinfo=UTC))
+        o = office.sample
+        case.do("Applied", o.handler, applied_body("济南泉城食品有限公司"))
+        case.do("Accepted", o.handler, {"opinion": "材料齐全，予以受理。"})
+        case.do("Extended", o.approver, EXTENSION)
+        issued = issue_notice(
+            office.home, ledger, case.stream, "extension", now=case.at + timedelta(minutes=1)
+        )
+        text = page_text(issued.pdf, 4).text.replace(" ", "").replace("\n", "")
+        assert "延期通知书" in text and "办理结果：延长办理期限" in text
+        assert "因需要现场核查，本机关不能在原定期限内作出决定" in text  # the reason, fitted
+        assert "办理期限延长10个工作日" in text and "现场核查时间另行通知。" in text
+        # 10 committed + 10 extended working days from 25 November: 23 December (from the
+        # UTC day, 24 November, it would be the 22nd).
+        assert "本机关将于2026年12月23日前作出决定" in text
+        # 20 + 10 statutory days run into 2027, which the office has not published here: the
+        # notice gives the count, never a guessed date.
+        assert "法定办结期限延长至受理之日起第30个工作日" in text
+        verdict = verify_pdf(issued.pdf, office.home.trust(), at=NOW + timedelta(hours=20))
+        assert verdict.to_json()["verdict"] == "PASSED"
+    finally:
+        ledger.close()
+
+
+def test_a_denial_whose_decision_begins_with_the_template_s_words_reads_them_once(
+    office: Office,
+) -> None:
+    ledger = office.home.open_ledger(office.db)
+    try:
+        o = office.sample
+        case = Case(office, ledger).do("Applied", o.handler, applied_body("济南泉城食品有限公司"))
+        case.do("Accepted", o.handler, {"opinion": "材料齐全，予以受理。"})
+        review = {"level": 1, "opinion": "agree", "comments": "同意。", "basis": "《办法》"}
+        case.do("Reviewed", o.reviewer, review)
+        decision = "经审查，你单位的经营场所不符合《食品经营许可审查通则》的要求。"
+        case.do(
+            "Decided", o.approver, {**decided_body(T1), "outcome": "denied", "decision": decision}
+        )
+        issued = issue_notice(office.home, ledger, case.stream, "denial", now=NOW)
+        text = page_text(issued.pdf, 4).text.replace(" ", "").replace("\n", "")
+        assert "经审查，经审查" not in text
+        assert "经审查，你单位的经营场所不符合《食品经营许可审查通则》的要求。" in text
+    finally:
+        ledger.close()

@@ -258,6 +258,7 @@ POOR = {
     "channel": "offline",
     "indicators": {"服务态度": "非常不满意", "服务效率": "基本满意"},
     "comment": "窗口让我跑了三次",
+    "on_behalf": "query_code_holder",  # made with the query code, signed by the seal service
 }
 
 
@@ -268,6 +269,11 @@ def test_a_poor_rating_opens_a_rectification_answered_once(world: World) -> None
     wrong = {**POOR, "indicators": {"平台操作性": "满意"}}  # an online indicator
     assert case.codes("Rated", o.seal_service, wrong) == ["body.invalid"]
     assert case.codes("Rated", o.handler, POOR) == ["role.wrong_for_step"]
+    # The seal service signs a rating only saying in its body for whom.
+    unsaid = {k: v for k, v in POOR.items() if k != "on_behalf"}
+    assert case.codes("Rated", o.seal_service, unsaid) == ["role.wrong_for_step"]
+    other = {**POOR, "on_behalf": "staff:wang.li"}
+    assert case.codes("Rated", o.seal_service, other) == ["body.invalid"]
     case.do("Rated", o.seal_service, POOR)
     assert case.state.reform.poor and case.state.status == "delivered"
     assert case.codes("Rated", o.seal_service, POOR) == ["order.not_allowed"]
@@ -283,6 +289,9 @@ def test_the_applicant_rates_with_their_own_key_and_nobody_else_as_applicant(
     stranger = Signer("applicant:other", "applicant", PrivateKey.generate())
     good = {"level": "非常满意", "channel": "online", "indicators": {"办事效率": "非常满意"}}
     assert case.codes("Rated", stranger, good) == ["role.missing"]
+    # Their own key signs their own rating: it claims to be recorded for no one.
+    claimed = {**good, "on_behalf": "query_code_holder"}
+    assert case.codes("Rated", applicant, claimed) == ["role.wrong_for_step"]
     case.do("Rated", applicant, good)
     assert not case.state.reform.poor
     assert case.codes("RectificationReplied", world.office.handler) == ["order.not_allowed"]
