@@ -1,14 +1,17 @@
 """Signed case steps per second through the HTTP API, against the library in the same run.
 
 For SQLite and PostgreSQL: uvicorn serves ``api.app:create_app`` for a real organisation folder
-(Merkle log attached, read models following) in a subprocess on a loopback port; 32 client
-threads (httpx) post pre-signed envelopes — Applied, Accepted, Reviewed, Decided of many
-cases, each case's steps in order — and every request's latency is kept. Baselines, measured
-in the same run on fresh databases of the same kind: ``CaseLedger.append`` alone (the ratio's
-denominator), and the ledger with the log and read models attached, as the server runs it.
+(Merkle log in the ledger's transactions, read models and result sealing following in their
+own threads) in subprocesses on a loopback port — on PostgreSQL also with 2 and 4 worker
+processes; 32 client threads (httpx) post pre-signed envelopes — Applied, Accepted, Reviewed,
+Decided of many cases, each case's steps in order — and every request's latency is kept.
+Baselines, measured in the same run on fresh databases of the same kind, one caller:
+``CaseLedger.append`` of a bare ledger without log (the ratio's denominator), and the office's
+ledger with its log and the read models following inline.
 Prints a table, then one JSON line of figures.
 
-    .venv/bin/python bench/http.py [--cases 200] [--clients 32] [--no-postgres]
+    .venv/bin/python bench/http_api.py [--cases 200] [--clients 32] [--no-postgres]
+                                       [--workers 1,2,4]
 """
 
 from __future__ import annotations
@@ -46,9 +49,9 @@ from ledger.envelope import Envelope  # noqa: E402
 from ledger.personal import Opening  # noqa: E402
 from ledger.sample import SampleOffice, applied_body, decided_body  # noqa: E402
 from ledger.store.application import CaseLedger  # noqa: E402
+from ledger.store.compose import open_ledger  # noqa: E402
 from ledger.store.personal_store import commitments_in  # noqa: E402
 from ledger.store.read_models import ReadModels  # noqa: E402
-from ledger.store.storage import open_store  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -82,15 +85,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(home: Path, db: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(home: Path, db: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ, CASELEDGER_HOME=str(home), CASELEDGER_PUBLIC_RATE_PER_MINUTE="1000000")
     env["CASELEDGER_DB"] = db
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    command += ["--workers", str(workers)] if workers > 1 else []
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(1200):
         try:
             httpx.get(f"{base}/v1/trust.json", timeout=1)
             return server, base
@@ -171,11 +175,11 @@ def run_library(ledger: CaseLedger, office: SampleOffice, count: int) -> float:
 def bare_ledger(home: OrgHome, office: SampleOffice, db: str) -> CaseLedger:
     """The ledger alone: no log, no read models."""
     root = {office.root_key.key_id: office.root_key.public_key}
-    return CaseLedger(open_store(db), org=office.org, root_keys=root)
+    return open_ledger(db, org=office.org, root_keys=root)
 
 
 def full_ledger(home: OrgHome, db: str) -> CaseLedger:
-    """The ledger as the server runs it: Merkle log and read models following each append."""
+    """The office's ledger with its Merkle log, and the read models following each append."""
     ledger = home.open_ledger(db)
     ReadModels(ledger.store.engine()).attach(ledger)
     return ledger
@@ -193,14 +197,14 @@ def drop_schema(schema: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def measure(backend: str, count: int, clients: int, folder: Path) -> dict[str, Any]:
-    home, office = make_home(folder / f"home-{backend}")
+def measure(backend: str, count: int, clients: int, folder: Path, workers: int) -> dict[str, Any]:
+    home, office = make_home(folder / f"home-{backend}-{workers}")
     schemas = [pg_schema() for _ in range(3)] if backend == "postgres" else []
     dbs = [f"{PG}?schema={s}" for s in schemas] or [
-        str(folder / f"{backend}-{n}.db") for n in ("http", "bare", "full")
+        str(folder / f"{backend}-{workers}-{n}.db") for n in ("http", "bare", "full")
     ]
     try:
-        server, base = start_server(home.path, dbs[0])
+        server, base = start_server(home.path, dbs[0], workers)
         try:
             now = datetime.now(UTC).replace(microsecond=0)
             for envelope in office.directory_envelopes(now - timedelta(minutes=2)):
@@ -213,7 +217,7 @@ def measure(backend: str, count: int, clients: int, folder: Path) -> dict[str, A
             rate, latencies = run_http(base, cases(office, count, now), clients)
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            server.wait(timeout=60)
         bare = run_library(bare_ledger(home, office, dbs[1]), office, count)
         full = run_library(full_ledger(home, dbs[2]), office, count)
     finally:
@@ -221,6 +225,7 @@ def measure(backend: str, count: int, clients: int, folder: Path) -> dict[str, A
             drop_schema(schema)
     ordered = sorted(latencies)
     return {
+        "workers": workers,
         "http_steps_per_s": round(rate, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 2),
         "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2),
@@ -237,22 +242,28 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--workers", default="1,2,4", help="PostgreSQL server processes")
     args = parser.parse_args()
-    backends = ["sqlite"] if args.no_postgres else ["sqlite", "postgres"]
-    results: dict[str, Any] = {}
+    runs = [("sqlite", 1)]
+    if not args.no_postgres:
+        runs += [("postgres", int(n)) for n in args.workers.split(",")]
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for backend in backends:
-            results[backend] = measure(backend, args.cases, args.clients, Path(tmp))
-    header = ("backend", "HTTP/s", "p50 ms", "p99 ms", "lib/s", "lib+log+rm/s", "ratio")
-    print("{:<10}{:>9}{:>9}{:>9}{:>9}{:>14}{:>8}".format(*header))
-    for backend, r in results.items():
+        for backend, workers in runs:
+            row = measure(backend, args.cases, args.clients, Path(tmp), workers)
+            results.append({"backend": backend, **row})
+    header = ("backend", "procs", "HTTP/s", "p50 ms", "p99 ms", "lib/s", "lib+log+rm/s", "ratio")
+    print("{:<10}{:>6}{:>9}{:>9}{:>9}{:>9}{:>14}{:>8}".format(*header))
+    for r in results:
         print(
-            f"{backend:<10}{r['http_steps_per_s']:>9}{r['p50_ms']:>9}{r['p99_ms']:>9}"
-            f"{r['library_steps_per_s']:>9}"
+            f"{r['backend']:<10}{r['workers']:>6}{r['http_steps_per_s']:>9}{r['p50_ms']:>9}"
+            f"{r['p99_ms']:>9}{r['library_steps_per_s']:>9}"
             f"{r['library_with_log_and_read_models_steps_per_s']:>14}"
             f"{r['ratio_http_to_library']:>8}"
         )
-    print(json.dumps({"bench": "http", "clients": args.clients, "cases": args.cases, **results}))
+    print(
+        json.dumps({"bench": "http", "clients": args.clients, "cases": args.cases, "runs": results})
+    )
 
 
 if __name__ == "__main__":
