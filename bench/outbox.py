@@ -23,6 +23,7 @@ from ledger.client import StreamWriter
 from ledger.personal import commit
 from ledger.sample import SampleOffice, applied_body, decided_body
 from ledger.store.application import CaseLedger
+from ledger.store.compose import open_ledger
 from ledger.store.outbox import OUTBOX_METADATA, Outbox, out_messages, out_tracking
 from ledger.store.storage import open_store
 
@@ -60,9 +61,8 @@ def main() -> None:
     office = SampleOffice()
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "bench.db")
-        ledger = CaseLedger(
-            store, org=office.org, root_keys={office.root_key.key_id: office.root_key.public_key}
-        )
+        root_keys = {office.root_key.key_id: office.root_key.public_key}
+        ledger = open_ledger(store.url, org=office.org, root_keys=root_keys)
         filled(ledger, office, args.cases)
         engine = store.engine()
         OUTBOX_METADATA.create_all(engine)

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from ledger.envelope import Envelope
 from ledger.sample import SampleOffice
 from ledger.store.application import CaseLedger
+from ledger.store.compose import open_ledger
 from ledger.store.read_models import ReadModels, fold_case, rm_cases, rm_tracking, summary_of
 from ledger.store.read_models.tables import upsert
 from ledger.store.storage import Store, open_store
@@ -40,7 +41,7 @@ T1 = datetime(2026, 11, 24, 1, 0, 0, tzinfo=UTC)
 
 def filled(store: Store, office: SampleOffice, cases: int) -> CaseLedger:
     root_keys = {office.root_key.key_id: office.root_key.public_key}
-    ledger = CaseLedger(store, org=office.org, root_keys=root_keys)
+    ledger = open_ledger(store.url, org=office.org, root_keys=root_keys)
     for envelope in office.directory_envelopes(T0):
         ledger.append(envelope)
     for n in range(cases):

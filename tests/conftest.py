@@ -16,6 +16,7 @@ import pytest
 
 from ledger.sample import SampleOffice
 from ledger.store.application import CaseLedger
+from ledger.store.compose import open_ledger
 from ledger.store.storage import Store, open_store
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -58,8 +59,8 @@ def office() -> SampleOffice:
 
 def new_ledger(store: Store, office: SampleOffice) -> CaseLedger:
     """A CaseLedger for ``office`` on ``store`` (the directory is not yet written)."""
-    return CaseLedger(
-        store, org=office.org, root_keys={office.root_key.key_id: office.root_key.public_key}
+    return open_ledger(
+        store.url, org=office.org, root_keys={office.root_key.key_id: office.root_key.public_key}
     )
 
 
@@ -141,9 +142,7 @@ def _identity_numbers_left(session: pytest.Session) -> dict[str, list[str]]:
     if factory is None or getattr(factory, "_basetemp", None) is None:
         return {}
     root = factory.getbasetemp()
-    return {
-        str(root / name): sorted(numbers) for name, numbers in id_numbers_in_tree(root).items()
-    }
+    return {str(root / name): sorted(numbers) for name, numbers in id_numbers_in_tree(root).items()}
 
 
 def pytest_testnodedown(node: object, error: object) -> None:

@@ -26,7 +26,7 @@ from ledger.errors import RulesRefused
 from ledger.personal import commit, is_commitment
 from ledger.signing import PrivateKey
 from ledger.store.application import CaseLedger
-from ledger.store.storage import open_store
+from ledger.store.compose import open_ledger
 
 T0 = datetime.fromisoformat("2026-11-23T01:00:00+00:00")
 T1 = datetime.fromisoformat("2026-11-24T01:00:00+00:00")
@@ -312,9 +312,7 @@ class Run:
     def __init__(self, path: Path, spec: dict[str, Any]) -> None:
         self.root = PrivateKey.generate()
         self.admin = Signer("staff:admin", "admin", PrivateKey.generate())
-        self.ledger = CaseLedger(
-            open_store(path), org=ORG, root_keys={self.root.key_id: self.root.public_key}
-        )
+        self.ledger = open_ledger(path, org=ORG, root_keys={self.root.key_id: self.root.public_key})
         self.directory = StreamWriter(f"directory:{ORG}")
         self.case = StreamWriter(f"case:{uuid.UUID(int=0x5EED)}")
         self.applicant = Signer(APPLICANT, "applicant", PrivateKey.generate())
@@ -509,7 +507,7 @@ def test_the_ledger_admits_exactly_what_the_model_admits(spec: dict[str, Any]) -
 
 def assert_folds_to_the_model(path: Path, run: Run) -> None:
     """A fresh ledger on the same file folds the stored case to the model's state."""
-    fresh = CaseLedger(open_store(path), org=ORG, root_keys=run.ledger.root_keys)
+    fresh = open_ledger(path, org=ORG, root_keys=run.ledger.root_keys)
     try:
         if run.model.status is None:
             assert fresh.head(run.case.stream) == (0, None)
