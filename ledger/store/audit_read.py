@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
-import sys
+import platform
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -187,6 +187,4 @@ def _context() -> multiprocessing.context.BaseContext:
     # is safe here although the caller holds database connections, and perhaps their
     # threads: a worker only reads what it is handed, takes no lock of theirs, and
     # multiprocessing ends it with os._exit, so no inherited connection is used or closed.
-    if sys.platform == "linux":
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    return multiprocessing.get_context("fork" if platform.system() == "Linux" else "spawn")
