@@ -43,17 +43,19 @@ def audit_with_log(
     *,
     progress: bool = False,
     held: Sequence[Path] = (),
+    workers: int = 1,
 ) -> AuditReport:
     """Replay every stream through the rules, check commit order against signing times,
     then check the log against the ledger, its checkpoints against ``log_verifier_key`` (the
     trust file's), and the tree against the checkpoint kept outside the database and each
-    checkpoint file in ``held`` (the auditor's own)."""
+    checkpoint file in ``held`` (the auditor's own). ``workers`` processes read the stored
+    records and check their signatures (:meth:`CaseLedger.audit`)."""
     from dataclasses import replace
 
     def show(count: int) -> None:
         typer.echo(f"  … {count} envelopes replayed", err=True)
 
-    report = ledger.audit(progress=show if progress else None)
+    report = ledger.audit(progress=show if progress else None, workers=workers)
     engine = ledger.store.engine()
     try:
         aside = tuple(e.to_json() for e in set_aside_in(engine))
