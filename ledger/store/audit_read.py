@@ -105,9 +105,10 @@ def _check_signature(
     public_key = keys.get(kid) or applicants.get(kid)
     if public_key is None and envelope.type == "Applied":
         public_key = _applicant_key(envelope)
-        if public_key is not None:
-            applicants[kid] = public_key
-    if public_key is None or key_id(public_key) != kid:
+        if public_key is None or key_id(public_key) != kid:
+            return
+        applicants[kid] = public_key
+    if public_key is None:
         return
     # A signature that fails here is checked again by the rules, which say so.
     with contextlib.suppress(CaseLedgerError):
