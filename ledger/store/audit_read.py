@@ -21,6 +21,7 @@ import multiprocessing
 import platform
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -177,8 +178,16 @@ class Reader:
         # The keys go with every chunk: some fifty bytes a key beside some 300 KB of records,
         # and so the workers could start before the directory was read.
         tasks = [(list(payloads[i : i + size]), keys) for i in range(0, len(payloads), size)]
-        for chunk in self._pool.map(_read_in_worker, tasks):
-            yield from chunk
+        try:
+            for chunk in self._pool.map(_read_in_worker, tasks):
+                yield from chunk
+        except BrokenProcessPool:
+            # A worker killed from outside (out of memory, most likely): the audit cannot
+            # say anything of the records it held, so it stops rather than report them.
+            raise CaseLedgerError(
+                f"an audit worker process stopped before it finished (of {self.workers})",
+                code="audit.worker_lost",
+            ) from None
 
 
 def _context() -> multiprocessing.context.BaseContext:

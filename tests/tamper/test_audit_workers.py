@@ -4,6 +4,8 @@ whose application another worker read, and on hostile streams."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,9 +14,12 @@ from hypothesis import HealthCheck, given, settings
 
 from ledger.client import Signer, StreamWriter
 from ledger.envelope import Envelope, seal_envelope
+from ledger.errors import CaseLedgerError
+from ledger.messages import message
 from ledger.sample import applied_body
 from ledger.signing import PrivateKey
 from ledger.store.audit import AuditReport, StoredRecord, audit_records
+from ledger.store.audit_read import Reader, payload
 from tests.tamper.test_audit_tamper import T1, TAMPERS, Scene
 from tests.tamper.test_audit_tamper import scene as scene  # the fixture
 from tests.unit.test_replay import OFFICE, directory_with, hostile_streams
@@ -113,3 +118,17 @@ def test_workers_agree_on_hostile_streams(streams: tuple[list[Envelope], list[En
     directory, case = streams
     envelopes = [*directory, *case]
     same(audit(envelopes, 1), audit(envelopes, 2))
+
+
+def test_a_worker_killed_from_outside_stops_the_audit_with_a_code() -> None:
+    envelopes = [*directory_with(), *applicant_case()]
+    payloads = [payload(StoredRecord(i, e.stream, e.seq, e.text, e.hash)) for i, e in
+                enumerate(envelopes)]  # fmt: skip
+    with Reader(2) as reader:
+        pool = reader._pool
+        assert pool is not None
+        os.kill(pool.submit(os.getpid).result(), signal.SIGKILL)
+        with pytest.raises(CaseLedgerError) as caught:
+            list(reader.read(payloads, {}))
+    assert caught.value.code == "audit.worker_lost"
+    assert message("audit.worker_lost")
