@@ -25,7 +25,7 @@ from ledger.sample import SampleOffice, sample_material_files
 from ledger.store.application import CaseLedger
 from ledger.store.audit import AuditReport, Finding
 from ledger.store.bundles import build_bundle
-from ledger.store.log_audit import audit_commit_times, audit_log
+from ledger.store.log_audit import audit_log
 from ledger.store.materials import FolderMaterials
 from ledger.store.read_models import set_aside_in
 
@@ -62,7 +62,7 @@ def audit_with_log(
     finally:
         engine.dispose()
     report = replace(report, set_aside=aside)
-    findings = audit_commit_times(ledger.all_notifications())
+    findings = list(report.backdated)
     summary = report.log
     if ledger.log is not None:
         anchors = [(f"the checkpoint file {path}", _read_checkpoint(path)) for path in held]

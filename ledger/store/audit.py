@@ -47,6 +47,11 @@ class AuditReport:
     # published calendar counts. The office's conduct, not the ledger's integrity: reported
     # beside the findings, they do not fail the audit.
     time_limits: tuple[Finding, ...] = ()
+    # Envelopes dated long before one committed earlier (``time.backdated``, see
+    # :func:`ledger.store.log_audit.audit_commit_times`), found from the envelopes this audit
+    # read, so that the audit with the log need not read and parse them all again. Not yet
+    # among the findings: the audit with the log adds them (``cli.jobs.audit_with_log``).
+    backdated: tuple[Finding, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -88,31 +93,38 @@ def audit_records(
         replay = StreamReplay(org, root_keys, same_person)
         filing = _Filing(stream_key)
         directory_key = filing.key(replay.directory.stream)
+        read: list[tuple[int, str, Envelope] | None] = [None] * len(records)  # commit order
         directory = [(i, r) for i, r in enumerate(records) if r.stream_key == directory_key]
         cases = [(i, r) for i, r in enumerate(records) if r.stream_key != directory_key]
         # The directory is read first, here: its keys are those the case steps are checked under.
-        for (index, record), read in _zip(directory, reader, dict(root_keys)):
-            envelope = filing.filed(index, record, read)
+        for (index, record), got in _zip(directory, reader, dict(root_keys)):
+            envelope = filing.filed(index, record, got)
             if envelope is not None:
+                read[index] = (record.position, envelope.stream, envelope)
                 replay.directory_step(envelope, record.position)
         keys = {**root_keys, **{kid: k.public_key for kid, k in replay.directory.keys.items()}}
         deadlines = DeadlineTracker()
-        for count, ((index, record), read) in enumerate(_zip(cases, reader, keys), start=1):
+        for count, ((index, record), got) in enumerate(_zip(cases, reader, keys), start=1):
             if progress is not None and count % 1000 == 0:
                 progress(count)
-            envelope = filing.filed(index, record, read)
+            envelope = filing.filed(index, record, got)
             if envelope is not None:
+                read[index] = (record.position, envelope.stream, envelope)
                 replay.case_step(envelope, record.position)
                 deadlines.step(envelope)
     time_limits = tuple(
         Finding(stream, seq, code, detail)
         for stream, seq, code, detail in deadlines.findings(replay.cases, replay.directory)
     )
+    # Imported here: the log's audit builds on this module's findings.
+    from ledger.store.log_audit import audit_commit_times
+
     return AuditReport(
         envelopes=len(records),
         streams=len({r.stream_key for r in records}),
         findings=(*filing.findings(), *replay.findings),
         time_limits=time_limits,
+        backdated=tuple(audit_commit_times(r for r in read if r is not None)),
     )
 
 

@@ -202,12 +202,12 @@ def test_audit_with_workers_prints_the_same_report(demo_home: Path, tmp_path: Pa
         state = admin.state(stream, 3)
         state["envelope"] = state["envelope"].replace('"seq":3', '"seq":4')
         admin.set_state(stream, 3, state)
+        code, report = both()
+        assert code == 1
+        findings = report["findings"]
+        assert isinstance(findings, list)
+        assert {"store.hash_mismatch", "chain.seq_mismatch"} <= {f["code"] for f in findings}
     finally:
         admin.close()
-    code, report = both()
-    assert code == 1
-    findings = report["findings"]
-    assert isinstance(findings, list)
-    assert {"store.hash_mismatch", "chain.seq_mismatch"} <= {f["code"] for f in findings}
     refused = runner.invoke(app, [*args, "--workers", "0"])
     assert refused.exit_code == 2

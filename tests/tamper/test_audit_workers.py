@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from cli.jobs import audit_with_log
 from ledger.client import Signer, StreamWriter
 from ledger.envelope import Envelope, seal_envelope
 from ledger.errors import CaseLedgerError
@@ -20,6 +21,7 @@ from ledger.sample import applied_body
 from ledger.signing import PrivateKey
 from ledger.store.audit import AuditReport, StoredRecord, audit_records
 from ledger.store.audit_read import Reader, payload
+from ledger.store.log_audit import audit_commit_times
 from tests.tamper.test_audit_tamper import T1, TAMPERS, Scene
 from tests.tamper.test_audit_tamper import scene as scene  # the fixture
 from tests.unit.test_replay import OFFICE, directory_with, hostile_streams
@@ -29,6 +31,7 @@ def same(one: AuditReport, other: AuditReport) -> None:
     # Whole findings, in order: stream, seq, code, detail, store position and step type.
     assert other.findings == one.findings
     assert other.time_limits == one.time_limits
+    assert other.backdated == one.backdated
     assert (other.envelopes, other.streams) == (one.envelopes, one.streams)
 
 
@@ -132,3 +135,22 @@ def test_a_worker_killed_from_outside_stops_the_audit_with_a_code() -> None:
             list(reader.read(payloads, {}))
     assert caught.value.code == "audit.worker_lost"
     assert message("audit.worker_lost")
+
+
+def test_steps_dated_long_before_one_committed_earlier_are_found_in_the_same_reading(
+    scene: Scene,
+) -> None:
+    late = scene.office.case_until_decided(T1 - timedelta(hours=2))
+    for envelope in late:  # committed after the scene's case, dated two hours before it
+        scene.ledger.append(envelope)
+    one = scene.ledger.audit()
+    assert one.ok  # the commit order is the log audit's finding, added beside the rules'
+    assert list(one.backdated) == audit_commit_times(scene.ledger.all_notifications())
+    assert {(f.stream, f.seq, f.code) for f in one.backdated} == {
+        (late[0].stream, seq, "time.backdated") for seq in range(1, len(late) + 1)
+    }
+    same(one, scene.ledger.audit(workers=2))
+    # The audit with the log reports them among its findings, read once.
+    with_log = audit_with_log(scene.ledger, "", workers=2)
+    assert [f for f in with_log.findings if f.code == "time.backdated"] == list(one.backdated)
+    assert not with_log.ok
