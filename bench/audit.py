@@ -1,14 +1,19 @@
 """Envelopes audited per second (CaseLedger.audit) against bare Ed25519 verifications per second.
 
-    .venv/bin/python bench/audit.py [--cases 800] [--backends sqlite,postgres] [--profile]
+    .venv/bin/python bench/audit.py [--cases 800] [--workers N] [--backends sqlite,postgres]
+                                    [--profile]
 
 The ledger holds the sample directory and ``cases`` four-step cases (a few thousand envelopes).
 Ours: a full audit — every stored row read back, parsed, hash and chain checked, signature
-verified and the rules re-run. Baseline: nacl's VerifyKey.verify over each envelope's signing
-bytes (same messages, same keys, keys parsed once), single process. Also measured: parsing
-alone (Envelope.from_bytes); the same signature checks spread over every core with a
-ProcessPoolExecutor; and (with --profile, or when the ratio is under 0.7) where the audit's
-time goes. Prints a table, then one JSON line per backend.
+verified and the rules re-run — in one process, and with ``--workers`` processes reading the
+records and checking the signatures (``CaseLedger.audit(workers=N)``, the workers started
+and stopped within each timed audit, as ``caseledger audit --workers N`` does). Baseline:
+nacl's VerifyKey.verify over each envelope's signing bytes (same messages, same keys, keys
+parsed once), single process. Also measured: parsing alone (Envelope.from_bytes); the bare
+signature checks spread over ``--workers`` processes; and (with --profile, or when the
+single-process ratio is under 0.7) where the single-process audit's time goes. Prints a
+table, then one JSON line per backend; each line carries the load average the run began
+under, since other work on the machine moves these figures.
 """
 
 from __future__ import annotations
@@ -133,7 +138,9 @@ class Fresh:
         self.tmp.cleanup()
 
 
-def measure(backend: str, cases: int, rounds: int, profile: bool) -> tuple[dict[str, Any], str]:
+def measure(
+    backend: str, cases: int, rounds: int, workers: int, profile: bool
+) -> tuple[dict[str, Any], str]:
     office = SampleOffice()
     fresh = Fresh(backend)
     try:
@@ -141,16 +148,18 @@ def measure(backend: str, cases: int, rounds: int, profile: bool) -> tuple[dict[
         try:
             report = ledger.audit()
             assert report.ok and report.envelopes == len(envelopes)
+            assert ledger.audit(workers=workers).findings == report.findings
             checks = checks_of(office, envelopes)
             texts = [e.raw for e in envelopes]
             n = len(envelopes)
-            workers = os.cpu_count() or 1
+            load = os.getloadavg()[0]
             with ProcessPoolExecutor(workers) as pool:
                 pooled(pool, checks, workers)()  # start the workers before timing
                 rates = best_rates(
                     rounds,
                     {
                         "audit": (n, ledger.audit),
+                        "audit_workers": (n, lambda: ledger.audit(workers=workers)),
                         "verify": (n, lambda: verify_all(checks)),
                         "parse": (n, lambda: [Envelope.from_bytes(t) for t in texts]),
                         "pool": (n, pooled(pool, checks, workers)),
@@ -168,11 +177,16 @@ def measure(backend: str, cases: int, rounds: int, profile: bool) -> tuple[dict[
         "ours_per_s": round(rates["audit"], 1),
         "baseline_per_s": round(rates["verify"], 1),
         "ratio": round(rates["audit"] / rates["verify"], 3),
-        "parse_per_s": round(rates["parse"], 1),
         "workers": workers,
+        "ours_workers_per_s": round(rates["audit_workers"], 1),
+        "ratio_workers": round(rates["audit_workers"] / rates["verify"], 3),
+        "workers_speedup": round(rates["audit_workers"] / rates["audit"], 2),
+        "parse_per_s": round(rates["parse"], 1),
         "pool_verify_per_s": round(rates["pool"], 1),
         "pool_speedup": round(rates["pool"] / rates["verify"], 2),
         "signature_share": round(share, 3),
+        "cores": os.cpu_count(),
+        "load_1m": round(load, 2),
     }
     return row, top if profile or row["ratio"] < GOAL else ""
 
@@ -181,24 +195,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=800)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    results = [measure(b, args.cases, args.rounds, args.profile) for b in args.backends.split(",")]
+    results = [
+        measure(b, args.cases, args.rounds, args.workers, args.profile)
+        for b in args.backends.split(",")
+    ]
     for row, top in results:
         if top:
             print(f"--- where {row['backend']} audit time goes (cProfile, by own time) ---")
             print(top)
     print(
-        f"{'backend':<9} {'envelopes':>9} {'audit/s':>9} {'verify/s':>9} {'ratio':>6} "
-        f"{'parse/s':>9} {'pool/s':>9} {'pool x':>6} {'sig share':>9}"
+        f"{'backend':<9} {'envelopes':>9} {'verify/s':>9} {'audit/s':>9} {'ratio':>6} "
+        f"{'workers':>7} {'audit N/s':>9} {'ratio':>6} {'speedup':>7} {'parse/s':>9} "
+        f"{'pool/s':>9} {'pool x':>6} {'sig share':>9} {'load':>5}"
     )
     for row, _ in results:
         print(
-            f"{row['backend']:<9} {row['envelopes']:>9} {row['ours_per_s']:>9.1f} "
-            f"{row['baseline_per_s']:>9.1f} {row['ratio']:>6.3f} {row['parse_per_s']:>9.1f} "
-            f"{row['pool_verify_per_s']:>9.1f} "
-            f"{row['pool_speedup']:>6.2f} {row['signature_share']:>9.3f}"
+            f"{row['backend']:<9} {row['envelopes']:>9} {row['baseline_per_s']:>9.1f} "
+            f"{row['ours_per_s']:>9.1f} {row['ratio']:>6.3f} {row['workers']:>7} "
+            f"{row['ours_workers_per_s']:>9.1f} {row['ratio_workers']:>6.3f} "
+            f"{row['workers_speedup']:>7.2f} {row['parse_per_s']:>9.1f} "
+            f"{row['pool_verify_per_s']:>9.1f} {row['pool_speedup']:>6.2f} "
+            f"{row['signature_share']:>9.3f} {row['load_1m']:>5.2f}"
         )
     for row, _ in results:
         print(json.dumps(row))

@@ -27,7 +27,7 @@ from ledger.sample import SampleOffice, sample_material_files
 from ledger.store.application import CaseLedger
 from ledger.store.audit import AuditReport, Finding
 from ledger.store.bundles import build_bundle
-from ledger.store.log_audit import audit_commit_times, audit_log
+from ledger.store.log_audit import audit_log
 from ledger.store.materials import FolderMaterials
 from ledger.store.read_models import set_aside_in
 
@@ -45,24 +45,26 @@ def audit_with_log(
     *,
     progress: bool = False,
     held: Sequence[Path] = (),
+    workers: int = 1,
 ) -> AuditReport:
     """Replay every stream through the rules, check commit order against signing times,
     then check the log against the ledger, its checkpoints against ``log_verifier_key`` (the
     trust file's), and the tree against the checkpoint kept outside the database and each
-    checkpoint file in ``held`` (the auditor's own)."""
+    checkpoint file in ``held`` (the auditor's own). ``workers`` processes read the stored
+    records and check their signatures (:meth:`CaseLedger.audit`)."""
     from dataclasses import replace
 
     def show(count: int) -> None:
         typer.echo(say("audit.replayed", count=count), err=True)
 
-    report = ledger.audit(progress=show if progress else None)
+    report = ledger.audit(progress=show if progress else None, workers=workers)
     engine = ledger.store.engine()
     try:
         aside = tuple(e.to_json() for e in set_aside_in(engine))
     finally:
         engine.dispose()
     report = replace(report, set_aside=aside)
-    findings = audit_commit_times(ledger.all_notifications())
+    findings = list(report.backdated)
     summary = report.log
     if ledger.log is not None:
         anchors = [(f"the checkpoint file {path}", _read_checkpoint(path)) for path in held]

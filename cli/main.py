@@ -173,6 +173,15 @@ def audit(
             help="Where the files are kept: folder, folder:PATH, database or s3://….",
         ),
     ] = "folder",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes that read the stored records and check their signatures "
+            "(读取记录并验签的进程数); the rules run in order in one. Same findings for any N.",
+        ),
+    ] = 1,
 ) -> None:
     """Replay every stream and the log, check every recorded document is kept; exit 0 only if
     nothing is wrong."""
@@ -188,6 +197,7 @@ def audit(
             org_home.trust().log_verifier_key,
             progress=not as_json,
             held=checkpoint or (),
+            workers=workers,
         )
         if materials:
             report = with_material_findings(report, ledger, org_home, materials_store)

@@ -50,6 +50,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "directory.invalid": ("该目录变更与现有目录矛盾", "the change contradicts the directory"),
     "envelope.malformed": ("不是格式正确的签名记录", "not a well-formed envelope"),
     "store.hash_mismatch": ("存储的哈希与内容不符", "the stored hash does not match the text"),
+    "audit.worker_lost": (
+        "审计工作进程意外终止：请减少 --workers 后重试",
+        "an audit worker process stopped: retry with fewer --workers",
+    ),
     # Envelopes and JSON
     "envelope.fields": ("签名记录字段不全或多余", "envelope fields wrong"),
     "envelope.stream": ("案件流名称不正确", "the stream name is wrong"),

@@ -7,7 +7,7 @@ against exactly the same state.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -153,7 +153,7 @@ class CaseState:
         participants = self.participants
         if capacity is not None and capacity not in self.capacities_of(envelope.actor.id):
             participants = (*participants, Participation(envelope.actor.id, capacity))
-        return replace(
+        return _replaced(
             self,
             seq=envelope.seq,
             head_hash=envelope.hash,
@@ -161,3 +161,14 @@ class CaseState:
             participants=participants,
             **changes,
         )
+
+
+_FIELDS = tuple(f.name for f in fields(CaseState))
+
+
+def _replaced(state: CaseState, **changes: Any) -> CaseState:
+    """``dataclasses.replace(state, **changes)`` at half the cost (every field is an init
+    field): the fold runs it once a step, at append and for every step an audit replays."""
+    values = {name: getattr(state, name) for name in _FIELDS}
+    values.update(changes)
+    return CaseState(**values)

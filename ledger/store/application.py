@@ -446,8 +446,11 @@ class CaseLedger:
     def stream_ids(self) -> set[uuid.UUID]:
         return {n.originator_id for n in self._iter_raw_notifications()}
 
-    def audit(self, progress: Callable[[int], None] | None = None) -> AuditReport:
-        """Replay every stored event, raw, through the rules (see :mod:`ledger.store.audit`)."""
+    def audit(
+        self, progress: Callable[[int], None] | None = None, *, workers: int = 1
+    ) -> AuditReport:
+        """Replay every stored event, raw, through the rules (see :mod:`ledger.store.audit`);
+        ``workers`` > 1 reads and checks the signatures in that many processes."""
         records = (
             record_from_state(n.id, str(n.originator_id), n.originator_version, n.state)
             for n in self._iter_raw_notifications()
@@ -459,6 +462,7 @@ class CaseLedger:
             stream_key=lambda name: str(stream_uuid(name)),
             progress=progress,
             same_person=self.personal.same_person if self.personal else None,
+            workers=workers,
         )
 
     def _iter_raw_notifications(self, batch: int = 1000) -> Iterator[Any]:

@@ -175,3 +175,39 @@ def test_witness_cosigns_consistent_growth_and_refuses_a_fork(
         app, ["witness", "cosign", str(forged), "--state", str(state), "--log-key", log_key]
     )
     assert refused.exit_code != 0
+
+
+def test_audit_with_workers_prints_the_same_report(demo_home: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from ledger.store.storage import open_store
+    from tests.tamper.test_audit_tamper import Admin
+
+    home = tmp_path / "copy"
+    shutil.copytree(demo_home, home)
+    args = ["audit", "--home", str(home), "--json"]
+
+    def both() -> tuple[int, dict[str, object]]:
+        one, two = (runner.invoke(app, [*args, "--workers", n]) for n in ("1", "2"))
+        assert one.exit_code == two.exit_code, two.output
+        assert json.loads(one.output) == json.loads(two.output)
+        return one.exit_code, json.loads(one.output)
+
+    assert both()[0] == 0
+    bundle = json.loads((demo_home / "case-bundle.json").read_text())
+    stream = json.loads(bundle["envelopes"][2])["stream"]
+    admin = Admin(open_store(home / "caseledger.db"))
+    try:
+        admin.drop_guard()
+        state = admin.state(stream, 3)
+        state["envelope"] = state["envelope"].replace('"seq":3', '"seq":4')
+        admin.set_state(stream, 3, state)
+        code, report = both()
+        assert code == 1
+        findings = report["findings"]
+        assert isinstance(findings, list)
+        assert {"store.hash_mismatch", "chain.seq_mismatch"} <= {f["code"] for f in findings}
+    finally:
+        admin.close()
+    refused = runner.invoke(app, [*args, "--workers", "0"])
+    assert refused.exit_code == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -114,6 +115,51 @@ def test_verify_with_another_key_raises_signature_invalid() -> None:
     with pytest.raises(SignatureInvalid) as caught:
         signed().verify_with(PrivateKey.generate().public_key)
     assert caught.value.code == "sig.invalid"
+
+
+def test_a_verified_signature_is_remembered_for_that_key_only() -> None:
+    env = signed()
+    assert env.verified_key is None  # parsed, not yet checked
+    env.verify_with(KEY.public_key)
+    assert env.verified_key == KEY.public_key
+    # Asking for another key checks again, and the signature does not verify under it.
+    with pytest.raises(SignatureInvalid):
+        env.verify_with(PrivateKey.generate().public_key)
+    assert env.verified_key == KEY.public_key
+
+
+def test_a_failed_check_is_not_remembered() -> None:
+    env = signed()
+    other = PrivateKey.generate().public_key
+    for _ in range(2):
+        with pytest.raises(SignatureInvalid):
+            env.verify_with(other)
+    assert env.verified_key is None
+
+
+def test_the_memo_is_no_argument_and_no_part_of_the_value() -> None:
+    env = signed()
+    fields = {name: getattr(env, name) for name in Envelope.__dataclass_fields__}
+    with pytest.raises(TypeError):
+        Envelope(**fields)  # verified_key cannot be handed in
+    twin = Envelope.from_bytes(env.raw)
+    env.verify_with(KEY.public_key)
+    assert env == twin and twin.verified_key is None
+
+
+def round_trip(env: Envelope) -> Envelope:
+    # As an audit's worker hands an envelope back: our own bytes, between our own processes.
+    back: Envelope = pickle.loads(pickle.dumps(env))  # noqa: S301
+    return back
+
+
+def test_an_envelope_pickles_with_its_memo() -> None:
+    env = signed()
+    assert round_trip(env).verified_key is None
+    env.verify_with(KEY.public_key)
+    back = round_trip(env)
+    assert back == env and back.raw == env.raw and back.actor == env.actor
+    assert back.verified_key == KEY.public_key
 
 
 def test_any_changed_field_breaks_the_signature() -> None:
