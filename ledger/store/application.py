@@ -105,6 +105,8 @@ class CommitListener(Protocol):
 class _Append:
     envelope: Envelope
     now: datetime | None
+    # The identity openings the step brings that the private table lacks.
+    openings: tuple[Opening, ...] = ()
 
 
 @dataclass
@@ -116,6 +118,8 @@ class _Batch:
     written: dict[tuple[str, int], str] = field(default_factory=dict)
     admitted: list[tuple[Waiter, EventRow]] = field(default_factory=list)
     replays: list[Waiter] = field(default_factory=list)
+    # Openings of the admitted steps, written with them and seen by the later steps' checks.
+    openings: dict[str, Opening] = field(default_factory=dict)
 
 
 class CaseLedger:
@@ -198,19 +202,10 @@ class CaseLedger:
 
         With a private table attached (``self.personal``), ``openings`` must open every
         identity commitment the body carries that the table lacks (OpeningRefused); they are
-        stored with the step, and taken back if the step is not.
+        stored in the step's transaction, so never without it.
         """
-        personal = self.personal
-        needed = personal.check_openings(envelope, openings) if personal else []
-        written = (
-            personal.put(envelope.stream, needed, now or envelope.at) if personal and needed else []
-        )
-        try:
-            result: AppendResult = self._group.submit(_Append(envelope, now))
-        except BaseException:
-            if personal and written:
-                personal.take_back(written)
-            raise
+        needed = self.personal.check_openings(envelope, openings) if self.personal else []
+        result: AppendResult = self._group.submit(_Append(envelope, now, tuple(needed)))
         for listener in self._listeners:
             if result.replayed:
                 listener.replayed(result)
@@ -261,6 +256,11 @@ class CaseLedger:
                     self._check(waiter, batch)
                 except CaseLedgerError as exc:
                     waiter.refuse(exc)
+            if self.personal is not None:
+                for waiter, _ in batch.admitted:
+                    item = waiter.item
+                    at = item.now or item.envelope.at
+                    self.personal.put_within(conn, item.envelope.stream, item.openings, at)
             positions = self._events_table.insert(conn, [row for _, row in batch.admitted])
             leaves = self._log_within(conn, latest, batch, positions)
             conn.commit()
@@ -289,8 +289,7 @@ class CaseLedger:
         # After the head check: a stored envelope sent again is "replayed" whatever its age.
         if item.now is not None and abs(envelope.at - item.now) > MAX_CLOCK_SKEW:
             raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
-        same_person = self.personal.same_person if self.personal else None
-        violations = check(state, directory, envelope, same_person=same_person)
+        violations = check(state, directory, envelope, same_person=self._same_person(batch, item))
         if not violations and item.now is not None:
             # An append-time rule (the audit cannot know when a step arrived): a key or
             # grant revoked by now signs nothing more, whatever date the step carries.
@@ -304,6 +303,7 @@ class CaseLedger:
         else:
             batch.cases[envelope.stream] = state.apply(envelope)
         batch.written[(envelope.stream, envelope.seq)] = envelope.hash
+        batch.openings.update((o.commitment, o) for o in item.openings)
         event = self._event(envelope, item.now or envelope.at)
         stored = self._app.mapper.to_stored_event(event)
         batch.admitted.append(
@@ -317,6 +317,15 @@ class CaseLedger:
                 ),
             )
         )
+
+    def _same_person(self, batch: _Batch, item: _Append) -> Callable[[str, str], bool] | None:
+        """The own-case check's question, answered also from the openings of the steps
+        being written with this one (not committed yet, so not in the table)."""
+        personal = self.personal
+        if personal is None:
+            return None
+        pending = {**batch.openings, **{o.commitment: o for o in item.openings}}
+        return lambda a, b: personal.same_person(a, b, pending)
 
     def _log_within(
         self, conn: Connection, latest: int, batch: _Batch, positions: list[int]

@@ -10,12 +10,12 @@ nothing behind and an admitted one is never without its opening.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
@@ -101,25 +101,32 @@ class PersonalStore:
 
     def put(self, stream: str, openings: list[Opening], now: datetime) -> list[str]:
         """Store openings not stored yet; return the commitments this call wrote."""
-        written = []
         with self.engine.begin() as conn:
-            for opening in openings:
-                if conn.execute(
-                    sa.select(pd_openings.c.commitment).where(
-                        pd_openings.c.commitment == opening.commitment
-                    )
-                ).first():
-                    continue
-                conn.execute(
-                    pd_openings.insert().values(
-                        commitment=opening.commitment,
-                        value=opening.value,
-                        salt=opening.salt,
-                        stream=stream,
-                        recorded_at=now,
-                    )
+            return self.put_within(conn, stream, openings, now)
+
+    def put_within(
+        self, conn: Connection, stream: str, openings: Iterable[Opening], now: datetime
+    ) -> list[str]:
+        """:meth:`put` in the caller's transaction: the ledger stores a step's openings in the
+        transaction that stores the step, so one is never kept without the other."""
+        written = []
+        for opening in openings:
+            if conn.execute(
+                sa.select(pd_openings.c.commitment).where(
+                    pd_openings.c.commitment == opening.commitment
                 )
-                written.append(opening.commitment)
+            ).first():
+                continue
+            conn.execute(
+                pd_openings.insert().values(
+                    commitment=opening.commitment,
+                    value=opening.value,
+                    salt=opening.salt,
+                    stream=stream,
+                    recorded_at=now,
+                )
+            )
+            written.append(opening.commitment)
         return written
 
     def take_back(self, commitments: list[str]) -> None:
@@ -147,11 +154,15 @@ class PersonalStore:
         with self.engine.connect() as conn:
             return [Read(r.commitment, r.reader, r.purpose, r.read_at) for r in conn.execute(query)]
 
-    def same_person(self, a: str, b: str) -> bool:
-        """Whether two commitments open to one number (the rules' own-case check)."""
+    def same_person(self, a: str, b: str, pending: Mapping[str, Opening] | None = None) -> bool:
+        """Whether two commitments open to one number (the rules' own-case check). ``pending``
+        holds openings not committed yet (those of the steps being written with the one
+        checked)."""
         if a == b:
             return True
-        first, second = self._stored(a), self._stored(b)
+        first, second = (
+            pending[c].value if pending and c in pending else self._stored(c) for c in (a, b)
+        )
         return first is not None and second is not None and first == second
 
     def _stored(self, commitment: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,8 @@ import sqlalchemy as sa
 from ledger.client import StreamWriter
 from ledger.envelope import Envelope
 from ledger.errors import ClockSkew, RulesRefused, StaleVersion
-from ledger.sample import SampleOffice
+from ledger.personal import Opening, commit
+from ledger.sample import SampleOffice, applied_body
 from ledger.store.application import CaseLedger
 from ledger.store.compose import open_ledger
 from ledger.store.log_store import LEAVES, LogError
@@ -78,7 +80,7 @@ def together(ledger: CaseLedger, envelopes: list[Envelope], **kwargs: Any) -> li
         deadline = time.monotonic() + 10
         while len(ledger._group._queue) < len(envelopes) and time.monotonic() < deadline:
             time.sleep(0.005)
-        assert len(ledger._group._queue) == len(envelopes)
+        assert len(ledger._group._queue) == len(envelopes), answers  # none refused before
     for thread in threads:
         thread.join(timeout=30)
     return answers
@@ -220,3 +222,38 @@ def test_a_stored_envelope_is_replayed_whatever_the_clock(
     fresh = office.case_until_decided(t1)[0]
     with pytest.raises(ClockSkew):
         ledger.append(fresh, now=fresh.at + timedelta(days=3))
+
+
+def person_applied(office: SampleOffice, writer: StreamWriter, at: Any, opening: Opening) -> Any:
+    body = applied_body("张三")
+    body["applicant"] = {"kind": "person", "name": "张三", "id_commitment": opening.commitment}
+    return writer.sign("Applied", office.handler, at, body)
+
+
+def test_a_refused_step_takes_no_opening_another_step_of_its_batch_needs(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    opening = commit("370102199101010011")
+    taken = office.case_until_decided(t1)[0]
+    ledger.append(taken)
+    # The same person applies twice: once on a case id already taken (refused), once anew.
+    refused = person_applied(office, StreamWriter(taken.stream), t1, opening)
+    admitted = person_applied(office, StreamWriter(f"case:{uuid.uuid4()}"), t1, opening)
+    answers = together(ledger, [refused, admitted], openings=[opening])
+    assert isinstance(answers[0], StaleVersion)
+    assert not isinstance(answers[1], Exception)
+    assert ledger.personal is not None
+    kept = ledger.personal.read(opening.commitment, reader="test", purpose="test", now=t1)
+    assert kept == opening
+
+
+def test_a_handler_cannot_record_their_own_application(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    own = commit("370102198502020027")  # 王立's own number, under a new salt
+    envelope = person_applied(office, StreamWriter(f"case:{uuid.uuid4()}"), t1, own)
+    with pytest.raises(RulesRefused) as refused:
+        ledger.append(envelope, openings=[own])
+    assert "duty.own_case" in {v.code for v in refused.value.violations}
+    assert ledger.personal is not None
+    assert ledger.personal.read(own.commitment, reader="test", purpose="test", now=t1) is None
