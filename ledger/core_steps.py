@@ -1,6 +1,6 @@
 """What the core case steps (all but the reform modes') change in a case and ask of its place:
-the helpers their entries in :data:`ledger.steps.STEPS` name (effects, orders, offers, actors
-and capacities), kept apart so the table stays one table. The reform modes' helpers are in
+the functions their entries in :data:`ledger.steps.STEPS` name (effects, orders, offers,
+actors and capacities), kept apart so the table stays one table. The reform modes' are in
 :mod:`ledger.reform_steps`, serving documents' in :mod:`ledger.delivery`.
 
 An effect takes the typed body, or None when it cannot be read (an audit folds a refused step
