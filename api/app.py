@@ -123,9 +123,15 @@ def create_app(
         schedule.start()
         if opened.notifier is not None:
             opened.notifier.start()
-        yield
-        schedule.stop()
-        opened.close()
+        # However the app ends (a shutdown, or its lifespan cancelled), its background threads
+        # stop before the ledger closes: none of them outlives the store it works on.
+        try:
+            yield
+        finally:
+            try:
+                schedule.stop()
+            finally:
+                opened.close()
 
     # The API's documentation pages (/docs, /redoc) serve Swagger UI and ReDoc from this
     # server: an office's network often reaches no CDN.

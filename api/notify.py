@@ -45,6 +45,8 @@ class Notifier:
     services: Any
     senders: dict[str, Sender]
     interval: float = 5.0
+    # How long closing the app waits for a round under way (a gateway may be slow to answer).
+    stop_timeout: float = 30.0
     outbox: Outbox = field(init=False)
     _wake: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -124,11 +126,20 @@ class Notifier:
         self._thread.start()
 
     def stop(self) -> None:
+        """End the background rounds (the app is closing): wait up to ``stop_timeout`` seconds
+        for a round under way. A round still running then ends on its own, quietly."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        thread.join(timeout=self.stop_timeout)
+        if thread.is_alive():
+            _log.warning(
+                "the notification sender is still in a round after %s s; the service closes "
+                "without it",
+                self.stop_timeout,
+            )
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -138,5 +149,13 @@ class Notifier:
                 return
             try:
                 self.run_once()
-            except Exception:  # the worker must outlive one failed round
-                _log.exception("notification round failed")
+            except Exception as exc:  # the worker must outlive one failed round
+                if not self._stop.is_set():
+                    _log.exception("notification round failed")
+                    continue
+                # The service closed under the round, its database possibly with it: not a
+                # failure of the round. Nothing is lost: the outbox keeps each message until
+                # it is recorded as sent, so the next start takes up what this round left (a
+                # message sent but not yet recorded goes again, as after a crash).
+                _log.info("notification round ended by the service closing: %s", exc)
+                return

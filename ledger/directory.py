@@ -15,7 +15,17 @@ from datetime import datetime
 from typing import Any
 
 from ledger.calendar import CALENDAR_STEP, WorkCalendar, YearCalendar, package_calendar
-from ledger.envelope import Envelope, parse_time
+from ledger.directory_bodies import (
+    STAFF_ROLES,
+    KeyAddedBody,
+    KeyRevokedBody,
+    RoleGrantedBody,
+    RoleRevokedBody,
+    StaffEnrolledBody,
+    integer,
+    text,
+)
+from ledger.envelope import Envelope
 from ledger.errors import EnvelopeError
 from ledger.reform import (
     PromiseBar,
@@ -24,25 +34,24 @@ from ledger.reform import (
     ReformRules,
     read_reform,
 )
-from ledger.signing import public_key_from_b64
 
 __all__ = [
     "STAFF_ROLES",
     "DirectoryChange",
     "DirectoryState",
     "Grant",
+    "KeyAddedBody",
     "KeyRecord",
+    "KeyRevokedBody",
     "Matter",
     "ReviewLevel",
+    "RoleGrantedBody",
+    "RoleRevokedBody",
     "Staff",
+    "StaffEnrolledBody",
     "matter_from_body",
     "read_change",
 ]
-
-# "department": another department's system, which follows the feed of its matters' cases.
-STAFF_ROLES = frozenset(
-    {"handler", "reviewer", "approver", "admin", "seal_service", "supervisor", "department"}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,103 +202,7 @@ class DirectoryState:
         self.last_at = envelope.at
 
 
-# Bodies, read once into typed values -------------------------------------------------------
-
-
-def _text(body: dict[str, Any], name: str, *, optional: bool = False) -> Any:
-    value = body.get(name)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or not value:
-        raise EnvelopeError(f"body.{name} must be a non-empty string", code="body.invalid")
-    return value
-
-
-def _int(body: dict[str, Any], name: str) -> int:
-    value = body.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise EnvelopeError(f"body.{name} must be a non-negative integer", code="body.invalid")
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class StaffEnrolledBody:
-    staff: str
-    name: str
-    unit: str
-    # A salted commitment to the identity number (ledger.personal); the number is private.
-    id_commitment: str
-
-    @classmethod
-    def read(cls, body: dict[str, Any]) -> StaffEnrolledBody:
-        return cls(*(_text(body, n) for n in ("staff", "name", "unit", "id_commitment")))
-
-
-@dataclass(frozen=True, slots=True)
-class KeyAddedBody:
-    staff: str
-    public_key: bytes
-
-    @classmethod
-    def read(cls, body: dict[str, Any]) -> KeyAddedBody:
-        return cls(_text(body, "staff"), public_key_from_b64(_text(body, "public_key")))
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRevokedBody:
-    key_id: str
-    reason: str
-    void_from: datetime | None
-
-    @classmethod
-    def read(cls, body: dict[str, Any]) -> KeyRevokedBody:
-        key, reason = _text(body, "key_id"), _text(body, "reason")
-        void_from = parse_time(body["void_from"]) if "void_from" in body else None
-        return cls(key, reason, void_from)
-
-
-@dataclass(frozen=True, slots=True)
-class RoleGrantedBody:
-    grant: str
-    staff: str
-    role: str
-    unit: str
-    matters: tuple[str, ...]
-    valid_from: datetime
-    valid_until: datetime | None
-    qualification: str | None
-
-    @classmethod
-    def read(cls, body: dict[str, Any]) -> RoleGrantedBody:
-        grant, staff, role, unit = (_text(body, n) for n in ("grant", "staff", "role", "unit"))
-        if role not in STAFF_ROLES:
-            raise EnvelopeError(
-                f"role {role!r} is not one of {sorted(STAFF_ROLES)}", code="body.invalid"
-            )
-        valid_from = parse_time(body.get("valid_from"))
-        until = body.get("valid_until")
-        valid_until = parse_time(until) if until is not None else None
-        matters = body.get("matters")
-        if (
-            not isinstance(matters, list)
-            or not matters
-            or not all(isinstance(m, str) for m in matters)
-        ):
-            raise EnvelopeError(
-                "body.matters must be a list of matter codes or ['*']", code="body.invalid"
-            )
-        qualification = _text(body, "qualification", optional=True)
-        return cls(grant, staff, role, unit, tuple(matters), valid_from, valid_until, qualification)
-
-
-@dataclass(frozen=True, slots=True)
-class RoleRevokedBody:
-    grant: str
-    reason: str
-
-    @classmethod
-    def read(cls, body: dict[str, Any]) -> RoleRevokedBody:
-        return cls(_text(body, "grant"), _text(body, "reason"))
+# Bodies, read once into typed values (the staff, key and grant bodies: ledger.directory_bodies)
 
 
 DirectoryChange = (
@@ -381,7 +294,7 @@ def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
     for number, item in enumerate(levels_raw, start=1):
         if not isinstance(item, dict) or item.get("level") != number:
             raise EnvelopeError("review levels must be numbered 1, 2, …", code="body.invalid")
-        role = _text(item, "role")
+        role = text(item, "role")
         if role not in {"reviewer", "approver"}:
             raise EnvelopeError(
                 "a review level's role is reviewer or approver", code="body.invalid"
@@ -395,20 +308,20 @@ def matter_from_body(body: dict[str, Any], at: datetime) -> Matter:
     if not isinstance(seal_issued, bool):
         raise EnvelopeError("body.seal_issued must be true or false", code="body.invalid")
     return Matter(
-        code=_text(body, "code"),
-        version=_int(body, "version"),
-        name=_text(body, "name"),
-        legal_basis=_text(body, "legal_basis"),
+        code=text(body, "code"),
+        version=integer(body, "version"),
+        name=text(body, "name"),
+        legal_basis=text(body, "legal_basis"),
         review_levels=tuple(levels),
-        statutory_days=_int(body, "statutory_days"),
-        committed_days=_int(body, "committed_days"),
+        statutory_days=integer(body, "statutory_days"),
+        committed_days=integer(body, "committed_days"),
         required_materials=required,
-        result_template=_text(body, "result_template"),
+        result_template=text(body, "result_template"),
         seal_issued=seal_issued,
-        qualification=_text(body, "qualification", optional=True),
+        qualification=text(body, "qualification", optional=True),
         recorded_at=at,
         reform=read_reform(body, required),
-        extension_days=_int(body, "extension_days") if "extension_days" in body else 10,
+        extension_days=integer(body, "extension_days") if "extension_days" in body else 10,
         stage_days=_stage_days(body, len(levels)),
     )
 

@@ -22,7 +22,13 @@ from __future__ import annotations
 
 import typer
 
-from cli.client import _clock, _issue, _notice, _read  # noqa: F401 - register their case commands
+# isort: off
+# Importing a module registers its case commands, and `caseledger case --help` lists them in
+# the order they were registered: the order a case takes them, so these imports keep that order.
+from cli.client import _intake, _review, _delivery, _reasoned  # noqa: F401
+from cli.client import _clock, _issue, _notice, _read  # noqa: F401
+
+# isort: on
 from cli.client._case import case_app
 from cli.client._common import ClientError
 from cli.client._directory import keygen, staff_app

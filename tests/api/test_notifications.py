@@ -6,14 +6,18 @@ feed to its URL with a signature it verifies — a failure to send never touchin
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 from apikit import T1, Api, open_api
 from storykit import EMAIL, PHONE, Story, approved_by_post, sealing_office
 from test_api_feed import _enrol_departments, _post_case
@@ -28,17 +32,22 @@ from ledger.trust import TrustFile
 
 
 class Receiver:
-    """A local HTTP server that answers ``statuses`` in turn (then 200) and keeps what came."""
+    """A local HTTP server that answers ``statuses`` in turn (then 200) and keeps what came;
+    with ``hold``, it answers only once that is set (``reached`` tells a request came)."""
 
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(self, statuses: list[int], hold: threading.Event | None = None) -> None:
         self.statuses = list(statuses)
         self.received: list[tuple[dict[str, str], bytes]] = []
+        self.reached = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers), body))
+                receiver.reached.set()
+                if hold is not None:
+                    hold.wait(30)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -168,3 +177,50 @@ def test_a_department_webhook_gets_signed_deliveries_and_a_retry(department_api:
     received = [e.type for e in accepted if e.stream == case[0].stream]
     # The case as signed, with the result the seal service issued on the approval.
     assert received == [e.type for e in case] + ["ResultIssued"]
+
+
+def _notify_records(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "caseledger.notify" and r.levelno >= level]
+
+
+@pytest.mark.postgres
+def test_an_app_closed_under_a_round_ends_it_quietly(
+    org: OrgHome, pg_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="caseledger.notify")
+    release = threading.Event()
+    with Receiver([], hold=release) as gateway:
+        limits = {"notify_seconds": 0.05, "notify_sms": gateway.url, "notify_email": "none"}
+        for api in open_api(org.path, pg_url, sealing_office(org), **limits):
+            notifier = api.services().notifier
+            notifier.stop_timeout = 0.2
+            rounds = notifier._thread
+            assert rounds is not None and rounds.is_alive()
+            Story(api).apply()
+            assert gateway.reached.wait(30)  # a round waits on the gateway's answer
+        # The app has closed under the round; then its schema goes, as after every test.
+        dsn, schema = pg_url.split("?schema=")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        release.set()
+        rounds.join(30)
+    assert not rounds.is_alive()
+    assert _notify_records(caplog, logging.ERROR) == []
+    ended = [r.getMessage() for r in _notify_records(caplog, logging.INFO)]
+    assert any("ended by the service closing" in message for message in ended), ended
+
+
+def test_a_round_that_fails_while_the_app_runs_is_still_logged(
+    org: OrgHome, caplog: pytest.LogCaptureFixture
+) -> None:
+    limits = {"notify_seconds": 0.05, "notify_email": "none"}
+    for api in open_api(org.path, None, sealing_office(org), **limits):
+        with api.services().notifier.outbox.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE out_messages"))
+        Story(api).apply()  # the step is stored; its messages have nowhere to go
+        deadline = time.monotonic() + 30
+        while not _notify_records(caplog, logging.ERROR) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    failed = _notify_records(caplog, logging.ERROR)
+    assert failed and failed[0].getMessage() == "notification round failed"
+    assert failed[0].exc_info is not None  # with its traceback

@@ -249,6 +249,26 @@ def test_every_command_explains_itself(office: Office) -> None:
     assert OrgHome.load(office.cli.home).org == "jinan-local"
 
 
+def test_case_commands_are_listed_in_the_order_a_case_takes_them() -> None:
+    # Each family of case commands registers itself when its module is imported; the help
+    # lists them in that order, so a reordered import would shuffle `caseledger case --help`.
+    import typer
+    from typer.core import TyperGroup
+
+    from cli.main import app
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    case = root.commands["case"]
+    # A TyperGroup lists its commands in the order of this mapping.
+    assert isinstance(case, TyperGroup)
+    assert list(case.commands) == [
+        "apply", "accept", "refuse", "supplement", "supplemented", "review", "decide",
+        "deliver", "received", "returned", "return", "suspend", "resume", "withdraw", "revoke",
+        "extend", "supervise", "issue", "notice", "show", "history",
+    ]  # fmt: skip
+
+
 @pytest.mark.postgres
 def test_local_commands_on_postgres(tmp_path: Path, pg_url: str) -> None:
     cli = Cli(tmp_path / "office", db=pg_url, env=PASS)
