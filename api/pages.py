@@ -48,6 +48,14 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# The workbench shows a case's files from blobs its own script made after checking their hash
+# (api/static/materials.js): images and framed PDFs from blob: on that page only.
+STAFF_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "img-src 'self' data:;", "img-src 'self' data: blob:; frame-src blob:;"
+    ),
+}
 NOT_FOUND = '<p class="notice bad" id="case-result">未找到该办件：请核对受理号和查询密码。</p>'
 OUTCOME_TEXT = {"approved": "准予许可", "denied": "不予许可"}
 
@@ -88,8 +96,10 @@ def _signin_panel(heading: str, example: str) -> str:
     )
 
 
-def _page(body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+def _page(
+    body: str, status: int = 200, headers: dict[str, str] = SECURITY_HEADERS
+) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=headers)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -244,10 +254,10 @@ def staff_page(services: ServicesDep) -> HTMLResponse:
         "staff.html",
         title="工作人员办理",
         org_name=services.trust.org_name,
-        scripts=("sealed.js", "common.js", "staff.js"),
+        scripts=("sealed.js", "common.js", "materials.js", "staff.js"),
         signin=_signin_panel("登录", "staff:wang.li"),
     )
-    return _page(body)
+    return _page(body, headers=STAFF_HEADERS)
 
 
 @router.get("/supervision", response_class=HTMLResponse)

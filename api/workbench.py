@@ -12,6 +12,7 @@ from typing import Any
 from api import service
 from api.auth import Identity
 from api.deps import Services
+from api.materials import kept_flags, may_read
 from api.personal import applicant_number, handles_case
 from ledger.directory import DirectoryState, Matter
 from ledger.masking import identifier_label, mask_person_number
@@ -89,6 +90,25 @@ def _own_case(services: Services, who: Identity, state: CaseState) -> bool:
     return bool(commitment) and service.own_case_test(services, who.principal)(str(commitment))
 
 
+def _mark_kept(
+    services: Services,
+    who: Identity,
+    case_id: uuid.UUID,
+    state: CaseState,
+    materials: list[dict[str, Any]],
+) -> None:
+    """Each material: whether its file is kept (``stored``, None when the store cannot tell)
+    and, for those who may read it, where (``url``): a name listed but never uploaded must
+    say so rather than look like a file."""
+    kept = kept_flags(services, [str(m["sha256"]) for m in materials])
+    readable = may_read(who, state.matter_code)
+    for m in materials:
+        m["stored"] = kept[str(m["sha256"])]
+        m["url"] = (
+            f"/v1/cases/{case_id}/materials/{m['sha256']}" if m["stored"] and readable else None
+        )
+
+
 def case_view(
     services: Services, who: Identity, case_id: uuid.UUID, now: datetime
 ) -> dict[str, Any]:
@@ -127,6 +147,7 @@ def case_view(
             if isinstance(m, dict):
                 materials.append({"name": m.get("name"), "sha256": m.get("sha256"),
                                   "seq": item.seq})  # fmt: skip
+    _mark_kept(services, who, case_id, state, materials)
     return {
         "case": detail.case.model_dump(),
         "matter": service.matter_json(matter) if matter else None,

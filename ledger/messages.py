@@ -103,11 +103,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "grant.none": ("该人员没有可撤销的有效授权", "no live grant to revoke"),
     # Materials
     "material.config": ("材料存储配置有误", "materials are not configured"),
-    "material.corrupt": ("材料文件已损坏", "the material file is corrupt"),
+    "material.corrupt": (
+        "存档的材料文件与签名记录的 SHA-256 不符，不予提供",
+        "the kept file does not have the hash the signed step names",
+    ),
     "material.empty": ("材料文件为空", "the material is empty"),
     "material.hash": ("材料哈希不符", "the material's hash does not match"),
     "material.infected": ("材料未通过病毒检查", "the material failed the virus scan"),
-    "material.not_found": ("未找到该材料", "no such material"),
+    "material.not_found": ("该材料未上传存档", "no file is kept for this material"),
     "material.not_named": ("材料未被案件引用", "the material is not named by the case"),
     "material.scan_failed": ("病毒检查未能完成", "the virus scan failed"),
     "material.too_large": ("材料文件过大", "the material is too large"),

@@ -5,7 +5,8 @@ has a field here (a test holds the two together). Field kinds the pages know:
 
 ``line``/``text`` a short or long text; ``choice`` one of ``choices`` (value, Chinese);
 ``list`` one item per line (a JSON list); ``fixed`` drafted by the server, shown, not edited;
-``files`` files chosen in the browser, recorded by name and SHA-256; ``matter`` a matter of
+``files`` files chosen in the browser, recorded by name and SHA-256 (and kept in the office's
+material store before the step is signed); ``matter`` a matter of
 the directory (its current version); ``identity`` an identity number, committed in the
 browser when the party is a person; ``address`` a postal address, committed in the browser
 (the number or address goes to the office's private table, never into the signed body);
@@ -69,7 +70,7 @@ FORMS: dict[str, tuple[Field, ...]] = {
         Field(
             "applicant.id", "统一社会信用代码或身份证号码", "credit code or id number", "identity"
         ),
-        Field("materials", "申请材料（选择文件，在本机计算 SHA-256）", "materials", "files"),
+        Field("materials", "申请材料（选择文件，在本机计算 SHA-256 并存档）", "materials", "files"),
         Field("channel", "收件方式", "channel", "choice", _APPLIED_CHANNEL),
     ),
     "SupplementRequested": (

@@ -1,8 +1,8 @@
 // Staff workbench. Every step's form comes from the step table the server renders into the
 // page (ledger/steps.py and its forms, ledger/step_forms.py); none is kept here. A case is
-// opened and read (timeline, applicant, materials, time limit) before any step on it; the
-// draft (GET /v1/cases/{id}/next) is filled in, shown in plain Chinese, and only then signed
-// with this browser's key and posted.
+// opened and read (timeline, applicant, materials and their files, time limit) before any
+// step on it; the draft (GET /v1/cases/{id}/next) is filled in, shown in plain Chinese, and
+// only then signed with this browser's key and posted. Files go through materials.js.
 "use strict";
 
 (() => {
@@ -93,6 +93,7 @@
   async function readForm(step, form, body, at) {
     const openings = [];
     const lines = [];
+    const files = [];
     // The label without its hint in brackets, as the draft shows it.
     const shown = { push: ([label, value]) => lines.push([label.replace(/（[^（]*）$/, ""), value]) };
     for (const field of FORMS[step]) {
@@ -101,10 +102,14 @@
       const input = label.querySelector("[name]");
       if (field.kind === "fixed") { shown.push([field.zh, input.value]); continue; }
       if (field.kind === "files") {
-        const files = Array.from(input.files);
-        if (!files.length && field.required) throw new Error(`请选择：${field.zh}`);
+        const chosen = Array.from(input.files);
+        if (!chosen.length && field.required) throw new Error(`请选择：${field.zh}`);
         const materials = [];
-        for (const file of files) materials.push({ name: file.name, sha256: await CL.fileDigest(file) });
+        for (const file of chosen) {
+          const sha256 = await CL.fileDigest(file);
+          materials.push({ name: file.name, sha256 });
+          files.push({ file, sha256 });
+        }
         setPath(body, field.name, materials);
         shown.push([field.zh, materials.map((m) => `${m.name}（SHA-256 ${m.sha256.slice(0, 16)}…）`).join("；")]);
         continue;
@@ -154,7 +159,7 @@
         shown.push([field.zh, raw]);
       }
     }
-    return { openings, shown: lines };
+    return { openings, shown: lines, files };
   }
 
   // A step's body as one line people read (the timeline's 意见与内容).
@@ -189,8 +194,10 @@
       confirm);
   }
 
-  async function submit(envelope, openings, after) {
+  async function submit(envelope, openings, files, after) {
     try {
+      // The files first: a step is signed only once every file it names is kept.
+      if (files.length) await CLM.keepAll(files, session.token);
       const text = await CL.signEnvelope(key, envelope);
       const done = await request("POST", "/v1/envelopes", { raw: text, openings });
       await loadQueues();
@@ -208,6 +215,21 @@
     return el("table", { class: "detail" }, ...pairs.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v === null || v === undefined ? "—" : v))));
   }
 
+  // A material as the case names it: its kept file opened in the page (checked against the
+  // signed SHA-256 first), or said plainly not to be kept.
+  function materialRow(m) {
+    let name = m.name;
+    if (m.url) {
+      name = el("a", { href: m.url, class: "material-link" }, m.name);
+      name.addEventListener("click", (event) => { event.preventDefault(); CLM.show($("material-view"), m, session.token); });
+    }
+    const kept = m.stored === true ? (m.url ? "已存档" : "已存档（您的角色不能查看）")
+      : m.stored === false ? "未存档" : "无法查询材料库";
+    return el("tr", { "data-sha256": m.sha256, "data-stored": String(m.stored) },
+      el("td", {}, name), el("td", { class: "hash" }, m.sha256), el("td", {}, `第${m.seq}步`),
+      el("td", { class: m.stored === false ? "unkept" : "kept", title: m.stored === false ? "签名记录载明了该材料，但文件未上传存档" : "" }, kept));
+  }
+
   async function openCase(caseId) {
     const view = await request("GET", `/v1/cases/${caseId}/view`, { token: session.token });
     const c = view.case;
@@ -217,12 +239,13 @@
     const timeline = view.timeline.map((s) => el("tr", { "data-step": s.type, "data-seq": String(s.seq) },
       el("td", {}, s.seq), el("td", {}, STEP_TEXT[s.type] || s.type), el("td", {}, s.name),
       el("td", {}, ROLE_TEXT[s.role] || s.role), el("td", {}, chinaTime(s.at)), el("td", { class: "opinion" }, bodyText(s.type, s.body))));
-    const materials = view.materials.map((m) => el("tr", {}, el("td", {}, m.name), el("td", { class: "hash" }, m.sha256), el("td", {}, `第${m.seq}步`)));
+    const materials = view.materials.map(materialRow);
     const actions = view.actions.map((a) => {
       const button = el("button", { type: "button", "data-step": a.step }, STEP_TEXT[a.step] || a.step);
       button.addEventListener("click", () => openAction(view, a.step).catch((e) => report("无法办理：" + CL.failureText(e), false)));
       return button;
     });
+    CLM.release();
     const box = $("case");
     box.hidden = false;
     box.dataset.caseId = caseId;
@@ -235,7 +258,8 @@
       el("div", { id: "case-applicant" }, rows([["名称或姓名", view.applicant.name],
         [view.applicant.identifier_label, view.applicant.identifier],
         ["类型", view.applicant.kind === "person" ? "自然人" : "法人或其他组织"]])),
-      el("h3", {}, "申请材料"), el("div", { id: "case-materials" }, table(["文件名", "SHA-256", "提交于"], materials)),
+      el("h3", {}, "申请材料"), el("div", { id: "case-materials" }, table(["文件名", "SHA-256", "提交于", "存档"], materials)),
+      el("div", { id: "material-view", class: "material-view", hidden: "" }),
       el("h3", {}, "办理经过"), el("div", { id: "timeline" }, table(["序号", "步骤", "办理人", "角色", "时间（北京时间）", "意见与内容"], timeline)),
       el("h3", {}, "您现在可以办理"),
       actions.length ? el("div", { class: "actions", id: "case-actions" }, ...actions) : el("p", { class: "empty", id: "case-actions" }, "您现在不能对该案件办理任何步骤。"),
@@ -253,9 +277,9 @@
         // A fresh draft: its time is now, and the case may have moved on meanwhile.
         const answer = await request("GET", `/v1/cases/${caseId}/next?type=${step}`, { token: session.token });
         const body = Object.assign({}, answer.draft.body);
-        const { openings, shown } = await readForm(step, form, body, answer.draft.at);
+        const { openings, shown, files } = await readForm(step, form, body, answer.draft.at);
         const envelope = Object.assign({}, answer.draft, { body });
-        preview(form, envelope, shown, `${view.case.case_number}（${view.case.matter_name || view.case.matter}）`, () => submit(envelope, openings));
+        preview(form, envelope, shown, `${view.case.case_number}（${view.case.matter_name || view.case.matter}）`, () => submit(envelope, openings, files));
       })().catch((error) => report("未能生成签名内容：" + CL.failureText(error), false));
     });
     $("action-form").replaceChildren(el("h3", {}, `办理：${STEP_TEXT[step]}`), form);
@@ -270,10 +294,10 @@
       (async () => {
         const at = CL.utcSeconds(CL.now());
         const body = {};
-        const { openings, shown } = await readForm("Applied", form, body, at);
+        const { openings, shown, files } = await readForm("Applied", form, body, at);
         const envelope = { v: 1, stream: "case:" + crypto.randomUUID(), seq: 1, type: "Applied", at,
           actor: { id: key.principal, role: "handler", key: key.keyId }, prev: null, body };
-        preview(form, envelope, shown, "新案件（提交后生成受理号）", () => submit(envelope, openings, () => form.remove()));
+        preview(form, envelope, shown, "新案件（提交后生成受理号）", () => submit(envelope, openings, files, () => form.remove()));
       })().catch((error) => report("未能生成签名内容：" + CL.failureText(error), false));
     });
     $("application").replaceChildren(form);

@@ -151,13 +151,17 @@ def _checked(sha256: str) -> str:
 def _verified(sha256: str, data: bytes) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise MaterialError(
-            f"the kept file {sha256[:16]}… no longer has its hash", code="material.corrupt"
+            f"存档文件与签名记录的 SHA-256 不符，不予提供 (the kept file {sha256[:16]}… "
+            "no longer has the hash the signed step names)",
+            code="material.corrupt",
         )
     return data
 
 
 def _not_found(sha256: str) -> MaterialError:
-    return MaterialError(f"no file is kept for {sha256[:16]}…", code="material.not_found")
+    return MaterialError(
+        f"该材料未上传存档 (no file is kept for {sha256[:16]}…)", code="material.not_found"
+    )
 
 
 @dataclass(frozen=True)

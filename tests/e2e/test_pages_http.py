@@ -32,6 +32,10 @@ def test_pages_are_html_under_a_strict_policy(client: TestClient, path: str) -> 
     assert page.headers["x-content-type-options"] == "nosniff"
     assert "济南市行政审批服务局" in page.text
     assert "<script>" not in page.text  # every script is a file from /static
+    # Blobs only where a case's checked files are shown, as images and framed PDFs.
+    blobs = "img-src 'self' data: blob:; frame-src blob:;" in policy
+    assert blobs == (path == "/staff") and "connect-src 'self'" in policy
+    assert "blob:" not in policy.replace("img-src 'self' data: blob:; frame-src blob:;", "")
 
 
 def test_static_files_are_a_fixed_set(client: TestClient) -> None:
