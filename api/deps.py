@@ -210,7 +210,10 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     except BaseException:
         ledger.close()
         raise
-    read_models = ReadModels(ledger.store.engine())
+    # On PostgreSQL the summaries share the ledger's connection pool (several server processes
+    # each hold one); on SQLite they keep their own, which commits without waiting for the disk.
+    shared = ledger.store.kind == "postgres"
+    read_models = ReadModels(ledger.engine if shared else ledger.store.engine())
     # Reads catch up before they answer, so appends need not wait for the summaries.
     read_models.attach(ledger, background=True)
     tokens = TokenService(

@@ -9,6 +9,7 @@
 | StaleVersion | 409 with the stream's head (``head_seq``, ``head_hash``) |
 | ClockSkew, request validation | 422 |
 | StreamNotFound | 404 |
+| StoreBusy (the database could not take a write now) | 503 with Retry-After |
 | ApiError | its own status |
 | any other CaseLedgerError | 422 |
 | anything unexpected | 500 ``internal`` (no details leak) |
@@ -41,6 +42,7 @@ from ledger.errors import (
     EnvelopeError,
     RulesRefused,
     StaleVersion,
+    StoreBusy,
     StreamNotFound,
 )
 from ledger.messages import message as text_of
@@ -119,12 +121,16 @@ def _status_for(exc: CaseLedgerError) -> int:
         return exc.status
     if isinstance(exc, StreamNotFound):
         return 404
+    if isinstance(exc, StoreBusy):
+        return 503
     return 422
 
 
 def _ledger_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CaseLedgerError)  # noqa: S101
     headers = exc.headers if isinstance(exc, ApiError) else None
+    if isinstance(exc, StoreBusy):
+        headers = {"Retry-After": "1"}
     return _json(_status_for(exc), error_body(exc.code, exc.message), headers)
 
 

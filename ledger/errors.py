@@ -80,6 +80,13 @@ class StreamNotFound(CaseLedgerError):
     code = "stream.not_found"
 
 
+class StoreBusy(CaseLedgerError):
+    """The database could not take the write now (a lock wait ran out, a connection failed);
+    nothing of it was stored, and the same envelope may be sent again."""
+
+    code = "store.busy"
+
+
 class ClockSkew(CaseLedgerError):
     """The envelope's ``at`` is too far from the receiving server's clock."""
 

@@ -212,6 +212,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "db.migration": ("数据库迁移失败", "the database migration failed"),
     "db.missing": ("数据库不存在", "the database is missing"),
     "store.config": ("存储配置有误", "the store is misconfigured"),
+    "store.busy": (
+        "数据库繁忙，本步骤未写入，请稍后重新提交",
+        "the database is busy: nothing was stored, send it again",
+    ),
     "org.documents_invalid": ("机关文书配置有误", "the office's documents are misconfigured"),
     "org.invalid": ("机关配置有误", "the office configuration is wrong"),
     "org.missing": ("机关配置不存在", "the office configuration is missing"),

@@ -26,7 +26,14 @@ from sqlalchemy.engine import Connection, Engine
 from ledger.admission import revoked_at_admission
 from ledger.directory import DirectoryState
 from ledger.envelope import Envelope
-from ledger.errors import CaseLedgerError, ClockSkew, RulesRefused, StaleVersion, StreamNotFound
+from ledger.errors import (
+    CaseLedgerError,
+    ClockSkew,
+    RulesRefused,
+    StaleVersion,
+    StoreBusy,
+    StreamNotFound,
+)
 from ledger.personal import Opening
 from ledger.policy import check
 from ledger.state import CaseState
@@ -237,6 +244,9 @@ class CaseLedger:
                         waiter.answer(self._replayed_or_stale(waiter.item.envelope))
                     except StaleVersion as exc:
                         waiter.refuse(exc)
+                except sa.exc.OperationalError:
+                    self._forget_all()
+                    waiter.refuse(StoreBusy("the database could not take the write; send it again"))
                 except Exception as exc:
                     self._forget_all()
                     waiter.refuse(exc)

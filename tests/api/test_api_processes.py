@@ -63,14 +63,14 @@ def start(home: Path, db: str, workers: int, port: int) -> Servers:
             str(workers),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=(home / "servers.log").open("ab"),
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(process.stderr.read().decode() if process.stderr else "")
+            raise AssertionError((home / "servers.log").read_text(errors="replace"))
         try:
             if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
                 return Servers(base, process)
