@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from cli.texts import HELP_ZH, OUTPUT
-from tests.e2e.e2ekit import MATTER, MATTER_CODE, Cli, field_of
+from tests.e2e.e2ekit import MATTER, MATTER_CODE, Cli, field_of, publish_the_years_ahead
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -161,6 +161,7 @@ def test_an_office_works_in_chinese(tmp_path: Path) -> None:
     cli = Cli(tmp_path / "office", env=env)
     created = cli("init", "--org", "jinan-zh", "--name", "济南市行政审批服务局").stdout
     assert "机关 jinan-zh（济南市行政审批服务局）已在" in created
+    publish_the_years_ahead(cli, tmp_path, admin=())  # on any date, a known calendar
     key = tmp_path / "wang.li.key"
     made = cli("keygen", "--principal", "staff:wang.li", "--out", str(key)).stdout
     assert field_of_zh(made, "密钥标识")

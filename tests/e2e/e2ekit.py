@@ -146,7 +146,7 @@ def new_office(tmp_path: Path, db: str | None) -> tuple[Cli, int, dict[str, Path
     cli("init", "--org", "jinan-e2e", "--name", "济南市行政审批服务局", "--url",
         f"http://127.0.0.1:{port}", "--passphrase-file", str(passphrase_file))  # fmt: skip
     assert KeyFile.is_sealed(tmp_path / "office" / "keys" / "admin.key")
-    _publish_the_years_ahead(cli, tmp_path)
+    publish_the_years_ahead(cli, tmp_path)
     keys = {}
     for principal, _, _, _, variable in STAFF:
         path = tmp_path / "keys" / f"{principal.split(':')[1]}.key"
@@ -161,7 +161,7 @@ def new_office(tmp_path: Path, db: str | None) -> tuple[Cli, int, dict[str, Path
 ADMIN = ("--passphrase-env", "ADMIN_PASS")
 
 
-def _publish_the_years_ahead(cli: Cli, tmp_path: Path) -> None:
+def publish_the_years_ahead(cli: Cli, tmp_path: Path, admin: tuple[str, ...] = ADMIN) -> None:
     """The admin publishes this year's and next year's calendar where the package has none,
     as an office does each year: the server dates steps by the machine's clock, which
     ./dev test-clock moves past the package's years. Monday to Friday, no holidays."""
@@ -171,7 +171,7 @@ def _publish_the_years_ahead(cli: Cli, tmp_path: Path) -> None:
             continue
         path = tmp_path / f"calendar-{year}.toml"
         path.write_text(f'source = "{year}年测试工作日历（周一至周五）"\n', encoding="utf-8")
-        cli("calendar", "publish", str(year), "--from", str(path), *ADMIN)
+        cli("calendar", "publish", str(year), "--from", str(path), *admin)
 
 
 def enrol(cli: Cli, server: str, keys: dict[str, Path], tmp_path: Path) -> None:
