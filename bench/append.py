@@ -5,7 +5,8 @@
 
 Ours: one pre-signed envelope per CaseLedger.append call (parse is done before timing; the
 call verifies the signature, folds and checks the rules, and stores the envelope with its
-Merkle-log leaf in one transaction, batched with whatever other threads append meanwhile).
+Merkle-log leaf in one transaction, batched with whatever other threads append meanwhile;
+``--no-log``: a bare ledger, no log).
 The workload is many short cases (four steps each) and one long case stream (suspend /
 resume pairs); with T threads, each takes every T-th stream and appends its envelopes in
 order. Baseline: eventsourcing's Application.save of one DomainEvent per call carrying a
@@ -103,11 +104,10 @@ def in_threads(
 class Ours:
     """An office's ledger (with its Merkle log) and the sample directory in place."""
 
-    def __init__(self, store: Store, office: SampleOffice) -> None:
+    def __init__(self, store: Store, office: SampleOffice, with_log: bool = True) -> None:
         root_keys = {office.root_key.key_id: office.root_key.public_key}
-        self.ledger = open_ledger(
-            store.url, org=office.org, root_keys=root_keys, log_origin="bench.example/log"
-        )
+        origin = "bench.example/log" if with_log else None
+        self.ledger = open_ledger(store.url, org=office.org, root_keys=root_keys, log_origin=origin)
         for env in office.directory_envelopes(T0):
             self.ledger.append(env, openings=office.openings.values())
 
@@ -165,12 +165,17 @@ class Fresh:
 
 
 def measure(
-    backend: str, envelopes: list[Envelope], office: SampleOffice, chunk: int, threads: int
+    backend: str,
+    envelopes: list[Envelope],
+    office: SampleOffice,
+    chunk: int,
+    threads: int,
+    with_log: bool = True,
 ) -> dict:
     """Both sides on fresh stores, timed in alternating chunks so that load from elsewhere on
     the machine falls on both alike."""
     fresh = Fresh(backend)
-    ours, base = Ours(fresh.store(), office), Baseline(fresh.store())
+    ours, base = Ours(fresh.store(), office, with_log), Baseline(fresh.store())
     ours_s = base_s = 0.0
     try:
         for n, i in enumerate(range(0, len(envelopes), chunk)):
@@ -190,6 +195,7 @@ def measure(
         "bench": "append",
         "backend": backend,
         "threads": threads,
+        "log": with_log,
         "envelopes": len(envelopes),
         "mean_bytes": round(sum(len(e.raw) for e in envelopes) / len(envelopes)),
         "ours_per_s": round(len(envelopes) / ours_s, 1),
@@ -205,11 +211,14 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=50)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--threads", default="1,8", help="thread counts, comma-separated")
+    parser.add_argument(
+        "--no-log", action="store_true", help="a bare ledger (no Merkle log, no private table)"
+    )
     args = parser.parse_args()
     office = SampleOffice()
     envelopes = workload(office, args.cases, args.long)
     rows = [
-        measure(b, envelopes, office, args.chunk, int(t))
+        measure(b, envelopes, office, args.chunk, int(t), not args.no_log)
         for b in args.backends.split(",")
         for t in args.threads.split(",")
     ]
