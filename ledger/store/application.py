@@ -40,6 +40,7 @@ from ledger.state import CaseState
 from ledger.store.audit import AuditReport, audit_records, record_from_state
 from ledger.store.commit import EventRow, EventsTable, GroupCommit, Waiter
 from ledger.store.log_sql import head as log_head
+from ledger.store.log_store import LOCK_SQL as LOG_LOCK_SQL
 from ledger.store.log_store import LogError, LogStore
 from ledger.store.personal_store import PersonalStore
 from ledger.store.storage import APP_NAME, Store, guard_append_only
@@ -160,6 +161,8 @@ class CaseLedger:
         self.log = log
         self.personal = personal
         self._events_table = EventsTable(store)
+        # The store position the log was known to reach when this ledger last committed.
+        self._logged_to: int | None = None
         self._group = GroupCommit(self._write_batch)
         self._listeners: list[CommitListener] = []
 
@@ -254,9 +257,7 @@ class CaseLedger:
     def _commit(self, waiters: list[Waiter]) -> None:
         batch = _Batch()
         with self.engine.connect() as conn:
-            self._events_table.begin(conn)
-            if self.log is not None:
-                self.log.lock_within(conn)
+            self._events_table.begin(conn, also_lock=LOG_LOCK_SQL if self.log is not None else "")
             latest = self._events_table.last_position(conn)
             if latest != self._cache.position:
                 # Another process wrote since: what it wrote is final under our lock.
@@ -344,13 +345,15 @@ class CaseLedger:
         transaction that stores them; return position -> leaf index."""
         if self.log is None:
             return {}
-        logged_to = log_head(conn)[1]
+        # Logged up to what this ledger last wrote, unless someone else wrote since: then ask.
+        ours_last = self._logged_to == latest
+        logged_to = latest if ours_last else log_head(conn)[1]
         entries = self._events_table.hashes_after(conn, logged_to) if logged_to < latest else []
         entries += [
             (position, bytes.fromhex(waiter.item.envelope.hash))
             for position, (waiter, _) in zip(positions, batch.admitted, strict=True)
         ]
-        indexes = self.log.append_within(conn, entries)
+        indexes = self.log.append_within(conn, entries, unchanged_since_ours=ours_last)
         fresh = entries[len(entries) - len(indexes) :]  # the new leaves end the entries
         return {position: index for (position, _), index in zip(fresh, indexes, strict=True)}
 
@@ -361,6 +364,7 @@ class CaseLedger:
         for state in batch.cases.values():
             self._remember(state)
         self._cache.position = positions[-1] if positions else latest
+        self._logged_to = self._cache.position if self.log is not None else None
         tree_size = (max(leaves.values()) + 1) if leaves else None
         by_hash: dict[str, AppendResult] = {}
         for (waiter, _), position in zip(batch.admitted, positions, strict=True):
@@ -533,6 +537,7 @@ class CaseLedger:
             cases.popitem(last=False)
 
     def _forget_all(self) -> None:
+        self._logged_to = None
         self._cache.position = -1
         self._cache.directory = DirectoryState(org=self.org, root_keys=self.root_keys)
         self._cache.cases.clear()

@@ -74,35 +74,45 @@ class EventsTable:
             )
             self.position = self.table.c.notification_id
         self._quoted = store.events_table
+        # The two statements every batch runs, as driver SQL: compiling them each time would
+        # cost more than the statements themselves.
+        position = self.position.name
+        mark = "?" if store.kind == "sqlite" else "%s"
+        self._max_sql = f"SELECT MAX({position}) FROM {self._quoted}"  # noqa: S608 - our names
+        self._insert_sql = (
+            f"INSERT INTO {self._quoted} (originator_id, originator_version, topic, state) "  # noqa: S608
+            "VALUES {rows} RETURNING " + position
+        )
+        self._row_marks = f"({mark}, {mark}, {mark}, {mark})"
 
-    def begin(self, conn: Connection) -> None:
-        """Start the writing transaction with the lock eventsourcing's writers take."""
+    def begin(self, conn: Connection, *, also_lock: str = "") -> None:
+        """Start the writing transaction with the lock eventsourcing's writers take (and, on
+        PostgreSQL, ``also_lock``, e.g. the log's advisory lock, in the same round trip)."""
         if self.kind == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
-            conn.exec_driver_sql(f"LOCK TABLE {self._quoted} IN EXCLUSIVE MODE")
+            return
+        statements = [
+            "SET LOCAL lock_timeout = '10s'",
+            f"LOCK TABLE {self._quoted} IN EXCLUSIVE MODE",
+            *([also_lock] if also_lock else []),
+        ]
+        conn.exec_driver_sql("; ".join(statements))
 
     def last_position(self, conn: Connection) -> int:
-        return int(conn.execute(sa.select(sa.func.max(self.position))).scalar() or 0)
+        return int(conn.exec_driver_sql(self._max_sql).scalar() or 0)
 
     def insert(self, conn: Connection, rows: Sequence[EventRow]) -> list[int]:
         """Insert ``rows`` in order; return their notification ids (positions)."""
         if not rows:
             return []
-        values = [
-            {
-                "originator_id": _stored_id(row.originator_id, self.kind),
-                "originator_version": row.originator_version,
-                "topic": row.topic,
-                "state": row.state,
-            }
-            for row in rows
-        ]
+        values: list[object] = []
+        for row in rows:
+            stored_id = _stored_id(row.originator_id, self.kind)
+            values += (stored_id, row.originator_version, row.topic, row.state)
         # One statement for the batch. Under the writer's lock ids are drawn in the order of
         # the rows, so the sorted ids are the rows' ids in order (RETURNING promises no order).
-        statement = sa.insert(self.table).values(values).returning(self.position)
-        return sorted(int(p) for p in conn.execute(statement).scalars())
+        statement = self._insert_sql.format(rows=", ".join([self._row_marks] * len(rows)))
+        return sorted(int(p) for p in conn.exec_driver_sql(statement, tuple(values)).scalars())
 
     def hashes_after(self, conn: Connection, position: int) -> list[tuple[int, bytes]]:
         """(position, envelope hash) of every event after ``position``: what the log still

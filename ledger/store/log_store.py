@@ -54,6 +54,9 @@ __all__ = [
 
 
 _PENDING_EDGE = "caseledger.log.pending_edge"
+# The log's write lock on PostgreSQL, for the transaction that takes it (SQLite's is the
+# database's own write lock).
+LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/caseledger-log'))"
 
 
 class NotificationSource(Protocol):
@@ -109,6 +112,8 @@ class LogStore:
         # The right edge after our last append: stored hashes never change, so while the
         # log's size is still the one we left it at, the edge need not be read again.
         self._edge: tuple[int, tuple[sql.Edge, ...]] = (-1, ())
+        # (size, last position) after this store's last committed append.
+        self._head: tuple[int, int] | None = None
         if create:
             LOG_METADATA.create_all(engine, checkfirst=True)
 
@@ -143,19 +148,29 @@ class LogStore:
     def lock_within(self, conn: Connection) -> None:
         """Take the log's write lock in the caller's transaction (see :meth:`append_within`)."""
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(
-                "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/caseledger-log'))"
-            )
+            conn.exec_driver_sql(LOCK_SQL)
 
-    def append_within(self, conn: Connection, entries: Sequence[tuple[int, bytes]]) -> list[int]:
+    def append_within(
+        self,
+        conn: Connection,
+        entries: Sequence[tuple[int, bytes]],
+        *,
+        unchanged_since_ours: bool = False,
+    ) -> list[int]:
         """Log entries in the caller's transaction, which holds the log's write lock (SQLite's
         ``BEGIN IMMEDIATE``, or :meth:`lock_within`); return the leaf index of each new entry.
 
         The ledger's group commit writes envelopes and their leaves this way, in one
-        transaction, and reports the commit with :meth:`committed`.
+        transaction, and reports the commit with :meth:`committed`. With
+        ``unchanged_since_ours`` the caller vouches that nobody wrote to the store since this
+        log's last committed append (it holds the lock and saw no other write), so the head
+        that append left is still the head and is not read again.
         """
         conn.info.pop(_PENDING_EDGE, None)  # left by a rolled-back transaction on this connection
-        size, last = sql.head(conn)
+        if unchanged_since_ours and self._head is not None:
+            size, last = self._head
+        else:
+            size, last = sql.head(conn)
         fresh = sql.fresh_entries(conn, entries, last)
         if not fresh:
             return []
@@ -168,7 +183,7 @@ class LogStore:
         except sa.exc.IntegrityError:
             # Under the lock only the envelope hash can clash: it is logged elsewhere.
             raise LogConflict("an envelope hash of this batch is already logged") from None
-        conn.info[_PENDING_EDGE] = (size + len(fresh), new_edge)
+        conn.info[_PENDING_EDGE] = (size + len(fresh), new_edge, fresh[-1][0])
         return list(range(size, size + len(fresh)))
 
     def committed(self, conn: Connection) -> None:
@@ -176,7 +191,9 @@ class LogStore:
         (kept with the connection until then, so a rolled-back batch leaves nothing)."""
         pending = conn.info.pop(_PENDING_EDGE, None)
         if pending is not None:
-            self._edge = pending
+            size, edge, last = pending
+            self._edge = (size, edge)
+            self._head = (size, last)
 
     def sign_checkpoint(self, signer: PrivateKey | SignerKey, now: datetime) -> StoredCheckpoint:
         """Sign and store a checkpoint of the whole tree at time ``now``; return it.
