@@ -132,28 +132,45 @@ def guard_append_only(store: Store) -> None:
     alone cannot make the table append-only; the triggers do.
     """
     engine = store.engine()
-    with engine.begin() as conn:
-        if store.kind == "sqlite":
-            for op in ("UPDATE", "DELETE"):
-                conn.exec_driver_sql(
-                    f"CREATE TRIGGER IF NOT EXISTS caseledger_events_no_{op.lower()} "
-                    f"BEFORE {op} ON {EVENTS_TABLE_SQLITE} "
-                    "BEGIN SELECT RAISE(ABORT, 'caseledger events are append-only'); END"
-                )
-        else:
-            table = store.events_table
-            conn.exec_driver_sql(
-                "CREATE OR REPLACE FUNCTION caseledger_refuse_change() RETURNS trigger "
-                "LANGUAGE plpgsql AS $$ BEGIN "
-                "RAISE EXCEPTION 'caseledger events are append-only'; END $$"
-            )
-            for name, timing in (
-                ("caseledger_events_no_change", "BEFORE UPDATE OR DELETE ON {t} FOR EACH ROW"),
-                ("caseledger_events_no_truncate", "BEFORE TRUNCATE ON {t} FOR EACH STATEMENT"),
-            ):
-                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-                conn.exec_driver_sql(
-                    f"CREATE TRIGGER {name} {timing.format(t=table)} "
-                    "EXECUTE FUNCTION caseledger_refuse_change()"
-                )
-    engine.dispose()
+    try:
+        with engine.begin() as conn:
+            if store.kind == "sqlite":
+                for op in ("UPDATE", "DELETE"):
+                    conn.exec_driver_sql(
+                        f"CREATE TRIGGER IF NOT EXISTS caseledger_events_no_{op.lower()} "
+                        f"BEFORE {op} ON {EVENTS_TABLE_SQLITE} "
+                        "BEGIN SELECT RAISE(ABORT, 'caseledger events are append-only'); END"
+                    )
+            else:
+                _guard_postgres(conn, store.events_table)
+    finally:
+        engine.dispose()
+
+
+def _guard_postgres(conn: sa.Connection, table: str) -> None:
+    triggers = {
+        "caseledger_events_no_change": "BEFORE UPDATE OR DELETE ON {t} FOR EACH ROW",
+        "caseledger_events_no_truncate": "BEFORE TRUNCATE ON {t} FOR EACH STATEMENT",
+    }
+    present = set(
+        conn.exec_driver_sql(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %(table)s::regclass",
+            {"table": table},
+        ).scalars()
+    )
+    if present >= triggers.keys():
+        # Already guarded: creating triggers takes an ACCESS EXCLUSIVE lock, which would
+        # queue behind — and then block — the writers of a server already running.
+        return
+    conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+    conn.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION caseledger_refuse_change() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'caseledger events are append-only'; END $$"
+    )
+    for name, timing in triggers.items():
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER {name} {timing.format(t=table)} "
+            "EXECUTE FUNCTION caseledger_refuse_change()"
+        )
