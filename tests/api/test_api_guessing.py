@@ -64,6 +64,16 @@ def test_wrong_codes_over_all_cases_hold_every_lookup_back(
 ) -> None:
     for api in open_api(api_home, None, office, query_misses_per_minute=20):
         number, code = a_case(api)
+        services = api.services()
+        # The allowance refills with time: stop its clock, so a slow machine cannot refill it.
+        settings = services.settings
+        services.queries = QueryGuard(
+            per_case=settings.query_misses_per_case,
+            lockout_seconds=settings.query_lockout_minutes * 60,
+            total_per_minute=20,
+            total_burst=20,
+            clock=lambda: 1000.0,
+        )
         misses = [lookup(api, f"20261124-{n:032X}", "12345678")[0] for n in range(25)]
         assert misses[:20] == [404] * 20 and set(misses[20:]) == {429}
         assert lookup(api, number, code) == (429, "query.throttled")
