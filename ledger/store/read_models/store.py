@@ -154,10 +154,6 @@ class ReadModels(TrackingRecorder):
             flag = follower.wake
         ledger.listen(_Listener(self, ledger, flag))
 
-    def lag(self, ledger: Any) -> int:
-        """How far the summaries trail the ledger (in store positions; 0 when caught up)."""
-        return max(0, int(ledger.last_position()) - (self.max_tracking_id(TRACKING_NAME) or 0))
-
     def _quietly(self, source: EnvelopeSource) -> None:
         try:
             self.catch_up(source)
