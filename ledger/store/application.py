@@ -164,6 +164,7 @@ class CaseLedger:
         # The store position the log was known to reach when this ledger last committed.
         self._logged_to: int | None = None
         self._group = GroupCommit(self._write_batch)
+        self._writer_conn: Connection | None = None
         self._listeners: list[CommitListener] = []
 
     @property
@@ -186,6 +187,8 @@ class CaseLedger:
         self._listeners.append(listener)
 
     def close(self) -> None:
+        with self._lock:
+            self._drop_writer()
         self._app.close()
         if self._owns_engine:
             self.engine.dispose()
@@ -255,29 +258,58 @@ class CaseLedger:
                     waiter.refuse(exc)
 
     def _commit(self, waiters: list[Waiter]) -> None:
-        batch = _Batch()
-        with self.engine.connect() as conn:
-            self._events_table.begin(conn, also_lock=LOG_LOCK_SQL if self.log is not None else "")
-            latest = self._events_table.last_position(conn)
-            if latest != self._cache.position:
-                # Another process wrote since: what it wrote is final under our lock.
-                self._refold(latest)
-            for waiter in waiters:
-                try:
-                    self._check(waiter, batch)
-                except CaseLedgerError as exc:
-                    waiter.refuse(exc)
-            if self.personal is not None:
-                for waiter, _ in batch.admitted:
-                    item = waiter.item
-                    at = item.now or item.envelope.at
-                    self.personal.put_within(conn, item.envelope.stream, item.openings, at)
-            positions = self._events_table.insert(conn, [row for _, row in batch.admitted])
-            leaves = self._log_within(conn, latest, batch, positions)
-            conn.commit()
-            if self.log is not None:
-                self.log.committed(conn)
+        conn = self._writer()
+        try:
+            batch, positions, leaves, latest = self._write_within(conn, waiters)
+        except BaseException:
+            self._drop_writer()
+            raise
+        if self.log is not None:
+            self.log.committed(conn)
         self._settle(batch, positions, leaves, latest)
+
+    def _write_within(
+        self, conn: Connection, waiters: list[Waiter]
+    ) -> tuple[_Batch, list[int], dict[int, int], int]:
+        """Check the waiters' envelopes and write the admitted ones in one transaction on
+        ``conn``; return the batch, its positions and leaves, and the position before it."""
+        batch = _Batch()
+        self._events_table.begin(conn, also_lock=LOG_LOCK_SQL if self.log is not None else "")
+        latest = self._events_table.last_position(conn)
+        if latest != self._cache.position:
+            # Another process wrote since: what it wrote is final under our lock.
+            self._refold(latest)
+        for waiter in waiters:
+            try:
+                self._check(waiter, batch)
+            except CaseLedgerError as exc:
+                waiter.refuse(exc)
+        if self.personal is not None:
+            for waiter, _ in batch.admitted:
+                item = waiter.item
+                at = item.now or item.envelope.at
+                self.personal.put_within(conn, item.envelope.stream, item.openings, at)
+        positions = self._events_table.insert(conn, [row for _, row in batch.admitted])
+        leaves = self._log_within(conn, latest, batch, positions)
+        conn.commit()
+        return batch, positions, leaves, latest
+
+    def _writer(self) -> Connection:
+        """The connection every batch is written on: kept open, since checking one out of
+        the pool for each batch costs about what a small batch's statements do."""
+        if self._writer_conn is None or self._writer_conn.closed:
+            self._writer_conn = self.engine.connect()
+        return self._writer_conn
+
+    def _drop_writer(self) -> None:
+        """After a failed batch: roll back and let go of the connection, so a broken one is
+        never reused and the next batch starts on a fresh one."""
+        conn, self._writer_conn = self._writer_conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except sa.exc.SQLAlchemyError:
+                conn.invalidate()
 
     def _check(self, waiter: Waiter, batch: _Batch) -> None:
         item: _Append = waiter.item

@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ledger.store import driver
 from ledger.store.storage import Store
 
 __all__ = ["EventRow", "EventsTable", "GroupCommit", "Waiter"]
@@ -74,16 +75,13 @@ class EventsTable:
             )
             self.position = self.table.c.notification_id
         self._quoted = store.events_table
-        # The two statements every batch runs, as driver SQL: compiling them each time would
-        # cost more than the statements themselves.
+        # The two statements every batch runs, on the driver's cursor (:mod:`.driver`).
         position = self.position.name
-        mark = "?" if store.kind == "sqlite" else "%s"
         self._max_sql = f"SELECT MAX({position}) FROM {self._quoted}"  # noqa: S608 - our names
         self._insert_sql = (
             f"INSERT INTO {self._quoted} (originator_id, originator_version, topic, state) "  # noqa: S608
             "VALUES {rows} RETURNING " + position
         )
-        self._row_marks = f"({mark}, {mark}, {mark}, {mark})"
 
     def begin(self, conn: Connection, *, also_lock: str = "") -> None:
         """Start the writing transaction with the lock eventsourcing's writers take (and, on
@@ -99,7 +97,10 @@ class EventsTable:
         conn.exec_driver_sql("; ".join(statements))
 
     def last_position(self, conn: Connection) -> int:
-        return int(conn.exec_driver_sql(self._max_sql).scalar() or 0)
+        cursor = driver.execute(conn, self._max_sql)
+        (latest,) = cursor.fetchone()
+        cursor.close()
+        return int(latest or 0)
 
     def insert(self, conn: Connection, rows: Sequence[EventRow]) -> list[int]:
         """Insert ``rows`` in order; return their notification ids (positions)."""
@@ -111,8 +112,11 @@ class EventsTable:
             values += (stored_id, row.originator_version, row.topic, row.state)
         # One statement for the batch. Under the writer's lock ids are drawn in the order of
         # the rows, so the sorted ids are the rows' ids in order (RETURNING promises no order).
-        statement = self._insert_sql.format(rows=", ".join([self._row_marks] * len(rows)))
-        return sorted(int(p) for p in conn.exec_driver_sql(statement, tuple(values)).scalars())
+        statement = self._insert_sql.format(rows=driver.values_list(conn, 4, len(rows)))
+        cursor = driver.execute(conn, statement, values)
+        positions = sorted(int(p) for (p,) in cursor.fetchall())
+        cursor.close()
+        return positions
 
     def hashes_after(self, conn: Connection, position: int) -> list[tuple[int, bytes]]:
         """(position, envelope hash) of every event after ``position``: what the log still
