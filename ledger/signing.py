@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import SigningKey, VerifyKey
@@ -63,6 +63,14 @@ class PrivateKey:
     """An Ed25519 signing key held where the signer is (CLI, browser, client, seal service)."""
 
     seed: bytes
+    # Expanding the seed costs as much as a signature: done once per key, not per use.
+    _signing: SigningKey = field(init=False, repr=False, compare=False)
+    _public: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        signing = SigningKey(self.seed)
+        object.__setattr__(self, "_signing", signing)
+        object.__setattr__(self, "_public", bytes(signing.verify_key))
 
     @classmethod
     def generate(cls) -> PrivateKey:
@@ -70,7 +78,7 @@ class PrivateKey:
 
     @property
     def public_key(self) -> bytes:
-        return bytes(SigningKey(self.seed).verify_key)
+        return self._public
 
     @property
     def key_id(self) -> str:
@@ -81,7 +89,7 @@ class PrivateKey:
         return b64encode(self.public_key)
 
     def sign(self, message: bytes) -> bytes:
-        return SigningKey(self.seed).sign(message).signature
+        return self._signing.sign(message).signature
 
     def __repr__(self) -> str:
         return f"PrivateKey(key_id={self.key_id!r})"
