@@ -307,7 +307,9 @@ def query_guard(settings: Settings) -> QueryGuard:
     )
 
 
-def get_services(request: Request) -> Services:
+# The dependencies that only look something up are coroutines: FastAPI would run a plain
+# function in its thread pool, one thread hop per dependency per request.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -315,11 +317,11 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings_dep(services: ServicesDep) -> Settings:
+async def get_settings_dep(services: ServicesDep) -> Settings:
     return services.settings
 
 
-def get_ledger(services: ServicesDep) -> CaseLedger:
+async def get_ledger(services: ServicesDep) -> CaseLedger:
     return services.ledger
 
 
@@ -329,7 +331,7 @@ def get_read_models(services: ServicesDep) -> ReadModels:
     return services.read_models
 
 
-def get_now(services: ServicesDep) -> datetime:
+async def get_now(services: ServicesDep) -> datetime:
     return services.clock()
 
 
@@ -356,7 +358,7 @@ def get_identity(request: Request, services: ServicesDep, now: NowDep) -> Identi
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The caller's address as the connection shows it (no proxy header is trusted)."""
     return request.client.host if request.client else "unknown"
 
@@ -364,7 +366,7 @@ def client_address(request: Request) -> str:
 AddressDep = Annotated[str, Depends(client_address)]
 
 
-def public_rate(address: AddressDep, services: ServicesDep) -> None:
+async def public_rate(address: AddressDep, services: ServicesDep) -> None:
     """Refuse (429) a client address that exceeds the public rate."""
     wait = services.limiter.take(address)
     if wait > 0:

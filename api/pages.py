@@ -96,9 +96,7 @@ def _signin_panel(heading: str, example: str) -> str:
     )
 
 
-def _page(
-    body: str, status: int = 200, headers: dict[str, str] = SECURITY_HEADERS
-) -> HTMLResponse:
+def _page(body: str, status: int = 200, headers: dict[str, str] = SECURITY_HEADERS) -> HTMLResponse:
     return HTMLResponse(body, status_code=status, headers=headers)
 
 

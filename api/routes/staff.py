@@ -87,7 +87,7 @@ APPEND_RESPONSES = error_responses(
     openapi_extra=ENVELOPE_BODY,
     responses=APPEND_RESPONSES,
 )
-def post_envelope(
+async def post_envelope(
     raw: RawBody,
     services: ServicesDep,
     now: NowDep,
@@ -101,7 +101,7 @@ def post_envelope(
     Envelopes in the applicant role (self-service, signed by the applicant's own key) are
     capped in size (413 ``applicant.too_large``) and rate, per address and overall (429
     ``rate.applicants`` / ``rate.applicants_overall``)."""
-    result = service.append_envelope(
+    result = await service.append_envelope_async(
         services, raw, now, address=address, openings=parse_openings(openings)
     )
     if result.replayed:

@@ -8,6 +8,8 @@ store's key refuses a second writer at the same position, and that refusal becom
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import threading
 import uuid
@@ -42,7 +44,7 @@ from ledger.store.commit import EventRow, EventsTable, GroupCommit, Waiter
 from ledger.store.log_sql import head as log_head
 from ledger.store.log_store import LOCK_SQL as LOG_LOCK_SQL
 from ledger.store.log_store import LogError, LogStore
-from ledger.store.personal_store import PersonalStore
+from ledger.store.personal_store import PersonalStore, commitments_in
 from ledger.store.storage import APP_NAME, Store, guard_append_only
 
 __all__ = ["AppendResult", "CaseLedger", "CommitListener", "EnvelopeRecorded", "stream_uuid"]
@@ -187,6 +189,7 @@ class CaseLedger:
         self._listeners.append(listener)
 
     def close(self) -> None:
+        self._group.close()
         with self._lock:
             self._drop_writer()
         self._app.close()
@@ -219,12 +222,45 @@ class CaseLedger:
         """
         needed = self.personal.check_openings(envelope, openings) if self.personal else []
         result: AppendResult = self._group.submit(_Append(envelope, now, tuple(needed)))
+        self._tell_listeners(result)
+        return result
+
+    async def append_async(
+        self,
+        envelope: Envelope,
+        *,
+        now: datetime | None = None,
+        openings: Iterable[Opening] = (),
+    ) -> AppendResult:
+        """:meth:`append` for a caller on an event loop: the ledger's writer thread writes
+        the envelope with whatever else is queued and hands the answer back to the loop,
+        which is free meanwhile. The openings are checked in a worker thread when there are
+        any to check (that reads the private table); listeners are told on the loop, so they
+        must only set a flag (as followers in their own threads do)."""
+        needed: list[Opening] = []
+        if self.personal is not None and (openings or commitments_in(envelope)):
+            needed = await asyncio.to_thread(self.personal.check_openings, envelope, openings)
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[Waiter] = loop.create_future()
+
+        def hand_back(waiter: Waiter) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, answered, waiter)
+
+        self._group.submit_later(_Append(envelope, now, tuple(needed)), hand_back)
+        waiter = await answered
+        if waiter.error is not None:
+            raise waiter.error
+        result: AppendResult = waiter.result
+        self._tell_listeners(result)
+        return result
+
+    def _tell_listeners(self, result: AppendResult) -> None:
         for listener in self._listeners:
             if result.replayed:
                 listener.replayed(result)
             else:
                 listener.wake()
-        return result
 
     def _write_batch(self, waiters: list[Waiter]) -> None:
         """Write one batch; if its transaction fails, write each envelope on its own, so one
@@ -580,6 +616,11 @@ class CaseLedger:
             self._cache.directory = DirectoryState(org=self.org, root_keys=self.root_keys)
         else:
             self._cache.cases.pop(stream, None)
+
+
+def _resolve(future: asyncio.Future[Waiter], waiter: Waiter) -> None:
+    if not future.done():  # a cancelled request no longer waits for its answer
+        future.set_result(waiter)
 
 
 def _state_field(state: bytes, name: str) -> str:

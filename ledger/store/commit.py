@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ledger.errors import StoreBusy
 from ledger.store import driver
 from ledger.store.storage import Store
 
@@ -137,6 +138,9 @@ class Waiter:
     done: bool = False
     result: Any = None
     error: BaseException | None = None
+    # Called with the waiter once answered, in the writing thread (a caller on an event loop
+    # hands the answer back to its loop from here).
+    on_done: Callable[[Waiter], None] | None = None
 
     def finished(self) -> bool:
         return self.done
@@ -149,7 +153,10 @@ class Waiter:
 
 
 class GroupCommit:
-    """Leader-takes-all batching: no thread of its own, the first waiter writes for all."""
+    """Leader-takes-all batching. A thread that submits waits for its answer and, when the
+    turn is free, writes everything queued, its own envelope and the others'. A caller on an
+    event loop queues instead (:meth:`submit_later`) and is answered by a writer thread, so
+    the loop never blocks and no thread waits per request."""
 
     def __init__(self, write: Callable[[list[Waiter]], None], max_batch: int = MAX_BATCH) -> None:
         self._write = write
@@ -157,6 +164,9 @@ class GroupCommit:
         self._queue: list[Waiter] = []
         self._queue_lock = threading.Lock()
         self._turn = threading.Lock()
+        self._queued = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._closed = False
 
     def submit(self, item: Any) -> Any:
         """Queue ``item``, wait for its batch to be written; return its result or raise."""
@@ -165,20 +175,64 @@ class GroupCommit:
             self._queue.append(waiter)
         while not waiter.finished():
             with self._turn:
-                if waiter.finished():
-                    break
-                with self._queue_lock:
-                    batch = self._queue[: self._max_batch]
-                    del self._queue[: self._max_batch]
-                try:
-                    self._write(batch)
-                except BaseException as exc:
-                    for other in batch:
-                        if not other.done:
-                            other.refuse(exc)
+                if not waiter.finished():
+                    self._write_next()
         if waiter.error is not None:
             raise waiter.error
         return waiter.result
+
+    def submit_later(self, item: Any, on_done: Callable[[Waiter], None]) -> None:
+        """Queue ``item`` for the writer thread; ``on_done(waiter)`` is called in the writing
+        thread once it is answered (result or error)."""
+        waiter = Waiter(item, on_done=on_done)
+        with self._queue_lock:
+            if self._closed:
+                raise StoreBusy("the ledger is closing; send it again")
+            self._queue.append(waiter)
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._run_writer, name="caseledger-writer", daemon=True
+                )
+                self._writer.start()
+        self._queued.set()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the writer thread once it has written what is queued."""
+        with self._queue_lock:
+            self._closed = True
+            writer = self._writer
+        self._queued.set()
+        if writer is not None:
+            writer.join(timeout)
+
+    def _run_writer(self) -> None:
+        while True:
+            self._queued.wait()
+            self._queued.clear()
+            while True:
+                with self._turn:
+                    if not self._write_next():
+                        break
+            if self._closed:
+                return
+
+    def _write_next(self) -> bool:
+        """Write the next batch of the queue (the caller holds the turn); False if empty."""
+        with self._queue_lock:
+            batch = self._queue[: self._max_batch]
+            del self._queue[: self._max_batch]
+        if not batch:
+            return False
+        try:
+            self._write(batch)
+        except BaseException as exc:
+            for other in batch:
+                if not other.done:
+                    other.refuse(exc)
+        for waiter in batch:
+            if waiter.on_done is not None:
+                waiter.on_done(waiter)
+        return True
 
 
 def _stored_id(originator_id: uuid.UUID | str, kind: str) -> object:

@@ -8,6 +8,7 @@ makes; transactions are counted on the ledger's own engine.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 
 from ledger.client import StreamWriter
 from ledger.envelope import Envelope
-from ledger.errors import ClockSkew, RulesRefused, StaleVersion
+from ledger.errors import ClockSkew, RulesRefused, StaleVersion, StoreBusy
 from ledger.personal import Opening, commit
 from ledger.sample import SampleOffice, applied_body
 from ledger.store.application import CaseLedger
@@ -257,3 +258,67 @@ def test_a_handler_cannot_record_their_own_application(
     assert "duty.own_case" in {v.code for v in refused.value.violations}
     assert ledger.personal is not None
     assert ledger.personal.read(own.commitment, reader="test", purpose="test", now=t1) is None
+
+
+# From an event loop ---------------------------------------------------------------------------
+
+
+def test_appends_from_an_event_loop_are_written_together_by_the_writer_thread(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    cases = [office.case_until_decided(t1 + timedelta(minutes=i)) for i in range(8)]
+    commits = Commits(ledger.engine)
+    loop_thread: list[int] = []
+
+    async def one_case(case: list[Envelope]) -> list[Any]:
+        loop_thread.append(threading.get_ident())
+        return [await ledger.append_async(e, now=e.at) for e in case]
+
+    async def all_cases() -> list[list[Any]]:
+        # The turn is held until every case's first step is queued: one batch takes them.
+        with ledger._group._turn:
+            tasks = [asyncio.ensure_future(one_case(c)) for c in cases]
+            while len(ledger._group._queue) < len(cases):
+                await asyncio.sleep(0.005)
+        return list(await asyncio.gather(*tasks))
+
+    results = asyncio.run(all_cases())
+    assert [[r.seq for r in rs] for rs in results] == [[1, 2, 3, 4]] * len(cases)
+    assert len(set(loop_thread)) == 1
+    # The firsts went in one transaction (one tree size for all), and no step took more.
+    assert len({rs[0].tree_size for rs in results}) == 1
+    assert commits.count <= 1 + 3 * len(cases)
+    leaves = leaves_of(ledger)
+    assert all(leaves[r.hash] == r.leaf_index for rs in results for r in rs)
+    assert ledger.audit().ok
+
+
+def test_an_event_loop_caller_gets_its_own_refusal_and_a_replay(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    case = office.case_until_decided(t1)
+
+    async def run() -> tuple[Any, Any, BaseException]:
+        first = await ledger.append_async(case[0], now=case[0].at)
+        again = await ledger.append_async(case[0], now=case[0].at + timedelta(days=2))
+        try:
+            await ledger.append_async(case[2], now=case[2].at)  # seq 3 after seq 1
+        except StaleVersion as exc:
+            return first, again, exc
+        raise AssertionError("a step two ahead of the head was stored")
+
+    first, again, refused = asyncio.run(run())
+    assert not first.replayed and again.replayed and again.leaf_index == first.leaf_index
+    assert isinstance(refused, StaleVersion)
+    assert ledger.head(case[0].stream)[0] == 1
+
+
+def test_a_closed_ledger_takes_no_more_appends_from_an_event_loop(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    case = office.case_until_decided(t1)
+    asyncio.run(ledger.append_async(case[0], now=case[0].at))
+    ledger._group.close()
+    with pytest.raises(StoreBusy):
+        asyncio.run(ledger.append_async(case[1], now=case[1].at))
+    assert ledger.head(case[0].stream)[0] == 1
