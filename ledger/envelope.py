@@ -109,9 +109,9 @@ class Envelope:
     sig: bytes
     hash: str
     # The public key ``sig`` last verified under. Only :meth:`verify_with` sets it, after a
-    # check that passed, so asking again for the same key costs nothing: an envelope read and
-    # checked in an audit's worker process is not checked a second time by the rules, and the
-    # rules still decide under which key it must verify.
+    # check that passed, so asking again for the same key costs nothing: an envelope whose
+    # signature the audit checked as it read it is not checked a second time by the rules,
+    # and the rules still decide under which key it must verify.
     verified_key: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     @classmethod
@@ -215,10 +215,9 @@ class Envelope:
         return {**_unsigned_fields(self), "sig": b64encode(self.sig)}
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # An audit's worker processes hand envelopes back pickled; the dataclass default
-        # walks fields() for every object and cost the audit's main process more than a
-        # third of what parsing the text again would. The memo travels with the envelope:
-        # pickles pass only between the processes of one audit.
+        # The dataclass default walks fields() for every object, at some third of what
+        # parsing the text again costs. The memo travels with the envelope: pickles are
+        # our own bytes, passed between our own processes.
         actor = self.actor
         return (
             _restore,
