@@ -8,6 +8,7 @@ and no field of ours needs them.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import rfc8785
@@ -40,21 +41,8 @@ def parse_canonical(data: bytes, *, max_bytes: int) -> dict[str, JSONValue]:
         raise EnvelopeError(
             f"envelope is {len(data)} bytes; the limit is {max_bytes}", code="json.too_large"
         )
-    non_ascii_keys: list[str] = []
-
-    def pairs(items: list[tuple[str, JSONValue]]) -> dict[str, JSONValue]:
-        non_ascii_keys.extend(key for key, _ in items if not key.isascii())
-        return dict(items)
-
     try:
-        text = data.decode("utf-8")
-        value = json.loads(
-            text,
-            parse_float=_refuse_float,
-            parse_constant=_refuse_constant,
-            parse_int=_bounded_int,
-            object_pairs_hook=pairs,
-        )
+        value = _DECODER.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise EnvelopeError(f"not valid JSON: {exc}", code="json.invalid") from None
     except _FloatRefused:
@@ -65,7 +53,7 @@ def parse_canonical(data: bytes, *, max_bytes: int) -> dict[str, JSONValue]:
     # measures it is only worth its cost then.
     if data.count(b"{") + data.count(b"[") > MAX_DEPTH:
         _check_value(value, 0)
-    if not _is_canonical(value, data, ascii_keys=not non_ascii_keys):
+    if not _is_canonical(value, data):
         raise EnvelopeError(
             "envelope is not in RFC 8785 canonical form (sorted keys, no spaces)",
             code="json.not_canonical",
@@ -73,20 +61,21 @@ def parse_canonical(data: bytes, *, max_bytes: int) -> dict[str, JSONValue]:
     return value
 
 
-def _is_canonical(value: JSONValue, data: bytes, *, ascii_keys: bool) -> bool:
+def _is_canonical(value: JSONValue, data: bytes) -> bool:
     """Whether ``data`` is the canonical form of ``value``.
 
-    For values whose object keys are all ASCII, Python's C JSON encoder with sorted keys and
-    no spaces produces exactly RFC 8785's text (same string escapes, integers only, and
-    UTF-16 and code-point key orders agree on ASCII), so that fast path decides; anything
-    else goes through the rfc8785 package.
+    Python's C JSON encoder with sorted keys and no spaces writes RFC 8785's text (same
+    string escapes, integers only) except in one respect: it sorts keys by code point where
+    RFC 8785 sorts them by UTF-16 code unit. The two orders agree unless a character beyond
+    the Basic Multilingual Plane is present, which UTF-8 writes with a lead byte of F0 to F4;
+    so on a text without one the fast encoder decides, and anything else goes through the
+    rfc8785 package. (A duplicate key cannot pass either way: the parsed object keeps one.)
     """
     try:
-        fast = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        fast_bytes = fast.encode("utf-8")
+        fast = _ENCODER.encode(value).encode("utf-8")
     except (UnicodeEncodeError, ValueError):
         return canonical(value) == data
-    if fast_bytes == data and ascii_keys:
+    if fast == data and (data.isascii() or _ASTRAL_LEAD.search(data) is None):
         return True
     return canonical(value) == data
 
@@ -108,6 +97,17 @@ def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > 16 or abs(number := int(text)) > 2**53 - 1:
         raise EnvelopeError("integers must fit in 53 bits", code="json.invalid")
     return number
+
+
+# Built once: json.loads and json.dumps with options build a decoder or encoder every call.
+# The float and constant hooks are called only for a float, NaN or Infinity, which they
+# refuse; the integer hook for each integer. Object keys are kept as the C parser reads
+# them (a duplicate key leaves the text non-canonical, see _is_canonical).
+_DECODER = json.JSONDecoder(
+    parse_float=_refuse_float, parse_constant=_refuse_constant, parse_int=_bounded_int
+)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_ASTRAL_LEAD = re.compile(rb"[\xf0-\xf4]")
 
 
 def _check_value(value: JSONValue, depth: int) -> bool:

@@ -6,27 +6,30 @@ envelopes are replayed by :class:`ledger.replay.StreamReplay` (the verifier's re
 signatures and ``prev`` re-verified, :func:`ledger.policy.check` re-run against the
 directory as it stood at the envelope's ``at``.
 
-Reading the records (decoding, parsing, the signature checks) may be spread over worker
-processes (:mod:`ledger.store.audit_read`); the filing checks, the fold and the rules run
-here, in commit order, so the findings are the same whatever the number of workers.
+The directory is replayed first, here. The case streams are then replayed here in commit
+order, or, with ``workers``, in worker processes a whole stream to each
+(:mod:`ledger.store.audit_cases`); the findings are the same whatever the number of workers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ledger.deadline import DeadlineTracker
-from ledger.envelope import Envelope
 from ledger.replay import Finding, StreamReplay
+from ledger.store.audit_cases import CaseWorkers, Share, shares
 from ledger.store.audit_read import (
     Read,
-    Reader,
     StoredRecord,
     StoredState,
     payload,
+    read_chunk,
 )
+
+if TYPE_CHECKING:
+    from ledger.store.log_audit import Dated
 
 __all__ = ["AuditReport", "Finding", "StoredRecord", "StoredState", "audit_records"]
 
@@ -81,60 +84,168 @@ def audit_records(
 ) -> AuditReport:
     """Audit stored records (in commit order). ``stream_key`` maps a stream name to the key the
     store files it under, so an envelope moved to another stream or position is caught.
-    ``workers`` > 1 reads the case records in that many processes (same findings).
+    ``workers`` > 1 replays the case streams in that many processes (same findings).
 
     The directory stream is judged first, in order; case streams are then judged against the
     whole directory, which answers every question as of the envelope's ``at``, so a grant
     recorded later cannot legitimise an earlier step, and a key revoked from a time before
     its use is caught even if the revocation was recorded later.
     """
-    with Reader(workers) as reader:  # the workers start while the store is read
-        records = list(records)
-        replay = StreamReplay(org, root_keys, same_person)
-        filing = _Filing(stream_key)
-        directory_key = filing.key(replay.directory.stream)
-        read: list[tuple[int, str, Envelope] | None] = [None] * len(records)  # commit order
-        directory = [(i, r) for i, r in enumerate(records) if r.stream_key == directory_key]
-        cases = [(i, r) for i, r in enumerate(records) if r.stream_key != directory_key]
-        # The directory is read first, here: its keys are those the case steps are checked under.
-        for (index, record), got in _zip(directory, reader, dict(root_keys)):
-            envelope = filing.filed(index, record, got)
-            if envelope is not None:
-                read[index] = (record.position, envelope.stream, envelope)
-                replay.directory_step(envelope, record.position)
-        keys = {**root_keys, **{kid: k.public_key for kid, k in replay.directory.keys.items()}}
-        deadlines = DeadlineTracker()
-        for count, ((index, record), got) in enumerate(_zip(cases, reader, keys), start=1):
-            if progress is not None and count % 1000 == 0:
-                progress(count)
-            envelope = filing.filed(index, record, got)
-            if envelope is not None:
-                read[index] = (record.position, envelope.stream, envelope)
-                replay.case_step(envelope, record.position)
-                deadlines.step(envelope)
-    time_limits = tuple(
-        Finding(stream, seq, code, detail)
-        for stream, seq, code, detail in deadlines.findings(replay.cases, replay.directory)
-    )
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    records = list(records)
+    replay = StreamReplay(org, root_keys, same_person)
+    filing = _Filing(stream_key)
+    directory_key = filing.key(replay.directory.stream)
+    directory = [(i, r) for i, r in enumerate(records) if r.stream_key == directory_key]
+    cases = [(i, r) for i, r in enumerate(records) if r.stream_key != directory_key]
+    dated: list[tuple[int, str, Dated] | None] = [None] * len(records)  # commit order
+    # The directory is read first, here: the case steps are judged against all of it.
+    for (index, record), got in zip(directory, _read(directory, root_keys), strict=True):
+        envelope = filing.filed(index, record, got)
+        if envelope is not None:
+            dated[index] = (record.position, envelope.stream, envelope)
+            replay.directory_step(envelope, record.position)
+    case_filing = _Filing(stream_key)
+    judged = None
+    if workers > 1 and cases:
+        judged = _cases_in_workers(cases, replay, case_filing, workers, progress)
+    if judged is None:  # one process, or the workers' partition did not hold
+        case_filing = _Filing(stream_key)
+        judged = _cases_here(cases, replay, case_filing, progress)
+    for index, position, stream, step in judged.dated:
+        dated[index] = (position, stream, step)
     # Imported here: the log's audit builds on this module's findings.
     from ledger.store.log_audit import audit_commit_times
 
     return AuditReport(
         envelopes=len(records),
         streams=len({r.stream_key for r in records}),
-        findings=(*filing.findings(), *replay.findings),
-        time_limits=time_limits,
-        backdated=tuple(audit_commit_times(r for r in read if r is not None)),
+        findings=(*_Filing.merged(filing, case_filing), *replay.findings, *judged.findings),
+        time_limits=judged.time_limits,
+        backdated=tuple(audit_commit_times(d for d in dated if d is not None)),
     )
 
 
 Indexed = tuple[int, StoredRecord | StoredState]
 
 
-def _zip(
-    records: list[Indexed], reader: Reader, keys: dict[str, bytes]
-) -> Iterator[tuple[Indexed, Read]]:
-    return zip(records, reader.read([payload(r) for _, r in records], keys), strict=True)
+class Filed(Protocol):
+    """What the filing checks read of an envelope."""
+
+    @property
+    def stream(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+
+
+F = TypeVar("F", bound=Filed)
+
+
+@dataclass
+class _Judged:
+    """The case streams' findings (in commit order), time limits, and each envelope's
+    (index, position, stream, signing time) for the check of commit times."""
+
+    findings: list[Finding] = field(default_factory=list)
+    time_limits: tuple[Finding, ...] = ()
+    dated: list[tuple[int, int, str, Dated]] = field(default_factory=list)
+
+
+def _read(records: list[Indexed], keys: dict[str, bytes]) -> list[Read]:
+    return read_chunk([payload(r) for _, r in records], keys)
+
+
+def _cases_here(
+    cases: list[Indexed],
+    replay: StreamReplay,
+    filing: _Filing,
+    progress: Callable[[int], None] | None,
+) -> _Judged:
+    """The case streams replayed in this process, in commit order."""
+    keys = {**replay.directory.root_keys}
+    keys.update((kid, k.public_key) for kid, k in replay.directory.keys.items())
+    deadlines = DeadlineTracker()
+    out = _Judged()
+    before = len(replay.findings)
+    for count, ((index, record), got) in enumerate(
+        zip(cases, _read(cases, keys), strict=True), start=1
+    ):
+        if progress is not None and count % 1000 == 0:
+            progress(count)
+        envelope = filing.filed(index, record, got)
+        if envelope is not None:
+            out.dated.append((index, record.position, envelope.stream, envelope))
+            replay.case_step(envelope, record.position)
+            deadlines.step(envelope)
+    out.findings = replay.findings[before:]
+    del replay.findings[before:]
+    out.time_limits = tuple(
+        Finding(stream, seq, code, detail)
+        for stream, seq, code, detail in deadlines.findings(replay.cases, replay.directory)
+    )
+    return out
+
+
+def _cases_in_workers(
+    cases: list[Indexed],
+    replay: StreamReplay,
+    filing: _Filing,
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> _Judged | None:
+    """The case streams replayed in worker processes, whole streams apart
+    (:mod:`ledger.store.audit_cases`); None if an envelope is not filed under its own
+    stream or the office's table says two commitments a worker took for two people are one,
+    since the streams must then be replayed together, here."""
+    streams: dict[str, Share] = {}
+    for index, record in cases:
+        streams.setdefault(record.stream_key, []).append((index, record.position, payload(record)))
+    work = shares(list(streams.values()), workers)
+    by_index = dict(cases)
+    out = _Judged()
+    found: list[tuple[int, Finding]] = []
+    limits: list[tuple[int, list[tuple[str, int, str, str]]]] = []
+    asked: set[tuple[str, str]] = set()
+    count = 0
+    pool = CaseWorkers(
+        workers,
+        replay.directory.org,
+        replay.directory.root_keys,
+        replay.directory,
+        ask_same_person=replay.same_person is not None,
+    )
+    with pool:
+        for result in pool.replay(work):
+            for index, step, stored_hash in result.reads:
+                record = by_index[index]
+                if filing.filed(index, record, (step, stored_hash)) is None:
+                    continue
+                assert not isinstance(step, str)  # noqa: S101 - filed() refuses those
+                if filing.key(step.stream) != record.stream_key:
+                    return None
+                out.dated.append((index, record.position, step.stream, step))
+            found += result.findings
+            limits += result.time_limits
+            asked |= result.asked
+            if progress is not None and (count + len(result.reads)) // 1000 > count // 1000:
+                progress((count + len(result.reads)) // 1000 * 1000)
+            count += len(result.reads)
+    same_person = replay.same_person
+    if same_person is not None and any(same_person(a, b) for a, b in sorted(asked)):
+        return None
+    out.dated.sort(key=lambda item: item[0])
+    found.sort(key=lambda item: item[0])  # stable: a record's findings keep their order
+    limits.sort(key=lambda item: item[0])
+    out.findings = [f for _, f in found]
+    out.time_limits = tuple(
+        Finding(stream, seq, code, detail)
+        for _, items in limits
+        for stream, seq, code, detail in items
+    )
+    return out
 
 
 class _Filing:
@@ -152,10 +263,17 @@ class _Filing:
             key = self._keys[stream] = self._stream_key(stream)
         return key
 
-    def findings(self) -> list[Finding]:
-        return [f for _, f in sorted(self._found, key=lambda item: item[0])]
+    @staticmethod
+    def merged(*filings: _Filing) -> list[Finding]:
+        found = [item for filing in filings for item in filing._found]
+        return [f for _, f in sorted(found, key=lambda item: item[0])]
 
-    def filed(self, index: int, record: StoredRecord | StoredState, read: Read) -> Envelope | None:
+    def filed(
+        self,
+        index: int,
+        record: StoredRecord | StoredState,
+        read: tuple[F | str, str | None],
+    ) -> F | None:
         envelope, stored_hash = read
         found = self._found
         if isinstance(envelope, str):

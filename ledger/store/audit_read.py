@@ -1,12 +1,7 @@
-"""The audit's first half: read each stored event back into an envelope and check its signature.
-
-Decoding the store's JSON, parsing and checking the envelope's canonical text and the
-Ed25519 check are the bulk of an audit and need no order, so :class:`Reader` may spread them
-over worker processes in chunks of records and hands back their results in order; the fold
-and the rules, which do need order, stay with the caller (:mod:`ledger.store.audit`).
+"""Reading each stored event back into an envelope, and checking its signature.
 
 A signature is checked here under the key its actor names, where the keys given know it
-(the root keys, every key of the directory, an applicant key an ``Applied`` in the same chunk
+(the root keys, every key of the directory, an applicant key an ``Applied`` read before it
 carries). That only spares the rules a second check: :meth:`ledger.envelope.Envelope.verify_with`
 remembers the key a signature verified under, and the rules still ask for the key they
 require, so an envelope whose signature was checked under any other key, or not at all, is
@@ -17,23 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
-import platform
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.signing import key_id, public_key_from_b64
 
-__all__ = ["CHUNK", "Read", "Reader", "StoredRecord", "StoredState", "read_chunk"]
-
-# Records per task: large enough that handing a chunk to a worker costs little beside
-# reading it, small enough that the rules start on the first chunk soon.
-CHUNK = 256
+__all__ = ["Payload", "Read", "StoredRecord", "StoredState", "decode_state", "read_chunk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,77 +110,3 @@ def _applicant_key(envelope: Envelope) -> bytes | None:
         return public_key_from_b64(text)
     except CaseLedgerError:
         return None
-
-
-# Worker processes ------------------------------------------------------------------------------
-
-
-def _read_in_worker(task: tuple[list[Payload], dict[str, bytes]]) -> list[Read]:
-    payloads, keys = task
-    return read_chunk(payloads, keys)
-
-
-def _ready() -> None:
-    """A task that does nothing: it makes a worker start before there is work for it."""
-
-
-class Reader:
-    """Reads payloads in this process (``workers`` 1) or in ``workers`` processes, in order.
-
-    Use as a context manager: the processes start on entering it, while the caller still
-    reads the store, and stop on leaving it.
-    """
-
-    def __init__(self, workers: int = 1) -> None:
-        if workers < 1:
-            raise ValueError("workers must be at least 1")
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> Reader:
-        if self.workers > 1:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=_context())
-            for _ in range(self.workers):
-                self._pool.submit(_ready)
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
-
-    def read(self, payloads: Sequence[Payload], keys: dict[str, bytes]) -> Iterator[Read]:
-        """What each payload reads as, in order; ``keys`` as for :func:`read_chunk`."""
-        if self._pool is None or not payloads:
-            yield from read_chunk(payloads, keys)
-            return
-        # Every worker gets a share of a short read too; a long one goes in CHUNK records.
-        size = min(CHUNK, -(-len(payloads) // self.workers))
-        # The keys go with every chunk: some fifty bytes a key beside some 300 KB of records,
-        # and so the workers could start before the directory was read.
-        tasks = [(list(payloads[i : i + size]), keys) for i in range(0, len(payloads), size)]
-        try:
-            for chunk in self._pool.map(_read_in_worker, tasks):
-                yield from chunk
-        except BrokenProcessPool:
-            # A worker killed from outside (out of memory, most likely): the audit cannot
-            # say anything of the records it held, so it stops rather than report them.
-            raise CaseLedgerError(
-                f"an audit worker process stopped before it finished (of {self.workers})",
-                code="audit.worker_lost",
-            ) from None
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    # Fork where Linux offers it: a forked worker starts in milliseconds, where a spawned one,
-    # or one from a fork server (which re-runs the program's main module in every worker,
-    # Python 3.11), took most of a second and, on a small ledger, longer than the audit. It
-    # is safe here although the caller holds database connections, and perhaps their
-    # threads: a worker only reads what it is handed, takes no lock of theirs, and
-    # multiprocessing ends it with os._exit, so no inherited connection is used or closed.
-    return multiprocessing.get_context("fork" if platform.system() == "Linux" else "spawn")

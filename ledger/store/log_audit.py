@@ -19,16 +19,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ledger import merkle
 from ledger.checkpoint import verify_checkpoint
-from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.store.audit import Finding
 from ledger.store.log_store import LogStore, NotificationSource
 
-__all__ = ["BACKDATING_ALLOWANCE", "audit_commit_times", "audit_log", "recompute_tree"]
+__all__ = [
+    "BACKDATING_ALLOWANCE",
+    "Dated",
+    "audit_commit_times",
+    "audit_log",
+    "recompute_tree",
+]
 
 _BATCH = 4096
 # The server admits an ``at`` up to 5 minutes either side of its clock, so two honest
@@ -260,8 +265,19 @@ def _anchor_findings(
 # --- signing time against commit order ------------------------------------------------------
 
 
+class Dated(Protocol):
+    """What the check of commit times reads of an envelope (an Envelope has it)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def at_text(self) -> str: ...
+
+
 def audit_commit_times(
-    notifications: Iterable[tuple[int, str, Envelope]],
+    notifications: Iterable[tuple[int, str, Dated]],
     allowance: timedelta = BACKDATING_ALLOWANCE,
 ) -> list[Finding]:
     """A finding (``time.backdated``) for each envelope dated more than ``allowance`` before

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -14,13 +15,14 @@ from hypothesis import HealthCheck, given, settings
 
 from cli.jobs import audit_with_log
 from ledger.client import Signer, StreamWriter
+from ledger.directory import DirectoryState
 from ledger.envelope import Envelope, seal_envelope
 from ledger.errors import CaseLedgerError
 from ledger.messages import message
 from ledger.sample import applied_body
 from ledger.signing import PrivateKey
 from ledger.store.audit import AuditReport, StoredRecord, audit_records
-from ledger.store.audit_read import Reader, payload
+from ledger.store.audit_cases import CaseWorkers, Share
 from ledger.store.log_audit import audit_commit_times
 from tests.tamper.test_audit_tamper import T1, TAMPERS, Scene
 from tests.tamper.test_audit_tamper import scene as scene  # the fixture
@@ -125,14 +127,20 @@ def test_workers_agree_on_hostile_streams(streams: tuple[list[Envelope], list[En
 
 def test_a_worker_killed_from_outside_stops_the_audit_with_a_code() -> None:
     envelopes = [*directory_with(), *applicant_case()]
-    payloads = [payload(StoredRecord(i, e.stream, e.seq, e.text, e.hash)) for i, e in
-                enumerate(envelopes)]  # fmt: skip
-    with Reader(2) as reader:
-        pool = reader._pool
+    work: list[Share] = [
+        [(i, i, (e.text, e.hash))] for i, e in enumerate(envelopes) if e.stream.startswith("case:")
+    ]
+    root_keys = {OFFICE.root_key.key_id: OFFICE.root_key.public_key}
+    directory = DirectoryState(org=OFFICE.org, root_keys=root_keys)
+    with CaseWorkers(2, OFFICE.org, root_keys, directory, ask_same_person=False) as workers:
+        pool = workers._pool
         assert pool is not None
         os.kill(pool.submit(os.getpid).result(), signal.SIGKILL)
+        # The other worker could finish every share before the pool notices the death.
+        while not pool._broken:  # type: ignore[attr-defined]
+            time.sleep(0.01)
         with pytest.raises(CaseLedgerError) as caught:
-            list(reader.read(payloads, {}))
+            list(workers.replay(work))
     assert caught.value.code == "audit.worker_lost"
     assert message("audit.worker_lost")
 

@@ -148,7 +148,7 @@ def test_the_memo_is_no_argument_and_no_part_of_the_value() -> None:
 
 
 def round_trip(env: Envelope) -> Envelope:
-    # As an audit's worker hands an envelope back: our own bytes, between our own processes.
+    # Our own bytes, between our own processes.
     back: Envelope = pickle.loads(pickle.dumps(env))  # noqa: S301
     return back
 
