@@ -45,6 +45,7 @@ from ledger.store.log_sql import head as log_head
 from ledger.store.log_store import LOCK_SQL as LOG_LOCK_SQL
 from ledger.store.log_store import LogError, LogStore
 from ledger.store.personal_store import PersonalStore, commitments_in
+from ledger.store.recent import RecentEnvelopes
 from ledger.store.storage import APP_NAME, Store, guard_append_only
 
 __all__ = ["AppendResult", "CaseLedger", "CommitListener", "EnvelopeRecorded", "stream_uuid"]
@@ -167,6 +168,7 @@ class CaseLedger:
         self._logged_to: int | None = None
         self._group = GroupCommit(self._write_batch)
         self._writer_conn: Connection | None = None
+        self._recent = RecentEnvelopes()
         self._listeners: list[CommitListener] = []
 
     @property
@@ -432,6 +434,10 @@ class CaseLedger:
         for state in batch.cases.values():
             self._remember(state)
         self._cache.position = positions[-1] if positions else latest
+        self._recent.committed(
+            latest,
+            [(p, w.item.envelope) for (w, _), p in zip(batch.admitted, positions, strict=True)],
+        )
         self._logged_to = self._cache.position if self.log is not None else None
         tree_size = (max(leaves.values()) + 1) if leaves else None
         by_hash: dict[str, AppendResult] = {}
@@ -522,11 +528,18 @@ class CaseLedger:
 
     def envelopes_after(self, last_position: int, limit: int) -> list[tuple[int, Envelope]]:
         """(position, envelope) of up to ``limit`` stored envelopes after ``last_position``,
-        in commit order (the feed's page)."""
+        in commit order (the feed's page). What this ledger committed last is served from
+        memory, parsed once for every follower; the store answers for the rest."""
+        recent = self._recent.after(last_position, limit) or []
+        if len(recent) == limit:
+            return recent
         rows = self._app.recorder.select_notifications(
-            start=last_position, limit=limit, inclusive_of_start=False
+            start=recent[-1][0] if recent else last_position,
+            limit=limit - len(recent),
+            inclusive_of_start=False,
         )
-        return [(n.id, Envelope.from_bytes(_state_field(n.state, "envelope"))) for n in rows]
+        stored = [(n.id, Envelope.from_bytes(_state_field(n.state, "envelope"))) for n in rows]
+        return recent + stored
 
     def all_notifications(self, batch: int = 1000) -> Iterator[tuple[int, str, Envelope]]:
         """Every stored envelope in commit order: (position, stream, envelope)."""
@@ -606,6 +619,7 @@ class CaseLedger:
 
     def _forget_all(self) -> None:
         self._logged_to = None
+        self._recent.forget()
         self._cache.position = -1
         self._cache.directory = DirectoryState(org=self.org, root_keys=self.root_keys)
         self._cache.cases.clear()

@@ -322,3 +322,35 @@ def test_a_closed_ledger_takes_no_more_appends_from_an_event_loop(
     with pytest.raises(StoreBusy):
         asyncio.run(ledger.append_async(case[1], now=case[1].at))
     assert ledger.head(case[0].stream)[0] == 1
+
+
+def test_followers_read_what_another_ledger_wrote_between_this_ones_batches(
+    ledger: CaseLedger, db: str, office: SampleOffice, t1: Any
+) -> None:
+    ours, theirs, ours_again = (
+        office.case_until_decided(t1 + timedelta(minutes=i)) for i in range(3)
+    )
+    other = open_ledger(
+        db,
+        org=office.org,
+        root_keys={office.root_key.key_id: office.root_key.public_key},
+        log_origin="test.example/log",
+    )
+    try:
+        start = ledger.last_position()
+        ledger.append(ours[0])
+        other.append(theirs[0])
+        ledger.append(ours_again[0])
+        stored = [e.hash for _, e in ledger.envelopes_after(start, 100)]
+        assert stored == [ours[0].hash, theirs[0].hash, ours_again[0].hash]
+        # What this ledger wrote last is served from memory: the same as the store holds.
+        last = ledger.last_position()
+        ledger.append(ours[1])
+        assert [e.hash for _, e in ledger.envelopes_after(last, 100)] == [ours[1].hash]
+        other.append(theirs[1])
+        assert [e.hash for _, e in ledger.envelopes_after(last, 100)] == [
+            ours[1].hash,
+            theirs[1].hash,
+        ]
+    finally:
+        other.close()
