@@ -16,6 +16,7 @@ and the feed position delivered so far. Both kinds retry with the same backoff.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ OUTBOX_METADATA = sa.MetaData()
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 TRACKING_NAME = "applicant-notices"
 MAX_ATTEMPTS = 10
+_APPLIED_KEPT = 10_000
 _CHANNEL_OF = {"phone_commitment": "sms", "email_commitment": "email"}
 
 out_messages = sa.Table(
@@ -149,6 +151,8 @@ class Outbox:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Each case's Applied, the first envelope of its stream (never changes once stored).
+        self._applied: OrderedDict[str, Envelope | None] = OrderedDict()
 
     # Applicant messages ---------------------------------------------------------------------
 
@@ -166,13 +170,10 @@ class Outbox:
             rows = ledger.envelopes_after(start, batch)
             if not rows:
                 return written
-            # One look-up per case and batch: its Applied body (the contact) and the directory.
-            cases: dict[str, Envelope | None] = {}
+            # The directory once per batch; each case's Applied (the contact) once.
             directory = ledger.directory()
             messages = [
-                m
-                for _, env in rows
-                for m in self._messages(ledger, env, org_name, now, cases, directory)
+                m for _, env in rows for m in self._messages(ledger, env, org_name, now, directory)
             ]
             with self.engine.begin() as conn:
                 if not _advance(conn, start, rows[-1][0]):
@@ -181,21 +182,28 @@ class Outbox:
                     conn.execute(out_messages.insert().values(**message))
             written += len(messages)
 
+    def _applied_of(self, ledger: CaseLedger, env: Envelope) -> Envelope | None:
+        applied = self._applied
+        if env.stream in applied:
+            applied.move_to_end(env.stream)
+            return applied[env.stream]
+        first = env if env.seq == 1 else next(iter(ledger.events(env.stream, lte=1)), None)
+        applied[env.stream] = first
+        if len(applied) > _APPLIED_KEPT:
+            applied.popitem(last=False)
+        return first
+
     def _messages(
         self,
         ledger: CaseLedger,
         env: Envelope,
         org_name: str,
         now: datetime,
-        cases: dict[str, Envelope | None],
         directory: DirectoryState,
     ) -> Iterator[dict[str, Any]]:
         if not env.stream.startswith("case:"):
             return
-        if env.stream not in cases:
-            first = env if env.seq == 1 else next(iter(ledger.events(env.stream, lte=1)), None)
-            cases[env.stream] = first
-        applied = cases[env.stream]
+        applied = self._applied_of(ledger, env)
         contact = applied.body.get("contact") if applied is not None else None
         if applied is None or not isinstance(contact, dict):
             return
