@@ -45,6 +45,10 @@ class Notifier:
     services: Any
     senders: dict[str, Sender]
     interval: float = 5.0
+    # After a wake, how long to let further commits gather before the round: a message may
+    # leave a moment later, and a busy ledger costs a round (and a write) per gathering, not
+    # per commit.
+    gather: float = 0.2
     # How long closing the app waits for a round under way (a gateway may be slow to answer).
     stop_timeout: float = 30.0
     outbox: Outbox = field(init=False)
@@ -143,7 +147,8 @@ class Notifier:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            if self._wake.wait(self.interval):
+                self._stop.wait(self.gather)
             self._wake.clear()
             if self._stop.is_set():
                 return

@@ -3,8 +3,10 @@
 For SQLite and PostgreSQL: uvicorn serves ``api.app:create_app`` for a real organisation folder
 (Merkle log in the ledger's transactions, read models and result sealing following in their
 own threads) in subprocesses on a loopback port — on PostgreSQL also with 2 and 4 worker
-processes; 32 client threads (httpx) post pre-signed envelopes — Applied, Accepted, Reviewed,
-Decided of many cases, each case's steps in order — and every request's latency is kept.
+processes; 32 clients, each a keep-alive connection driven by one asyncio task writing plain
+HTTP/1.1 (so the load generator takes little of the machine the server runs on), post
+pre-signed envelopes — Applied, Accepted, Reviewed, Decided of many cases, each case's steps
+in order — and every request's latency is kept.
 Baselines, measured in the same run on fresh databases of the same kind, one caller:
 ``CaseLedger.append`` of a bare ledger without log (the ratio's denominator), and the office's
 ledger with its log and the read models following inline.
@@ -17,16 +19,15 @@ Prints a table, then one JSON line of figures.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 import os
-import queue
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -122,39 +123,54 @@ def cases(office: SampleOffice, count: int, at: datetime) -> list[list[Envelope]
 
 
 def run_http(base: str, work: list[list[Envelope]], clients: int) -> tuple[float, list[float]]:
-    todo: queue.Queue[list[Envelope]] = queue.Queue()
-    for case in work:
-        todo.put(case)
+    """Post every case's steps in order over ``clients`` keep-alive connections at once;
+    return steps per second and each step's latency."""
+    address = httpx.URL(base)
+    todo = list(reversed(work))
     latencies: list[float] = []
     failures: list[str] = []
-    lock = threading.Lock()
 
-    def client() -> None:
-        with httpx.Client(base_url=base, timeout=60) as http:
-            while True:
-                try:
-                    case = todo.get_nowait()
-                except queue.Empty:
-                    return
-                for envelope in case:
+    async def client() -> None:
+        reader, writer = await asyncio.open_connection(address.host, address.port)
+        try:
+            while todo:
+                for envelope in todo.pop():
                     began = time.perf_counter()
-                    reply = http.post("/v1/envelopes", content=envelope.raw)
-                    took = time.perf_counter() - began
-                    with lock:
-                        latencies.append(took)
-                        if reply.status_code != 201:
-                            failures.append(reply.text)
+                    writer.write(post_request(envelope.raw))
+                    status, body = await read_response(reader)
+                    latencies.append(time.perf_counter() - began)
+                    if status != 201:
+                        failures.append(body.decode("utf-8", "replace"))
+        finally:
+            writer.close()
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    async def all_clients() -> float:
+        began = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        return time.perf_counter() - began
+
+    elapsed = asyncio.run(all_clients())
     if failures:
         raise SystemExit(f"{len(failures)} steps refused, e.g. {failures[0]}")
     return len(latencies) / elapsed, latencies
+
+
+def post_request(body: bytes) -> bytes:
+    head = (
+        "POST /v1/envelopes HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """Status and body of one HTTP/1.1 response (the API always sends Content-Length)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = next(
+        int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:")
+    )
+    return int(lines[0].split()[1]), await reader.readexactly(length)
 
 
 def run_library(ledger: CaseLedger, office: SampleOffice, count: int) -> float:
