@@ -58,7 +58,7 @@ def empty(models: ReadModels) -> None:
 
 def ours(models: ReadModels, ledger: CaseLedger) -> tuple[float, int]:
     empty(models)
-    models._folds.clear()  # a cold follower, as after a restart
+    models._cache.folds.clear()  # a cold follower, as after a restart
     start = time.perf_counter()
     done = models.catch_up(ledger)
     return time.perf_counter() - start, done

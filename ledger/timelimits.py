@@ -1,20 +1,16 @@
 """Time limits in working days (行政许可法 §32, §42, §45) and e-supervision cards.
 
-Days are counted on the State Council calendar the office signs (:mod:`ledger.calendar`):
-statutory holidays do not count and adjusted working days (调休, e.g. a Saturday worked
-before National Day) do. A day of a year nobody published is not counted at all: the
-deadline it would decide is left undated and the assessment says so (``calendar_unknown``,
+The working days themselves — the signed calendar, the civil-law rule that the first day is
+not counted, suspensions (§45) that stop the clock — are counted by :mod:`ledger.working_days`;
+this module decides what is counted from when. A deadline that runs into a year nobody
+published a calendar for is left undated and the assessment says so (``calendar_unknown``,
 the warning ``clock.calendar_unknown``), never Monday to Friday in silence.
 
 The decision limits start at acceptance (§42), and the statutory one at the application
 instead when the office answered it more than five working days later (§32: not told to
 supplement in time, it counts as accepted on receipt). 延期 (§42) adds its working days to
-both limits.
-
-Counting follows the civil-law rule for periods: the day on which a period starts is not
-counted, so the first counted day is the working day after acceptance. A suspension (§45)
-stops the clock: the days after the day it began, up to and including the day it ended,
-are not counted. The deadline is the end of its day in China time (UTC+8).
+both limits. The first counted day is the working day after acceptance; the deadline is the
+end of its day in China time (UTC+8).
 
 Cards (电子监察): a *yellow card* when one stage of the case used more working days than its
 share of the committed limit, even if the case as a whole is on time; a *red card* when the
@@ -25,14 +21,20 @@ Pure: no clock is read here; ``now`` is always a parameter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from ledger.calendar import WorkCalendar, package_calendar
-from ledger.clock import china_date
-from ledger.errors import CaseLedgerError
+from ledger.calendar import WorkCalendar
+from ledger.working_days import (
+    DayCounter,
+    Pause,
+    TimeLimitError,
+    add_working_days,
+    counted_days,
+    is_working_day,
+    local_date,
+)
 
 __all__ = [
     "ACCEPT_DAYS",
@@ -51,23 +53,6 @@ __all__ = [
 
 # §32: a 补正 notice (or acceptance) is due within 5 days of receiving the application.
 ACCEPT_DAYS = 5
-# A deadline beyond this many calendar days means the inputs are nonsense (e.g. 10**9 days).
-_MAX_SPAN = timedelta(days=366 * 20)
-
-
-class TimeLimitError(CaseLedgerError):
-    """A time without a timezone was given where only an instant makes sense."""
-
-    code = "time.naive"
-
-
-@dataclass(frozen=True, slots=True)
-class Pause:
-    """A suspension of the clock (§45): from ``start``; ``end`` None while it lasts."""
-
-    start: datetime
-    end: datetime | None
-    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,98 +202,6 @@ class Assessment:
         return None
 
 
-def local_date(at: datetime) -> date:
-    """The calendar date of ``at`` in China (UTC+8); raise TimeLimitError if ``at`` is naive."""
-    if at.tzinfo is None:
-        raise TimeLimitError("times must be timezone-aware")
-    return china_date(at)
-
-
-def is_working_day(day: date, calendar: WorkCalendar | None = None) -> bool | None:
-    """True if ``day`` is a working day on ``calendar`` (default: the package's years);
-    None if the calendar does not know its year."""
-    return (calendar or package_calendar()).is_working_day(day)
-
-
-def _disjoint(spans: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
-    """Spans ``(first, last]`` merged where they overlap, so no day is taken off twice."""
-    merged: list[tuple[date, date]] = []
-    for first, last in sorted(spans):
-        if merged and first <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        elif last > first:
-            merged.append((first, last))
-    return merged
-
-
-class _Counter:
-    """Counts working days on one calendar, noting the unknown years it met."""
-
-    def __init__(self, calendar: WorkCalendar | None, pauses: Sequence[Pause]) -> None:
-        self.calendar = calendar or package_calendar()
-        self.pauses = pauses
-        # The stopped days of each pause, as China dates: (first day not counted - 1, last).
-        self.spans = _disjoint(
-            (local_date(p.start), local_date(p.end) if p.end is not None else date.max)
-            for p in pauses
-        )
-        self.unknown: set[int] = set()  # met while dating a deadline
-        self.uncounted: set[int] = set()  # met while counting days used
-
-    def counts(self, day: date, unknown: set[int] | None = None) -> bool | None:
-        working = self.calendar.is_working_day(day)
-        if working is None:
-            (self.unknown if unknown is None else unknown).add(day.year)
-            return None
-        return working and not any(first < day <= last for first, last in self.spans)
-
-    def between(self, start: date, end: date) -> int:
-        """Counted days in ``(start, end]``; an unknown day counts as none (and is noted)."""
-        if end - start > _MAX_SPAN:
-            end = start + _MAX_SPAN
-        total, unknown = self.calendar.count(start, end)
-        self.uncounted |= unknown
-        for first, last in self.spans:
-            low, high = max(start, first), min(end, last)
-            if high > low:
-                total -= self.calendar.count(low, high)[0]
-        return total
-
-    def add(self, start: date, days: int) -> date | None:
-        """The ``days``-th counted day after ``start`` (``start`` for 0); None if an open
-        pause stops the clock first, or a day of an unknown year stands in the way."""
-        day, left = start, max(days, 0)
-        open_from = min((local_date(p.start) for p in self.pauses if p.end is None), default=None)
-        while left > 0:
-            day += timedelta(days=1)
-            if (open_from is not None and day > open_from) or day - start > _MAX_SPAN:
-                return None
-            counted = self.counts(day)
-            if counted is None:
-                return None
-            left -= counted
-        return day
-
-
-def counted_days(
-    start: date, end: date, pauses: Sequence[Pause] = (), calendar: WorkCalendar | None = None
-) -> int:
-    """Working days in ``(start, end]`` that no pause covers (0 if ``end <= start``); days of
-    a year ``calendar`` does not know count as none."""
-    return _Counter(calendar, pauses).between(start, end)
-
-
-def add_working_days(
-    start: date, days: int, pauses: Sequence[Pause] = (), calendar: WorkCalendar | None = None
-) -> date | None:
-    """The date of the ``days``-th counted working day after ``start`` (``start`` for 0).
-
-    None if an open pause stops the clock before the limit is reached, or if the count runs
-    into a year ``calendar`` does not know.
-    """
-    return _Counter(calendar, pauses).add(start, days)
-
-
 def _shares(committed_days: int, review_levels: int) -> list[int]:
     """The committed limit split evenly over the review levels and the decision; the
     decision takes what is left over, and every stage gets at least one day."""
@@ -317,7 +210,7 @@ def _shares(committed_days: int, review_levels: int) -> list[int]:
     return [base] * review_levels + [max(committed_days - base * review_levels, 1)]
 
 
-def _stages(times: CaseTimes, now: datetime, counter: _Counter) -> tuple[Stage, ...]:
+def _stages(times: CaseTimes, now: datetime, counter: DayCounter) -> tuple[Stage, ...]:
     spans: list[tuple[str, datetime, datetime | None, int]] = [
         ("accept", times.applied_at, times.answered_at, ACCEPT_DAYS)
     ]
@@ -365,7 +258,7 @@ def assess(
     """How ``times`` stands against its limits at ``now`` on ``calendar`` (default: the
     package's years); near due means at most ``near_days`` working days remain before the
     committed deadline. Both limits grow by the working days granted by 延期."""
-    counter = _Counter(calendar, times.pauses)
+    counter = DayCounter(calendar, times.pauses)
     stages = _stages(times, now, counter)
     started = statutory_start(times, counter.calendar)
     if times.accepted_at is None or started is None:

@@ -4,6 +4,9 @@ A follower runs a handler for every envelope committed after its position, in co
 Inline, it runs in the appending thread right after the append is answered (the CLI, a
 one-shot job); in the background, a thread of its own does the work and the append only sets
 a flag, so a 201 never waits for it. Readers that need the work done ask :meth:`wait_for`.
+
+That thread is :class:`Rounds`, which the read models' follower uses as well: it keeps its
+position in the database instead (``rm_tracking``) and catches up a batch at a time.
 """
 
 from __future__ import annotations
@@ -15,12 +18,50 @@ from collections.abc import Callable
 
 from ledger.store.application import AppendResult, CaseLedger
 
-__all__ = ["Follower", "Handler", "follow"]
+__all__ = ["Follower", "Handler", "Rounds", "follow"]
 
 Handler = Callable[[CaseLedger, AppendResult], object]
 _log = logging.getLogger("caseledger.followers")
 # How often a background follower looks for envelopes other processes committed.
 POLL_SECONDS = 1.0
+
+
+class Rounds:
+    """A thread that runs ``work`` whenever woken, and every ``POLL_SECONDS`` regardless,
+    until stopped. A round that fails is logged by its kind, and the next one retries."""
+
+    def __init__(self, work: Callable[[], object], *, name: str) -> None:
+        self.name = name
+        self._work = work
+        # Created now, started later: a wake that comes before the start is not lost.
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"caseledger-{name}", daemon=True)
+
+    def start(self) -> Rounds:
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop after the round under way, if any (waiting 30 s for it at most)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.ident is not None:
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self._work()
+            except Exception as exc:
+                _log.warning("%s stopped a round (%s); will retry", self.name, type(exc).__name__)
 
 
 class Follower:
@@ -47,34 +88,29 @@ class Follower:
         # Re-entrant: an inline handler may append, which wakes this follower again.
         self._lock = threading.RLock()
         self._moved = threading.Condition()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
         self._replays: list[AppendResult] = []
-        self._thread: threading.Thread | None = None
+        self._rounds = Rounds(self.run_pending, name=name) if background else None
 
     def attach(self) -> Follower:
         """Start following (and, in the background, start the thread)."""
         self.ledger.listen(self)
-        if self.background:
-            self._thread = threading.Thread(
-                target=self._run, name=f"caseledger-{self.name}", daemon=True
-            )
-            self._thread.start()
+        if self._rounds is not None:
+            self._rounds.start()
         return self
 
     # What the ledger calls ---------------------------------------------------------------
 
     def wake(self) -> None:
-        if self.background:
-            self._wake.set()
+        if self._rounds is not None:
+            self._rounds.wake()
         else:
             self.run_pending()
 
     def replayed(self, result: AppendResult) -> None:
-        if self.background:
+        if self._rounds is not None:
             with self._lock:
                 self._replays.append(result)
-            self._wake.set()
+            self._rounds.wake()
         else:
             self._handle(result)
 
@@ -112,9 +148,9 @@ class Follower:
         with self._moved:
             while self.position < position:
                 left = deadline - time.monotonic()
-                if left <= 0 or not self.background:
+                if left <= 0 or self._rounds is None:
                     return self.position >= position
-                self._wake.set()
+                self._rounds.wake()
                 self._moved.wait(left)
         return True
 
@@ -128,23 +164,9 @@ class Follower:
                 "%s could not follow %s (%s)", self.name, result.stream, type(exc).__name__
             )
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self.run_pending()
-            except Exception as exc:
-                _log.warning("%s stopped a round (%s); will retry", self.name, type(exc).__name__)
-
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        if self._rounds is not None:
+            self._rounds.stop()
 
 
 def follow(ledger: CaseLedger, handler: Handler, *, name: str = "follower") -> Follower:

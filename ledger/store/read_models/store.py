@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from ledger.calendar import WorkCalendar
-from ledger.directory import DirectoryState
-from ledger.envelope import Envelope
+from ledger.store.followers import Rounds
 from ledger.store.read_models import reform, set_aside
+from ledger.store.read_models.batches import EnvelopeSource, FoldCache, Moved, apply_batch, kind
 from ledger.store.read_models.set_aside import FOLD_ERRORS, STORE_ERRORS, SetAside
-from ledger.store.read_models.summary import CaseFold, CaseSummary, fold_case, summary_of
+from ledger.store.read_models.summary import CaseSummary, fold_case, summary_of
 from ledger.store.read_models.tables import (
     READ_MODEL_METADATA,
+    TRACKING_NAME,
     from_row,
-    index_result,
     position_of,
-    refresh_deadlines,
     rm_cases,
     rm_results,
     rm_tracking,
@@ -36,83 +32,8 @@ __all__ = ["TRACKING_NAME", "ReadModels"]
 
 log = logging.getLogger("caseledger.read_models")
 
-TRACKING_NAME = "caseledger"
-
 # Statuses in which the decision clock runs (or is stopped by a suspension).
 CLOCK_STATUSES = ("accepted", "in_review", "suspended")
-
-
-class EnvelopeSource(Protocol):
-    """What the read models need from the ledger (``ledger.store.application.CaseLedger``)."""
-
-    @property
-    def recorder(self) -> Any: ...
-
-    def events(
-        self, stream: str, *, gt: int | None = None, lte: int | None = None
-    ) -> Iterable[Envelope]: ...
-
-    def directory(self) -> DirectoryState: ...
-
-
-class _Follower(threading.Thread):
-    """Catches the read models up whenever woken (and once a second regardless)."""
-
-    def __init__(self, models: ReadModels, source: EnvelopeSource) -> None:
-        super().__init__(name="caseledger-read-models", daemon=True)
-        self.models, self.source = models, source
-        self.wake, self.stop = threading.Event(), threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self.wake.wait(timeout=1.0)
-            self.wake.clear()
-            if not self.stop.is_set():
-                self.models._quietly(self.source)
-
-
-class _Batch:
-    """The cases one batch of notifications touches: their folds and the ones that failed."""
-
-    def __init__(self) -> None:
-        self.touched: dict[str, CaseFold] = {}
-        self.failed: dict[str, SetAside] = {}
-        self._last: dict[str, tuple[int, int, Any]] = {}
-
-    def fold(self, envelope: Envelope, position: int, before: Any) -> None:
-        self._last[envelope.stream] = (envelope.seq, position, envelope.at)
-        try:
-            self.touched[envelope.stream] = before().apply(envelope)
-        except FOLD_ERRORS as exc:
-            self.fail(envelope.stream, exc)
-
-    def fail(self, stream: str, exc: Exception) -> None:
-        seq, position, at = self._last[stream]
-        self.failed[stream] = SetAside.of(stream, seq, position, at, exc)
-        self.touched.pop(stream, None)
-
-    def fail_at(self, envelope: Envelope, position: int, exc: Exception) -> None:
-        """Set the case aside at ``envelope`` (which may belong to a case already skipped)."""
-        self._last[envelope.stream] = (envelope.seq, position, envelope.at)
-        self.fail(envelope.stream, exc)
-
-    def summaries(self, directory: DirectoryState) -> list[CaseSummary]:
-        out = []
-        for stream, fold in list(self.touched.items()):
-            try:
-                out.append(summary_of(fold, directory))
-            except FOLD_ERRORS as exc:
-                self.fail(stream, exc)
-        return out
-
-
-def _kind(exc: Exception) -> str:
-    code = getattr(exc, "code", None)
-    return f"{type(exc).__name__} {code}" if isinstance(code, str) else type(exc).__name__
-
-
-class _Moved(Exception):
-    """Another follower moved the tracked position first."""
 
 
 class ReadModels(TrackingRecorder):
@@ -122,11 +43,8 @@ class ReadModels(TrackingRecorder):
         self.engine = engine
         self.batch = batch
         self._lock = threading.Lock()
-        # Folds are a function of the immutable stored envelopes, so a cached fold is never
-        # wrong; it only saves re-reading a case's earlier envelopes on the live path.
-        self._folds: OrderedDict[str, CaseFold] = OrderedDict()
-        self._directory: DirectoryState | None = None
-        self._follower: _Follower | None = None
+        self._cache = FoldCache()
+        self._rounds: Rounds | None = None
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _derived_data_pragmas)
         READ_MODEL_METADATA.create_all(engine)
@@ -146,13 +64,12 @@ class ReadModels(TrackingRecorder):
         """
         self.retry_set_aside(ledger)
         self.catch_up(ledger)
-        flag = None
+        rounds = None
         if background:
-            follower = _Follower(self, ledger)
-            self._follower = follower
-            follower.start()
-            flag = follower.wake
-        ledger.listen(_Listener(self, ledger, flag))
+            rounds = Rounds(lambda: self._quietly(ledger), name="read-models")
+            self._rounds = rounds
+            rounds.start()
+        ledger.listen(_Listener(self, ledger, rounds))
 
     def _quietly(self, source: EnvelopeSource) -> None:
         try:
@@ -161,15 +78,13 @@ class ReadModels(TrackingRecorder):
             # The envelope is stored; a failed summary update must not turn that into an
             # error for the signer. The next catch-up (on the next append or read) retries.
             # The error's kind only: its text may quote an applicant's data.
-            log.warning("read models could not follow the ledger (%s); will retry", _kind(exc))
+            log.warning("read models could not follow the ledger (%s); will retry", kind(exc))
 
     def close(self) -> None:
         """Stop the follower thread, if any (the engine stays the caller's)."""
-        follower, self._follower = self._follower, None
-        if follower is not None:
-            follower.stop.set()
-            follower.wake.set()
-            follower.join(timeout=30)
+        rounds, self._rounds = self._rounds, None
+        if rounds is not None:
+            rounds.stop()
 
     def catch_up(self, source: EnvelopeSource) -> int:
         """Apply every envelope after the tracked position, in order; return how many."""
@@ -183,82 +98,12 @@ class ReadModels(TrackingRecorder):
                 if not rows:
                     return done
                 try:
-                    self._apply_batch(source, start, rows)
-                except _Moved:
+                    apply_batch(self.engine, source, self._cache, start, rows)
+                except Moved:
                     continue
                 done += len(rows)
                 if len(rows) < self.batch:
                     return done
-
-    def _apply_batch(self, source: EnvelopeSource, start: int, rows: Sequence[Any]) -> None:
-        with self.engine.connect() as conn:
-            skipped = set_aside.set_aside_streams(conn)
-        batch = _Batch()
-        issued: list[tuple[Envelope, int]] = []
-        calendars: set[int] = set()
-        for row in rows:
-            envelope = Envelope.from_bytes(json.loads(row.state)["envelope"])
-            if envelope.type == "ResultIssued":
-                issued.append((envelope, row.id))
-            if envelope.type == "CalendarPublished" and isinstance(envelope.body.get("year"), int):
-                calendars.add(envelope.body["year"])
-            if envelope.stream.startswith("directory:"):
-                self._directory = None
-            elif envelope.stream not in skipped and envelope.stream not in batch.failed:
-                batch.fold(envelope, row.id, self._cached_fold(source, batch, envelope))
-        if self._directory is None:
-            self._directory = source.directory()
-        summaries = batch.summaries(self._directory)
-        with self.engine.begin() as conn:
-            self._move(conn, start, rows[-1].id)
-            for summary in summaries:
-                state = batch.touched[summary.stream].state
-                try:
-                    with conn.begin_nested():
-                        upsert(conn, summary)
-                        reform.upsert_reform(conn, state, summary, self._directory)
-                except STORE_ERRORS as exc:
-                    batch.fail(summary.stream, exc)
-            for envelope, position in issued:
-                try:
-                    with conn.begin_nested():
-                        index_result(conn, envelope)
-                except STORE_ERRORS as exc:
-                    batch.fail_at(envelope, position, exc)
-            set_aside.record(conn, batch.failed.values())
-            for year in sorted(calendars):
-                refresh_deadlines(conn, self._directory.work_calendar(), year)
-        self._remember(batch)
-
-    def _cached_fold(self, source: EnvelopeSource, batch: _Batch, envelope: Envelope) -> Any:
-        """A callable giving the case's fold just before ``envelope`` (read if not cached)."""
-
-        def before() -> CaseFold:
-            fold = batch.touched.get(envelope.stream) or self._folds.get(envelope.stream)
-            if fold is None or fold.state.seq != envelope.seq - 1:
-                earlier = source.events(envelope.stream, lte=envelope.seq - 1)
-                fold = fold_case(earlier, envelope.stream)
-            return fold
-
-        return before
-
-    def _remember(self, batch: _Batch) -> None:
-        for stream in batch.failed:
-            self._folds.pop(stream, None)
-        for stream, fold in batch.touched.items():
-            if stream not in batch.failed:
-                self._folds[stream] = fold
-                self._folds.move_to_end(stream)
-        while len(self._folds) > 10_000:
-            self._folds.popitem(last=False)
-        for entry in batch.failed.values():
-            log.warning(
-                "read models set aside %s at seq %d (position %d): %s",
-                entry.stream,
-                entry.seq,
-                entry.position,
-                entry.code,
-            )
 
     # Cases set aside ------------------------------------------------------------------------
 
@@ -275,43 +120,21 @@ class ReadModels(TrackingRecorder):
         taken back into the summaries. Returns the streams taken back."""
         taken = []
         with self._lock:
-            self._directory = source.directory()
+            directory = self._cache.directory = source.directory()
             for entry in self.set_aside():
                 try:
                     events = list(source.events(entry.stream))
                     fold = fold_case(events, entry.stream)
-                    summary = summary_of(fold, self._directory)
+                    summary = summary_of(fold, directory)
                     with self.engine.begin() as conn:
                         upsert(conn, summary)
-                        reform.upsert_reform(conn, fold.state, summary, self._directory)
+                        reform.upsert_reform(conn, fold.state, summary, directory)
                         set_aside.forget(conn, entry.stream)
                 except (*FOLD_ERRORS, *STORE_ERRORS) as exc:
-                    log.warning("case %s stays set aside: %s", entry.stream, _kind(exc))
+                    log.warning("case %s stays set aside: %s", entry.stream, kind(exc))
                     continue
                 taken.append(entry.stream)
         return taken
-
-    def _move(self, conn: Connection, start: int, position: int) -> None:
-        if (
-            start == 0
-            and conn.execute(
-                sa.select(rm_tracking.c.position).where(rm_tracking.c.name == TRACKING_NAME)
-            ).first()
-            is None
-        ):
-            try:
-                with conn.begin_nested():
-                    conn.execute(rm_tracking.insert().values(name=TRACKING_NAME, position=position))
-                return
-            except sa.exc.IntegrityError:
-                raise _Moved from None
-        moved = conn.execute(
-            rm_tracking.update()
-            .where(rm_tracking.c.name == TRACKING_NAME, rm_tracking.c.position == start)
-            .values(position=position)
-        )
-        if moved.rowcount != 1:
-            raise _Moved
 
     # TrackingRecorder -----------------------------------------------------------------------
 
@@ -354,7 +177,7 @@ class ReadModels(TrackingRecorder):
 
     def _calendar(self) -> WorkCalendar | None:
         """The calendar of the directory last read (None before any: the package's years)."""
-        directory = self._directory
+        directory = self._cache.directory
         return directory.work_calendar() if directory is not None else None
 
     def result_stream(self, sha256: str) -> str | None:
@@ -486,15 +309,15 @@ def _derived_data_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class _Listener:
-    """Follows the ledger's commits: sets the background follower's flag, or catches up in
-    the appending thread."""
+    """Follows the ledger's commits: wakes the background rounds, or catches up in the
+    appending thread."""
 
-    def __init__(self, models: ReadModels, ledger: Any, flag: threading.Event | None) -> None:
-        self._models, self._ledger, self._flag = models, ledger, flag
+    def __init__(self, models: ReadModels, ledger: Any, rounds: Rounds | None) -> None:
+        self._models, self._ledger, self._rounds = models, ledger, rounds
 
     def wake(self) -> None:
-        if self._flag is not None:
-            self._flag.set()
+        if self._rounds is not None:
+            self._rounds.wake()
         else:
             self._models._quietly(self._ledger)
 

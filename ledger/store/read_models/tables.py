@@ -23,6 +23,7 @@ from ledger.timelimits import CaseTimes
 
 __all__ = [
     "READ_MODEL_METADATA",
+    "TRACKING_NAME",
     "from_row",
     "index_result",
     "position_of",
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 READ_MODEL_METADATA = sa.MetaData()
+
+# The summaries' row in rm_tracking (their eventsourcing application name).
+TRACKING_NAME = "caseledger"
 
 rm_tracking = sa.Table(
     "rm_tracking",
