@@ -30,9 +30,11 @@ class Rounds:
     """A thread that runs ``work`` whenever woken, and every ``POLL_SECONDS`` regardless,
     until stopped. A round that fails is logged by its kind, and the next one retries."""
 
-    def __init__(self, work: Callable[[], object], *, name: str) -> None:
+    def __init__(self, work: Callable[[], object], *, name: str, gather: float = 0.0) -> None:
         self.name = name
         self._work = work
+        # After a wake, how long further commits may gather before the round runs.
+        self._gather = gather
         # Created now, started later: a wake that comes before the start is not lost.
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -54,7 +56,8 @@ class Rounds:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(POLL_SECONDS)
+            if self._wake.wait(POLL_SECONDS) and self._gather:
+                self._stop.wait(self._gather)
             self._wake.clear()
             if self._stop.is_set():
                 return

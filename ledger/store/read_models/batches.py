@@ -8,7 +8,6 @@ its own, so that one case that cannot be stored is set aside instead of failing 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -41,8 +40,7 @@ FOLDS_KEPT = 10_000
 class EnvelopeSource(Protocol):
     """What the read models need from the ledger (``ledger.store.application.CaseLedger``)."""
 
-    @property
-    def recorder(self) -> Any: ...
+    def envelopes_after(self, last_position: int, limit: int) -> list[tuple[int, Envelope]]: ...
 
     def events(
         self, stream: str, *, gt: int | None = None, lte: int | None = None
@@ -133,31 +131,35 @@ class FoldCache:
 
 
 def apply_batch(
-    engine: Engine, source: EnvelopeSource, cache: FoldCache, start: int, rows: Sequence[Any]
+    engine: Engine,
+    source: EnvelopeSource,
+    cache: FoldCache,
+    start: int,
+    rows: Sequence[tuple[int, Envelope]],
 ) -> None:
-    """Apply the notifications ``rows``, read after position ``start``; raise :class:`Moved`
-    (having written nothing) if another follower moved the position from ``start`` first."""
+    """Apply ``rows`` (position, envelope), read after position ``start``; raise
+    :class:`Moved` (having written nothing) if another follower moved the position from
+    ``start`` first."""
     with engine.connect() as conn:
         skipped = set_aside.set_aside_streams(conn)
     batch = Batch()
     issued: list[tuple[Envelope, int]] = []
     calendars: set[int] = set()
-    for row in rows:
-        envelope = Envelope.from_bytes(json.loads(row.state)["envelope"])
+    for position, envelope in rows:
         if envelope.type == "ResultIssued":
-            issued.append((envelope, row.id))
+            issued.append((envelope, position))
         if envelope.type == "CalendarPublished" and isinstance(envelope.body.get("year"), int):
             calendars.add(envelope.body["year"])
         if envelope.stream.startswith("directory:"):
             cache.directory = None
         elif envelope.stream not in skipped and envelope.stream not in batch.failed:
-            batch.fold(envelope, row.id, cache.before(source, batch, envelope))
+            batch.fold(envelope, position, cache.before(source, batch, envelope))
     if cache.directory is None:
         cache.directory = source.directory()
     directory = cache.directory
     summaries = batch.summaries(directory)
     with engine.begin() as conn:
-        _move(conn, start, rows[-1].id)
+        _move(conn, start, rows[-1][0])
         for summary in summaries:
             state = batch.touched[summary.stream].state
             try:

@@ -32,6 +32,9 @@ __all__ = ["TRACKING_NAME", "ReadModels"]
 
 log = logging.getLogger("caseledger.read_models")
 
+# How long the background follower lets commits gather after a wake: a busy ledger then
+# costs one summary transaction per gathering, not one per commit (readers catch up first).
+GATHER = 0.05
 # Statuses in which the decision clock runs (or is stopped by a suspension).
 CLOCK_STATUSES = ("accepted", "in_review", "suspended")
 
@@ -66,7 +69,7 @@ class ReadModels(TrackingRecorder):
         self.catch_up(ledger)
         rounds = None
         if background:
-            rounds = Rounds(lambda: self._quietly(ledger), name="read-models")
+            rounds = Rounds(lambda: self._quietly(ledger), name="read-models", gather=GATHER)
             self._rounds = rounds
             rounds.start()
         ledger.listen(_Listener(self, ledger, rounds))
@@ -92,9 +95,7 @@ class ReadModels(TrackingRecorder):
         with self._lock:
             while True:
                 start = self.max_tracking_id(TRACKING_NAME) or 0
-                rows = source.recorder.select_notifications(
-                    start=start, limit=self.batch, inclusive_of_start=False
-                )
+                rows = source.envelopes_after(start, self.batch)
                 if not rows:
                     return done
                 try:
