@@ -90,7 +90,8 @@ def start_server(home: Path, db: str, workers: int = 1) -> tuple[subprocess.Pope
     port = free_port()
     env = dict(os.environ, CASELEDGER_HOME=str(home), CASELEDGER_PUBLIC_RATE_PER_MINUTE="1000000")
     env["CASELEDGER_DB"] = db
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
+    # The app as ``caseledger serve --workers N`` starts it in each process.
+    command = [sys.executable, "-m", "uvicorn", "api.serve:app_from_environment", "--factory"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     command += ["--workers", str(workers)] if workers > 1 else []
     server = subprocess.Popen(command, cwd=ROOT, env=env)

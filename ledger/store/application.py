@@ -46,7 +46,7 @@ from ledger.store.log_store import LOCK_SQL as LOG_LOCK_SQL
 from ledger.store.log_store import LogError, LogStore
 from ledger.store.personal_store import PersonalStore, commitments_in
 from ledger.store.recent import RecentEnvelopes
-from ledger.store.storage import APP_NAME, Store, guard_append_only
+from ledger.store.storage import APP_NAME, Store, guard_append_only, writing_turn
 
 __all__ = ["AppendResult", "CaseLedger", "CommitListener", "EnvelopeRecorded", "stream_uuid"]
 
@@ -168,6 +168,7 @@ class CaseLedger:
         self._logged_to: int | None = None
         self._group = GroupCommit(self._write_batch)
         self._writer_conn: Connection | None = None
+        self._turn = writing_turn(self.engine)
         self._recent = RecentEnvelopes()
         self._listeners: list[CommitListener] = []
 
@@ -298,7 +299,8 @@ class CaseLedger:
     def _commit(self, waiters: list[Waiter]) -> None:
         conn = self._writer()
         try:
-            batch, positions, leaves, latest = self._write_within(conn, waiters)
+            with self._turn:
+                batch, positions, leaves, latest = self._write_within(conn, waiters)
         except BaseException:
             self._drop_writer()
             raise

@@ -30,6 +30,7 @@ from ledger.envelope import Envelope
 from ledger.personal import CONTACT_FIELDS, is_commitment
 from ledger.state import case_number
 from ledger.store.application import CaseLedger
+from ledger.store.storage import writing_turn
 from ledger.telling import message_for
 
 __all__ = [
@@ -175,7 +176,7 @@ class Outbox:
             messages = [
                 m for _, env in rows for m in self._messages(ledger, env, org_name, now, directory)
             ]
-            with self.engine.begin() as conn:
+            with writing_turn(self.engine), self.engine.begin() as conn:
                 if not _advance(conn, start, rows[-1][0]):
                     return written  # another follower took this batch
                 for message in messages:

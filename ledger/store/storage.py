@@ -8,6 +8,10 @@ URLs: a plain path or ``sqlite:///path`` for the embedded SQLite file (the defau
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -174,3 +178,23 @@ def _guard_postgres(conn: sa.Connection, table: str) -> None:
             f"CREATE TRIGGER {name} {timing.format(t=table)} "
             "EXECUTE FUNCTION caseledger_refuse_change()"
         )
+
+
+_SQLITE_TURNS: dict[str, threading.Lock] = {}
+_SQLITE_TURNS_LOCK = threading.Lock()
+
+
+def writing_turn(engine: Engine) -> AbstractContextManager[object]:
+    """This process's turn to write to ``engine``'s database, held around a write transaction.
+
+    SQLite lets one writer in at a time and makes the others poll, sleeping up to 100 ms
+    between tries; the ledger's writer and the followers of one process take turns here
+    instead, and each is let in the moment the one before it ends (other processes still
+    meet SQLite's own wait). A turn is only ever held around one transaction, never while
+    waiting for anything else, so turns cannot deadlock. Other databases need no turn.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    path = os.path.realpath(engine.url.database or ":memory:")
+    with _SQLITE_TURNS_LOCK:
+        return _SQLITE_TURNS.setdefault(path, threading.Lock())

@@ -28,6 +28,7 @@ from ledger.store.read_models.tables import (
     rm_tracking,
     upsert,
 )
+from ledger.store.storage import writing_turn
 
 __all__ = ["Batch", "EnvelopeSource", "FoldCache", "Moved", "apply_batch", "kind"]
 
@@ -158,7 +159,7 @@ def apply_batch(
         cache.directory = source.directory()
     directory = cache.directory
     summaries = batch.summaries(directory)
-    with engine.begin() as conn:
+    with writing_turn(engine), engine.begin() as conn:
         _move(conn, start, rows[-1][0])
         for summary in summaries:
             state = batch.touched[summary.stream].state
