@@ -289,7 +289,7 @@ def admin_page(services: ServicesDep) -> HTMLResponse:
 def static_file(name: str) -> FileResponse:
     """The pages' scripts and style sheet (a fixed set of files; nothing else is served)."""
     path = STATIC / name
-    match = STATIC_NAME.match(name)
+    match = STATIC_NAME.fullmatch(name)
     if match is None or not path.is_file():
         raise ApiError(404, "http.not_found", "no such file")
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}

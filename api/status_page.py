@@ -68,7 +68,7 @@ def status_page(ref: Annotated[str, Path(max_length=64)], services: ServicesDep)
 
 def _sha256_of(services: Any, ref: str) -> str:
     """A QR code carries the document id; a link may carry the full hash."""
-    if _DOCUMENT_ID.match(ref):
+    if _DOCUMENT_ID.fullmatch(ref):
         services.read_models.catch_up(services.ledger)
         return str(services.read_models.result_of_document(ref) or "")
     return ref

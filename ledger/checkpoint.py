@@ -109,7 +109,7 @@ class Checkpoint:
         origin, size, root, *extensions = lines[:-1]
         if not origin:
             raise bad("origin", "the origin line is empty")
-        if not _DECIMAL.match(size) or int(size) > _MAX_U63:
+        if not _DECIMAL.fullmatch(size) or int(size) > _MAX_U63:
             raise bad("size", "the size is a decimal without leading zeroes")
         root_hash = decode_b64(
             root, reason="root", what="the root hash", code="checkpoint.malformed"
@@ -329,7 +329,7 @@ def parse_tlog_proof(data: str | bytes) -> TlogProof:
     if at >= len(lines) or not lines[at].startswith("index "):
         raise bad("index", "the proof has an 'index N' line")
     index = lines[at][6:]
-    if not _DECIMAL.match(index) or int(index) > _MAX_U63:
+    if not _DECIMAL.fullmatch(index) or int(index) > _MAX_U63:
         raise bad("index", "the index is a decimal without leading zeroes")
     hashes = tuple(
         decode_b64(h, reason="hash", what="a proof hash", code="proof.malformed")

@@ -68,7 +68,7 @@ def format_time(at: datetime) -> str:
 
 def parse_time(text: object) -> datetime:
     """Parse an envelope time; raise EnvelopeError if it is not ``YYYY-MM-DDTHH:MM:SSZ``."""
-    if not isinstance(text, str) or not _TIME.match(text):
+    if not isinstance(text, str) or not _TIME.fullmatch(text):
         raise EnvelopeError(f"time {text!r} is not YYYY-MM-DDTHH:MM:SSZ", code="json.invalid")
     try:
         # fromisoformat is some forty times faster than strptime, and reads the ``Z`` as UTC
@@ -134,7 +134,7 @@ class Envelope:
         if obj["v"] != 1:
             raise EnvelopeError("only envelope version 1 is known", code="envelope.version")
         stream = _expect(obj, "stream", str)
-        if not _STREAM.match(stream):
+        if not _STREAM.fullmatch(stream):
             raise EnvelopeError(f"stream {stream!r} is not case:<uuid> or directory:<org>")
         seq = _expect(obj, "seq", int)
         if seq < 1:
@@ -152,12 +152,12 @@ class Envelope:
         actor_id = _expect(actor_obj, "id", str)
         role = _expect(actor_obj, "role", str)
         kid = _expect(actor_obj, "key", str)
-        if not _ACTOR_ID.match(actor_id):
+        if not _ACTOR_ID.fullmatch(actor_id):
             raise EnvelopeError(f"actor id {actor_id!r} is not kind:name")
-        if not _KEY_ID.match(kid):
+        if not _KEY_ID.fullmatch(kid):
             raise EnvelopeError("actor key must be a 16-hex-digit key id")
         prev = obj["prev"]
-        if prev is not None and not (type(prev) is str and _HEX64.match(prev)):
+        if prev is not None and not (type(prev) is str and _HEX64.fullmatch(prev)):
             raise EnvelopeError("prev must be null or 64 lowercase hex digits")
         sig = b64decode_strict(_expect(obj, "sig", str), what="sig")
         if len(sig) != 64:

@@ -110,7 +110,7 @@ class VerifierKey:
     def from_string(cls, text: str) -> VerifierKey:
         """Parse ``name+hex8+base64(type || key)``; raise NoteMalformed (code key.malformed)."""
         parts = text.split("+", 2)  # the base64 part may itself hold '+'
-        if len(parts) != 3 or not _HEX8.match(parts[1]):
+        if len(parts) != 3 or not _HEX8.fullmatch(parts[1]):
             raise NoteMalformed(
                 "key_format", "a verifier key is name+hex8+base64", code="key.malformed"
             )
@@ -162,7 +162,7 @@ class SignerKey:
     def from_string(cls, text: str) -> SignerKey:
         """Parse ``PRIVATE+KEY+name+hex8+base64(type || seed)``; raise NoteMalformed."""
         parts = text.split("+", 4)
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _HEX8.match(parts[3]):
+        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _HEX8.fullmatch(parts[3]):
             raise NoteMalformed(
                 "key_format", "a signer key is PRIVATE+KEY+name+hex8+base64", code="key.malformed"
             )

@@ -55,7 +55,7 @@ class StatusMalformed(CaseLedgerError):
 
 def is_sha256(text: str) -> bool:
     """Whether ``text`` is a SHA-256 in lower-case hex, the one spelling of a document's id."""
-    return bool(_SHA256.match(text))
+    return bool(_SHA256.fullmatch(text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,9 @@ from ledger.store.storage import APP_NAME, Store, guard_append_only, writing_tur
 __all__ = ["AppendResult", "CaseLedger", "CommitListener", "EnvelopeRecorded", "stream_uuid"]
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+# Past this many envelopes written elsewhere since the last batch, the case cache is dropped
+# whole rather than stream by stream.
+_REFOLD_READ_LIMIT = 1000
 _STREAM_NAMESPACE = uuid.UUID("6a1f0c52-8d8e-4b53-9d7e-3c2a1f6b9e10")
 
 
@@ -583,11 +586,28 @@ class CaseLedger:
 
     def _refold(self, latest: int) -> None:
         """Make the caches reflect everything up to ``latest`` (another process wrote, or a
-        write of ours failed): refold the directory, drop the cached cases (read again on
-        use)."""
+        write of ours failed). When the caches know where they stand, only the streams written
+        since are dropped (read again on use); else every case is. The directory is read on."""
+        known = self._cache.position
+        written = self._streams_written(known, latest) if known >= 0 else None
+        if written is None:
+            self._cache.cases.clear()
+        else:
+            for stream in written:
+                self._cache.cases.pop(stream, None)
         self._refreshed_directory()
-        self._cache.cases.clear()
         self._cache.position = latest
+
+    def _streams_written(self, after: int, upto: int) -> set[str] | None:
+        """The case streams of the envelopes stored after position ``after`` up to ``upto``;
+        None when they are too many to be worth reading one by one."""
+        rows = self._app.recorder.select_notifications(
+            start=after, stop=upto, limit=_REFOLD_READ_LIMIT + 1, inclusive_of_start=False
+        )
+        if len(rows) > _REFOLD_READ_LIMIT:
+            return None
+        directory = stream_uuid(self.directory_stream)
+        return {f"case:{n.originator_id}" for n in rows if n.originator_id != directory}
 
     def _cached_case(self, stream: str, seq: int) -> CaseState:
         state = self._cache.cases.get(stream)

@@ -143,7 +143,7 @@ def command_scanner(command: str, *, timeout: float = 60.0) -> Scanner:
 
 
 def _checked(sha256: str) -> str:
-    if not _HASH.match(sha256):
+    if not _HASH.fullmatch(sha256):
         raise MaterialError(f"{sha256[:80]!r} is not a SHA-256 in hex", code="material.hash")
     return sha256
 

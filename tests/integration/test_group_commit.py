@@ -354,3 +354,26 @@ def test_followers_read_what_another_ledger_wrote_between_this_ones_batches(
         ]
     finally:
         other.close()
+
+
+def test_after_another_ledger_wrote_only_its_streams_are_read_again(
+    ledger: CaseLedger, db: str, office: SampleOffice, t1: Any
+) -> None:
+    shared, untouched = (office.case_until_decided(t1 + timedelta(minutes=i)) for i in range(2))
+    other = open_ledger(
+        db,
+        org=office.org,
+        root_keys={office.root_key.key_id: office.root_key.public_key},
+        log_origin="test.example/log",
+    )
+    try:
+        for envelope in (shared[0], shared[1], untouched[0]):
+            ledger.append(envelope)
+        other.append(shared[2])  # this ledger's fold of the shared case is now behind
+        result = ledger.append(shared[3])
+        assert (result.seq, result.replayed) == (4, False)
+        assert ledger.case_state(shared[0].stream).seq == 4
+        assert untouched[0].stream in ledger._cache.cases  # kept: nobody else wrote it
+        assert ledger.audit().ok
+    finally:
+        other.close()

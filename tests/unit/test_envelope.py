@@ -24,6 +24,7 @@ from ledger.envelope import (
     seal_envelope,
 )
 from ledger.errors import EnvelopeError, SignatureInvalid
+from ledger.sample import SampleOffice
 from ledger.signing import PrivateKey, b64encode
 
 KEY = PrivateKey(bytes(range(32)))
@@ -334,3 +335,17 @@ def test_directory_stream_names() -> None:
     for bad in ("directory:", "directory:Upper", "directory:-x", "dir:x", "directory:" + "a" * 64):
         obj = {**as_obj(), "stream": bad, "type": "StaffEnrolled"}
         assert code_of(jcs(obj)) == "envelope.malformed"
+
+
+@pytest.mark.parametrize("field", ["stream", "at", "prev", "actor.key", "actor.id"])
+def test_a_field_with_a_trailing_newline_is_refused(
+    office: SampleOffice, t1: Any, field: str
+) -> None:
+    envelope = office.case_until_decided(t1)[1]
+    data = json.loads(envelope.raw)
+    if field.startswith("actor."):
+        data["actor"][field.split(".")[1]] += "\n"
+    else:
+        data[field] += "\n"
+    with pytest.raises(EnvelopeError):
+        Envelope.from_bytes(rfc8785.dumps(data))
