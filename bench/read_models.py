@@ -59,7 +59,7 @@ def empty(models: ReadModels) -> None:
 def ours(models: ReadModels, ledger: CaseLedger) -> tuple[float, int]:
     empty(models)
     models._cache.folds.clear()  # a cold follower, as after a restart:
-    ledger._recent.forget()  # nothing of the store is parsed in memory yet
+    ledger._writer.recent.forget()  # nothing of the store is parsed in memory yet
     start = time.perf_counter()
     done = models.catch_up(ledger)
     return time.perf_counter() - start, done

@@ -73,15 +73,15 @@ def together(ledger: CaseLedger, envelopes: list[Envelope], **kwargs: Any) -> li
         except Exception as exc:
             answers[i] = exc
 
-    turn = ledger._group._turn  # the writer's turn (see ledger.store.commit.GroupCommit)
+    turn = ledger._writer.group._turn  # the writer's turn (see ledger.store.commit.GroupCommit)
     threads = [threading.Thread(target=go, args=(i, e)) for i, e in enumerate(envelopes)]
     with turn:
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 10
-        while len(ledger._group._queue) < len(envelopes) and time.monotonic() < deadline:
+        while len(ledger._writer.group._queue) < len(envelopes) and time.monotonic() < deadline:
             time.sleep(0.005)
-        assert len(ledger._group._queue) == len(envelopes), answers  # none refused before
+        assert len(ledger._writer.group._queue) == len(envelopes), answers  # none refused before
     for thread in threads:
         thread.join(timeout=30)
     return answers
@@ -121,7 +121,7 @@ def test_one_case_in_order_in_one_batch(ledger: CaseLedger, office: SampleOffice
 
 def together_in_order(ledger: CaseLedger, envelopes: list[Envelope]) -> list[Any]:
     answers: list[Any] = []
-    turn = ledger._group._turn
+    turn = ledger._writer.group._turn
     threads = []
     with turn:
         for envelope in envelopes:
@@ -129,7 +129,7 @@ def together_in_order(ledger: CaseLedger, envelopes: list[Envelope]) -> list[Any
             thread.start()
             threads.append(thread)
             deadline = time.monotonic() + 10
-            while len(ledger._group._queue) < len(threads) and time.monotonic() < deadline:
+            while len(ledger._writer.group._queue) < len(threads) and time.monotonic() < deadline:
                 time.sleep(0.005)
     for thread in threads:
         thread.join(timeout=30)
@@ -276,9 +276,9 @@ def test_appends_from_an_event_loop_are_written_together_by_the_writer_thread(
 
     async def all_cases() -> list[list[Any]]:
         # The turn is held until every case's first step is queued: one batch takes them.
-        with ledger._group._turn:
+        with ledger._writer.group._turn:
             tasks = [asyncio.ensure_future(one_case(c)) for c in cases]
-            while len(ledger._group._queue) < len(cases):
+            while len(ledger._writer.group._queue) < len(cases):
                 await asyncio.sleep(0.005)
         return list(await asyncio.gather(*tasks))
 
@@ -318,7 +318,7 @@ def test_a_closed_ledger_takes_no_more_appends_from_an_event_loop(
 ) -> None:
     case = office.case_until_decided(t1)
     asyncio.run(ledger.append_async(case[0], now=case[0].at))
-    ledger._group.close()
+    ledger._writer.group.close()
     with pytest.raises(StoreBusy):
         asyncio.run(ledger.append_async(case[1], now=case[1].at))
     assert ledger.head(case[0].stream)[0] == 1
@@ -373,7 +373,7 @@ def test_after_another_ledger_wrote_only_its_streams_are_read_again(
         result = ledger.append(shared[3])
         assert (result.seq, result.replayed) == (4, False)
         assert ledger.case_state(shared[0].stream).seq == 4
-        assert untouched[0].stream in ledger._cache.cases  # kept: nobody else wrote it
+        assert untouched[0].stream in ledger._folds.cases  # kept: nobody else wrote it
         assert ledger.audit().ok
     finally:
         other.close()

@@ -1,0 +1,97 @@
+"""The folded states the ledger's writer checks each envelope against.
+
+The directory and the most recently used cases, folded from their streams, with the store
+position up to which they reflect every write. The writer keeps them current with its own
+batches; when another process wrote in between, only the streams it wrote are read again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+from ledger.directory import DirectoryState
+from ledger.envelope import Envelope
+from ledger.state import CaseState
+
+__all__ = ["FoldedStreams", "StreamReader"]
+
+# Reads a stream's stored envelopes after a seq: ``read(stream, gt)``.
+StreamReader = Callable[[str, int], Iterable[Envelope]]
+
+
+class FoldedStreams:
+    """The folded directory of ``org`` and up to ``max_cases`` folded cases."""
+
+    def __init__(
+        self,
+        org: str,
+        root_keys: dict[str, bytes],
+        read: StreamReader,
+        *,
+        max_cases: int = 10_000,
+    ) -> None:
+        self._org, self._root_keys, self._read = org, root_keys, read
+        self.directory = DirectoryState(org=org, root_keys=root_keys)
+        self.cases: OrderedDict[str, CaseState] = OrderedDict()
+        # The store position (notification id) up to which the folds reflect every write;
+        # -1 when unknown.
+        self.position = -1
+        self._max_cases = max_cases
+
+    @property
+    def directory_stream(self) -> str:
+        return f"directory:{self._org}"
+
+    def case(self, stream: str, seq: int) -> CaseState:
+        """The case's fold before an envelope at ``seq`` (read from the store if not kept)."""
+        state = self.cases.get(stream)
+        if state is not None:
+            return state
+        if seq == 1:
+            # A first step needs no read: if the stream already exists after all, the
+            # store's key refuses the save and the append answers replayed or stale.
+            return CaseState.empty(stream)
+        return self.refreshed_case(stream)
+
+    def refreshed_directory(self) -> DirectoryState:
+        directory = self.directory
+        for env in self._read(self.directory_stream, directory.seq):
+            directory.apply(env)
+        return directory
+
+    def refreshed_case(self, stream: str) -> CaseState:
+        state = self.cases.get(stream) or CaseState.empty(stream)
+        for env in self._read(stream, state.seq):
+            state = state.apply(env)
+        self.remember(state)
+        return state
+
+    def remember(self, state: CaseState) -> None:
+        self.cases[state.stream] = state
+        self.cases.move_to_end(state.stream)
+        while len(self.cases) > self._max_cases:
+            self.cases.popitem(last=False)
+
+    def written_elsewhere(self, latest: int, streams: set[str] | None) -> None:
+        """Others wrote ``streams`` (None: unknown, maybe any) up to position ``latest``:
+        drop those folds (read again on use) and read the directory on."""
+        if streams is None:
+            self.cases.clear()
+        else:
+            for stream in streams:
+                self.cases.pop(stream, None)
+        self.refreshed_directory()
+        self.position = latest
+
+    def forget_all(self) -> None:
+        self.position = -1
+        self.directory = DirectoryState(org=self._org, root_keys=self._root_keys)
+        self.cases.clear()
+
+    def forget(self, stream: str) -> None:
+        self.position = -1
+        if stream.startswith("directory:"):
+            self.directory = DirectoryState(org=self._org, root_keys=self._root_keys)
+        else:
+            self.cases.pop(stream, None)
