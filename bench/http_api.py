@@ -94,7 +94,10 @@ def start_server(home: Path, db: str, workers: int = 1) -> tuple[subprocess.Pope
     command = [sys.executable, "-m", "uvicorn", "api.serve:app_from_environment", "--factory"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
     command += ["--workers", str(workers)] if workers > 1 else []
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    # The server logs an access line per request, as serve does; they go to a file beside
+    # its organisation folder, not to this table.
+    log = (home.parent / f"{home.name}-server.log").open("ab")
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=log)
     base = f"http://127.0.0.1:{port}"
     for _ in range(1200):
         try:
@@ -103,7 +106,9 @@ def start_server(home: Path, db: str, workers: int = 1) -> tuple[subprocess.Pope
         except httpx.TransportError:
             time.sleep(0.05)
     server.kill()
-    raise SystemExit("the server did not start")
+    log.close()
+    tail = (home.parent / f"{home.name}-server.log").read_text(errors="replace")[-2000:]
+    raise SystemExit(f"the server did not start:\n{tail}")
 
 
 def cases(office: SampleOffice, count: int, at: datetime) -> list[list[Envelope]]:
