@@ -115,7 +115,7 @@ class LedgerWriter:
     def close(self) -> None:
         self.group.close()
         with self._lock:
-            self._drop_writer()
+            self._drop_connection()
 
     def write_batch(self, waiters: list[Waiter]) -> None:
         """Write one batch; if its transaction fails, write each envelope on its own, so one
@@ -154,7 +154,7 @@ class LedgerWriter:
             with self._turn:
                 batch, positions, leaves, latest = self._write_within(conn, waiters)
         except BaseException:
-            self._drop_writer()
+            self._drop_connection()
             raise
         if self.log is not None:
             self.log.committed(conn)
@@ -193,7 +193,7 @@ class LedgerWriter:
             self._conn = self.engine.connect()
         return self._conn
 
-    def _drop_writer(self) -> None:
+    def _drop_connection(self) -> None:
         """After a failed batch: roll back and let go of the connection, so a broken one is
         never reused and the next batch starts on a fresh one."""
         conn, self._conn = self._conn, None
