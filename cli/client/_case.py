@@ -25,7 +25,7 @@ import typer
 
 from cli.client._common import ClientError, Session, session
 from cli.client._show import print_appended
-from cli.client._target import Appended, open_target
+from cli.client._target import Appended, Target, open_target
 from ledger.envelope import seal_envelope
 from ledger.personal import Opening
 from ledger.state import case_id_of_number
@@ -39,6 +39,7 @@ __all__ = [
     "Reason",
     "case_app",
     "case_id_of",
+    "kept_materials",
     "material",
     "step_help",
     "step_options",
@@ -102,6 +103,22 @@ def material(spec: str) -> dict[str, str]:
     )
 
 
+def kept_materials(target: Target, specs: Sequence[str]) -> list[dict[str, str]]:
+    """The materials a step names. A file is first kept by the office (uploaded to the
+    server, or put in the organisation's own store), so the staff handling the case can open
+    what the step signs; ``NAME=SHA256`` names a file kept already."""
+    entries = []
+    for spec in specs:
+        entry = material(spec)
+        path = Path(spec)
+        if path.is_file() and target.keep_material(path.read_bytes()) != entry["sha256"]:
+            raise ClientError(
+                f"{path.name} changed while it was being kept; try again", code="input.material"
+            )
+        entries.append(entry)
+    return entries
+
+
 def take_step(
     options: Session,
     case: str,
@@ -109,8 +126,11 @@ def take_step(
     fields: dict[str, Any],
     role: str | None,
     openings: Sequence[Opening] = (),
+    *,
+    materials: Sequence[str] = (),
 ) -> Appended:
-    """Draft the case's next ``step_type`` for the key holder, fill in ``fields``, sign, append.
+    """Draft the case's next ``step_type`` for the key holder, fill in ``fields`` (and the
+    ``materials``, kept by the office first), sign, append.
 
     Raises ClientError (or the ledger's own errors, locally) with the refusal's codes.
     """
@@ -120,6 +140,12 @@ def take_step(
     try:
         draft = target.draft(case_id, step_type, role)
         body = dict(fields)
+        if materials:
+            # An applicant brings the files to the window; staff files are kept here.
+            applicant = key_file.principal.startswith("applicant:")
+            body["materials"] = (
+                [material(m) for m in materials] if applicant else kept_materials(target, materials)
+            )
         if step_type in ("Reviewed", "Returned"):
             body["level"] = draft["body"].get("level", 1)
         if step_type == "ResultRevoked" and "result" in draft["body"]:

@@ -15,6 +15,7 @@ from cli.client._case import (
     Materials,
     Reason,
     case_app,
+    kept_materials,
     material,
     step_help,
     step_options,
@@ -85,7 +86,7 @@ def apply(
     body: dict[str, Any] = {
         "matter": {"code": matter, "version": matter_version or 1},
         "applicant": {"kind": applicant_kind, "name": applicant_name},
-        "materials": [material(m) for m in materials or ()],
+        "materials": [],
         "channel": channel,
     }
     # A natural person's number stays in the office's private table; the signed body carries
@@ -106,6 +107,12 @@ def apply(
     case_id = uuid.uuid4()
     target = open_target(options, key_file)
     try:
+        # An applicant brings the files to the window; a handler's are kept by the office.
+        body["materials"] = (
+            [material(m) for m in materials or ()]
+            if applicant
+            else kept_materials(target, materials or ())
+        )
         if matter_version is None and isinstance(target, LocalTarget):
             latest = target.ledger.directory().latest_matter(matter)
             body["matter"]["version"] = latest.version if latest else 1
@@ -221,5 +228,5 @@ def supplemented(
     server: ServerOption = None,
 ) -> None:
     options = step_options(key, passphrase_env, home, db, server)
-    fields = {"materials": [material(m) for m in materials or ()]}
-    take_step(options, case, "SupplementProvided", fields, role)
+    fields: dict[str, Any] = {"materials": []}
+    take_step(options, case, "SupplementProvided", fields, role, materials=materials or ())

@@ -61,9 +61,7 @@ def _timing(case: dict[str, Any]) -> str:
     started = deadline or timing.get("paused") or unknown or timing.get("used_days")
     if not started and timing.get("remaining_days") is None:
         return say("timing.not_started")
-    parts = [
-        say("timing.committed", day=deadline) if deadline else say("timing.committed_undated")
-    ]
+    parts = [say("timing.committed", day=deadline) if deadline else say("timing.committed_undated")]
     if timing.get("statutory_deadline"):
         parts.append(say("timing.statutory", day=timing["statutory_deadline"]))
     if unknown:

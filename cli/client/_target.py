@@ -79,6 +79,10 @@ class Target(Protocol):
         """The case detail, shaped as the server's ``GET /v1/cases/{id}`` answer."""
         ...
 
+    def keep_material(self, data: bytes) -> str:
+        """Keep an application file with the office (its material store); its SHA-256."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -164,6 +168,16 @@ class LocalTarget:
         if not events:
             raise StreamNotFound(f"no case {stream}")
         return summarise(events, self.ledger.directory())
+
+    def keep_material(self, data: bytes) -> str:
+        from api.settings import get_settings
+        from ledger.store.materials import admit, open_materials
+
+        settings = get_settings()
+        sha256 = admit(data, max_bytes=settings.max_material_bytes)
+        store = open_materials(settings.materials, home=self.home.path, engine=self.ledger.engine)
+        store.put(sha256, data)
+        return sha256
 
     def case(self, case_id: uuid.UUID) -> dict[str, Any]:
         from api.reform import materials_standing
@@ -289,6 +303,10 @@ class RemoteTarget:
     def case(self, case_id: uuid.UUID) -> dict[str, Any]:
         detail: dict[str, Any] = self._authorised("GET", f"/v1/cases/{case_id}")
         return detail
+
+    def keep_material(self, data: bytes) -> str:
+        kept = self._authorised("POST", "/v1/materials", files={"file": ("material", data)})
+        return str(kept["sha256"])
 
     def get_json(self, path: str, params: dict[str, Any], *, signed_in: bool) -> Any:
         """GET ``path`` and answer its JSON, signing in first when ``signed_in``."""

@@ -3,6 +3,7 @@ command and case step, readable output, and plain errors with their codes."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -342,6 +343,8 @@ def test_a_refusal_notice_is_issued_served_by_post_returned_and_served_again(
     for step in ("DocumentIssued", "Delivered", "DeliveryReturned", "DeliveryReceived"):
         assert step in history
     assert "经十路" not in history and "sha256" in history
+
+
 PROMISE_MATTER = """
 code = "CN-LOCAL-1"
 name = "食品经营许可（告知承诺）"
@@ -372,3 +375,18 @@ def test_a_promise_matter_file_and_an_applicant_barred_then_cleared(
     office.cli("promise", "clear", f"bar:{case}", "--reason", "信用修复")
     unknown = office.cli("promise", "clear", "bar:none", "--reason", "x", ok=False).stderr
     assert "directory.invalid" in unknown
+
+
+def test_a_supplied_file_is_kept_in_the_offices_material_store(
+    office: Office, tmp_path: Path
+) -> None:
+    case = office.new_case()
+    wang = "staff:wang.li"
+    office.step(wang, "supplement", case, "--item", "场所平面图")
+    plan = tmp_path / "场所平面图.png"
+    plan.write_bytes(b"\x89PNG\r\n\x1a\n a floor plan")
+    digest = hashlib.sha256(plan.read_bytes()).hexdigest()
+    office.step(wang, "supplemented", case, "--material", str(plan))
+    assert digest in office.cli("case", "show", case, "--json").stdout
+    kept = office.cli.home / "materials" / digest[:2] / digest
+    assert kept.read_bytes() == plan.read_bytes()

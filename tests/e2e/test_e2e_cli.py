@@ -30,6 +30,7 @@ from ledger.keyfile import KeyFile, KeyFileError
 from ledger.trust import TrustFile
 from tests.e2e.e2ekit import (
     ADMIN,
+    MATTER_CODE,
     PASSPHRASES,
     STAFF,
     Cli,
@@ -253,3 +254,31 @@ def test_wrong_passphrase_is_a_plain_error(tmp_path: Path) -> None:
     assert "error: keyfile.invalid: " in failed.stderr
     with pytest.raises(KeyFileError):
         KeyFile.load(keys["staff:wang.li"], "not-it")
+
+
+def test_a_handlers_material_file_is_kept_by_the_server_and_opens_for_the_case(
+    tmp_path: Path,
+) -> None:
+    cli, port, keys = new_office(tmp_path, None)
+    scan = tmp_path / "营业执照.pdf"
+    scan.write_bytes(b"%PDF-1.7\n% a scanned licence\n%%EOF\n")
+    digest = hashlib.sha256(scan.read_bytes()).hexdigest()
+    with serve(cli.home, None, port) as server:
+        enrol(cli, server, keys, tmp_path)
+        wang = Staff(cli, server, keys, STAFF[0][0])
+        applied = wang("apply", "--matter", MATTER_CODE, "--applicant-name", "济南泉城食品有限公司",
+                       "--applicant-kind", "organisation", "--applicant-id", "91370100MA3C000001",
+                       "--material", str(scan))  # fmt: skip
+        case = field_of(applied, "case id")
+        signed = wang("show", case, "--json").stdout
+        assert digest in signed and "营业执照.pdf" in signed
+        principal, *_, variable = STAFF[1]  # the reviewer, who handles the case next
+        reviewer = RemoteTarget(server, KeyFile.load(keys[principal], PASSPHRASES[variable]))
+        try:
+            token = reviewer._sign_in()
+        finally:
+            reviewer.close()
+        kept = httpx.get(f"{server}/v1/cases/{case}/materials/{digest}",
+                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert kept.status_code == 200 and kept.content == scan.read_bytes()
+    assert (cli.home / "materials" / digest[:2] / digest).read_bytes() == scan.read_bytes()
