@@ -75,7 +75,8 @@ def run(
             **options,
         )
         return
-    # The ledger batches concurrent appends itself; uvicorn's thread pool runs the routes.
+    # The ledger's writer thread batches concurrent appends; the other routes run in
+    # uvicorn's thread pool.
     app = create_app(settings)
     _keep_started_objects()
     uvicorn.run(app, host=settings.host, port=settings.port, **options)

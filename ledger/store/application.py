@@ -4,6 +4,7 @@ Appending is load, check, save. Each stream (one per case, one directory per org
 is one eventsourcing originator; an envelope's ``seq`` is its ``originator_version``, so the
 store's key refuses a second writer at the same position, and that refusal becomes
 :class:`~ledger.errors.StaleVersion`. Events carry the signed canonical text verbatim.
+Concurrent appends are checked and written in batches by :mod:`ledger.store.writer`.
 """
 
 from __future__ import annotations
