@@ -57,7 +57,7 @@ class YearCalendar:
     # The working days from 1 January up to each day of the year, worked out once when first
     # asked for and then shared by every calendar holding this year.
     _running: list[tuple[int, ...]] = field(
-        default_factory=list, compare=False, repr=False, hash=False
+        default_factory=list, init=False, compare=False, repr=False, hash=False
     )
 
     @classmethod
