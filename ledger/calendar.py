@@ -54,6 +54,11 @@ class YearCalendar:
     workdays: frozenset[date]
     source: str
     signed: bool = True
+    # The working days from 1 January up to each day of the year, worked out once when first
+    # asked for and then shared by every calendar holding this year.
+    _running: list[tuple[int, ...]] = field(
+        default_factory=list, init=False, compare=False, repr=False, hash=False
+    )
 
     @classmethod
     def read(cls, body: Mapping[str, Any]) -> YearCalendar:
@@ -85,6 +90,18 @@ class YearCalendar:
             return True
         return day.weekday() < 5 and day not in self.holidays
 
+    def running(self) -> tuple[int, ...]:
+        """The working days of this year from 1 January up to each of its days (index 0 is
+        1 January): a span's working days are a difference of two of these."""
+        if not self._running:
+            day, counted, out = date(self.year, 1, 1), 0, []
+            while day.year == self.year:
+                counted += self.is_working_day(day)
+                out.append(counted)
+                day += timedelta(days=1)
+            self._running.append(tuple(out))
+        return self._running[0]
+
 
 def _days(value: object, year: int, name: str) -> frozenset[date]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -115,10 +132,6 @@ class WorkCalendar:
     """The years known, each with its arrangement; other years are unknown."""
 
     years: Mapping[int, YearCalendar] = field(default_factory=dict)
-    # Working days of each known year up to each of its days (filled as asked).
-    _running: dict[int, tuple[int, ...]] = field(
-        default_factory=dict, compare=False, repr=False, hash=False
-    )
 
     def count(self, start: date, end: date) -> tuple[int, set[int]]:
         """Working days in ``(start, end]``, and the years in that span nobody published
@@ -128,26 +141,22 @@ class WorkCalendar:
             return 0, unknown
         first = start + timedelta(days=1)
         for year in range(first.year, end.year + 1):
-            if year not in self.years:
+            calendar = self.years.get(year)
+            if calendar is None:
                 unknown.add(year)
                 continue
-            running = self._running_of(year)
-            low = first if first.year == year else date(year, 1, 1)
-            high = end if end.year == year else date(year, 12, 31)
-            before = running[low.timetuple().tm_yday - 2] if low.timetuple().tm_yday > 1 else 0
-            total += running[high.timetuple().tm_yday - 1] - before
+            running = calendar.running()
+            new_year = date(year, 1, 1).toordinal()
+            low = first.toordinal() - new_year if first.year == year else 0
+            high = end.toordinal() - new_year if end.year == year else len(running) - 1
+            total += running[high] - (running[low - 1] if low else 0)
         return total, unknown
 
-    def _running_of(self, year: int) -> tuple[int, ...]:
-        running = self._running.get(year)
-        if running is None:
-            calendar, day, counted, out = self.years[year], date(year, 1, 1), 0, []
-            while day.year == year:
-                counted += calendar.is_working_day(day)
-                out.append(counted)
-                day += timedelta(days=1)
-            running = self._running[year] = tuple(out)
-        return running
+    def running(self, year: int) -> tuple[int, ...] | None:
+        """The year's working days up to each of its days (see :meth:`YearCalendar.running`);
+        None if nobody published the year."""
+        calendar = self.years.get(year)
+        return None if calendar is None else calendar.running()
 
     def is_working_day(self, day: date) -> bool | None:
         """True or False on the year's calendar; None if nobody published the year."""

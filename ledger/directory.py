@@ -135,6 +135,9 @@ class DirectoryState:
     keys: dict[str, KeyRecord] = field(default_factory=dict)
     grants: dict[str, Grant] = field(default_factory=dict)
     grants_by_staff: dict[str, list[str]] = field(default_factory=dict)
+    # The same lists split by the role of the grant each id names: the rules ask for one role
+    # of the step's signer at every step.
+    grants_by_role: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     matters: dict[str, list[Matter]] = field(default_factory=dict)
     promise_bars: dict[str, PromiseBar] = field(default_factory=dict)
     # Each year's working-day calendar, as last published (ledger.calendar).
@@ -156,10 +159,11 @@ class DirectoryState:
 
     def grants_at(self, staff_id: str, role: str, at: datetime) -> list[Grant]:
         """Grants of ``role`` to ``staff_id`` recorded by ``at`` (valid or not at ``at``)."""
+        grants = self.grants
         return [
             grant
-            for grant_id in self.grants_by_staff.get(staff_id, ())
-            if (grant := self.grants[grant_id]).role == role and grant.recorded_at <= at
+            for grant_id in self.grants_by_role.get((staff_id, role), ())
+            if (grant := grants[grant_id]).recorded_at <= at
         ]
 
     def matter_at(self, code: str, version: int, at: datetime) -> Matter | None:
@@ -273,8 +277,24 @@ def _grant(state: DirectoryState, body: RoleGrantedBody, at: datetime) -> None:
         qualification=body.qualification,
         recorded_at=at,
     )
+    reused = grant.grant_id in state.grants  # refused by the rules, folded all the same
     state.grants[grant.grant_id] = grant
     state.grants_by_staff.setdefault(grant.staff, []).append(grant.grant_id)
+    if reused:  # the id now names another grant, maybe of another role, wherever it is listed
+        state.grants_by_role = _by_role(state.grants_by_staff, state.grants)
+    else:
+        state.grants_by_role.setdefault((grant.staff, grant.role), []).append(grant.grant_id)
+
+
+def _by_role(
+    by_staff: dict[str, list[str]], grants: dict[str, Grant]
+) -> dict[tuple[str, str], list[str]]:
+    """Each staff member's grant ids by the role of the grant each names, in their order."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for staff, grant_ids in by_staff.items():
+        for grant_id in grant_ids:
+            out.setdefault((staff, grants[grant_id].role), []).append(grant_id)
+    return out
 
 
 def _revoke_grant(state: DirectoryState, body: RoleRevokedBody, at: datetime) -> None:

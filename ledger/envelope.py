@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -113,6 +114,11 @@ class Envelope:
     # signature the audit checked as it read it is not checked a second time by the rules,
     # and the rules still decide under which key it must verify.
     verified_key: bytes | None = field(default=None, init=False, compare=False, repr=False)
+    # The reader last applied to ``body`` and what it gave (:meth:`read_body_with`): the rules
+    # and the fold both ask for a step's typed body, which depends on the body alone.
+    body_read: tuple[Callable[[dict[str, Any]], Any], Any] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def from_bytes(cls, data: bytes | str) -> Envelope:
@@ -196,6 +202,17 @@ class Envelope:
         if cut < 0:  # pragma: no cover - from_bytes guarantees the member is there
             return SIGNING_PREFIX + canonical(_unsigned_fields(self))
         return SIGNING_PREFIX + self.raw[:cut] + self.raw[cut + len(member) :]
+
+    def read_body_with(self, read: Callable[[dict[str, Any]], Any]) -> Any:
+        """``read(self.body)``, remembered for the same ``read`` (a reader that raises is
+        asked again next time)."""
+        memo = self.body_read
+        if memo is not None and memo[0] is read:
+            return memo[1]
+        value = read(self.body)
+        # A memo of a fact about immutable bytes, as ``verified_key`` is.
+        object.__setattr__(self, "body_read", (read, value))
+        return value
 
     def verify_with(self, public_key: bytes) -> None:
         """Return None if ``sig`` verifies under ``public_key``; raise SignatureInvalid if not."""

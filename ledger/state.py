@@ -85,9 +85,14 @@ class SuspensionSpan:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CaseState:
-    """Where a case stands after its envelopes so far (``seq`` 0 means no envelope yet)."""
+    """Where a case stands after its envelopes so far (``seq`` 0 means no envelope yet).
+
+    Frozen, and without ``__slots__`` on purpose: the fold makes each step's state as a copy
+    of the last one's attribute dict with the step's changes (:meth:`apply`), a single dict
+    copy where building it through ``__init__`` sets every field one by one.
+    """
 
     stream: str
     seq: int = 0
@@ -150,25 +155,26 @@ class CaseState:
         if step.effect is not None:
             changes.update(step.effect(self, envelope, body))
         capacity = step.capacity_of(envelope.actor.role, body)
-        participants = self.participants
         if capacity is not None and capacity not in self.capacities_of(envelope.actor.id):
-            participants = (*participants, Participation(envelope.actor.id, capacity))
-        return _replaced(
-            self,
-            seq=envelope.seq,
-            head_hash=envelope.hash,
-            last_at=envelope.at,
-            participants=participants,
-            **changes,
-        )
+            changes["participants"] = (
+                *self.participants,
+                Participation(envelope.actor.id, capacity),
+            )
+        changes["seq"] = envelope.seq
+        changes["head_hash"] = envelope.hash
+        changes["last_at"] = envelope.at
+        return _replaced(self, changes)
 
 
-_FIELDS = tuple(f.name for f in fields(CaseState))
+_FIELDS = frozenset(f.name for f in fields(CaseState))
 
 
-def _replaced(state: CaseState, **changes: Any) -> CaseState:
-    """``dataclasses.replace(state, **changes)`` at half the cost (every field is an init
-    field): the fold runs it once a step, at append and for every step an audit replays."""
-    values = {name: getattr(state, name) for name in _FIELDS}
-    values.update(changes)
-    return CaseState(**values)
+def _replaced(state: CaseState, changes: dict[str, Any]) -> CaseState:
+    """``dataclasses.replace(state, **changes)`` as one copy of the state's attribute dict
+    (every field is an init field, none is computed in ``__post_init__``): the fold runs it
+    once a step, at append and for every step an audit replays."""
+    if not changes.keys() <= _FIELDS:
+        raise TypeError(f"CaseState has no field {sorted(changes.keys() - _FIELDS)[0]}")
+    new = object.__new__(CaseState)
+    object.__setattr__(new, "__dict__", {**state.__dict__, **changes})
+    return new

@@ -293,7 +293,7 @@ CASE_STEP_TYPES = frozenset(STEPS)
 def read_body(envelope: Envelope) -> Any:
     """The step's body as its typed value; raise EnvelopeError (``body.invalid``) if wrong."""
     try:
-        return STEPS[envelope.type].read(envelope.body)
+        return envelope.read_body_with(STEPS[envelope.type].read)
     except EnvelopeError as exc:
         raise EnvelopeError(exc.message, code="body.invalid") from None
 

@@ -16,6 +16,7 @@ Pure: no clock is read here.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -112,18 +113,57 @@ class DayCounter:
 
     def add(self, start: date, days: int) -> date | None:
         """The ``days``-th counted day after ``start`` (``start`` for 0); None if an open
-        pause stops the clock first, or a day of an unknown year stands in the way."""
-        day, left = start, max(days, 0)
+        pause stops the clock first, or a day of an unknown year stands in the way.
+
+        Dated from each year's running totals of working days: the stretches between pauses
+        are taken whole while they hold fewer working days than are left, and the day itself
+        is found by bisection in its year's totals, so a limit costs a few steps per year and
+        per pause it spans, not one per day."""
+        left = max(days, 0)
+        if left == 0:
+            return start
+        first = start + timedelta(days=1)
+        # The last day the count may reach: an open pause stops the clock after its first day.
+        stop = start + _MAX_SPAN if start <= date.max - _MAX_SPAN else date.max
         open_from = min((local_date(p.start) for p in self.pauses if p.end is None), default=None)
-        while left > 0:
-            day += timedelta(days=1)
-            if (open_from is not None and day > open_from) or day - start > _MAX_SPAN:
+        if open_from is not None:
+            stop = min(stop, open_from)
+        if first > stop:
+            return None
+        for year in range(first.year, stop.year + 1):
+            running = self.calendar.running(year)
+            if running is None:
+                self.unknown.add(year)
                 return None
-            counted = self.counts(day)
-            if counted is None:
-                return None
-            left -= counted
-        return day
+            new_year = date(year, 1, 1).toordinal()
+            low = max(first.toordinal(), new_year) - new_year
+            high = min(stop.toordinal() - new_year, len(running) - 1)
+            for free_from, free_to in self._free(new_year, low, high):
+                before = running[free_from - 1] if free_from else 0
+                found = running[free_to] - before
+                if found >= left:
+                    return date.fromordinal(new_year + bisect_left(running, before + left))
+                left -= found
+        return None
+
+    def _free(self, new_year: int, low: int, high: int) -> list[tuple[int, int]]:
+        """The stretches ``[first, last]`` of the days ``low`` to ``high`` of a year (counted
+        from 0 on the year's 1 January, its ordinal ``new_year``) that no pause covers."""
+        out: list[tuple[int, int]] = []
+        for first, last in self.spans:  # each stops the days first + 1 to last
+            stopped_from = first.toordinal() + 1 - new_year
+            stopped_to = last.toordinal() - new_year
+            if stopped_to < low:
+                continue
+            if stopped_from > high:
+                break
+            if stopped_from > low:
+                out.append((low, stopped_from - 1))
+            low = stopped_to + 1
+            if low > high:
+                return out
+        out.append((low, high))
+        return out
 
 
 def counted_days(

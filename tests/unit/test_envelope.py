@@ -138,6 +138,28 @@ def test_a_failed_check_is_not_remembered() -> None:
     assert env.verified_key is None
 
 
+def test_a_typed_body_is_read_once_for_the_same_reader() -> None:
+    env = signed()
+    calls: list[str] = []
+
+    def opinion(body: dict[str, Any]) -> str:
+        calls.append("opinion")
+        return str(body["opinion"])
+
+    def refusing(body: dict[str, Any]) -> str:
+        calls.append("refusing")
+        raise EnvelopeError("not this body", code="body.invalid")
+
+    assert env.read_body_with(opinion) == env.read_body_with(opinion) == "材料齐全，予以受理。"
+    assert calls == ["opinion"]
+    # Another reader reads the body itself; one that refuses it is asked again next time.
+    for _ in range(2):
+        with pytest.raises(EnvelopeError):
+            env.read_body_with(refusing)
+    assert calls == ["opinion", "refusing", "refusing"]
+    assert env == Envelope.from_bytes(env.raw)
+
+
 def test_the_memo_is_no_argument_and_no_part_of_the_value() -> None:
     env = signed()
     fields = {name: getattr(env, name) for name in Envelope.__dataclass_fields__}
