@@ -14,6 +14,8 @@
   let session = null;
   let me = null;
   let matters = [];
+  // Read once signed in; a new application's form lists them, so it waits for the answer.
+  let mattersRead = Promise.resolve();
 
   function report(message, ok) {
     $("step-result").replaceChildren(el("p", { class: ok ? "notice good" : "notice bad" }, message));
@@ -339,7 +341,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("new-application").addEventListener("click", openApplication);
+    $("new-application").addEventListener("click", () => { mattersRead.then(openApplication); });
     $("find-case").addEventListener("submit", (event) => {
       event.preventDefault();
       const caseId = caseIdOf($("find-number").value);
@@ -351,7 +353,7 @@
       session = current;
       me = person || null;
       $("window").hidden = !session.roles.handler;
-      request("GET", "/v1/matters").then((found) => { matters = found.matters; }).catch(() => null);
+      mattersRead = request("GET", "/v1/matters").then((found) => { matters = found.matters; }).catch(() => null);
       loadQueues().catch((error) => report("无法读取待办：" + CL.failureText(error), false));
     });
   });
