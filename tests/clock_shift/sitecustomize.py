@@ -36,16 +36,6 @@ def _popen_at_our_time(self, args, *rest, env=None, **options):  # type: ignore[
     _popen_init(self, args, *rest, env=env, **options)
 
 
-def _keep_in_python(key: str, value: str = "") -> None:
-    """``os.environ`` changes stay in the Python mapping: libfaketime reads the process
-    environment from threads that hold no interpreter lock (a server's followers waiting on a
-    timeout), and a ``putenv`` at that moment (CliRunner and typer set variables on every
-    command) reallocates the array under it, a crash. Child processes still get every change:
-    they are started with the mapping (above)."""
-
-
 if os.environ.get("FAKETIME"):
     time.sleep = _sleep
     subprocess.Popen.__init__ = _popen_at_our_time  # type: ignore[method-assign]
-    os.putenv = _keep_in_python  # type: ignore[assignment]
-    os.unsetenv = _keep_in_python  # type: ignore[assignment]
