@@ -64,7 +64,7 @@ DRAFT_STATUS = {"step.unknown": 422, "order.not_allowed": 409, "role.missing": 4
 # Writing ------------------------------------------------------------------------------------
 
 
-def append_envelope(
+async def append_envelope(
     services: Services,
     raw: bytes,
     now: datetime,
@@ -74,48 +74,26 @@ def append_envelope(
     openings: list[Opening] | None = None,
 ) -> AppendOut:
     """Parse and append one signed envelope with the server clock; ``openings`` open the
-    identity commitments it carries, for the private table.
+    identity commitments it carries, for the private table. It runs on the event loop: the
+    ledger's writer thread writes the envelope with the others queued, and no thread waits
+    per request.
 
     An envelope in the applicant role is signed by a key nobody enrolled (self-service, no
     sign-in), so it first passes the applicants' size cap and rates (``address`` is the
     caller's); staff envelopes are signed by directory keys and are not held back.
     """
-    envelope = _admitted_envelope(services, raw, address, only_directory)
-    # A stored envelope sent again is answered "replayed" before any clock check, so a
-    # client retrying later still learns that it was stored.
-    result = services.ledger.append(envelope, now=now, openings=openings or ())
-    return _append_out(services, result, now)
-
-
-async def append_envelope_async(
-    services: Services,
-    raw: bytes,
-    now: datetime,
-    *,
-    address: str = "unknown",
-    only_directory: bool = False,
-    openings: list[Opening] | None = None,
-) -> AppendOut:
-    """:func:`append_envelope` on the event loop: the ledger's writer thread writes the
-    envelope with the others queued, and no thread waits per request."""
-    envelope = _admitted_envelope(services, raw, address, only_directory)
-    result = await services.ledger.append_async(envelope, now=now, openings=openings or ())
-    if result.tree_size is None:
-        # A replay: its receipt asks the log for its size, a read kept off the loop.
-        return await asyncio.to_thread(_append_out, services, result, now)
-    return _append_out(services, result, now)
-
-
-def _admitted_envelope(
-    services: Services, raw: bytes, address: str, only_directory: bool
-) -> Envelope:
-    """The parsed envelope, once it may be appended here (endpoint, applicants' gate)."""
     envelope = Envelope.from_bytes(raw)
     if only_directory and not envelope.stream.startswith("directory:"):
         raise EnvelopeError("this endpoint takes directory envelopes only", code="envelope.stream")
     if envelope.actor.role == "applicant":
         services.applicants.admit(address, len(raw))
-    return envelope
+    # A stored envelope sent again is answered "replayed" before any clock check, so a
+    # client retrying later still learns that it was stored.
+    result = await services.ledger.append_async(envelope, now=now, openings=openings or ())
+    if result.tree_size is None:
+        # A replay: its receipt asks the log for its size, a read kept off the loop.
+        return await asyncio.to_thread(_append_out, services, result, now)
+    return _append_out(services, result, now)
 
 
 def _append_out(services: Services, result: AppendResult, now: datetime) -> AppendOut:

@@ -36,7 +36,7 @@ def get_directory(who: IdentityDep, services: ServicesDep) -> DirectoryOut:
     openapi_extra=ENVELOPE_BODY,
     responses=APPEND_RESPONSES,
 )
-def post_directory(
+async def post_directory(
     raw: RawBody,
     services: ServicesDep,
     now: NowDep,
@@ -46,7 +46,7 @@ def post_directory(
 ) -> AppendOut:
     """Append a signed directory envelope (signed by an admin, or the root key for seq 1).
     A StaffEnrolled's identity number travels in the Caseledger-Openings header."""
-    result = service.append_envelope(
+    result = await service.append_envelope(
         services,
         raw,
         now,

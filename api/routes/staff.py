@@ -101,7 +101,7 @@ async def post_envelope(
     Envelopes in the applicant role (self-service, signed by the applicant's own key) are
     capped in size (413 ``applicant.too_large``) and rate, per address and overall (429
     ``rate.applicants`` / ``rate.applicants_overall``)."""
-    result = await service.append_envelope_async(
+    result = await service.append_envelope(
         services, raw, now, address=address, openings=parse_openings(openings)
     )
     if result.replayed:
