@@ -31,6 +31,7 @@ from ledger.personal import CONTACT_FIELDS, is_commitment
 from ledger.state import case_number
 from ledger.store.application import CaseLedger
 from ledger.store.storage import writing_turn
+from ledger.store.tracking import advance
 from ledger.telling import message_for
 
 __all__ = [
@@ -177,7 +178,7 @@ class Outbox:
                 m for _, env in rows for m in self._messages(ledger, env, org_name, now, directory)
             ]
             with writing_turn(self.engine), self.engine.begin() as conn:
-                if not _advance(conn, start, rows[-1][0]):
+                if not advance(conn, out_tracking, TRACKING_NAME, start, rows[-1][0]):
                     return written  # another follower took this batch
                 for message in messages:
                     conn.execute(out_messages.insert().values(**message))
@@ -344,29 +345,6 @@ def _position(conn: Connection) -> int:
         sa.select(out_tracking.c.position).where(out_tracking.c.name == TRACKING_NAME)
     ).scalar()
     return int(value) if value is not None else 0
-
-
-def _advance(conn: Connection, start: int, position: int) -> bool:
-    """Move the position from ``start`` to ``position``; False if it is no longer ``start``."""
-    if (
-        start == 0
-        and conn.execute(
-            sa.select(out_tracking.c.name).where(out_tracking.c.name == TRACKING_NAME)
-        ).first()
-        is None
-    ):
-        try:
-            with conn.begin_nested():
-                conn.execute(out_tracking.insert().values(name=TRACKING_NAME, position=position))
-            return True
-        except sa.exc.IntegrityError:
-            return False
-    moved = conn.execute(
-        out_tracking.update()
-        .where(out_tracking.c.name == TRACKING_NAME, out_tracking.c.position == start)
-        .values(position=position)
-    )
-    return bool(moved.rowcount)
 
 
 def _outgoing(row: Any) -> Outgoing:

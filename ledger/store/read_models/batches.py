@@ -13,7 +13,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.directory import DirectoryState
@@ -29,6 +28,7 @@ from ledger.store.read_models.tables import (
     upsert,
 )
 from ledger.store.storage import writing_turn
+from ledger.store.tracking import advance
 
 __all__ = ["Batch", "EnvelopeSource", "FoldCache", "Moved", "apply_batch", "kind"]
 
@@ -190,23 +190,5 @@ def apply_batch(
 
 
 def _move(conn: Connection, start: int, position: int) -> None:
-    if (
-        start == 0
-        and conn.execute(
-            sa.select(rm_tracking.c.position).where(rm_tracking.c.name == TRACKING_NAME)
-        ).first()
-        is None
-    ):
-        try:
-            with conn.begin_nested():
-                conn.execute(rm_tracking.insert().values(name=TRACKING_NAME, position=position))
-            return
-        except sa.exc.IntegrityError:
-            raise Moved from None
-    moved = conn.execute(
-        rm_tracking.update()
-        .where(rm_tracking.c.name == TRACKING_NAME, rm_tracking.c.position == start)
-        .values(position=position)
-    )
-    if moved.rowcount != 1:
+    if not advance(conn, rm_tracking, TRACKING_NAME, start, position):
         raise Moved
