@@ -37,14 +37,20 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
-@pytest.fixture
-def ledger(db: str, office: SampleOffice, t0: Any) -> Iterator[CaseLedger]:
-    opened = open_ledger(
+def office_ledger(db: str, office: SampleOffice) -> CaseLedger:
+    """The office's ledger with its log on ``db`` (a second one stands for another server
+    process)."""
+    return open_ledger(
         db,
         org=office.org,
         root_keys={office.root_key.key_id: office.root_key.public_key},
         log_origin="test.example/log",
     )
+
+
+@pytest.fixture
+def ledger(db: str, office: SampleOffice, t0: Any) -> Iterator[CaseLedger]:
+    opened = office_ledger(db, office)
     for envelope in office.directory_envelopes(t0):
         opened.append(envelope, openings=office.openings.values())
     yield opened
@@ -324,23 +330,13 @@ def test_a_closed_ledger_takes_no_more_appends_from_an_event_loop(
     assert ledger.head(case[0].stream)[0] == 1
 
 
-def another_ledger(db: str, office: SampleOffice) -> CaseLedger:
-    """A second ledger on the same database, as another server process holds."""
-    return open_ledger(
-        db,
-        org=office.org,
-        root_keys={office.root_key.key_id: office.root_key.public_key},
-        log_origin="test.example/log",
-    )
-
-
 def test_followers_read_what_another_ledger_wrote_between_this_ones_batches(
     ledger: CaseLedger, db: str, office: SampleOffice, t1: Any
 ) -> None:
     ours, theirs, ours_again = (
         office.case_until_decided(t1 + timedelta(minutes=i)) for i in range(3)
     )
-    other = another_ledger(db, office)
+    other = office_ledger(db, office)
     try:
         start = ledger.last_position()
         ledger.append(ours[0])
@@ -365,7 +361,7 @@ def test_after_another_ledger_wrote_only_its_streams_are_read_again(
     ledger: CaseLedger, db: str, office: SampleOffice, t1: Any
 ) -> None:
     shared, untouched = (office.case_until_decided(t1 + timedelta(minutes=i)) for i in range(2))
-    other = another_ledger(db, office)
+    other = office_ledger(db, office)
     try:
         for envelope in (shared[0], shared[1], untouched[0]):
             ledger.append(envelope)
