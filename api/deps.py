@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from api.auth import Identity, TokenService
@@ -248,6 +247,7 @@ def _followers(settings: Settings, home: Any, ledger: CaseLedger, clock: Clock) 
     """Work that follows the ledger in threads of its own, so no 201 waits for it: the sealed
     result of an approved decision (signed by the seal service) and, when the office asks for
     them, the notices its steps call for. Reads wait for them (see :func:`settle_reads`)."""
+    from api.issuer_lock import issuer_turns
     from api.notices import auto_notices
     from api.office_documents import OfficeDocuments
     from api.results import auto_issue
@@ -255,45 +255,13 @@ def _followers(settings: Settings, home: Any, ledger: CaseLedger, clock: Clock) 
     from seals import timestamper_for_url
 
     timestamper = timestamper_for_url(settings.tsa_url) if settings.tsa_url else None
-    handlers = [("issuing", auto_issue(home, clock, timestamper))]
+    turns = issuer_turns(ledger)
+    handlers = [("issuing", auto_issue(home, clock, timestamper, turns=turns))]
     if OfficeDocuments.load(home.path, home.org_name).auto_notices:
-        handlers.append(("notices", auto_notices(home, clock)))
+        handlers.append(("notices", auto_notices(home, clock, turns=turns)))
     return [
-        Follower(ledger, one_issuer_at_a_time(ledger, handler), name=name, background=True).attach()
-        for name, handler in handlers
+        Follower(ledger, handler, name=name, background=True).attach() for name, handler in handlers
     ]
-
-
-def one_issuer_at_a_time(ledger: CaseLedger, handler: Any) -> Any:
-    """On PostgreSQL, where several server processes each follow every commit: ``handler``
-    runs for a case only in the process that holds the case's advisory lock; the others skip
-    the envelope, which the holder also follows (and the recovery takes up whatever a process
-    that died left). So a document is sealed once, not once per process. One process alone
-    (SQLite) needs no lock."""
-    if ledger.store.kind != "postgres":
-        return handler
-    engine = ledger.engine
-
-    def guarded(ledger: CaseLedger, result: Any) -> Any:
-        if not result.stream.startswith("case:"):
-            return handler(ledger, result)
-        key = {"key": f"caseledger-issue/{result.stream}"}
-        with engine.connect() as conn:
-            taken = conn.execute(_TRY_ISSUER_LOCK, key).scalar()
-            conn.commit()
-            if not taken:
-                return result
-            try:
-                return handler(ledger, result)
-            finally:
-                conn.execute(_ISSUER_UNLOCK, key)
-                conn.commit()
-
-    return guarded
-
-
-_TRY_ISSUER_LOCK = sa.text("SELECT pg_try_advisory_lock(hashtext(current_schema() || :key))")
-_ISSUER_UNLOCK = sa.text("SELECT pg_advisory_unlock(hashtext(current_schema() || :key))")
 
 
 def _notifier(services: Services) -> Any:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.auth import query_code
+from api.issuer_lock import IssuerTurn, alone
 from api.issuing import DocumentDraft, IssuedDocument, issue_document, recorded_documents
 from api.office_documents import DOCUMENT_KINDS, OfficeDocuments
 from api.org import OrgHome
@@ -211,9 +212,12 @@ _NOTICE_FOR_STEP = {
 }
 
 
-def auto_notices(home: OrgHome, clock: Callable[[], datetime]) -> Handler:
+def auto_notices(
+    home: OrgHome, clock: Callable[[], datetime], *, turns: IssuerTurn = alone
+) -> Handler:
     """An after-append hook (with ``auto_notices`` in the office's settings): issue the notice a
-    step calls for as soon as the step is stored."""
+    step calls for as soon as the step is stored, in this process's turn for the case (see
+    :mod:`api.issuer_lock`)."""
 
     def hook(ledger: CaseLedger, result: AppendResult) -> AppendResult:
         if not result.stream.startswith("case:"):
@@ -226,10 +230,13 @@ def auto_notices(home: OrgHome, clock: Callable[[], datetime]) -> Handler:
             doc_type = "denial"
         if doc_type is None or notice_due(ledger, result.stream, doc_type) is None:
             return result
-        try:
-            issue_notice(home, ledger, result.stream, doc_type, now=clock())
-        except CaseLedgerError as exc:
-            _log.warning("no %s notice for %s yet: %s", doc_type, result.stream, exc.code)
+        with turns(result.stream) as ours:
+            if not ours:
+                return result
+            try:
+                issue_notice(home, ledger, result.stream, doc_type, now=clock())
+            except CaseLedgerError as exc:
+                _log.warning("no %s notice for %s yet: %s", doc_type, result.stream, exc.code)
         return result
 
     return hook

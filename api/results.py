@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pyhanko.sign.timestamps import TimeStamper
 
+from api.issuer_lock import IssuerTurn, alone
 from api.issuing import (
     DocumentDraft,
     RecordedDocument,
@@ -227,11 +228,16 @@ def kept_file(home: OrgHome, stream: str, document: RecordedDocument) -> Path | 
 
 
 def auto_issue(
-    home: OrgHome, clock: Callable[[], datetime], timestamper: TimeStamper | None = None
+    home: OrgHome,
+    clock: Callable[[], datetime],
+    timestamper: TimeStamper | None = None,
+    *,
+    turns: IssuerTurn = alone,
 ) -> Handler:
     """An after-append hook: when a case reaches an approved decision of a matter that issues
     a sealed result, issue it at once. A retried decision (answered "replayed") that has no
-    result yet — the first attempt was cut short by a crash — gets it too."""
+    result yet — the first attempt was cut short by a crash — gets it too. It issues only in
+    its process's turn for the case (see :mod:`api.issuer_lock`)."""
 
     from api.recovery import settle_claims
 
@@ -243,14 +249,19 @@ def auto_issue(
         record = ledger.directory().key(seal_key_id)
         if record is None or record.void_from is not None:
             return result  # this office's seal service is not enrolled: nothing to issue with
-        try:
-            if result.replayed:
-                settle_claims(home, ledger, result.stream, now=clock())
-            ensure_result(home, ledger, result.stream, now=clock(), timestamper=timestamper)
-        except CaseLedgerError as exc:
-            # The decision is stored whatever happens here; the recovery at start and on its
-            # schedule issues the result once the cause is mended (see api.recovery).
-            _log.warning("no sealed result for %s yet: %s", result.stream, exc.code)
+        if not result.replayed and not awaits_result(ledger.case_state(result.stream)):
+            return result
+        with turns(result.stream) as ours:
+            if not ours:
+                return result
+            try:
+                if result.replayed:
+                    settle_claims(home, ledger, result.stream, now=clock())
+                ensure_result(home, ledger, result.stream, now=clock(), timestamper=timestamper)
+            except CaseLedgerError as exc:
+                # The decision is stored whatever happens here; the recovery at start and on
+                # its schedule issues the result once the cause is mended (see api.recovery).
+                _log.warning("no sealed result for %s yet: %s", result.stream, exc.code)
         return result
 
     return hook

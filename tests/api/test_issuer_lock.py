@@ -5,14 +5,13 @@ for two server processes here."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 
-from api.deps import one_issuer_at_a_time
+from api.issuer_lock import alone, issuer_turns
 from ledger.sample import SampleOffice
-from ledger.store.application import AppendResult, CaseLedger
+from ledger.store.application import CaseLedger
 from ledger.store.compose import open_ledger
 
 pytestmark = pytest.mark.postgres
@@ -23,39 +22,25 @@ def ledger_on(url: str, office: SampleOffice) -> CaseLedger:
     return open_ledger(url, org=office.org, root_keys=root, log_origin="test.example/log")
 
 
-def test_while_one_process_issues_for_a_case_the_others_skip_it(
+def test_while_one_process_holds_a_case_s_turn_the_others_skip_it(
     pg_url: str, office: SampleOffice
 ) -> None:
     first, second = ledger_on(pg_url, office), ledger_on(pg_url, office)
-    issuing, may_finish = threading.Event(), threading.Event()
-    ran: list[str] = []
-
-    def slow_issue(ledger: CaseLedger, result: AppendResult) -> AppendResult:
-        ran.append("first")
-        issuing.set()
-        may_finish.wait(10)
-        return result
-
-    def quick_issue(ledger: CaseLedger, result: AppendResult) -> AppendResult:
-        ran.append("second")
-        return result
-
-    case = AppendResult("case:6f2b8a52-5a51-4f0e-9d43-1d5b8c0f7a31", 4, "ab" * 32, 9)
-    other_case = AppendResult("case:0d7f3c1e-2b4a-4c6d-8e9f-a1b2c3d4e5f6", 4, "cd" * 32, 10)
+    case = "case:6f2b8a52-5a51-4f0e-9d43-1d5b8c0f7a31"
+    other_case = "case:0d7f3c1e-2b4a-4c6d-8e9f-a1b2c3d4e5f6"
+    first_turn, second_turn = issuer_turns(first), issuer_turns(second)
     try:
-        guarded_first = one_issuer_at_a_time(first, slow_issue)
-        guarded_second = one_issuer_at_a_time(second, quick_issue)
-        worker = threading.Thread(target=guarded_first, args=(first, case))
-        worker.start()
-        assert issuing.wait(10)
-        assert guarded_second(second, case) is case  # skipped: the first holds the case
-        assert guarded_second(second, other_case) is other_case  # another case: its own lock
-        may_finish.set()
-        worker.join(10)
-        guarded_second(second, case)  # released: the next envelope of the case runs here
-        assert ran == ["first", "second", "second"]
+        with first_turn(case) as ours:
+            assert ours
+            with second_turn(case) as theirs:
+                assert not theirs  # skipped: the first holds the case
+            with second_turn(other_case) as theirs:
+                assert theirs  # another case: its own lock
+        with second_turn(case) as theirs:
+            assert theirs  # released: the next document of the case is issued there
+        with first_turn(case) as ours:
+            assert ours  # and released again by the second
     finally:
-        may_finish.set()
         first.close()
         second.close()
 
@@ -63,10 +48,6 @@ def test_while_one_process_issues_for_a_case_the_others_skip_it(
 def test_one_process_alone_needs_no_lock(tmp_path: Any, office: SampleOffice) -> None:
     ledger = ledger_on(str(tmp_path / "caseledger.db"), office)
     try:
-
-        def handler(ledger: CaseLedger, result: AppendResult) -> AppendResult:
-            return result
-
-        assert one_issuer_at_a_time(ledger, handler) is handler
+        assert issuer_turns(ledger) is alone
     finally:
         ledger.close()

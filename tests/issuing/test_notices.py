@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -290,3 +291,25 @@ def test_a_denial_whose_decision_begins_with_the_template_s_words_reads_them_onc
         assert "经审查，你单位的经营场所不符合《食品经营许可审查通则》的要求。" in text
     finally:
         ledger.close()
+
+
+def test_a_turn_is_asked_only_for_a_step_that_calls_for_a_document(office: Office) -> None:
+    asked: list[str] = []
+
+    @contextmanager
+    def refused(stream: str) -> Iterator[bool]:
+        asked.append(stream)
+        yield False  # another process holds the case: it issues, this one skips
+
+    OfficeDocuments.save(office.home.path, {**DOCUMENTS, "auto_notices": True})
+    opened = office.home.open_ledger(office.db)
+    try:
+        follow(opened, auto_issue(office.home, FixedClock(T1), turns=refused))
+        follow(opened, auto_notices(office.home, FixedClock(T1), turns=refused))
+        case = steps_to(office, opened, "approval")
+        # Accepted calls for a notice and the approval for the sealed result; Applied and
+        # Reviewed for nothing.
+        assert asked == [case.stream, case.stream]
+        assert recorded_documents(opened, case.stream) == []
+    finally:
+        opened.close()
