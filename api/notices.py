@@ -34,7 +34,14 @@ from ledger.store.read_models.summary import case_number
 from ledger.timelimits import add_working_days
 from seals.notices import NoticeDocument, default_template, fill_template, render_notice
 
-__all__ = ["NOTICE_OUTCOMES", "NOTICE_TYPES", "auto_notices", "issue_notice", "notice_due"]
+__all__ = [
+    "NOTICE_OUTCOMES",
+    "NOTICE_TYPES",
+    "auto_notices",
+    "calls_for_notice",
+    "issue_notice",
+    "notice_due",
+]
 
 _log = logging.getLogger("caseledger.notices")
 
@@ -210,6 +217,13 @@ _NOTICE_FOR_STEP = {
     "ResultRevoked": "revocation",
     "Extended": "extension",
 }
+
+
+def calls_for_notice(envelope: Envelope) -> bool:
+    """Whether ``envelope`` is a step a notice answers (see :func:`auto_notices`)."""
+    if envelope.type == "Decided":
+        return envelope.body.get("outcome") == "denied"
+    return envelope.type in _NOTICE_FOR_STEP
 
 
 def auto_notices(

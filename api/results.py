@@ -41,6 +41,7 @@ __all__ = [
     "IssuedResult",
     "auto_issue",
     "awaits_result",
+    "calls_for_result",
     "ensure_result",
     "issue_result",
     "legacy_result_path",
@@ -119,6 +120,12 @@ def issue_result(
     return IssuedResult(
         issued.pdf, issued.sha256, number, issued.appended, issued.path, issued.document_number
     )
+
+
+def calls_for_result(envelope: Envelope) -> bool:
+    """Whether ``envelope`` may leave its case awaiting a sealed result (an approval); a
+    result that could not be issued then is taken up by the recovery (see api.recovery)."""
+    return envelope.type == "Decided" and envelope.body.get("outcome") == "approved"
 
 
 def awaits_result(state: CaseState) -> bool:

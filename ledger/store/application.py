@@ -10,7 +10,6 @@ Concurrent appends are checked and written in batches by :mod:`ledger.store.writ
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import threading
 import uuid
@@ -32,6 +31,7 @@ from ledger.store.audit import AuditReport, audit_records, record_from_state
 from ledger.store.commit import Waiter
 from ledger.store.folds import FoldedStreams
 from ledger.store.log_store import LogError, LogStore
+from ledger.store.loop_answers import answers_for
 from ledger.store.personal_store import PersonalStore, commitments_in
 from ledger.store.records import AppendResult, CommitListener, EnvelopeRecorded, stream_uuid
 from ledger.store.storage import APP_NAME, Store, guard_append_only
@@ -164,14 +164,14 @@ class CaseLedger:
         if self.personal is not None and (openings or commitments_in(envelope)):
             needed = await asyncio.to_thread(self.personal.check_openings, envelope, openings)
         loop = asyncio.get_running_loop()
-        answered: asyncio.Future[Waiter] = loop.create_future()
-
-        def hand_back(waiter: Waiter) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
-                loop.call_soon_threadsafe(_resolve, answered, waiter)
-
-        self._writer.group.submit_later(Append(envelope, now, tuple(needed)), hand_back)
+        answered: asyncio.Future[object] = loop.create_future()
+        answers = answers_for(loop)
+        self._writer.group.submit_later(
+            Append(envelope, now, tuple(needed)),
+            lambda waiter: answers.hand_back(answered, waiter),
+        )
         waiter = await answered
+        assert isinstance(waiter, Waiter)  # noqa: S101 - the writer answers with its waiter
         if waiter.error is not None:
             raise waiter.error
         result: AppendResult = waiter.result
@@ -209,17 +209,25 @@ class CaseLedger:
 
     def case_state(self, stream: str) -> CaseState:
         """The folded state of a case; raise StreamNotFound if it has no envelope."""
+        # The writer holds the lock for a whole batch, so a reader takes it only to put its
+        # folds back: the seqs and the store are read without it (what the writer does
+        # meanwhile is reconciled under it, see FoldedStreams.caught_up_case).
+        directory_seq, case_seq = self._folds.directory.seq, self._folds.kept_seq(stream)
+        directory_later = list(self._stored_after(self.directory_stream, directory_seq))
+        case_later = list(self._stored_after(stream, case_seq))
         with self._lock:
-            self._folds.refreshed_directory()
-            state = self._folds.refreshed_case(stream)
+            self._folds.caught_up_directory(directory_seq, directory_later)
+            state = self._folds.caught_up_case(stream, case_seq, case_later)
         if state.seq == 0:
             raise StreamNotFound(f"no case {stream}")
         return state
 
     def directory(self) -> DirectoryState:
         """The folded directory as it stands now (a live object: read, don't change)."""
+        seq = self._folds.directory.seq  # read as in case_state
+        later = list(self._stored_after(self.directory_stream, seq))
         with self._lock:
-            return self._folds.refreshed_directory()
+            return self._folds.caught_up_directory(seq, later)
 
     def last_position(self) -> int:
         """The position of the last stored envelope (0 when none is)."""
@@ -286,11 +294,6 @@ class CaseLedger:
             position = rows[-1].id
 
     # Folds ---------------------------------------------------------------------------------
-
-
-def _resolve(future: asyncio.Future[Waiter], waiter: Waiter) -> None:
-    if not future.done():  # a cancelled request no longer waits for its answer
-        future.set_result(waiter)
 
 
 def _state_field(state: bytes, name: str) -> str:

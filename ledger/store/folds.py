@@ -54,6 +54,43 @@ class FoldedStreams:
             return CaseState.empty(stream)
         return self.refreshed_case(stream)
 
+    def kept_seq(self, stream: str) -> int:
+        """The seq of the kept fold of ``stream`` (0 when none is kept)."""
+        if stream == self.directory_stream:
+            return self.directory.seq
+        state = self.cases.get(stream)
+        return state.seq if state is not None else 0
+
+    def caught_up_directory(self, since: int, later: Iterable[Envelope]) -> DirectoryState:
+        """The directory with ``later`` applied where it lacks them: the stored envelopes
+        after ``since`` that a reader read without the lock, while the fold may have moved on
+        (those it has are skipped) or been dropped (then it is read again)."""
+        directory = self.directory
+        if directory.seq < since:
+            return self.refreshed_directory()
+        for env in later:
+            if env.seq > directory.seq + 1:
+                return self.refreshed_directory()
+            if env.seq == directory.seq + 1:
+                directory.apply(env)
+        return directory
+
+    def caught_up_case(self, stream: str, since: int, later: Iterable[Envelope]) -> CaseState:
+        """The case with ``later`` applied where it lacks them (as :meth:`caught_up_directory`;
+        ``since`` is 0 for a case that was not kept)."""
+        state = self.cases.get(stream)
+        if state is None and since == 0:
+            state = CaseState.empty(stream)
+        if state is None or state.seq < since:
+            return self.refreshed_case(stream)
+        for env in later:
+            if env.seq > state.seq + 1:
+                return self.refreshed_case(stream)
+            if env.seq == state.seq + 1:
+                state = state.apply(env)
+        self.remember(state)
+        return state
+
     def refreshed_directory(self) -> DirectoryState:
         directory = self.directory
         for env in self._read(self.directory_stream, directory.seq):

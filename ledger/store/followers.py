@@ -16,11 +16,14 @@ import threading
 import time
 from collections.abc import Callable
 
+from ledger.envelope import Envelope
 from ledger.store.application import AppendResult, CaseLedger
 
-__all__ = ["Follower", "Handler", "Rounds", "follow"]
+__all__ = ["Follower", "Handler", "Rounds", "Wants", "follow"]
 
 Handler = Callable[[CaseLedger, AppendResult], object]
+# Whether an envelope may need the handler; the others are passed over unhandled.
+Wants = Callable[[Envelope], bool]
 _log = logging.getLogger("caseledger.followers")
 # How often a background follower looks for envelopes other processes committed.
 POLL_SECONDS = 1.0
@@ -78,9 +81,11 @@ class Follower:
         name: str,
         background: bool = False,
         batch: int = 100,
+        wants: Wants | None = None,
     ) -> None:
         self.ledger = ledger
         self.handler = handler
+        self.wants = wants
         self.name = name
         self.background = background
         self.batch = batch
@@ -133,9 +138,10 @@ class Follower:
                     if position <= self._claimed:
                         continue  # handled by a nested round (an inline handler appended)
                     self._claimed = position
-                    self._handle(
-                        AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
-                    )
+                    if self.wants is None or self.wants(envelope):
+                        self._handle(
+                            AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
+                        )
                     # Done only now: a reader waiting for this position needs the work made.
                     self.position = max(self.position, position)
                     done += 1

@@ -27,6 +27,7 @@ from ledger.personal import Opening, commit
 from ledger.sample import SampleOffice, applied_body
 from ledger.store.application import CaseLedger
 from ledger.store.compose import open_ledger
+from ledger.store.followers import Follower
 from ledger.store.log_store import LEAVES, LogError
 
 
@@ -373,3 +374,82 @@ def test_after_another_ledger_wrote_only_its_streams_are_read_again(
         assert ledger.audit().ok
     finally:
         other.close()
+
+
+def test_a_reader_reads_the_store_while_the_writer_holds_the_ledger(
+    ledger: CaseLedger, db: str, office: SampleOffice, t1: Any
+) -> None:
+    case = office.case_until_decided(t1)
+    other = office_ledger(db, office)
+    try:
+        ledger.append(case[0])
+        other.append(case[1])  # stored by another process: this ledger's fold is behind
+        store_read = threading.Event()
+        stored_after = ledger._stored_after
+
+        def reading(stream: str, seq: int) -> Any:
+            found = list(stored_after(stream, seq))
+            if stream == case[0].stream:
+                store_read.set()
+            return found
+
+        ledger._stored_after = reading  # type: ignore[method-assign]
+        read: list[int] = []
+
+        def reader() -> None:
+            read.append(ledger.case_state(case[0].stream).seq)
+
+        # The lock is the writer's for a whole batch; a reader takes it only around its folds.
+        with ledger._lock:
+            thread = threading.Thread(target=reader)
+            thread.start()
+            assert store_read.wait(10)  # its query ran while the writer held the ledger
+            assert read == []  # and it waits only to put its fold back
+        thread.join(10)
+        assert read == [2]
+        assert ledger._folds.cases[case[0].stream].seq == 2
+        assert ledger.append(case[2]).seq == 3
+    finally:
+        other.close()
+
+
+def test_a_reader_s_late_envelopes_apply_once_and_a_dropped_fold_is_read_again(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    case = office.case_until_decided(t1)
+    for envelope in case[:3]:
+        ledger.append(envelope)
+    stream = case[0].stream
+    stored = list(ledger.events(stream))
+    folds = ledger._folds
+    # Read after seq 1 while the writer went on to seq 3: only what the fold lacks applies.
+    assert folds.caught_up_case(stream, 1, stored[1:2]).seq == 3
+    # Dropped meanwhile (a failed batch forgets its folds): read again, not taken for empty.
+    folds.forget(stream)
+    assert folds.caught_up_case(stream, 3, []).seq == 3
+    folds.forget(stream)
+    assert folds.caught_up_case(stream, 2, stored[2:]).seq == 3
+    # A case that was not kept starts from nothing.
+    folds.forget(stream)
+    assert folds.caught_up_case(stream, 0, stored).seq == 3
+    directory = list(ledger.events(ledger.directory_stream))
+    folds.forget_all()
+    assert folds.caught_up_directory(len(directory) - 1, directory[-1:]).seq == len(directory)
+
+
+def test_a_follower_passes_over_what_it_does_not_want_and_still_moves_on(
+    ledger: CaseLedger, office: SampleOffice, t1: Any
+) -> None:
+    case = office.case_until_decided(t1)
+    handled: list[int] = []
+    follower = Follower(
+        ledger,
+        lambda _ledger, result: handled.append(result.seq),
+        name="decisions",
+        wants=lambda envelope: envelope.type == "Decided",
+    ).attach()
+    for envelope in case:
+        ledger.append(envelope)
+    assert handled == [4]
+    assert follower.position == ledger.last_position()
+    assert follower.wait_for(ledger.last_position(), timeout=0)
