@@ -9,6 +9,7 @@ URLs: a plain path or ``sqlite:///path`` for the embedded SQLite file (the defau
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from contextlib import AbstractContextManager
@@ -195,6 +196,12 @@ def writing_turn(engine: Engine) -> AbstractContextManager[object]:
     """
     if engine.dialect.name != "sqlite":
         return contextlib.nullcontext()
-    path = os.path.realpath(engine.url.database or ":memory:")
+    return _sqlite_turn(engine.url.database or ":memory:")
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_turn(database: str) -> threading.Lock:
+    # Cached by the name as given: resolving the path costs system calls per transaction.
+    path = os.path.realpath(database)
     with _SQLITE_TURNS_LOCK:
         return _SQLITE_TURNS.setdefault(path, threading.Lock())

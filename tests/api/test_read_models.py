@@ -11,6 +11,8 @@ from ledger.client import StreamWriter
 from ledger.sample import SampleOffice
 from ledger.store.application import CaseLedger
 from ledger.store.read_models import TRACKING_NAME, ReadModels, rm_cases, rm_tracking
+from ledger.store.read_models.summary import summarise
+from ledger.store.read_models.tables import upsert, upsert_many
 
 T0 = datetime(2026, 11, 23, 1, tzinfo=UTC)
 T1 = datetime(2026, 11, 24, 1, tzinfo=UTC)
@@ -140,3 +142,29 @@ def test_a_background_follower_catches_up_after_appends(
     finally:
         models.close()
         models.engine.dispose()
+
+
+def test_summaries_stored_together_keep_a_later_stored_step_and_add_new_cases(
+    any_ledger: CaseLedger, office: SampleOffice
+) -> None:
+    for envelope in office.directory_envelopes(T0):
+        any_ledger.append(envelope)
+    ahead, behind, new = (office.case_until_decided(T1 + timedelta(hours=n)) for n in range(3))
+    directory = any_ledger.directory()
+    engine = any_ledger.store.engine()
+    ReadModels(engine)  # creates the tables
+    with engine.begin() as conn:
+        upsert(conn, summarise(ahead, directory))  # a later step's summary already stored
+        upsert(conn, summarise(behind[:1], directory))
+    with engine.begin() as conn:
+        upsert_many(
+            conn,
+            [
+                summarise(ahead[:2], directory),
+                summarise(behind, directory),
+                summarise(new[:3], directory),
+            ],
+        )
+        seqs = dict(conn.execute(sa.select(rm_cases.c.stream, rm_cases.c.seq)).all())
+    assert seqs == {ahead[0].stream: 4, behind[0].stream: 4, new[0].stream: 3}
+    engine.dispose()

@@ -2,8 +2,9 @@
 
 Each envelope of the batch is folded onto its case's fold just before it (kept from earlier
 batches, or read again from the ledger). The summaries, the results issued, the cases set
-aside and the new position are then written in one transaction, each row in a savepoint of
-its own, so that one case that cannot be stored is set aside instead of failing the batch.
+aside and the new position are then written in one transaction: the rows together, and if
+one of them cannot be stored, each row again in a savepoint of its own, so that the case that
+cannot be stored is set aside instead of failing the batch.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ledger.store.read_models.tables import (
     refresh_deadlines,
     rm_tracking,
     upsert,
+    upsert_many,
 )
 from ledger.store.storage import writing_turn
 from ledger.store.tracking import advance
@@ -113,7 +115,9 @@ class FoldCache:
 
         def fold_before() -> CaseFold:
             fold = batch.touched.get(envelope.stream) or self.folds.get(envelope.stream)
-            if fold is None or fold.state.seq != envelope.seq - 1:
+            if envelope.seq == 1:
+                fold = fold_case((), envelope.stream)  # a new case: nothing to read
+            elif fold is None or fold.state.seq != envelope.seq - 1:
                 earlier = source.events(envelope.stream, lte=envelope.seq - 1)
                 fold = fold_case(earlier, envelope.stream)
             return fold
@@ -161,20 +165,8 @@ def apply_batch(
     summaries = batch.summaries(directory)
     with writing_turn(engine), engine.begin() as conn:
         _move(conn, start, rows[-1][0])
-        for summary in summaries:
-            state = batch.touched[summary.stream].state
-            try:
-                with conn.begin_nested():
-                    upsert(conn, summary)
-                    reform.upsert_reform(conn, state, summary, directory)
-            except STORE_ERRORS as exc:
-                batch.fail(summary.stream, exc)
-        for envelope, position in issued:
-            try:
-                with conn.begin_nested():
-                    index_result(conn, envelope)
-            except STORE_ERRORS as exc:
-                batch.fail_at(envelope, position, exc)
+        if not _store_together(conn, batch, summaries, issued, directory):
+            _store_one_by_one(conn, batch, summaries, issued, directory)
         set_aside.record(conn, batch.failed.values())
         for year in sorted(calendars):
             refresh_deadlines(conn, directory.work_calendar(), year)
@@ -187,6 +179,52 @@ def apply_batch(
             entry.position,
             entry.code,
         )
+
+
+def _store_together(
+    conn: Connection,
+    batch: Batch,
+    summaries: Sequence[CaseSummary],
+    issued: Sequence[tuple[Envelope, int]],
+    directory: DirectoryState,
+) -> bool:
+    """Store the batch's rows in one savepoint; False (having stored none) if one of them
+    cannot be stored."""
+    try:
+        with conn.begin_nested():
+            upsert_many(conn, summaries)
+            for summary in summaries:
+                state = batch.touched[summary.stream].state
+                reform.upsert_reform(conn, state, summary, directory)
+            for envelope, _ in issued:
+                index_result(conn, envelope)
+    except STORE_ERRORS:
+        return False
+    return True
+
+
+def _store_one_by_one(
+    conn: Connection,
+    batch: Batch,
+    summaries: Sequence[CaseSummary],
+    issued: Sequence[tuple[Envelope, int]],
+    directory: DirectoryState,
+) -> None:
+    """Store each row in a savepoint of its own, setting aside the cases that cannot be."""
+    for summary in summaries:
+        state = batch.touched[summary.stream].state
+        try:
+            with conn.begin_nested():
+                upsert(conn, summary)
+                reform.upsert_reform(conn, state, summary, directory)
+        except STORE_ERRORS as exc:
+            batch.fail(summary.stream, exc)
+    for envelope, position in issued:
+        try:
+            with conn.begin_nested():
+                index_result(conn, envelope)
+        except STORE_ERRORS as exc:
+            batch.fail_at(envelope, position, exc)
 
 
 def _move(conn: Connection, start: int, position: int) -> None:

@@ -10,6 +10,7 @@ indexed (a PostgreSQL index entry cannot exceed a third of a page).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "rm_set_aside",
     "rm_tracking",
     "upsert",
+    "upsert_many",
 ]
 
 READ_MODEL_METADATA = sa.MetaData()
@@ -198,6 +200,28 @@ def index_result(conn: Connection, env: Envelope) -> None:
                 document_id=document_id if isinstance(document_id, str) else None,
             )
         )
+
+
+def upsert_many(conn: Connection, summaries: Sequence[CaseSummary]) -> None:
+    """:func:`upsert` of several cases' summaries (one each) in three statements: the stored
+    seqs, then the updates and the inserts, each as one executemany."""
+    if len(summaries) < 2:
+        for summary in summaries:
+            upsert(conn, summary)  # one case: an update that finds its row is one statement
+        return
+    streams = [summary.stream for summary in summaries]
+    query = sa.select(rm_cases.c.stream, rm_cases.c.seq).where(rm_cases.c.stream.in_(streams))
+    stored = {stream: seq for stream, seq in conn.execute(query)}
+    updates = [
+        {**_row(summary), "b_stream": summary.stream, "b_seq": summary.seq}
+        for summary in summaries
+        if summary.stream in stored and stored[summary.stream] < summary.seq
+    ]
+    inserts = [_row(summary) for summary in summaries if summary.stream not in stored]
+    if updates:
+        conn.execute(_UPDATE_NEWER, updates)
+    if inserts:
+        conn.execute(rm_cases.insert(), inserts)
 
 
 def upsert(conn: Connection, summary: CaseSummary) -> None:
