@@ -22,6 +22,7 @@ from typing import Any
 from api.senders import Sender, SendFailed, sender_for
 from api.webhooks import deliver_hooks
 from ledger.store.application import AppendResult
+from ledger.store.followers import Rounds
 from ledger.store.outbox import Outbox, Outgoing
 
 __all__ = ["NOTIFY_READER", "Notifier", "Round"]
@@ -52,15 +53,21 @@ class Notifier:
     # How long closing the app waits for a round under way (a gateway may be slow to answer).
     stop_timeout: float = 30.0
     outbox: Outbox = field(init=False)
-    _wake: threading.Event = field(default_factory=threading.Event)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
+    _rounds: Rounds = field(init=False)
+    _started: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         ledger = self.services.ledger
         engine = ledger.log.engine if ledger.log is not None else ledger.store.engine()
         self.outbox = Outbox(engine)
+        self._rounds = Rounds(
+            self.run_once,
+            name="notify",
+            gather=self.gather,
+            interval=self.interval,
+            failed=_round_failed,
+        )
 
     @classmethod
     def for_services(cls, services: Any) -> Notifier:
@@ -118,49 +125,34 @@ class Notifier:
 
     def wake(self) -> None:
         """The ledger committed: start a round soon. It only sets a flag, so it cannot fail."""
-        self._wake.set()
+        self._rounds.wake()
 
     def replayed(self, result: AppendResult) -> None:
         del result  # the outbox follows positions only: a replay adds nothing to send
 
     def start(self) -> None:
-        if self.interval <= 0 or self._thread is not None:
+        if self.interval <= 0 or self._started:
             return
-        self._thread = threading.Thread(target=self._run, name="caseledger-notify", daemon=True)
-        self._thread.start()
+        self._started = True
+        self._rounds.start()
 
     def stop(self) -> None:
         """End the background rounds (the app is closing): wait up to ``stop_timeout`` seconds
         for a round under way. A round still running then ends on its own, quietly."""
-        self._stop.set()
-        self._wake.set()
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        thread.join(timeout=self.stop_timeout)
-        if thread.is_alive():
+        if not self._rounds.stop(timeout=self.stop_timeout):
             _log.warning(
                 "the notification sender is still in a round after %s s; the service closes "
                 "without it",
                 self.stop_timeout,
             )
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if self._wake.wait(self.interval):
-                self._stop.wait(self.gather)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self.run_once()
-            except Exception as exc:  # the worker must outlive one failed round
-                if not self._stop.is_set():
-                    _log.exception("notification round failed")
-                    continue
-                # The service closed under the round, its database possibly with it: not a
-                # failure of the round. Nothing is lost: the outbox keeps each message until
-                # it is recorded as sent, so the next start takes up what this round left (a
-                # message sent but not yet recorded goes again, as after a crash).
-                _log.info("notification round ended by the service closing: %s", exc)
-                return
+
+def _round_failed(exc: Exception, closing: bool) -> None:
+    if not closing:  # the worker outlives one failed round
+        _log.error("notification round failed", exc_info=exc)
+        return
+    # The service closed under the round, its database possibly with it: not a failure of
+    # the round. Nothing is lost: the outbox keeps each message until it is recorded as sent,
+    # so the next start takes up what this round left (a message sent but not yet recorded
+    # goes again, as after a crash).
+    _log.info("notification round ended by the service closing: %s", exc)

@@ -5,8 +5,9 @@ Inline, it runs in the appending thread right after the append is answered (the 
 one-shot job); in the background, a thread of its own does the work and the append only sets
 a flag, so a 201 never waits for it. Readers that need the work done ask :meth:`wait_for`.
 
-That thread is :class:`Rounds`, which the read models' follower uses as well: it keeps its
-position in the database instead (``rm_tracking``) and catches up a batch at a time.
+That thread is :class:`Rounds`, which the read models' follower (its position kept in the
+database, ``rm_tracking``, a batch at a time) and the notification sender (``api.notify``)
+use as well.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from ledger.envelope import Envelope
 from ledger.store.application import AppendResult, CaseLedger
 
-__all__ = ["Follower", "Handler", "Rounds", "Wants", "follow"]
+__all__ = ["Follower", "Handler", "RoundFailed", "Rounds", "Wants", "follow"]
 
 Handler = Callable[[CaseLedger, AppendResult], object]
 # Whether an envelope may need the handler; the others are passed over unhandled.
@@ -29,15 +30,31 @@ _log = logging.getLogger("caseledger.followers")
 POLL_SECONDS = 1.0
 
 
-class Rounds:
-    """A thread that runs ``work`` whenever woken, and every ``POLL_SECONDS`` regardless,
-    until stopped. A round that fails is logged by its kind, and the next one retries."""
+# Told of a round that raised: the error, and whether the rounds were being stopped then.
+RoundFailed = Callable[[Exception, bool], None]
 
-    def __init__(self, work: Callable[[], object], *, name: str, gather: float = 0.0) -> None:
+
+class Rounds:
+    """A thread that runs ``work`` whenever woken, and every ``interval`` seconds regardless,
+    until stopped. A round that fails is told to ``failed`` (by default logged by its kind:
+    its text may quote an applicant's data) and the next one retries; one that fails while
+    the rounds are being stopped (the service closing under it) ends them."""
+
+    def __init__(
+        self,
+        work: Callable[[], object],
+        *,
+        name: str,
+        gather: float = 0.0,
+        interval: float = POLL_SECONDS,
+        failed: RoundFailed | None = None,
+    ) -> None:
         self.name = name
         self._work = work
         # After a wake, how long further commits may gather before the round runs.
         self._gather = gather
+        self._interval = interval
+        self._failed = failed or self._log_failure
         # Created now, started later: a wake that comes before the start is not lost.
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -50,16 +67,18 @@ class Rounds:
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self) -> None:
-        """Stop after the round under way, if any (waiting 30 s for it at most)."""
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop after the round under way, if any, waiting ``timeout`` seconds for it at
+        most; return whether the thread has ended."""
         self._stop.set()
         self._wake.set()
         if self._thread.ident is not None:
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=timeout)
+        return not self._thread.is_alive()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            if self._wake.wait(POLL_SECONDS) and self._gather:
+            if self._wake.wait(self._interval) and self._gather:
                 self._stop.wait(self._gather)
             self._wake.clear()
             if self._stop.is_set():
@@ -67,7 +86,16 @@ class Rounds:
             try:
                 self._work()
             except Exception as exc:
-                _log.warning("%s stopped a round (%s); will retry", self.name, type(exc).__name__)
+                closing = self._stop.is_set()
+                self._failed(exc, closing)
+                if closing:
+                    return
+
+    def _log_failure(self, exc: Exception, closing: bool) -> None:
+        if closing:
+            _log.info("%s: a round ended by the closing (%s)", self.name, type(exc).__name__)
+        else:
+            _log.warning("%s stopped a round (%s); will retry", self.name, type(exc).__name__)
 
 
 class Follower:

@@ -194,7 +194,7 @@ def test_an_app_closed_under_a_round_ends_it_quietly(
         for api in open_api(org.path, pg_url, sealing_office(org), **limits):
             notifier = api.services().notifier
             notifier.stop_timeout = 0.2
-            rounds = notifier._thread
+            rounds = notifier._rounds._thread
             assert rounds is not None and rounds.is_alive()
             Story(api).apply()
             assert gateway.reached.wait(30)  # a round waits on the gateway's answer
