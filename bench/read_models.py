@@ -3,9 +3,10 @@
     .venv/bin/python bench/read_models.py [--cases 300] [--rounds 3] [--backends sqlite,postgres]
 
 Ours: ``ReadModels.catch_up`` from position 0 over a ledger of ``cases`` four-step cases (the
-sample directory first): notifications read in batches of 500, each case folded, each summary
-stored in its own savepoint (so one refused row sets that case aside instead of failing the
-batch), the cases set aside looked up per batch, position moved in the same transaction.
+sample directory first): notifications read in batches of 500, each case folded, the batch's
+summaries stored together in one savepoint (and each in a savepoint of its own only when one is
+refused, so that case is set aside instead of failing the batch), the cases set aside looked
+up per batch, position moved in the same transaction.
 Baseline, same run, same ledger and tables: the same batches folded the same way and stored in
 one transaction with plain upserts (no savepoints, no set-aside lookup) — what catch-up did
 before cases could be set aside. Each round empties the tables first; the sides alternate.
