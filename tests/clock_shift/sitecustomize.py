@@ -49,6 +49,8 @@ _never_freed: list[object] = []
 
 
 def _entries_without(name: bytes) -> list[int]:
+    if not _environ.value:
+        return []  # an emptied environment (clearenv) has no array at all
     entries = ctypes.cast(_environ.value, ctypes.POINTER(ctypes.c_void_p))
     prefix = name + b"="
     kept, index = [], 0
