@@ -6,6 +6,8 @@ test and dropped (CASCADE) after it, so tests never see each other's rows.
 
 from __future__ import annotations
 
+import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -20,6 +22,22 @@ from ledger.store.compose import open_ledger
 from ledger.store.storage import Store, open_store
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A bare ``faketime -f '@…' pytest`` fakes the monotonic clock too, so a thread waiting
+    with a timeout never wakes (and libfaketime 0.9.10 breaks ``time.sleep``): the run starts
+    again as ``./dev test-clock`` runs it, the wall clock moved alone and tests/clock_shift
+    loaded in every process."""
+    if not os.environ.get("FAKETIME") or os.environ.get("DONT_FAKE_MONOTONIC"):
+        return
+    shift = str(Path(__file__).resolve().parent / "clock_shift")
+    path = os.pathsep.join(p for p in (shift, os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, DONT_FAKE_MONOTONIC="1", PYTHONPATH=path)
+    # The output is captured into files by now; the run started again writes to the terminal.
+    config.pluginmanager.getplugin("capturemanager").stop_global_capturing()
+    os.execve(sys.executable, sys.orig_argv, env)  # noqa: S606 - the same command, again
+
 
 # Fixed times: directory set up on the morning of T0, cases from T1 on.
 T0 = datetime(2026, 11, 23, 1, 0, 0, tzinfo=UTC)
