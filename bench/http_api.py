@@ -13,7 +13,7 @@ ledger with its log and the read models following inline.
 Prints a table, then one JSON line of figures.
 
     .venv/bin/python bench/http_api.py [--cases 200] [--clients 32] [--no-postgres]
-                                       [--workers 1,2,4]
+                                       [--workers 1,2,4] [--loop auto|asyncio|uvloop]
 """
 
 from __future__ import annotations
@@ -86,13 +86,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(home: Path, db: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    home: Path, db: str, workers: int = 1, loop: str = "auto"
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ, CASELEDGER_HOME=str(home), CASELEDGER_PUBLIC_RATE_PER_MINUTE="1000000")
     env["CASELEDGER_DB"] = db
     # The app as ``caseledger serve --workers N`` starts it in each process.
     command = [sys.executable, "-m", "uvicorn", "api.serve:app_from_environment", "--factory"]
-    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    command += ["--port", str(port), "--loop", loop, "--log-level", "warning", "--no-access-log"]
     command += ["--workers", str(workers)] if workers > 1 else []
     # The server logs an access line per request, as serve does; they go to a file beside
     # its organisation folder, not to this table.
@@ -219,14 +221,16 @@ def drop_schema(schema: str) -> None:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-def measure(backend: str, count: int, clients: int, folder: Path, workers: int) -> dict[str, Any]:
+def measure(
+    backend: str, count: int, clients: int, folder: Path, workers: int, loop: str
+) -> dict[str, Any]:
     home, office = make_home(folder / f"home-{backend}-{workers}")
     schemas = [pg_schema() for _ in range(3)] if backend == "postgres" else []
     dbs = [f"{PG}?schema={s}" for s in schemas] or [
         str(folder / f"{backend}-{workers}-{n}.db") for n in ("http", "bare", "full")
     ]
     try:
-        server, base = start_server(home.path, dbs[0], workers)
+        server, base = start_server(home.path, dbs[0], workers, loop)
         try:
             now = datetime.now(UTC).replace(microsecond=0)
             for envelope in office.directory_envelopes(now - timedelta(minutes=2)):
@@ -248,6 +252,7 @@ def measure(backend: str, count: int, clients: int, folder: Path, workers: int) 
     ordered = sorted(latencies)
     return {
         "workers": workers,
+        "loop": loop,
         "http_steps_per_s": round(rate, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 2),
         "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2),
@@ -265,6 +270,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--workers", default="1,2,4", help="PostgreSQL server processes")
+    parser.add_argument(
+        "--loop",
+        default="auto",
+        choices=["auto", "asyncio", "uvloop"],
+        help="the server's event loop (auto, as serve: uvloop when installed)",
+    )
     args = parser.parse_args()
     runs = [("sqlite", 1)]
     if not args.no_postgres:
@@ -272,7 +283,7 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend, workers in runs:
-            row = measure(backend, args.cases, args.clients, Path(tmp), workers)
+            row = measure(backend, args.cases, args.clients, Path(tmp), workers, args.loop)
             results.append({"backend": backend, **row})
     header = ("backend", "procs", "HTTP/s", "p50 ms", "p99 ms", "lib/s", "lib+log+rm/s", "ratio")
     print("{:<10}{:>6}{:>9}{:>9}{:>9}{:>9}{:>14}{:>8}".format(*header))
