@@ -50,6 +50,11 @@ BASELINE_TABLES = ("log_leaves", "log_nodes", "log_checkpoints", "rm_tracking", 
 # Tables that the migrations own; anything else in the database (eventsourcing's tables,
 # another application's) is invisible to them and to autogenerate.
 MANAGED_PREFIXES = ("log_", "rm_", "mat_", "auth_", "doc_", "pd_", "out_")
+# How long a migration's DDL waits for a table lock on PostgreSQL before the migration gives
+# up (and is rolled back whole). A server already running holds its tables' locks for the
+# length of a batch, and reads through other connections meanwhile; DDL queued behind it
+# would block those reads, so neither could finish. Giving up ends that wait.
+LOCK_TIMEOUT = "10s"
 
 
 class MigrationError(CaseLedgerError):
@@ -156,7 +161,8 @@ def _locked(engine: Engine) -> Iterator[Connection]:
 
     SQLite takes its database write lock at ``BEGIN IMMEDIATE``; PostgreSQL takes a
     transaction-scoped advisory lock keyed by the schema, and its DDL is transactional, so
-    a failed migration leaves nothing half done on either backend. Alembic keeps the
+    a failed migration leaves nothing half done on either backend. On PostgreSQL the DDL
+    then waits at most :data:`LOCK_TIMEOUT` for a table in use (see there). Alembic keeps the
     running migration in module globals (``alembic.context``, ``alembic.op``), so the lock
     is also what makes concurrent upgrades from threads of one process safe.
     """
@@ -168,6 +174,9 @@ def _locked(engine: Engine) -> Iterator[Connection]:
                 "SELECT pg_advisory_xact_lock("
                 "hashtext(coalesce(current_schema(), '') || '/caseledger-migrate'))"
             )
+            # After the advisory lock: a process that starts while another migrates still
+            # waits for it, however long it takes.
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         yield conn
         conn.commit()
 

@@ -6,6 +6,7 @@ ledger/log_store.py or ledger/read_models/store.py without a migration fails it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import typer
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
@@ -202,3 +204,44 @@ def test_processes_starting_together_migrate_once(store: Store) -> None:
         results = list(pool.map(lambda _: migrate.upgrade(store), range(4)))
     assert sorted(r.changed for r in results) == [False, False, False, True]
     assert migrate.current(store) == migrate.head()
+
+
+@pytest.mark.postgres
+def test_a_migration_gives_up_on_a_table_a_running_server_holds(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server mid-batch holds its table and reads through another connection. A migration
+    queued behind it would block that read (neither could finish); it gives up instead, is
+    rolled back whole, and runs once the table is free."""
+    monkeypatch.setattr(migrate, "LOCK_TIMEOUT", "300ms")
+    store = open_store(pg_url)
+    engine = store.engine()
+    try:
+        with engine.begin() as conn:
+            command.upgrade(migrate.alembic_config(conn), "0003")
+        with ThreadPoolExecutor(1) as pool, engine.connect() as server:
+            server.exec_driver_sql("LOCK TABLE rm_cases IN ROW EXCLUSIVE MODE")
+            migration = pool.submit(migrate.upgrade, engine)
+            try:
+                _wait_until_the_migration_waits(server)
+                with engine.connect() as reader:
+                    # Bounded, so that a migration that never gave up fails the test here.
+                    reader.exec_driver_sql("SET statement_timeout = '5s'")
+                    assert reader.exec_driver_sql("SELECT count(*) FROM rm_cases").scalar() == 0
+                with pytest.raises(migrate.MigrationError, match="lock timeout"):
+                    migration.result(timeout=10)
+            finally:
+                server.rollback()  # the server's batch ends; a migration still waiting runs
+        assert migrate.current(engine) == "0003"
+        assert migrate.upgrade(engine).after == migrate.head()
+    finally:
+        engine.dispose()
+
+
+def _wait_until_the_migration_waits(conn: sa.Connection) -> None:
+    waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'rm_cases'::regclass"
+    for _ in range(500):
+        if conn.exec_driver_sql(waiting).scalar():
+            return
+        time.sleep(0.01)
+    raise AssertionError("the migration never waited for the table")
