@@ -248,20 +248,19 @@ def _followers(settings: Settings, home: Any, ledger: CaseLedger, clock: Clock) 
     result of an approved decision (signed by the seal service) and, when the office asks for
     them, the notices its steps call for. Reads wait for them (see :func:`settle_reads`)."""
     from api.issuer_lock import issuer_turns
-    from api.notices import auto_notices, calls_for_notice
+    from api.notices import auto_notices
     from api.office_documents import OfficeDocuments
-    from api.results import auto_issue, calls_for_result
+    from api.results import auto_issue
     from ledger.store.followers import Follower
     from seals import timestamper_for_url
 
     timestamper = timestamper_for_url(settings.tsa_url) if settings.tsa_url else None
     turns = issuer_turns(ledger)
-    handlers = [("issuing", auto_issue(home, clock, timestamper, turns=turns), calls_for_result)]
+    handlers = [("issuing", auto_issue(home, clock, timestamper, turns=turns))]
     if OfficeDocuments.load(home.path, home.org_name).auto_notices:
-        handlers.append(("notices", auto_notices(home, clock, turns=turns), calls_for_notice))
+        handlers.append(("notices", auto_notices(home, clock, turns=turns)))
     return [
-        Follower(ledger, handler, name=name, background=True, wants=wants).attach()
-        for name, handler, wants in handlers
+        Follower(ledger, handler, name=name, background=True).attach() for name, handler in handlers
     ]
 
 

@@ -38,7 +38,6 @@ __all__ = [
     "NOTICE_OUTCOMES",
     "NOTICE_TYPES",
     "auto_notices",
-    "calls_for_notice",
     "issue_notice",
     "notice_due",
 ]
@@ -219,13 +218,6 @@ _NOTICE_FOR_STEP = {
 }
 
 
-def calls_for_notice(envelope: Envelope) -> bool:
-    """Whether ``envelope`` is a step a notice answers (see :func:`auto_notices`)."""
-    if envelope.type == "Decided":
-        return envelope.body.get("outcome") == "denied"
-    return envelope.type in _NOTICE_FOR_STEP
-
-
 def auto_notices(
     home: OrgHome, clock: Callable[[], datetime], *, turns: IssuerTurn = alone
 ) -> Handler:
@@ -236,11 +228,9 @@ def auto_notices(
     def hook(ledger: CaseLedger, result: AppendResult) -> AppendResult:
         if not result.stream.startswith("case:"):
             return result
-        last = list(ledger.events(result.stream, gt=result.seq - 1, lte=result.seq))
-        if not last:
-            return result
-        doc_type = _NOTICE_FOR_STEP.get(last[0].type)
-        if last[0].type == "Decided" and last[0].body.get("outcome") == "denied":
+        step = result.envelope
+        doc_type = _NOTICE_FOR_STEP.get(step.type)
+        if step.type == "Decided" and step.body.get("outcome") == "denied":
             doc_type = "denial"
         if doc_type is None or notice_due(ledger, result.stream, doc_type) is None:
             return result

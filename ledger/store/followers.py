@@ -20,11 +20,11 @@ from collections.abc import Callable
 from ledger.envelope import Envelope
 from ledger.store.application import AppendResult, CaseLedger
 
-__all__ = ["Follower", "Handler", "RoundFailed", "Rounds", "Wants", "follow"]
+__all__ = ["Follower", "Handler", "RoundFailed", "Rounds", "follow"]
 
+# Called with every envelope followed (``result.envelope``): a handler decides from its type
+# and body whether there is work, without reading the store.
 Handler = Callable[[CaseLedger, AppendResult], object]
-# Whether an envelope may need the handler; the others are passed over unhandled.
-Wants = Callable[[Envelope], bool]
 _log = logging.getLogger("caseledger.followers")
 # How often a background follower looks for envelopes other processes committed.
 POLL_SECONDS = 1.0
@@ -109,11 +109,9 @@ class Follower:
         name: str,
         background: bool = False,
         batch: int = 100,
-        wants: Wants | None = None,
     ) -> None:
         self.ledger = ledger
         self.handler = handler
-        self.wants = wants
         self.name = name
         self.background = background
         self.batch = batch
@@ -166,10 +164,7 @@ class Follower:
                     if position <= self._claimed:
                         continue  # handled by a nested round (an inline handler appended)
                     self._claimed = position
-                    if self.wants is None or self.wants(envelope):
-                        self._handle(
-                            AppendResult(envelope.stream, envelope.seq, envelope.hash, position)
-                        )
+                    self._handle(_followed(position, envelope))
                     # Done only now: a reader waiting for this position needs the work made.
                     self.position = max(self.position, position)
                     done += 1
@@ -204,6 +199,11 @@ class Follower:
     def stop(self) -> None:
         if self._rounds is not None:
             self._rounds.stop()
+
+
+def _followed(position: int, envelope: Envelope) -> AppendResult:
+    """What the append of ``envelope`` answered, as far as a follower needs it."""
+    return AppendResult(envelope.stream, envelope.seq, envelope.hash, position, envelope=envelope)
 
 
 def follow(ledger: CaseLedger, handler: Handler, *, name: str = "follower") -> Follower:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import register_topic
+
+from ledger.envelope import Envelope
 
 __all__ = ["AppendResult", "CommitListener", "EnvelopeRecorded", "stream_uuid"]
 
@@ -44,6 +46,9 @@ class AppendResult:
     leaf_index: int | None = None
     # The log's size once the batch that logged this envelope committed.
     tree_size: int | None = None
+    # The envelope itself, so that what follows the ledger decides from its type and body
+    # without reading it back from the store.
+    envelope: Envelope = field(kw_only=True, compare=False, repr=False)
 
 
 class CommitListener(Protocol):

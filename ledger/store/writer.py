@@ -304,6 +304,7 @@ class LedgerWriter:
                 position,
                 leaf_index=leaves.get(position),
                 tree_size=tree_size,
+                envelope=envelope,
             )
             by_hash[envelope.hash] = result
             waiter.answer(result)
@@ -325,7 +326,13 @@ class LedgerWriter:
         if stored and stored[0].hash == envelope.hash:
             leaf = None if self.log is None else self.log.leaf_index(bytes.fromhex(envelope.hash))
             return AppendResult(
-                envelope.stream, envelope.seq, envelope.hash, None, replayed=True, leaf_index=leaf
+                envelope.stream,
+                envelope.seq,
+                envelope.hash,
+                None,
+                replayed=True,
+                leaf_index=leaf,
+                envelope=envelope,
             )
         raise self._stale(envelope.stream)
 

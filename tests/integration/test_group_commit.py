@@ -437,19 +437,18 @@ def test_a_reader_s_late_envelopes_apply_once_and_a_dropped_fold_is_read_again(
     assert folds.caught_up_directory(len(directory) - 1, directory[-1:]).seq == len(directory)
 
 
-def test_a_follower_passes_over_what_it_does_not_want_and_still_moves_on(
+def test_a_follower_hands_each_handler_the_envelope_it_follows(
     ledger: CaseLedger, office: SampleOffice, t1: Any
 ) -> None:
     case = office.case_until_decided(t1)
-    handled: list[int] = []
+    handled: list[tuple[str, str]] = []
     follower = Follower(
         ledger,
-        lambda _ledger, result: handled.append(result.seq),
-        name="decisions",
-        wants=lambda envelope: envelope.type == "Decided",
+        lambda _ledger, result: handled.append((result.envelope.type, result.envelope.hash)),
+        name="steps",
     ).attach()
     for envelope in case:
         ledger.append(envelope)
-    assert handled == [4]
+    assert handled == [(envelope.type, envelope.hash) for envelope in case]
     assert follower.position == ledger.last_position()
     assert follower.wait_for(ledger.last_position(), timeout=0)
