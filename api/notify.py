@@ -54,7 +54,6 @@ class Notifier:
     stop_timeout: float = 30.0
     outbox: Outbox = field(init=False)
     _rounds: Rounds = field(init=False)
-    _started: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -131,9 +130,8 @@ class Notifier:
         del result  # the outbox follows positions only: a replay adds nothing to send
 
     def start(self) -> None:
-        if self.interval <= 0 or self._started:
+        if self.interval <= 0 or self._rounds.started:
             return
-        self._started = True
         self._rounds.start()
 
     def stop(self) -> None:

@@ -64,6 +64,11 @@ class Rounds:
         self._thread.start()
         return self
 
+    @property
+    def started(self) -> bool:
+        """Whether the thread was started (it may have ended since)."""
+        return self._thread.ident is not None
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -72,7 +77,7 @@ class Rounds:
         most; return whether the thread has ended."""
         self._stop.set()
         self._wake.set()
-        if self._thread.ident is not None:
+        if self.started:
             self._thread.join(timeout=timeout)
         return not self._thread.is_alive()
 
