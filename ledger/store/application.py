@@ -85,7 +85,6 @@ class CaseLedger:
         self._writer = LedgerWriter(
             store,
             self.engine,
-            self,
             self._folds,
             mapper=self._app.mapper,
             lock=self._lock,

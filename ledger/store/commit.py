@@ -129,6 +129,48 @@ class EventsTable:
         )
         return [(int(p), bytes.fromhex(json.loads(state)["hash"])) for p, state in rows]
 
+    # The writer's reads during a batch run here, on the connection that holds the table: on
+    # PostgreSQL a read from another connection would queue behind any statement waiting for
+    # the whole table (an ALTER TABLE), which itself waits for the batch.
+
+    def stream_texts(
+        self, conn: Connection, originator_id: uuid.UUID, *, gt: int = 0, lte: int | None = None
+    ) -> list[str]:
+        """The stored envelope texts of one stream after version ``gt`` (up to ``lte``)."""
+        version = self.table.c.originator_version
+        query = sa.select(self.table.c.state).where(
+            self.table.c.originator_id == _stored_id(originator_id, self.kind), version > gt
+        )
+        if lte is not None:
+            query = query.where(version <= lte)
+        return [
+            str(json.loads(state)["envelope"]) for (state,) in conn.execute(query.order_by(version))
+        ]
+
+    def stream_head(self, conn: Connection, originator_id: uuid.UUID) -> tuple[int, str | None]:
+        """(version, envelope hash) of one stream's last event; (0, None) if it has none."""
+        version = self.table.c.originator_version
+        row = conn.execute(
+            sa.select(version, self.table.c.state)
+            .where(self.table.c.originator_id == _stored_id(originator_id, self.kind))
+            .order_by(version.desc())
+            .limit(1)
+        ).first()
+        return (int(row[0]), str(json.loads(row[1])["hash"])) if row else (0, None)
+
+    def originators_between(
+        self, conn: Connection, after: int, upto: int, limit: int
+    ) -> list[uuid.UUID]:
+        """The streams (originator ids) of up to ``limit`` events stored after position
+        ``after`` up to ``upto``, in commit order."""
+        rows = conn.execute(
+            sa.select(self.table.c.originator_id)
+            .where(self.position > after, self.position <= upto)
+            .order_by(self.position)
+            .limit(limit)
+        )
+        return [_originator(stored) for (stored,) in rows]
+
 
 @dataclass
 class Waiter:
@@ -239,3 +281,7 @@ def _stored_id(originator_id: uuid.UUID | str, kind: str) -> object:
     if kind == "sqlite" and isinstance(originator_id, uuid.UUID):
         return originator_id.hex
     return originator_id
+
+
+def _originator(stored: object) -> uuid.UUID:
+    return stored if isinstance(stored, uuid.UUID) else uuid.UUID(str(stored))

@@ -43,8 +43,9 @@ class FoldedStreams:
     def directory_stream(self) -> str:
         return f"directory:{self._org}"
 
-    def case(self, stream: str, seq: int) -> CaseState:
-        """The case's fold before an envelope at ``seq`` (read from the store if not kept)."""
+    def case(self, stream: str, seq: int, read: StreamReader | None = None) -> CaseState:
+        """The case's fold before an envelope at ``seq`` (read from the store if not kept,
+        with ``read`` if given: the writer reads on its own connection)."""
         state = self.cases.get(stream)
         if state is not None:
             return state
@@ -52,7 +53,7 @@ class FoldedStreams:
             # A first step needs no read: if the stream already exists after all, the
             # store's key refuses the save and the append answers replayed or stale.
             return CaseState.empty(stream)
-        return self.refreshed_case(stream)
+        return self.refreshed_case(stream, read)
 
     def kept_seq(self, stream: str) -> int:
         """The seq of the kept fold of ``stream`` (0 when none is kept)."""
@@ -91,15 +92,15 @@ class FoldedStreams:
         self.remember(state)
         return state
 
-    def refreshed_directory(self) -> DirectoryState:
+    def refreshed_directory(self, read: StreamReader | None = None) -> DirectoryState:
         directory = self.directory
-        for env in self._read(self.directory_stream, directory.seq):
+        for env in (read or self._read)(self.directory_stream, directory.seq):
             directory.apply(env)
         return directory
 
-    def refreshed_case(self, stream: str) -> CaseState:
+    def refreshed_case(self, stream: str, read: StreamReader | None = None) -> CaseState:
         state = self.cases.get(stream) or CaseState.empty(stream)
-        for env in self._read(stream, state.seq):
+        for env in (read or self._read)(stream, state.seq):
             state = state.apply(env)
         self.remember(state)
         return state
@@ -110,15 +111,17 @@ class FoldedStreams:
         while len(self.cases) > self._max_cases:
             self.cases.popitem(last=False)
 
-    def written_elsewhere(self, latest: int, streams: set[str] | None) -> None:
+    def written_elsewhere(
+        self, latest: int, streams: set[str] | None, read: StreamReader | None = None
+    ) -> None:
         """Others wrote ``streams`` (None: unknown, maybe any) up to position ``latest``:
-        drop those folds (read again on use) and read the directory on."""
+        drop those folds (read again on use) and read the directory on (with ``read``)."""
         if streams is None:
             self.cases.clear()
         else:
             for stream in streams:
                 self.cases.pop(stream, None)
-        self.refreshed_directory()
+        self.refreshed_directory(read)
         self.position = latest
 
     def forget_all(self) -> None:

@@ -259,12 +259,15 @@ class LogStore:
         with self.engine.connect() as conn:
             return sql.head(conn)[1]
 
-    def leaf_index(self, envelope_hash: bytes) -> int | None:
-        """The leaf index of an envelope hash, or None if it is not logged."""
-        with self.engine.connect() as conn:
-            found = conn.execute(
-                sa.select(LEAVES.c.idx).where(LEAVES.c.envelope_hash == envelope_hash)
-            ).scalar()
+    def leaf_index(self, envelope_hash: bytes, conn: Connection | None = None) -> int | None:
+        """The leaf index of an envelope hash, or None if it is not logged (read on ``conn``
+        if given: the writer's, in its batch)."""
+        query = sa.select(LEAVES.c.idx).where(LEAVES.c.envelope_hash == envelope_hash)
+        if conn is not None:
+            found = conn.execute(query).scalar()
+        else:
+            with self.engine.connect() as own:
+                found = own.execute(query).scalar()
         return None if found is None else int(found)
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]:

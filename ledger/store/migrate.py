@@ -52,8 +52,8 @@ BASELINE_TABLES = ("log_leaves", "log_nodes", "log_checkpoints", "rm_tracking", 
 MANAGED_PREFIXES = ("log_", "rm_", "mat_", "auth_", "doc_", "pd_", "out_")
 # How long a migration's DDL waits for a table lock on PostgreSQL before the migration gives
 # up (and is rolled back whole). A server already running holds its tables' locks for the
-# length of a batch, and reads through other connections meanwhile; DDL queued behind it
-# would block those reads, so neither could finish. Giving up ends that wait.
+# length of a batch; DDL queued behind it makes every later query of those tables, from
+# every server, wait behind the DDL in turn, so a long wait would stall the whole service.
 LOCK_TIMEOUT = "10s"
 
 

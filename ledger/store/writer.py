@@ -3,17 +3,18 @@
 :class:`LedgerWriter` takes the batches the group commit (:mod:`ledger.store.commit`) hands
 it, checks each envelope against the folded states (:mod:`ledger.store.folds`) — head,
 clock, rules, the append-time revocation rule — and writes the admitted ones with their
-Merkle-log leaves and identity openings in one transaction on the connection it keeps.
+Merkle-log leaves and identity openings in one transaction on the connection it keeps,
+which is also the one it reads the store on meanwhile (a stream to fold, a stored step).
 If that transaction fails, each envelope is written on its own, so one that cannot be
 answers its own error and nothing of the failed transaction stays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -25,7 +26,7 @@ from ledger.personal import Opening
 from ledger.policy import check
 from ledger.state import CaseState
 from ledger.store.commit import EventRow, EventsTable, GroupCommit, Waiter
-from ledger.store.folds import FoldedStreams
+from ledger.store.folds import FoldedStreams, StreamReader
 from ledger.store.log_sql import head as log_head
 from ledger.store.log_store import LOCK_SQL as LOG_LOCK_SQL
 from ledger.store.log_store import LogStore
@@ -34,28 +35,12 @@ from ledger.store.recent import RecentEnvelopes
 from ledger.store.records import AppendResult, EnvelopeRecorded, stream_uuid
 from ledger.store.storage import Store, writing_turn
 
-__all__ = ["MAX_CLOCK_SKEW", "Append", "LedgerWriter", "StoredStreams"]
+__all__ = ["MAX_CLOCK_SKEW", "Append", "LedgerWriter"]
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 # Past this many envelopes written elsewhere since the last batch, the case folds are
 # dropped whole rather than stream by stream.
 _REFOLD_READ_LIMIT = 1000
-
-
-class StoredStreams(Protocol):
-    """What the writer reads back from the ledger (``CaseLedger``)."""
-
-    @property
-    def directory_stream(self) -> str: ...
-
-    @property
-    def recorder(self) -> Any: ...
-
-    def events(
-        self, stream: str, *, gt: int | None = None, lte: int | None = None
-    ) -> Iterator[Envelope]: ...
-
-    def head(self, stream: str) -> tuple[int, str | None]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +73,6 @@ class LedgerWriter:
         self,
         store: Store,
         engine: Engine,
-        streams: StoredStreams,
         folds: FoldedStreams,
         *,
         mapper: Any,
@@ -99,7 +83,6 @@ class LedgerWriter:
         self.engine = engine
         self.log = log
         self.personal = personal
-        self._streams = streams
         self._folds = folds
         self._mapper = mapper
         # Held by every batch, and by readers of the folds.
@@ -138,7 +121,8 @@ class LedgerWriter:
                     # The stream was written under our feet (a case id already taken, say).
                     self._forget_all()
                     try:
-                        waiter.answer(self._replayed_or_stale(waiter.item.envelope))
+                        with self.engine.connect() as conn:
+                            waiter.answer(self._replayed_or_stale(conn, waiter.item.envelope))
                     except StaleVersion as exc:
                         waiter.refuse(exc)
                 except sa.exc.OperationalError:
@@ -168,12 +152,13 @@ class LedgerWriter:
         batch = Batch()
         self._events_table.begin(conn, also_lock=LOG_LOCK_SQL if self.log is not None else "")
         latest = self._events_table.last_position(conn)
+        read = self._reader(conn)
         if latest != self._folds.position:
             # Another process wrote since: what it wrote is final under our lock.
-            self._refold(latest)
+            self._refold(conn, read, latest)
         for waiter in waiters:
             try:
-                self._check(waiter, batch)
+                self._check(conn, read, waiter, batch)
             except CaseLedgerError as exc:
                 waiter.refuse(exc)
         if self.personal is not None:
@@ -203,7 +188,18 @@ class LedgerWriter:
             except sa.exc.SQLAlchemyError:
                 conn.invalidate()
 
-    def _check(self, waiter: Waiter, batch: Batch) -> None:
+    def _reader(self, conn: Connection) -> StreamReader:
+        """Reads a stream's stored envelopes on ``conn`` (see :class:`EventsTable`)."""
+        table = self._events_table
+
+        def read(stream: str, gt: int) -> list[Envelope]:
+            return [
+                Envelope.from_bytes(t) for t in table.stream_texts(conn, stream_uuid(stream), gt=gt)
+            ]
+
+        return read
+
+    def _check(self, conn: Connection, read: StreamReader, waiter: Waiter, batch: Batch) -> None:
         item: Append = waiter.item
         envelope = item.envelope
         directory = self._folds.directory
@@ -211,7 +207,7 @@ class LedgerWriter:
         if envelope.stream.startswith("case:"):
             state = batch.cases.get(envelope.stream)
             if state is None:
-                state = self._folds.case(envelope.stream, envelope.seq)
+                state = self._folds.case(envelope.stream, envelope.seq, read)
         head, head_hash = (
             (directory.seq, directory.head_hash) if state is None else (state.seq, state.head_hash)
         )
@@ -219,7 +215,7 @@ class LedgerWriter:
             if batch.written.get((envelope.stream, envelope.seq)) == envelope.hash:
                 batch.replays.append(waiter)
                 return
-            waiter.answer(self._replayed_or_stale(envelope))
+            waiter.answer(self._replayed_or_stale(conn, envelope))
             return
         # After the head check: a stored envelope sent again is "replayed" whatever its age.
         if item.now is not None and abs(envelope.at - item.now) > MAX_CLOCK_SKEW:
@@ -321,10 +317,17 @@ class LedgerWriter:
             hash=envelope.hash,
         )
 
-    def _replayed_or_stale(self, envelope: Envelope) -> AppendResult:
-        stored = list(self._streams.events(envelope.stream, gt=envelope.seq - 1, lte=envelope.seq))
-        if stored and stored[0].hash == envelope.hash:
-            leaf = None if self.log is None else self.log.leaf_index(bytes.fromhex(envelope.hash))
+    def _replayed_or_stale(self, conn: Connection, envelope: Envelope) -> AppendResult:
+        """The answer to an envelope at or below its stream's head, read on ``conn``: replayed
+        if the store holds that very envelope there, else stale."""
+        stream = stream_uuid(envelope.stream)
+        stored = self._events_table.stream_texts(
+            conn, stream, gt=envelope.seq - 1, lte=envelope.seq
+        )
+        if stored == [envelope.text]:
+            leaf = None
+            if self.log is not None:
+                leaf = self.log.leaf_index(bytes.fromhex(envelope.hash), conn)
             return AppendResult(
                 envelope.stream,
                 envelope.seq,
@@ -334,32 +337,28 @@ class LedgerWriter:
                 leaf_index=leaf,
                 envelope=envelope,
             )
-        raise self._stale(envelope.stream)
+        self._folds.forget(envelope.stream)
+        seq, head_hash = self._events_table.stream_head(conn, stream)
+        raise StaleVersion(envelope.stream, seq, head_hash)
 
-    def _stale(self, stream: str) -> StaleVersion:
-        self._folds.forget(stream)
-        head = self._streams.head(stream)
-        return StaleVersion(stream, head[0], head[1])
-
-    def _refold(self, latest: int) -> None:
+    def _refold(self, conn: Connection, read: StreamReader, latest: int) -> None:
         """Make the folds reflect everything up to ``latest`` (another process wrote, or a
         write of ours failed). When the folds know where they stand, only the streams written
         since are read again; else every case is."""
         known = self._folds.position
-        self._folds.written_elsewhere(
-            latest, self._streams_written(known, latest) if known >= 0 else None
-        )
+        written = self._streams_written(conn, known, latest) if known >= 0 else None
+        self._folds.written_elsewhere(latest, written, read)
 
-    def _streams_written(self, after: int, upto: int) -> set[str] | None:
+    def _streams_written(self, conn: Connection, after: int, upto: int) -> set[str] | None:
         """The case streams of the envelopes stored after position ``after`` up to ``upto``;
         None when they are too many to be worth reading one by one."""
-        rows = self._streams.recorder.select_notifications(
-            start=after, stop=upto, limit=_REFOLD_READ_LIMIT + 1, inclusive_of_start=False
+        written = self._events_table.originators_between(
+            conn, after, upto, limit=_REFOLD_READ_LIMIT + 1
         )
-        if len(rows) > _REFOLD_READ_LIMIT:
+        if len(written) > _REFOLD_READ_LIMIT:
             return None
-        directory = stream_uuid(self._streams.directory_stream)
-        return {f"case:{n.originator_id}" for n in rows if n.originator_id != directory}
+        directory = stream_uuid(self._folds.directory_stream)
+        return {f"case:{originator}" for originator in written if originator != directory}
 
     def _forget_all(self) -> None:
         self._logged_to = None
