@@ -74,6 +74,7 @@ CHECK_IDS: tuple[str, ...] = (
     "verify.limits",
 )
 
+
 @dataclass(frozen=True, slots=True)
 class Check:
     """One check: a stable ``id``, its ``status`` and a detail for the reader."""
@@ -234,6 +235,7 @@ class Verdict:
 def _case_line(case: VerifiedCase | None) -> str:
     if case is None:
         return ""
+
     def said(word: str, value: str) -> str:
         return f"{pick(WORDS[word])} {value}"
 

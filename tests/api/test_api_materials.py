@@ -149,9 +149,7 @@ def test_staff_read_a_cases_files_before_signing_and_no_one_else_does(
     # The signed name made a file name: no folder in it, and the ending its kind has.
     shown = api.client.get(path + photo, headers=reviewer)
     assert shown.headers["content-type"] == "image/png"
-    assert shown.headers["content-disposition"].endswith(
-        "UTF-8''" + quote("经营场所_现场照片.png")
-    )
+    assert shown.headers["content-disposition"].endswith("UTF-8''" + quote("经营场所_现场照片.png"))
     # Listed in the signed step but never uploaded: said so, in Chinese.
     unkept = view["materials"][0]["sha256"]
     missing = api.client.get(path + unkept, headers=reviewer)

@@ -107,7 +107,7 @@ def test_the_gate_refuses_empty_large_unknown_and_infected_files(tmp_path: Path)
         assert caught.value.code == code
     scanner = tmp_path / "scan.sh"
     # A stand-in scanner with clamscan's exit codes: 1 when the file holds the EICAR marker.
-    scanner.write_text('#!/bin/sh\nif grep -q EICAR; then exit 1; fi\nexit 0\n')
+    scanner.write_text("#!/bin/sh\nif grep -q EICAR; then exit 1; fi\nexit 0\n")
     scanner.chmod(0o755)
     scan = command_scanner(str(scanner))
     admit(PDF, scan=scan)

@@ -68,9 +68,7 @@ def reference(
         if year is None:
             unknown.add(day.year)
             return None, unknown
-        stopped = any(
-            p.start.date() < day <= (p.end.date() if p.end else date.max) for p in stops
-        )
+        stopped = any(p.start.date() < day <= (p.end.date() if p.end else date.max) for p in stops)
         working = day in year.workdays or (day.weekday() < 5 and day not in year.holidays)
         count += working and not stopped
     return day, unknown
@@ -83,9 +81,7 @@ def used(calendar: WorkCalendar, start: date, until: date, stops: tuple[Pause, .
         year = calendar.years.get(day.year)
         if year is None:
             continue
-        stopped = any(
-            p.start.date() < day <= (p.end.date() if p.end else date.max) for p in stops
-        )
+        stopped = any(p.start.date() < day <= (p.end.date() if p.end else date.max) for p in stops)
         working = day in year.workdays or (day.weekday() < 5 and day not in year.holidays)
         total += working and not stopped
     return total

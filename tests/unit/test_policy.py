@@ -72,7 +72,10 @@ def body_for(step: str, level: int = 1, outcome: str = "approved") -> dict[str, 
         "TerminatedForMissing": {"reason": "逾期未补齐", "missing": ["场所平面图"]},
         "Verified": {"outcome": "failed", "findings": "承诺不实"},
         "Rated": {
-            "level": "满意", "channel": "online", "indicators": {}, "on_behalf": "query_code_holder"
+            "level": "满意",
+            "channel": "online",
+            "indicators": {},
+            "on_behalf": "query_code_holder",
         },  # signed by the seal service (below) for the holder of the query code
         "RectificationReplied": {"reply": "已整改", "measures": "增设窗口"},
     }
