@@ -9,7 +9,9 @@ pre-signed envelopes — Applied, Accepted, Reviewed, Decided of many cases, eac
 in order — and every request's latency is kept.
 Baselines, measured in the same run on fresh databases of the same kind, one caller:
 ``CaseLedger.append`` of a bare ledger without log (the ratio's denominator), and the office's
-ledger with its log and the read models following inline.
+ledger with its log and the read models following inline. Control, once per run: the same
+clients posting the same envelopes to an empty FastAPI route on the same server stack
+(``bench/http_floor.py``), the most HTTP alone allows on this machine.
 Prints a table, then one JSON line of figures.
 
     .venv/bin/python bench/http_api.py [--cases 200] [--clients 32] [--no-postgres]
@@ -87,13 +89,15 @@ def free_port() -> int:
 
 
 def start_server(
-    home: Path, db: str, workers: int = 1, loop: str = "auto"
+    home: Path, db: str, workers: int = 1, loop: str = "auto", *, floor: bool = False
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = dict(os.environ, CASELEDGER_HOME=str(home), CASELEDGER_PUBLIC_RATE_PER_MINUTE="1000000")
     env["CASELEDGER_DB"] = db
-    # The app as ``caseledger serve --workers N`` starts it in each process.
-    command = [sys.executable, "-m", "uvicorn", "api.serve:app_from_environment", "--factory"]
+    # The app as ``caseledger serve --workers N`` starts it in each process; or the floor.
+    app = ["--app-dir", str(HERE), "http_floor:app"] if floor else []
+    command = [sys.executable, "-m", "uvicorn"]
+    command += app or ["api.serve:app_from_environment", "--factory"]
     command += ["--port", str(port), "--loop", loop, "--log-level", "warning", "--no-access-log"]
     command += ["--workers", str(workers)] if workers > 1 else []
     # The server logs an access line per request, as serve does; they go to a file beside
@@ -264,6 +268,18 @@ def measure(
     }
 
 
+def measure_floor(count: int, clients: int, folder: Path, loop: str) -> float:
+    """Requests per second of the empty route (``bench/http_floor.py``), same clients."""
+    home, office = make_home(folder / "home-floor")
+    server, base = start_server(home.path, "", loop=loop, floor=True)
+    try:
+        rate, _ = run_http(base, cases(office, count, datetime.now(UTC)), clients)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=200)
@@ -282,6 +298,7 @@ def main() -> None:
         runs += [("postgres", int(n)) for n in args.workers.split(",")]
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
+        floor = measure_floor(args.cases, args.clients, Path(tmp), args.loop)
         for backend, workers in runs:
             row = measure(backend, args.cases, args.clients, Path(tmp), workers, args.loop)
             results.append({"backend": backend, **row})
@@ -294,9 +311,9 @@ def main() -> None:
             f"{r['library_with_log_and_read_models_steps_per_s']:>14}"
             f"{r['ratio_http_to_library']:>8}"
         )
-    print(
-        json.dumps({"bench": "http", "clients": args.clients, "cases": args.cases, "runs": results})
-    )
+    print(f"floor: an empty FastAPI route, same clients: {floor:.1f} requests/s")
+    figures = {"bench": "http", "clients": args.clients, "cases": args.cases}
+    print(json.dumps({**figures, "floor_http_per_s": round(floor, 1), "runs": results}))
 
 
 if __name__ == "__main__":
