@@ -9,7 +9,8 @@ whole batch durable and logged, and each waiter gets its own answer.
 The events are written through eventsourcing's lower level: its mapper turns each domain
 event into the ``StoredEvent`` it would store, and :class:`EventsTable` inserts those rows
 into eventsourcing's own table on the SQLAlchemy connection that also writes the log, so
-both land in the same transaction. eventsourcing still reads every stream and notification.
+both land in the same transaction, and the batch's own reads run there too (see
+:class:`EventsTable`); eventsourcing reads every stream and notification for everyone else.
 The lock the transaction takes is the one eventsourcing's own writers take (SQLite's write
 lock, PostgreSQL's ``EXCLUSIVE`` table lock), so notification ids are committed in order.
 """
