@@ -154,20 +154,28 @@ class PersonalStore:
         with self.engine.connect() as conn:
             return [Read(r.commitment, r.reader, r.purpose, r.read_at) for r in conn.execute(query)]
 
-    def same_person(self, a: str, b: str, pending: Mapping[str, Opening] | None = None) -> bool:
+    def same_person(
+        self,
+        a: str,
+        b: str,
+        pending: Mapping[str, Opening] | None = None,
+        conn: Connection | None = None,
+    ) -> bool:
         """Whether two commitments open to one number (the rules' own-case check). ``pending``
         holds openings not committed yet (those of the steps being written with the one
-        checked)."""
+        checked); the table is read on ``conn`` if given (the writer's, in its batch)."""
         if a == b:
             return True
         first, second = (
-            pending[c].value if pending and c in pending else self._stored(c) for c in (a, b)
+            pending[c].value if pending and c in pending else self._stored(c, conn) for c in (a, b)
         )
         return first is not None and second is not None and first == second
 
-    def _stored(self, commitment: str) -> str | None:
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                sa.select(pd_openings.c.value).where(pd_openings.c.commitment == commitment)
-            ).scalar()
+    def _stored(self, commitment: str, conn: Connection | None = None) -> str | None:
+        query = sa.select(pd_openings.c.value).where(pd_openings.c.commitment == commitment)
+        if conn is not None:
+            value = conn.execute(query).scalar()
+        else:
+            with self.engine.connect() as own:
+                value = own.execute(query).scalar()
         return str(value) if value is not None else None

@@ -220,7 +220,9 @@ class LedgerWriter:
         # After the head check: a stored envelope sent again is "replayed" whatever its age.
         if item.now is not None and abs(envelope.at - item.now) > MAX_CLOCK_SKEW:
             raise ClockSkew(f"at {envelope.at_text} is more than 5 minutes from the server clock")
-        violations = check(state, directory, envelope, same_person=self._same_person(batch, item))
+        violations = check(
+            state, directory, envelope, same_person=self._same_person(conn, batch, item)
+        )
         if not violations and item.now is not None:
             # An append-time rule (the audit cannot know when a step arrived): a key or
             # grant revoked by now signs nothing more, whatever date the step carries.
@@ -249,14 +251,16 @@ class LedgerWriter:
             )
         )
 
-    def _same_person(self, batch: Batch, item: Append) -> Callable[[str, str], bool] | None:
+    def _same_person(
+        self, conn: Connection, batch: Batch, item: Append
+    ) -> Callable[[str, str], bool] | None:
         """The own-case check's question, answered also from the openings of the steps
         being written with this one (not committed yet, so not in the table)."""
         personal = self.personal
         if personal is None:
             return None
         pending = {**batch.openings, **{o.commitment: o for o in item.openings}}
-        return lambda a, b: personal.same_person(a, b, pending)
+        return lambda a, b: personal.same_person(a, b, pending, conn)
 
     def _log_within(
         self, conn: Connection, latest: int, batch: Batch, positions: list[int]
