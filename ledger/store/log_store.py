@@ -38,6 +38,7 @@ from ledger.store.log_sql import (
     LogError,
     StoredCheckpoint,
 )
+from ledger.store.storage import scalar
 
 __all__ = [
     "CHECKPOINTS",
@@ -263,11 +264,7 @@ class LogStore:
         """The leaf index of an envelope hash, or None if it is not logged (read on ``conn``
         if given: the writer's, in its batch)."""
         query = sa.select(LEAVES.c.idx).where(LEAVES.c.envelope_hash == envelope_hash)
-        if conn is not None:
-            found = conn.execute(query).scalar()
-        else:
-            with self.engine.connect() as own:
-                found = own.execute(query).scalar()
+        found = scalar(self.engine, query, conn)
         return None if found is None else int(found)
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
 from ledger.personal import CONTACT_FIELDS, Opening, is_commitment, opens
+from ledger.store.storage import scalar
 
 __all__ = [
     "PERSONAL_METADATA",
@@ -173,9 +174,5 @@ class PersonalStore:
 
     def _stored(self, commitment: str, conn: Connection | None = None) -> str | None:
         query = sa.select(pd_openings.c.value).where(pd_openings.c.commitment == commitment)
-        if conn is not None:
-            value = conn.execute(query).scalar()
-        else:
-            with self.engine.connect() as own:
-                value = own.execute(query).scalar()
+        value = scalar(self.engine, query, conn)
         return str(value) if value is not None else None

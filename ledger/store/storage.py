@@ -15,6 +15,7 @@ import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import sqlalchemy as sa
@@ -205,3 +206,12 @@ def _sqlite_turn(database: str) -> threading.Lock:
     path = os.path.realpath(database)
     with _SQLITE_TURNS_LOCK:
         return _SQLITE_TURNS.setdefault(path, threading.Lock())
+
+
+def scalar(engine: Engine, query: sa.Executable, conn: sa.Connection | None = None) -> Any:
+    """The first column of ``query``'s first row (None if none), read on ``conn`` when given
+    (a writer's, inside its transaction), else on a connection of ``engine`` of its own."""
+    if conn is not None:
+        return conn.execute(query).scalar()
+    with engine.connect() as own:
+        return own.execute(query).scalar()
