@@ -43,6 +43,7 @@ __all__ = ["CheckAbandoned", "Sandbox", "SandboxedCheck", "stopped_verdict"]
 Kind = Literal["pdf", "bundle"]
 StartMethod = Literal["forkserver", "fork", "auto"]
 _POLL_SECONDS = 0.25
+_log = logging.getLogger(__name__)
 # What the fork server imports once, so that children start warm: the verifier, and what
 # pyHanko and cryptography import only at their first use.
 _PRELOAD = (
@@ -228,8 +229,15 @@ class SandboxedCheck:
         """The verdict of a child that ended without an answer: its signal says which limit
         ended it (SIGXCPU: RLIMIT_CPU; SIGALRM: its own alarm)."""
         self.process.join(timeout=5)
+        code = self.process.exitcode
         reasons = {-signal.SIGXCPU: "cpu", -signal.SIGALRM: "wall"}
-        return stopped_verdict(reasons.get(self.process.exitcode, "crashed"), self.limits)
+        if code not in reasons:
+            # Neither limit: the operator needs the signal or status to tell what did it.
+            ended = (
+                f"signal {signal.Signals(-code).name}" if code and code < 0 else f"status {code}"
+            )
+            _log.warning("a checking process ended without an answer (%s)", ended)
+        return stopped_verdict(reasons.get(code, "crashed"), self.limits)
 
 
 class Sandbox:

@@ -11,6 +11,9 @@ never on a tight time.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -162,6 +165,21 @@ def test_a_check_nobody_waits_for_is_killed(content_bombed: bytes, trust: TrustF
     with pytest.raises(CheckAbandoned):
         check.wait(cancelled=lambda: asked.append(1) or len(asked) > 2)
     assert not check.process.is_alive()
+
+
+def test_a_check_killed_from_outside_says_so_and_the_log_names_the_signal(
+    content_bombed: bytes, trust: TrustFile, caplog: pytest.LogCaptureFixture
+) -> None:
+    check = Sandbox(replace(SHORT, wall_seconds=120.0, cpu_seconds=120)).start(
+        "pdf", content_bombed, trust, at=CHECK_AT
+    )
+    os.kill(check.process.pid, signal.SIGSEGV)
+    with caplog.at_level(logging.WARNING, logger="verify.sandbox"):
+        verdict = check.wait()
+    assert verdict.verdict == "INDETERMINATE"
+    assert [c.id for c in verdict.checks] == ["verify.limits"]
+    assert "ended abruptly" in verdict.checks[0].detail or "意外终止" in verdict.checks[0].detail
+    assert "signal SIGSEGV" in caplog.text
 
 
 def _measured(tmp_path: Path, pdf: bytes, trust: TrustFile, *options: str) -> dict[str, float]:
