@@ -69,7 +69,13 @@ def make_home(path: Path) -> tuple[OrgHome, SampleOffice]:
         now=datetime.now(UTC) - timedelta(days=1),
         passphrase=None,
     )
-    return home, SampleOffice(org=home.org, org_name=home.org_name, root_key=home.key("root"))
+    # The folder's own admin and seal-service keys, as `caseledger demo` enrols them: the
+    # server then seals the result of every approval, as an office's server does.
+    keys = {"staff:admin": home.key("admin"), "service:seal": home.key("seal-service")}
+    office = SampleOffice(
+        org=home.org, org_name=home.org_name, root_key=home.key("root"), keys=keys
+    )
+    return home, office
 
 
 def openings_header(envelope: Envelope, openings: Iterable[Opening]) -> dict[str, str]:
