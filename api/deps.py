@@ -75,6 +75,8 @@ class Services:
     notifier: Any = None
     # What follows the ledger off the request path (ledger.store.followers.Follower).
     followers: list[Any] = field(default_factory=list)
+    # Where the followers draw and seal documents (api.sealing.SealProcess).
+    sealer: Any = None
 
     @property
     def log(self) -> LogStore | None:
@@ -156,6 +158,8 @@ class Services:
     def close(self) -> None:
         for follower in self.followers:
             follower.stop()
+        if self.sealer is not None:
+            self.sealer.close()
         if self.notifier is not None:
             self.notifier.stop()
         if self.recovery is not None:
@@ -238,15 +242,23 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
     if home is not None:
         services.recovery = _start_recovery(services)
         # After the recovery's first round: it issues what a crash left; they what comes.
-        services.followers = _followers(settings, home, ledger, clock or system_clock)
+        from api.sealing import SealProcess
+
+        services.sealer = SealProcess()
+        services.followers = _followers(
+            settings, home, ledger, clock or system_clock, services.sealer
+        )
     services.notifier = _notifier(services)
     return services
 
 
-def _followers(settings: Settings, home: Any, ledger: CaseLedger, clock: Clock) -> list[Any]:
+def _followers(
+    settings: Settings, home: Any, ledger: CaseLedger, clock: Clock, sealer: Any
+) -> list[Any]:
     """Work that follows the ledger in threads of its own, so no 201 waits for it: the sealed
     result of an approved decision (signed by the seal service) and, when the office asks for
-    them, the notices its steps call for. Reads wait for them (see :func:`settle_reads`)."""
+    them, the notices its steps call for, drawn and sealed by ``sealer`` out of the server's
+    interpreter (api.sealing). Reads wait for them (see :func:`settle_reads`)."""
     from api.issuer_lock import issuer_turns
     from api.notices import auto_notices
     from api.office_documents import OfficeDocuments
@@ -256,9 +268,9 @@ def _followers(settings: Settings, home: Any, ledger: CaseLedger, clock: Clock) 
 
     timestamper = timestamper_for_url(settings.tsa_url) if settings.tsa_url else None
     turns = issuer_turns(ledger)
-    handlers = [("issuing", auto_issue(home, clock, timestamper, turns=turns))]
+    handlers = [("issuing", auto_issue(home, clock, timestamper, turns=turns, sealer=sealer))]
     if OfficeDocuments.load(home.path, home.org_name).auto_notices:
-        handlers.append(("notices", auto_notices(home, clock, turns=turns)))
+        handlers.append(("notices", auto_notices(home, clock, turns=turns, sealer=sealer)))
     return [
         Follower(ledger, handler, name=name, background=True).attach() for name, handler in handlers
     ]

@@ -28,6 +28,7 @@ from pyhanko.sign.timestamps import TimeStamper
 from api.durable import crash_point, write_durably
 from api.office_documents import OfficeDocuments
 from api.org import SEAL_SERVICE, OrgHome
+from api.sealing import Drawing, Sealer, SealJob, seal_document
 from ledger.client import Signer, StreamWriter
 from ledger.clock import china_date
 from ledger.envelope import Envelope
@@ -35,7 +36,6 @@ from ledger.receipt import Receipt
 from ledger.state import CaseState
 from ledger.store.application import AppendResult, CaseLedger
 from ledger.store.doc_numbers import DocumentNumbers
-from seals import FileKeySigner, attach_receipt, keeps_pdf_version, seal_pdf
 
 __all__ = [
     "DOCUMENT_STEPS",
@@ -56,14 +56,14 @@ _NUMBERS: weakref.WeakKeyDictionary[CaseLedger, DocumentNumbers] = weakref.WeakK
 
 @dataclass(frozen=True)
 class DocumentDraft:
-    """What one document type supplies: which step it answers, what it records, and how it
+    """What one document type supplies: which step it answers, what it records, and what
     is drawn once its 文号 and time are known."""
 
     stream: str
     doc_type: str
     answers: Envelope
     step: str
-    render: Callable[[str, datetime], bytes]
+    render: Callable[[str, datetime], Drawing]
     receipt: Callable[[datetime], Receipt]
     body: dict[str, Any] = field(default_factory=dict)
 
@@ -100,30 +100,19 @@ def issue_document(
     *,
     now: datetime,
     timestamper: TimeStamper | None = None,
+    sealer: Sealer = seal_document,
 ) -> IssuedDocument:
     """Claim, render, seal, keep and record one document (see the module docstring);
-    ``timestamper`` (an RFC 3161 TSA) makes the seal PAdES-B-LT."""
+    ``timestamper`` (an RFC 3161 TSA) makes the seal PAdES-B-LT; ``sealer`` draws and seals
+    (a server's does it in a process of its own, see :mod:`api.sealing`)."""
     state = ledger.case_state(draft.stream)
     at = issue_time(state, now)
     numbers = document_numbers(ledger, home)
     claim = numbers.claim(draft.doc_type, china_date(at).year, draft.stream, draft.answers.hash, at)
     office = OfficeDocuments.load(home.path, home.org_name)
     number = office.number_text(draft.doc_type, claim.year, claim.number)
-    authority = home.seal_authority()
-    signer = FileKeySigner.from_authority(authority)
-    # Only a seal that keeps the file's PDF version lets the file claim PDF/A (docs/seals.md).
-    archival = keeps_pdf_version(signer)
-    attached = attach_receipt(
-        draft.render(number, at), draft.receipt(at).dumps(), at=at, archival=archival
-    )
-    sealed = seal_pdf(
-        attached,
-        signer,
-        # With the seal CA's key locked (as init leaves it), the CRL it last signed is used.
-        crl=authority.crl(now=at) if authority.ca_key is not None else home.stored_crl(),
-        timestamper=timestamper,
-        at=at,
-    )
+    receipt = draft.receipt(at).dumps()
+    sealed = sealer(SealJob(home.path, draft.render(number, at), receipt, at, timestamper))
     sha256 = hashlib.sha256(sealed.pdf).hexdigest()
     crash_point("document.before_file")
     path = document_path(home, draft.stream, draft.doc_type, sha256)

@@ -20,6 +20,7 @@ from api.issuing import DocumentDraft, IssuedDocument, issue_document, recorded_
 from api.office_documents import DOCUMENT_KINDS, OfficeDocuments
 from api.org import OrgHome
 from api.recovery import REISSUERS
+from api.sealing import Drawing, Sealer, seal_document
 from ledger.calendar import WorkCalendar
 from ledger.clock import china_date, china_date_text
 from ledger.deadline import case_deadline
@@ -72,7 +73,13 @@ def notice_due(ledger: CaseLedger, stream: str, doc_type: str) -> Envelope | Non
 
 
 def issue_notice(
-    home: OrgHome, ledger: CaseLedger, stream: str, doc_type: str, *, now: datetime
+    home: OrgHome,
+    ledger: CaseLedger,
+    stream: str,
+    doc_type: str,
+    *,
+    now: datetime,
+    sealer: Sealer = seal_document,
 ) -> IssuedDocument:
     """Seal and record the notice of ``doc_type``; CaseLedgerError ``document.not_due`` if the
     case has not taken the step it answers, or the notice was issued already."""
@@ -87,7 +94,7 @@ def issue_notice(
     values = _values(home, ledger, state, answers, office)
     template = _template(home, doc_type)
 
-    def render(document_number: str, at: datetime) -> bytes:
+    def render(document_number: str, at: datetime) -> Drawing:
         document = NoticeDocument(
             title=kind.title,
             outcome_text=NOTICE_OUTCOMES[doc_type],
@@ -98,7 +105,7 @@ def issue_notice(
             issued_on=china_date(at),
             verification_url=f"{home.public_base_url}/verify?case={values['case_number']}",
         )
-        return render_notice(document)
+        return Drawing(render_notice, document)
 
     draft = DocumentDraft(
         stream=stream,
@@ -108,7 +115,7 @@ def issue_notice(
         render=render,
         receipt=_receipt_maker(home, ledger, stream, answers),
     )
-    return issue_document(home, ledger, draft, now=now)
+    return issue_document(home, ledger, draft, now=now, sealer=sealer)
 
 
 def _receipt_maker(home: OrgHome, ledger: CaseLedger, stream: str, answers: Envelope) -> Any:
@@ -219,11 +226,15 @@ _NOTICE_FOR_STEP = {
 
 
 def auto_notices(
-    home: OrgHome, clock: Callable[[], datetime], *, turns: IssuerTurn = alone
+    home: OrgHome,
+    clock: Callable[[], datetime],
+    *,
+    turns: IssuerTurn = alone,
+    sealer: Sealer = seal_document,
 ) -> Handler:
     """An after-append hook (with ``auto_notices`` in the office's settings): issue the notice a
     step calls for as soon as the step is stored, in this process's turn for the case (see
-    :mod:`api.issuer_lock`)."""
+    :mod:`api.issuer_lock`), sealed by ``sealer``."""
 
     def hook(ledger: CaseLedger, result: AppendResult) -> AppendResult:
         if not result.stream.startswith("case:"):
@@ -238,7 +249,7 @@ def auto_notices(
             if not ours:
                 return result
             try:
-                issue_notice(home, ledger, result.stream, doc_type, now=clock())
+                issue_notice(home, ledger, result.stream, doc_type, now=clock(), sealer=sealer)
             except CaseLedgerError as exc:
                 _log.warning("no %s notice for %s yet: %s", doc_type, result.stream, exc.code)
         return result

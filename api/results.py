@@ -26,6 +26,7 @@ from api.issuing import (
 )
 from api.org import SEAL_SERVICE, OrgHome
 from api.personal import applicant_number
+from api.sealing import Drawing, Sealer, seal_document
 from ledger.clock import china_date
 from ledger.envelope import Envelope
 from ledger.errors import CaseLedgerError
@@ -69,6 +70,7 @@ def issue_result(
     now: datetime,
     supersede: bool = False,
     timestamper: TimeStamper | None = None,
+    sealer: Sealer = seal_document,
 ) -> IssuedResult:
     """Seal the result of an approved case and record ResultIssued with the file's hash.
 
@@ -96,10 +98,12 @@ def issue_result(
     # carries a fresh document id that ResultIssued records next to the hash.
     document_id = secrets.token_hex(16)
 
-    def render(document_number: str, at: datetime) -> bytes:
+    def render(document_number: str, at: datetime) -> Drawing:
         url = f"{home.public_base_url}/verify/{document_id}"
         signed = (decided, accepted)
-        return render_result(_document(home, ledger, state, signed, (document_number, url), at))
+        return Drawing(
+            render_result, _document(home, ledger, state, signed, (document_number, url), at)
+        )
 
     draft = DocumentDraft(
         stream=stream,
@@ -116,7 +120,7 @@ def issue_result(
             **({"supersedes": state.result_sha256} if supersede else {}),
         },
     )
-    issued = issue_document(home, ledger, draft, now=now, timestamper=timestamper)
+    issued = issue_document(home, ledger, draft, now=now, timestamper=timestamper, sealer=sealer)
     return IssuedResult(
         issued.pdf, issued.sha256, number, issued.appended, issued.path, issued.document_number
     )
@@ -195,9 +199,10 @@ def ensure_result(
     *,
     now: datetime,
     timestamper: TimeStamper | None = None,
+    sealer: Sealer = seal_document,
 ) -> IssuedResult | None:
     """Issue the result of a case that awaits one (approved, of a matter that issues a sealed
-    result, none recorded yet); None if the case needs none."""
+    result, none recorded yet), sealed by ``sealer``; None if the case needs none."""
     state = ledger.case_state(stream)
     if not awaits_result(state):
         return None
@@ -206,7 +211,7 @@ def ensure_result(
     )
     if matter is None or not matter.seal_issued:
         return None
-    return issue_result(home, ledger, stream, now=now, timestamper=timestamper)
+    return issue_result(home, ledger, stream, now=now, timestamper=timestamper, sealer=sealer)
 
 
 def legacy_result_path(home: OrgHome, stream: str) -> Path:
@@ -240,11 +245,12 @@ def auto_issue(
     timestamper: TimeStamper | None = None,
     *,
     turns: IssuerTurn = alone,
+    sealer: Sealer = seal_document,
 ) -> Handler:
     """An after-append hook: when a case reaches an approved decision of a matter that issues
     a sealed result, issue it at once. A retried decision (answered "replayed") that has no
     result yet — the first attempt was cut short by a crash — gets it too. It issues only in
-    its process's turn for the case (see :mod:`api.issuer_lock`)."""
+    its process's turn for the case (see :mod:`api.issuer_lock`), sealed by ``sealer``."""
 
     from api.recovery import settle_claims
 
@@ -265,7 +271,14 @@ def auto_issue(
             try:
                 if result.replayed:
                     settle_claims(home, ledger, result.stream, now=clock())
-                ensure_result(home, ledger, result.stream, now=clock(), timestamper=timestamper)
+                ensure_result(
+                    home,
+                    ledger,
+                    result.stream,
+                    now=clock(),
+                    timestamper=timestamper,
+                    sealer=sealer,
+                )
             except CaseLedgerError as exc:
                 # The decision is stored whatever happens here; the recovery at start and on
                 # its schedule issues the result once the cause is mended (see api.recovery).
