@@ -158,12 +158,12 @@ class Services:
     def close(self) -> None:
         for follower in self.followers:
             follower.stop()
-        if self.sealer is not None:
-            self.sealer.close()
         if self.notifier is not None:
             self.notifier.stop()
         if self.recovery is not None:
             self.recovery.stop()
+        if self.sealer is not None:  # after all that seal with it
+            self.sealer.close()
         self.read_models.close()
         self.ledger.close()
         self.read_models.engine.dispose()
@@ -240,11 +240,11 @@ def open_services(settings: Settings, *, clock: Clock | None = None) -> Services
         clock=clock or system_clock,
     )
     if home is not None:
-        services.recovery = _start_recovery(services)
-        # After the recovery's first round: it issues what a crash left; they what comes.
         from api.sealing import SealProcess
 
         services.sealer = SealProcess()
+        services.recovery = _start_recovery(services)
+        # After the recovery's first round: it issues what a crash left; they what comes.
         services.followers = _followers(
             settings, home, ledger, clock or system_clock, services.sealer
         )
@@ -293,7 +293,13 @@ def _start_recovery(services: Services) -> Any:
     def run() -> Any:
         services.read_models.catch_up(services.ledger)
         awaiting = awaiting_from_read_models(services.read_models.engine)
-        return recover(services.home, services.ledger, now=services.clock(), awaiting=awaiting)
+        return recover(
+            services.home,
+            services.ledger,
+            now=services.clock(),
+            awaiting=awaiting,
+            sealer=services.sealer,
+        )
 
     runner = RecoveryRunner(run, services.settings.recovery_seconds)
     runner.start()

@@ -206,10 +206,12 @@ def _deadlines(
     return found
 
 
-def _reissue(home: OrgHome, ledger: CaseLedger, claim: Claim, now: datetime) -> object:
+def _reissue(
+    home: OrgHome, ledger: CaseLedger, claim: Claim, now: datetime, sealer: Sealer
+) -> object:
     if notice_due(ledger, claim.stream, claim.doc_type) is None:
         return None
-    return issue_notice(home, ledger, claim.stream, claim.doc_type, now=now)
+    return issue_notice(home, ledger, claim.stream, claim.doc_type, now=now, sealer=sealer)
 
 
 for _type in NOTICE_TYPES:

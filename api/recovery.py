@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from api.issuing import DOCUMENT_STEPS, RecordedDocument, document_numbers
 from api.org import OrgHome
+from api.sealing import Sealer, seal_document
 from ledger.errors import CaseLedgerError
 from ledger.store.application import CaseLedger
 from ledger.store.audit import Finding
@@ -45,7 +46,7 @@ __all__ = [
 _log = logging.getLogger("caseledger.recovery")
 
 # Issues the document of one claim again (by type); notices register theirs in api.notices.
-Reissuer = Callable[[OrgHome, CaseLedger, Claim, datetime], object]
+Reissuer = Callable[[OrgHome, CaseLedger, Claim, datetime, Sealer], object]
 
 
 @dataclass
@@ -72,32 +73,46 @@ def recover(
     *,
     now: datetime,
     awaiting: Iterable[str] | None = None,
+    sealer: Sealer = seal_document,
 ) -> RecoveryReport:
     """One pass (see the module docstring). ``awaiting``: the approved cases without a result
-    (from the read models); by default the ledger is read through to find them."""
+    (from the read models); by default the ledger is read through to find them. ``sealer``
+    draws and seals (a server's seal process, see api.sealing)."""
     from api.results import ensure_result
 
     report = RecoveryReport()
     for claim in document_numbers(ledger, home).pending():
-        _finish_claim(home, ledger, claim, now, report)
+        _finish_claim(home, ledger, claim, now, report, sealer)
     for stream in awaiting if awaiting is not None else _awaiting_from_ledger(ledger):
         try:
-            if ensure_result(home, ledger, stream, now=now) is not None:
+            if ensure_result(home, ledger, stream, now=now, sealer=sealer) is not None:
                 report.issued.append(stream)
         except CaseLedgerError as exc:
             report.failed.append(f"{stream}: {exc.code}")
     return report
 
 
-def settle_claims(home: OrgHome, ledger: CaseLedger, stream: str, *, now: datetime) -> None:
+def settle_claims(
+    home: OrgHome,
+    ledger: CaseLedger,
+    stream: str,
+    *,
+    now: datetime,
+    sealer: Sealer = seal_document,
+) -> None:
     """Finish the claims of one case left in flight (a client retrying after a crash)."""
     report = RecoveryReport()
     for claim in document_numbers(ledger, home).pending(stream):
-        _finish_claim(home, ledger, claim, now, report)
+        _finish_claim(home, ledger, claim, now, report, sealer)
 
 
 def _finish_claim(
-    home: OrgHome, ledger: CaseLedger, claim: Claim, now: datetime, report: RecoveryReport
+    home: OrgHome,
+    ledger: CaseLedger,
+    claim: Claim,
+    now: datetime,
+    report: RecoveryReport,
+    sealer: Sealer,
 ) -> None:
     from api.results import ensure_result
 
@@ -113,10 +128,10 @@ def _finish_claim(
             numbers.mark_recorded(claim, done[-1].sha256)
             report.finished.append(label)
         elif claim.doc_type == "approval":
-            if ensure_result(home, ledger, claim.stream, now=now) is not None:
+            if ensure_result(home, ledger, claim.stream, now=now, sealer=sealer) is not None:
                 report.issued.append(label)
         elif (reissue := _reissuer(claim.doc_type)) is not None:
-            reissue(home, ledger, claim, now)
+            reissue(home, ledger, claim, now, sealer)
             report.issued.append(label)
     except CaseLedgerError as exc:
         report.failed.append(f"{label}: {exc.code}")

@@ -270,7 +270,7 @@ def auto_issue(
                 return result
             try:
                 if result.replayed:
-                    settle_claims(home, ledger, result.stream, now=clock())
+                    settle_claims(home, ledger, result.stream, now=clock(), sealer=sealer)
                 ensure_result(
                     home,
                     ledger,

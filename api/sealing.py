@@ -7,8 +7,9 @@ follower thread that time is taken from the event loop and the ledger's writer, 
 seals in a :class:`SealProcess`: it hands over the document's content and its receipt, and
 gets the sealed bytes back (the child reads the seal key and makes the CRL). What touches
 the database — the 文号 claim, the kept file, the recording step — stays in the server's
-thread (api.issuing), so SQLite keeps one writing process. The command line, the recovery
-and the tests seal in the calling thread (:func:`seal_document`), with the same code.
+thread (api.issuing), so SQLite keeps one writing process. The server's recovery seals
+through the same process; the command line and the library seal in the calling thread
+(:func:`seal_document`), with the same code.
 """
 
 from __future__ import annotations
