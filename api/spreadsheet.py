@@ -8,6 +8,7 @@ as a percentage, so a supervisor can sort and sum without converting text first.
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import date, datetime
 
 from openpyxl import Workbook
@@ -53,6 +54,20 @@ def to_xlsx(table: Table, *, title: str, as_of: date, now: datetime) -> bytes:
     book.properties.title = sheet.title
     out = io.BytesIO()
     book.save(out)
+    return _dated(out.getvalue(), stamp)
+
+
+def _dated(xlsx: bytes, when: datetime) -> bytes:
+    """The file with every zip entry dated ``when``: openpyxl dates them by the wall clock,
+    so two exports a second apart differed in their bytes."""
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as source:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = info.external_attr
+                target.writestr(entry, source.read(info.filename))
     return out.getvalue()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 from apikit import Api
@@ -123,6 +124,9 @@ def test_the_same_export_at_the_same_time_is_the_same_file(api: Api) -> None:
     first = api.client.get("/v1/supervision/export.xlsx", headers=headers).content
     second = api.client.get("/v1/supervision/export.xlsx", headers=headers).content
     assert first == second
+    # Every part of the file is dated by the export's time, not the machine's clock.
+    with zipfile.ZipFile(io.BytesIO(first)) as parts:
+        assert {info.date_time for info in parts.infolist()} == {(2026, 11, 30, 2, 0, 0)}
     book = load_workbook(io.BytesIO(first))
     assert book.properties.created == datetime(2026, 11, 30, 2)  # the export's time, UTC
     assert date(2026, 11, 30).isoformat() in book.worksheets[0].title
