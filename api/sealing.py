@@ -19,7 +19,7 @@ import multiprocessing.connection
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,10 +109,16 @@ class SealProcess:
         self._closed = False
 
     def __call__(self, job: SealJob) -> SealedPdf:
+        pool = self._started()
         try:
-            return self._started().submit(seal_document, job).result()
+            return pool.submit(seal_document, job).result()
+        except CancelledError:  # closed while the document waited its turn
+            raise SealError(
+                "the server is stopping; the document is sealed after its restart",
+                code="seal.closed",
+            ) from None
         except BrokenProcessPool:
-            self._drop()
+            self._drop(pool)
             raise SealError(
                 "the sealing process stopped before it finished; the document is sealed again "
                 "later (the recovery)",
@@ -124,7 +130,9 @@ class SealProcess:
         left to the recovery."""
         with self._lock:
             self._closed = True
-        self._drop()
+            pool = self._pool
+        if pool is not None:
+            self._drop(pool)
 
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -139,8 +147,9 @@ class SealProcess:
                 self._pool = ProcessPoolExecutor(1, mp_context=context, initializer=_started_child)
             return self._pool
 
-    def _drop(self) -> None:
+    def _drop(self, pool: ProcessPoolExecutor) -> None:
+        """Shut ``pool`` down, and forget it unless another thread has replaced it already."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=True, cancel_futures=True)
